@@ -1,0 +1,158 @@
+/* Building the VIP hash, sealing and validating table generations (pure C, both daemons). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "xvs/gen.h"
+#include "xvs/sched.h"
+
+static uint32_t body_crc(const struct xvs_gen *g)
+{
+	const unsigned char *p = (const unsigned char *)g + XVS_GEN_BODY_OFF;
+	size_t len = sizeof(*g) - XVS_GEN_BODY_OFF;
+	uLong crc = crc32(0L, Z_NULL, 0);
+	/* zlib takes uInt lengths; feed it in chunks. */
+	while (len) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		crc = crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)crc;
+}
+
+int xvs_gen_build_vip_hash(struct xvs_gen *g)
+{
+	memset(g->vip_hash, 0, sizeof(g->vip_hash));
+	for (uint32_t i = 0; i < g->nb_svcs && i < XVS_MAX_SVCS; i++) {
+		const struct xvs_svc *s = &g->svcs[i];
+		if (s->state != XVS_SLOT_USED)
+			continue;
+		uint32_t h = xvs_vip_hash(s->proto, &s->addr, s->port_be);
+		uint32_t n;
+		for (n = 0; n < XVS_VIP_HASH_SIZE && g->vip_hash[h]; n++)
+			h = (h + 1) & (XVS_VIP_HASH_SIZE - 1);
+		if (n == XVS_VIP_HASH_SIZE)
+			return -ENOSPC;
+		g->vip_hash[h] = (uint16_t)(i + 1);
+	}
+	return 0;
+}
+
+void xvs_gen_seal(struct xvs_gen *g)
+{
+	g->magic = XVS_GEN_MAGIC;
+	g->crc = body_crc(g);
+}
+
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int valid_ip(uint8_t af, const union xvs_ip *a)
+{
+	if (af == XVS_AF_INET)
+		return a->w[1] == 0 && a->d[1] == 0;
+	return af == XVS_AF_INET6;
+}
+
+static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t errlen)
+{
+	const struct xvs_svc *s = &g->svcs[i];
+	if (s->af != XVS_AF_INET && s->af != XVS_AF_INET6)
+		return refuse(err, errlen, "service %u: bad address family %u", i, s->af);
+	if (!valid_ip(s->af, &s->addr))
+		return refuse(err, errlen, "service %u: bad address", i);
+	if (s->proto != XVS_PROTO_TCP && s->proto != XVS_PROTO_UDP)
+		return refuse(err, errlen, "service %u: bad protocol %u", i, s->proto);
+	if (s->sched >= XVS_SCHED_MAX || !xvs_sched_all[s->sched])
+		return refuse(err, errlen, "service %u: unknown scheduler %u", i, s->sched);
+	if ((uint32_t)s->dest_first + s->nb_dests > g->nb_svc_dests)
+		return refuse(err, errlen, "service %u: destination list out of bounds", i);
+	for (uint32_t k = 0; k < s->nb_dests; k++) {
+		uint16_t d = g->svc_dests[s->dest_first + k];
+		if (d >= g->nb_dests)
+			return refuse(err, errlen, "service %u: destination %u out of bounds", i, d);
+		if (g->dests[d].state != XVS_SLOT_USED || g->dests[d].svc != i)
+			return refuse(err, errlen, "service %u: destination %u not its own", i, d);
+	}
+	if (s->sched == XVS_SCHED_WRR && (s->sd.wrr.mw < 0 || s->sd.wrr.di <= 0))
+		return refuse(err, errlen, "service %u: bad wrr data", i);
+	if (xvs_gen_vip_lookup(g, s->proto, &s->addr, s->port_be) != (int)i)
+		return refuse(err, errlen, "service %u: not found through the VIP hash", i);
+	return 0;
+}
+
+static int validate_dest(const struct xvs_gen *g, uint32_t i, char *err, size_t errlen)
+{
+	const struct xvs_dest *d = &g->dests[i];
+	if (d->state == XVS_SLOT_FREE)
+		return 0;
+	if (d->state != XVS_SLOT_USED && d->state != XVS_SLOT_TRASH)
+		return refuse(err, errlen, "destination %u: bad state %u", i, d->state);
+	if (d->af != XVS_AF_INET && d->af != XVS_AF_INET6)
+		return refuse(err, errlen, "destination %u: bad address family %u", i, d->af);
+	if (!valid_ip(d->af, &d->addr))
+		return refuse(err, errlen, "destination %u: bad address", i);
+	if (d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL)
+		return refuse(err, errlen, "destination %u: bad forwarding method %u", i, d->fwd);
+	if (d->weight < 0)
+		return refuse(err, errlen, "destination %u: negative weight", i);
+	if (d->svc >= g->nb_svcs)
+		return refuse(err, errlen, "destination %u: service %u out of bounds", i, d->svc);
+	if (d->state == XVS_SLOT_USED && g->svcs[d->svc].state != XVS_SLOT_USED)
+		return refuse(err, errlen, "destination %u: service %u not in use", i, d->svc);
+	return 0;
+}
+
+int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen)
+{
+	if (g->magic != XVS_GEN_MAGIC)
+		return refuse(err, errlen, "bad magic %#llx", (unsigned long long)g->magic);
+	if (g->gen == 0)
+		return refuse(err, errlen, "generation 0");
+	if (g->nb_svcs > XVS_MAX_SVCS || g->nb_dests > XVS_MAX_DESTS ||
+	    g->nb_svc_dests > XVS_MAX_DESTS)
+		return refuse(err, errlen, "counts out of bounds (%u services, %u destinations, %u list)",
+			      g->nb_svcs, g->nb_dests, g->nb_svc_dests);
+	uint32_t crc = body_crc(g);
+	if (crc != g->crc)
+		return refuse(err, errlen, "crc %#x, expected %#x", crc, g->crc);
+	if (g->timeouts.tcp == 0 || g->timeouts.tcpfin == 0 || g->timeouts.udp == 0)
+		return refuse(err, errlen, "zero timeout");
+	int empty = 0;
+	for (uint32_t h = 0; h < XVS_VIP_HASH_SIZE; h++) {
+		uint16_t e = g->vip_hash[h];
+		if (e == 0) {
+			empty = 1;
+			continue;
+		}
+		if (e > g->nb_svcs || g->svcs[e - 1].state != XVS_SLOT_USED)
+			return refuse(err, errlen, "VIP hash bucket %u points at service %u", h, e - 1);
+	}
+	if (!empty)
+		return refuse(err, errlen, "VIP hash has no empty bucket");
+	for (uint32_t i = 0; i < g->nb_dests; i++) {
+		int rc = validate_dest(g, i, err, errlen);
+		if (rc)
+			return rc;
+	}
+	for (uint32_t i = 0; i < g->nb_svcs; i++) {
+		if (g->svcs[i].state == XVS_SLOT_FREE)
+			continue;
+		if (g->svcs[i].state != XVS_SLOT_USED)
+			return refuse(err, errlen, "service %u: bad state", i);
+		int rc = validate_svc(g, i, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

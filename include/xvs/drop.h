@@ -1,0 +1,43 @@
+/* Drop and exception reasons of the packet path, as one list that yields the enum and the names. */
+#ifndef XVS_DROP_H
+#define XVS_DROP_H
+
+/* X(enum suffix, name shown in stats and the CLI) */
+#define XVS_FOREACH_DROP(X)                                                   \
+	X(RUNT, "runt")                     /* frame shorter than Ethernet */    \
+	X(L2_NOT_OURS, "l2-not-ours")       /* unicast to another MAC */         \
+	X(L2_UNSUPPORTED, "l2-unsupported") /* ethertype we do not handle */     \
+	X(ARP_MALFORMED, "arp-malformed")                                        \
+	X(ARP_NOT_OURS, "arp-not-ours")     /* ARP for an address not owned */   \
+	X(IP_TRUNCATED, "ip-truncated")                                          \
+	X(IP_BAD_VERSION, "ip-bad-version")                                      \
+	X(IP_BAD_IHL, "ip-bad-ihl")                                              \
+	X(IP_BAD_LEN, "ip-bad-len")                                              \
+	X(IP_BAD_CSUM, "ip-bad-csum")                                            \
+	X(IP_OPTIONS, "ip-options")                                              \
+	X(IP_FRAGMENT, "ip-fragment")                                            \
+	X(IP_BAD_ADDR, "ip-bad-addr")       /* martian source/destination */     \
+	X(L4_TRUNCATED, "l4-truncated")                                          \
+	X(L4_UNSUPPORTED, "l4-unsupported") /* protocol not served */            \
+	X(ICMP_UNSUPPORTED, "icmp-unsupported")                                  \
+	X(NO_VIP, "no-vip")                 /* no service, no connection */      \
+	X(NOT_SYN, "tcp-not-syn")           /* no connection, not a SYN */       \
+	X(NO_DEST, "no-dest")               /* scheduler found no server */      \
+	X(CONN_FULL, "conn-table-full")                                          \
+	X(DEST_GONE, "dest-removed")        /* server deleted, conn kept */      \
+	X(FWD_UNSUPPORTED, "fwd-unsupported")                                    \
+	X(NO_ROUTE, "no-route")                                                  \
+	X(NEIGH_UNRESOLVED, "neigh-unresolved")                                  \
+	X(NEIGH_FULL, "neigh-table-full")                                        \
+	X(TX_FULL, "tx-full")
+
+enum xvs_drop {
+#define XVS_DROP_ENUM(e, n) XVS_DROP_##e,
+	XVS_FOREACH_DROP(XVS_DROP_ENUM)
+#undef XVS_DROP_ENUM
+	XVS_DROP_MAX
+};
+
+extern const char *const xvs_drop_names[XVS_DROP_MAX];
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Scheduler interface. Each scheduler is one file in sched/ that fills one struct
+ * xvs_sched_ops with both halves of its algorithm: the control half (build the scheduler
+ * data of a service from its destinations, in xvs-control) and the dataplane half (pick a
+ * destination for a new connection, on a worker lcore). Adding a scheduler is one new file,
+ * one entry in xvs_sched_all[] and one build line.
+ */
+#ifndef XVS_SCHED_H
+#define XVS_SCHED_H
+
+#include <stdint.h>
+
+#include "table.h"
+
+/* Per worker, per service scheduler state. Private to one worker: no atomics needed. */
+struct xvs_sched_state {
+	uint32_t epoch; /* svc->sched_epoch this state belongs to; mismatch = reset */
+	int32_t last;   /* position in the service's list of the last pick, -1 = none */
+	int32_t cw;     /* wrr current weight */
+	int32_t pad;
+};
+
+/* Data of the packet being scheduled that a scheduler may key on. */
+struct xvs_sched_key {
+	union xvs_ip caddr;
+	uint16_t cport_be;
+};
+
+struct xvs_sched_ops {
+	const char *name;
+	enum xvs_sched_id id;
+	/*
+	 * Control half: compute svc->sd from the service's live destinations, given in
+	 * scheduling order (dests[i] is g->dests[g->svc_dests[svc->dest_first + i]]).
+	 * Returns 0 or a negative errno.
+	 */
+	int (*build)(struct xvs_svc *svc, const struct xvs_dest *const *dests, unsigned nb_dests);
+	/*
+	 * Dataplane half: choose a destination for a new connection on a validated generation.
+	 * Returns a destination slot, or -1 when no destination is available.
+	 * Worker lcore only; st is that worker's state for this service.
+	 */
+	int (*pick)(const struct xvs_gen *g, const struct xvs_svc *svc, struct xvs_sched_state *st,
+		    const struct xvs_sched_key *key);
+};
+
+/* All schedulers, indexed by enum xvs_sched_id (NULL where none). */
+extern const struct xvs_sched_ops *const xvs_sched_all[XVS_SCHED_MAX];
+
+/* Scheduler by name, or NULL. */
+const struct xvs_sched_ops *xvs_sched_find(const char *name);
+
+/* Available: weight > 0 (overload from thresholds comes with connection counts). */
+static inline int xvs_sched_dest_available(const struct xvs_dest *d)
+{
+	return d->state == XVS_SLOT_USED && d->weight > 0;
+}
+
+/* Reset st if the service's scheduler data changed since st was last used. */
+static inline void xvs_sched_state_sync(struct xvs_sched_state *st, const struct xvs_svc *svc)
+{
+	if (st->epoch != svc->sched_epoch) {
+		st->epoch = svc->sched_epoch;
+		st->last = -1;
+		st->cw = 0;
+	}
+}
+
+#endif

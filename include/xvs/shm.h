@@ -1,0 +1,151 @@
+/*
+ * The shared-memory region between xvs-control and xvs-dataplane. Types and the mapping
+ * API only; plain C11 atomics so the control side needs no EAL.
+ *
+ *   +---------------------------+ 0
+ *   | struct xvs_shm_hdr        |  magic, ABI, layout, publication words, dataplane status
+ *   +---------------------------+ off_lcores
+ *   | xvs_shm_lcore[MAX_LCORES] |  per-worker quiescent counters (one cache line each)
+ *   +---------------------------+ off_stats
+ *   | xvs_lcore_stats[...]      |  per-worker counters (written by that worker only)
+ *   +---------------------------+ off_slots[0]
+ *   | struct xvs_gen  (slot 0)  |  table generations, written by control
+ *   +---------------------------+ off_slots[1]
+ *   | struct xvs_gen  (slot 1)  |
+ *   +---------------------------+ region_size
+ *
+ * Publication: control writes a complete generation into the slot that does not hold the
+ * adopted generation, stores slot_gen[slot] = gen (release), then published = XVS_PUB(gen,
+ * slot) (release). The dataplane's main lcore sees the new published word, copies the slot
+ * into private memory, re-checks slot_gen[slot] (a torn copy is retried, not refused),
+ * validates the copy and hands it to the workers. Each worker stores the generation it now
+ * runs in its xvs_shm_lcore.seen_gen; when every worker runs it, the dataplane stores
+ * adopted = published. A generation that fails validation is refused: refused_gen = gen,
+ * nb_refused++, refuse_reason set, and the workers keep the previous generation.
+ * Control publishes one generation at a time and waits for adopted or refused_gen to reach
+ * it (or for the dataplane to be absent) before it writes a slot again.
+ */
+#ifndef XVS_SHM_H
+#define XVS_SHM_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "drop.h"
+#include "table.h"
+
+#define XVS_SHM_MAGIC 0x314d485353565801ULL /* "\1XVSSHM1" */
+#define XVS_SHM_ABI   1
+#define XVS_SHM_DEFAULT_PATH "/dev/shm/xvs"
+
+#ifndef XVS_MAX_LCORES
+#define XVS_MAX_LCORES 16
+#endif
+
+/* published/adopted words: generation in the high bits, slot in bit 0. */
+#define XVS_PUB(gen, slot) (((uint64_t)(gen) << 1) | ((slot) & 1))
+#define XVS_PUB_GEN(w)     ((w) >> 1)
+#define XVS_PUB_SLOT(w)    ((unsigned)((w) & 1))
+
+/* Dataplane heartbeat older than this means no dataplane is attached. */
+#define XVS_SHM_HEARTBEAT_STALE_NS 1000000000ULL
+
+struct xvs_shm_hdr {
+	uint64_t magic;
+	uint32_t abi;
+	uint32_t hdr_size;
+	uint64_t region_size;
+	uint64_t off_lcores;
+	uint64_t off_stats;
+	uint64_t off_slots[2];
+	uint64_t slot_size;
+	uint32_t max_lcores;
+	uint32_t stats_size; /* sizeof(struct xvs_lcore_stats) */
+
+	/* written by control */
+	_Atomic uint64_t published;   /* XVS_PUB(gen, slot), 0 = nothing yet */
+	_Atomic uint64_t slot_gen[2]; /* generation held by each slot, 0 while being written */
+	_Atomic uint64_t control_pid;
+
+	/* written by the dataplane */
+	_Atomic uint64_t adopted;     /* XVS_PUB of the generation every worker runs */
+	_Atomic uint64_t refused_gen; /* last refused generation */
+	_Atomic uint64_t nb_refused;
+	_Atomic uint64_t dp_pid;
+	_Atomic uint64_t dp_heartbeat_ns; /* CLOCK_MONOTONIC, updated every few ms */
+	_Atomic uint32_t nb_workers;
+	uint32_t pad0;
+	char refuse_reason[128];
+};
+
+/* Per worker quiescent counter: written by that worker only. */
+struct xvs_shm_lcore {
+	_Atomic uint64_t seen_gen; /* generation the worker runs now */
+	_Atomic uint64_t lcore_id;
+	uint64_t pad[6];
+} __attribute__((aligned(64)));
+
+/* Traffic counters of one service or destination (one worker's share). */
+struct xvs_stats_ctr {
+	uint64_t conns;
+	uint64_t inpkts;
+	uint64_t outpkts;
+	uint64_t inbytes;
+	uint64_t outbytes;
+	int64_t active;   /* connections counted active (IPVS rules) */
+	int64_t inactive;
+	uint64_t pad;
+};
+
+/* All counters of one worker: written by that worker only (plain stores), read by control. */
+struct xvs_lcore_stats {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	uint64_t tx_pkts;
+	uint64_t tx_bytes;
+	uint64_t conns_new;
+	uint64_t conns_expired;
+	uint64_t conns_cur;
+	uint64_t arp_replies;
+	uint64_t icmp_echo_replies;
+	uint64_t drops[XVS_DROP_MAX];
+	struct xvs_stats_ctr svc[XVS_MAX_SVCS];
+	struct xvs_stats_ctr dest[XVS_MAX_DESTS];
+} __attribute__((aligned(64)));
+
+struct xvs_shm {
+	int fd;
+	size_t size;
+	struct xvs_shm_hdr *hdr;
+};
+
+/*
+ * Open (creating and initialising if needed) and map the region at path. Both processes call
+ * it; an existing region with another magic or ABI is re-initialised only if `reinit` is set,
+ * otherwise -EPROTO is returned. Returns 0 or a negative errno.
+ */
+int xvs_shm_open(struct xvs_shm *shm, const char *path, int reinit);
+void xvs_shm_close(struct xvs_shm *shm);
+
+static inline struct xvs_shm_lcore *xvs_shm_lcore(const struct xvs_shm *shm, unsigned i)
+{
+	return (struct xvs_shm_lcore *)((char *)shm->hdr + shm->hdr->off_lcores) + i;
+}
+
+static inline struct xvs_lcore_stats *xvs_shm_stats(const struct xvs_shm *shm, unsigned i)
+{
+	return (struct xvs_lcore_stats *)((char *)shm->hdr + shm->hdr->off_stats) + i;
+}
+
+static inline struct xvs_gen *xvs_shm_slot(const struct xvs_shm *shm, unsigned slot)
+{
+	return (struct xvs_gen *)((char *)shm->hdr + shm->hdr->off_slots[slot & 1]);
+}
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t xvs_now_ns(void);
+
+/* True when a dataplane heartbeat is fresh and its pid is alive. */
+int xvs_shm_dataplane_alive(const struct xvs_shm *shm);
+
+#endif
