@@ -1,1 +1,224 @@
-/* placeholder */
+/* INI configuration of xvs-dataplane, read with inih (start-up, main lcore). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "dp_config.h"
+
+struct load_ctx {
+	struct xvs_dp *dp;
+	struct xvs_cfg_extra *x;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static int fail(struct load_ctx *c, const char *fmt, const char *a, const char *b)
+{
+	if (!c->failed)
+		snprintf(c->err, c->errlen, fmt, a, b);
+	c->failed = 1;
+	return 0;
+}
+
+int xvs_config_parse_prefix(const char *s, uint32_t *addr, uint8_t *len)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	long l = 32;
+	if (slash) {
+		char *end;
+		*slash = 0;
+		l = strtol(slash + 1, &end, 10);
+		if (*end || l < 0 || l > 32)
+			return -EINVAL;
+	}
+	struct in_addr a;
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -EINVAL;
+	*addr = a.s_addr;
+	*len = (uint8_t)l;
+	return 0;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 0);
+	if (errno || *end || end == v || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int parse_bool(const char *v)
+{
+	return !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
+	       !strcasecmp(v, "on");
+}
+
+static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
+{
+	struct xvs_dp_config *cfg = &c->dp->cfg;
+	unsigned long n;
+	if (!strcmp(k, "lcores"))
+		snprintf(cfg->lcores, sizeof(cfg->lcores), "%s", v);
+	else if (!strcmp(k, "file_prefix"))
+		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", v);
+	else if (!strcmp(k, "huge_dir"))
+		snprintf(cfg->huge_dir, sizeof(cfg->huge_dir), "%s", v);
+	else if (!strcmp(k, "shm"))
+		snprintf(cfg->shm_path, sizeof(cfg->shm_path), "%s", v);
+	else if (!strcmp(k, "eal_args"))
+		snprintf(cfg->eal_args, sizeof(cfg->eal_args), "%s", v);
+	else if (!strcmp(k, "in_memory"))
+		cfg->in_memory = parse_bool(v);
+	else if (!strcmp(k, "memory")) {
+		if (parse_uint(v, 1 << 20, &n) < 0)
+			return fail(c, "bad memory '%s'%s", v, "");
+		cfg->memory_mb = (unsigned)n;
+	} else if (!strcmp(k, "conn_max")) {
+		if (parse_uint(v, 1u << 24, &n) < 0 || n < 16 || (n & (n - 1)))
+			return fail(c, "conn_max '%s' must be a power of two, 16..16777216%s", v, "");
+		cfg->conn_max = (uint32_t)n;
+	} else
+		return fail(c, "unknown key '%s' in [dataplane]%s", k, "");
+	return 1;
+}
+
+static struct xvs_port *port_named(struct load_ctx *c, const char *name, int create)
+{
+	struct xvs_dp *dp = c->dp;
+	for (unsigned i = 0; i < dp->nb_ports; i++)
+		if (!strcmp(dp->ports[i].name, name))
+			return &dp->ports[i];
+	if (!create || dp->nb_ports >= XVS_MAX_PORTS)
+		return NULL;
+	struct xvs_port *p = &dp->ports[dp->nb_ports++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->rxq_size = 1024;
+	p->txq_size = 1024;
+	return p;
+}
+
+static int set_port(struct load_ctx *c, const char *pname, const char *k, const char *v)
+{
+	struct xvs_port *p = port_named(c, pname, 1);
+	unsigned long n;
+	if (!p)
+		return fail(c, "too many ports (at '%s')%s", pname, "");
+	if (!strcmp(k, "dev"))
+		snprintf(p->dev, sizeof(p->dev), "%s", v);
+	else if (!strcmp(k, "addr")) {
+		if (p->nb_addrs >= XVS_MAX_PORT_ADDRS ||
+		    xvs_config_parse_prefix(v, &p->addr[p->nb_addrs], &p->plen[p->nb_addrs]) < 0)
+			return fail(c, "bad address '%s' on port %s", v, pname);
+		p->nb_addrs++;
+	} else if (!strcmp(k, "mac")) {
+		if (rte_ether_unformat_addr(v, &p->mac) < 0)
+			return fail(c, "bad mac '%s' on port %s", v, pname);
+		p->mac_set = 1;
+	} else if (!strcmp(k, "rxq_size") || !strcmp(k, "txq_size")) {
+		if (parse_uint(v, 16384, &n) < 0 || n < 64)
+			return fail(c, "bad queue size '%s' on port %s", v, pname);
+		*(k[0] == 'r' ? &p->rxq_size : &p->txq_size) = (uint16_t)n;
+	} else
+		return fail(c, "unknown key '%s' in port %s", k, pname);
+	return 1;
+}
+
+/* "prefix [via gw]" */
+static int add_route(struct load_ctx *c, const char *v)
+{
+	struct xvs_cfg_extra *x = c->x;
+	char pfx[64] = "", via[8] = "", gw[64] = "";
+	int n = sscanf(v, "%63s %7s %63s", pfx, via, gw);
+	if (x->nb_routes >= XVS_MAX_ROUTES)
+		return fail(c, "too many routes%s%s", "", "");
+	if (xvs_config_parse_prefix(pfx, &x->routes[x->nb_routes].prefix, &x->routes[x->nb_routes].len) < 0)
+		return fail(c, "bad route '%s'%s", v, "");
+	struct in_addr a = { 0 };
+	if (n == 3 && !strcmp(via, "via") && inet_pton(AF_INET, gw, &a) == 1)
+		x->routes[x->nb_routes].gw = a.s_addr;
+	else if (n != 1)
+		return fail(c, "bad route '%s' (want: prefix [via gateway])%s", v, "");
+	x->nb_routes++;
+	return 1;
+}
+
+/* "ip mac [port]"; the port is informative: the route to ip decides. */
+static int add_neigh(struct load_ctx *c, const char *v)
+{
+	struct xvs_cfg_extra *x = c->x;
+	char ip[64] = "", mac[64] = "";
+	struct in_addr a;
+	if (x->nb_neigh >= XVS_MAX_CFG_NEIGH)
+		return fail(c, "too many static neighbours%s%s", "", "");
+	if (sscanf(v, "%63s %63s", ip, mac) != 2 || inet_pton(AF_INET, ip, &a) != 1 ||
+	    rte_ether_unformat_addr(mac, &x->neigh[x->nb_neigh].mac) < 0)
+		return fail(c, "bad neighbour '%s' (want: ip mac [port])%s", v, "");
+	x->neigh[x->nb_neigh++].ip = a.s_addr;
+	return 1;
+}
+
+static int on_key(void *user, const char *section, const char *k, const char *v)
+{
+	struct load_ctx *c = user;
+	if (c->failed)
+		return 0;
+	if (!strcmp(section, "dataplane"))
+		return set_dataplane(c, k, v);
+	if (!strncmp(section, "port ", 5) && section[5])
+		return set_port(c, section + 5, k, v);
+	if (!strcmp(section, "routes") && !strcmp(k, "route"))
+		return add_route(c, v);
+	if (!strcmp(section, "neighbours") && !strcmp(k, "neigh"))
+		return add_neigh(c, v);
+	return fail(c, "unknown key '%s' in [%s]", k, section);
+}
+
+int xvs_config_load(const char *path, struct xvs_dp *dp, struct xvs_cfg_extra *x, char *err,
+		    size_t errlen)
+{
+	struct xvs_dp_config *cfg = &dp->cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->lcores, sizeof(cfg->lcores), "0");
+	snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "xvs");
+	snprintf(cfg->huge_dir, sizeof(cfg->huge_dir), "none");
+	snprintf(cfg->shm_path, sizeof(cfg->shm_path), "%s", XVS_SHM_DEFAULT_PATH);
+	cfg->memory_mb = 512;
+	cfg->conn_max = 65536;
+	dp->nb_ports = 0;
+	memset(x, 0, sizeof(*x));
+
+	struct load_ctx c = { .dp = dp, .x = x, .err = err, .errlen = errlen };
+	int line = ini_parse(path, on_key, &c);
+	if (line < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	if (line > 0) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", c.failed ? err : "syntax error");
+		snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < dp->nb_ports; i++)
+		if (!dp->ports[i].dev[0]) {
+			snprintf(err, errlen, "%s: port %s has no dev", path, dp->ports[i].name);
+			return -EINVAL;
+		}
+	if (dp->nb_ports == 0) {
+		snprintf(err, errlen, "%s: no [port NAME] section", path);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,1 +1,131 @@
-/* placeholder */
+/* Port bring-up with the fixed sequence: info, configure, queues, MAC, start. Main lcore. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "dp_port.h"
+
+RTE_LOG_REGISTER(xvs_port_logtype, xvs.port, INFO);
+#define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, xvs_port_logtype, "xvs.port: " __VA_ARGS__)
+
+static int port_id_of(const struct xvs_port *p, uint16_t *id)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	snprintf(name, sizeof(name), "%s", p->dev);
+	char *comma = strchr(name, ',');
+	if (comma)
+		*comma = 0;
+	return rte_eth_dev_get_port_by_name(name, id);
+}
+
+static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_queues, char *err,
+		      size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf = { 0 };
+	int rc = rte_eth_dev_info_get(p->port_id, &info);
+	if (rc < 0)
+		goto fail;
+	if (nb_queues > info.max_rx_queues || nb_queues > info.max_tx_queues) {
+		snprintf(err, errlen, "port %s: %u queues wanted, device has %u rx / %u tx", p->name,
+			 nb_queues, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	if (nb_queues > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	rc = rte_eth_dev_configure(p->port_id, (uint16_t)nb_queues, (uint16_t)nb_queues, &conf);
+	if (rc < 0)
+		goto fail;
+	uint16_t rxd = p->rxq_size, txd = p->txq_size;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &rxd, &txd);
+	if (rc < 0)
+		goto fail;
+	int socket = rte_eth_dev_socket_id(p->port_id);
+	for (unsigned q = 0; q < nb_queues; q++) {
+		rc = rte_eth_rx_queue_setup(p->port_id, (uint16_t)q, rxd, (unsigned)socket, NULL, pool);
+		if (rc < 0)
+			goto fail;
+		rc = rte_eth_tx_queue_setup(p->port_id, (uint16_t)q, txd, (unsigned)socket, NULL);
+		if (rc < 0)
+			goto fail;
+	}
+	if (p->mac_set) {
+		/* Not every vdev can change its MAC; xvs writes source MACs itself anyway. */
+		if (rte_eth_dev_default_mac_addr_set(p->port_id, &p->mac) < 0)
+			PORT_LOG(INFO, "port %s keeps its hardware MAC; using the configured one\n", p->name);
+	} else if ((rc = rte_eth_macaddr_get(p->port_id, &p->mac)) < 0) {
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "port %s (%s): %s", p->name, p->dev, rte_strerror(-rc));
+	return rc;
+}
+
+int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues, char *err,
+		      size_t errlen)
+{
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		struct xvs_port *p = &dp->ports[i];
+		if (port_id_of(p, &p->port_id) < 0) {
+			snprintf(err, errlen, "port %s: no DPDK device for '%s'", p->name, p->dev);
+			return -ENODEV;
+		}
+		int rc = port_setup(p, pool, nb_queues, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int xvs_port_start_all(struct xvs_dp *dp, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		struct xvs_port *p = &dp->ports[i];
+		int rc = rte_eth_dev_start(p->port_id);
+		if (rc < 0) {
+			snprintf(err, errlen, "port %s: start: %s", p->name, rte_strerror(-rc));
+			return rc;
+		}
+		/* Frames for the configured MAC and broadcasts must reach us on any device. */
+		rte_eth_promiscuous_enable(p->port_id);
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+		PORT_LOG(INFO, "port %s: dpdk port %u, mac %s, %u address(es)\n", p->name, p->port_id,
+			 mac, p->nb_addrs);
+	}
+	return 0;
+}
+
+void xvs_port_stop_all(struct xvs_dp *dp)
+{
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		rte_eth_dev_stop(dp->ports[i].port_id);
+		rte_eth_dev_close(dp->ports[i].port_id);
+	}
+}
+
+unsigned xvs_port_numa_check(const struct xvs_dp *dp)
+{
+	unsigned bad = 0, lcore;
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		int s = rte_eth_dev_socket_id(dp->ports[i].port_id);
+		if (s < 0)
+			continue; /* virtual device: no home node */
+		RTE_LCORE_FOREACH(lcore) {
+			if ((int)rte_lcore_to_socket_id(lcore) != s) {
+				PORT_LOG(WARNING, "lcore %u is on node %u, port %s on node %d\n", lcore,
+					 rte_lcore_to_socket_id(lcore), dp->ports[i].name, s);
+				bad++;
+			}
+		}
+	}
+	return bad;
+}

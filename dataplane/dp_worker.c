@@ -1,1 +1,616 @@
-/* placeholder */
+/*
+ * The packet path, per worker and per burst:
+ *   prefetch -> parse -> hash + prefetch bucket -> scan + prefetch entry ->
+ *   per packet: connection hit, or VIP lookup + schedule + insert, or the exception path
+ *   (ARP, ICMP echo, drops) -> rewrite -> route + neighbour -> queue -> tx burst.
+ * No locks, no allocation besides mbufs for ARP probes, no logging, no syscalls.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+
+#include "dp_nat.h"
+#include "dp_parse.h"
+#include "dp_worker.h"
+#include "xvs/gen.h"
+
+volatile int xvs_quit;
+struct xvs_dp_runtime xvs_rt;
+
+#define PROBE_INTERVAL_S 1
+
+static uint16_t tx_eth(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_burst(w->dp->ports[port].port_id, (uint16_t)w->idx, pkts, n);
+}
+
+int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void *conn_mem)
+{
+	memset(w, 0, sizeof(*w));
+	w->dp = dp;
+	w->idx = idx;
+	w->st = xvs_shm_stats(&dp->shm, idx);
+	w->tx = tx_eth;
+	w->start_tsc = rte_rdtsc();
+	w->now_tsc = w->start_tsc;
+	/* Connections are gone after a restart: so are their active/inactive counts. */
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++)
+		w->st->dest[i].active = w->st->dest[i].inactive = 0;
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++)
+		w->st->svc[i].active = w->st->svc[i].inactive = 0;
+	w->st->conns_cur = 0;
+	return xvs_conn_table_init(&w->conns, conn_mem, dp->cfg.conn_max);
+}
+
+/* ---- counters and queues ------------------------------------------------------------ */
+
+static inline void drop(struct xvs_worker *w, struct rte_mbuf *m, enum xvs_drop why)
+{
+	w->st->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct xvs_tx_buf *b = &w->txb[port];
+	w->st->tx_bytes += m->pkt_len;
+	b->pkts[b->n++] = m;
+	if (b->n == RTE_DIM(b->pkts)) {
+		uint16_t n = b->n;
+		b->n = 0;
+		uint16_t sent = w->tx(w, port, b->pkts, n);
+		w->st->tx_pkts += sent;
+		for (uint16_t i = sent; i < n; i++) {
+			w->st->tx_bytes -= b->pkts[i]->pkt_len;
+			drop(w, b->pkts[i], XVS_DROP_TX_FULL);
+		}
+	}
+}
+
+void xvs_worker_flush(struct xvs_worker *w)
+{
+	for (uint16_t p = 0; p < w->dp->nb_ports; p++) {
+		struct xvs_tx_buf *b = &w->txb[p];
+		if (!b->n)
+			continue;
+		uint16_t n = b->n;
+		b->n = 0;
+		uint16_t sent = w->tx(w, p, b->pkts, n);
+		w->st->tx_pkts += sent;
+		for (uint16_t i = sent; i < n; i++) {
+			w->st->tx_bytes -= b->pkts[i]->pkt_len;
+			drop(w, b->pkts[i], XVS_DROP_TX_FULL);
+		}
+	}
+}
+
+/* ---- owned addresses ---------------------------------------------------------------- */
+
+static int is_port_addr(const struct xvs_dp *dp, uint32_t ip)
+{
+	for (unsigned p = 0; p < dp->nb_ports; p++)
+		for (unsigned i = 0; i < dp->ports[p].nb_addrs; i++)
+			if (dp->ports[p].addr[i] == ip)
+				return 1;
+	return 0;
+}
+
+static int is_vip_addr(const struct xvs_gen *g, uint32_t ip)
+{
+	if (!g)
+		return 0;
+	for (uint32_t i = 0; i < g->nb_svcs; i++)
+		if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].af == XVS_AF_INET &&
+		    g->svcs[i].addr.v4 == ip)
+			return 1;
+	return 0;
+}
+
+static inline int is_owned(const struct xvs_dp *dp, const struct xvs_gen *g, uint32_t ip)
+{
+	return is_port_addr(dp, ip) || is_vip_addr(g, ip);
+}
+
+/* The port's address to speak from towards ip: the one whose prefix holds ip, else the first. */
+static uint32_t port_src_addr(const struct xvs_port *pt, uint32_t ip)
+{
+	for (unsigned i = 0; i < pt->nb_addrs; i++) {
+		uint32_t mask = pt->plen[i] ? rte_cpu_to_be_32(~0u << (32 - pt->plen[i])) : 0;
+		if ((pt->addr[i] & mask) == (ip & mask))
+			return pt->addr[i];
+	}
+	return pt->nb_addrs ? pt->addr[0] : 0;
+}
+
+/* ---- ARP ------------------------------------------------------------------------------ */
+
+static void arp_fill(struct rte_mbuf *m, uint16_t op, const struct rte_ether_addr *src_mac,
+		     const struct rte_ether_addr *dst_mac, uint32_t sip,
+		     const struct rte_ether_addr *tha, uint32_t tip)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
+	eth->dst_addr = *dst_mac;
+	eth->src_addr = *src_mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	a->arp_hlen = RTE_ETHER_ADDR_LEN;
+	a->arp_plen = 4;
+	a->arp_opcode = rte_cpu_to_be_16(op);
+	a->arp_data.arp_sha = *src_mac;
+	a->arp_data.arp_sip = sip;
+	a->arp_data.arp_tha = *tha;
+	a->arp_data.arp_tip = tip;
+	m->data_len = m->pkt_len = sizeof(*eth) + sizeof(*a);
+}
+
+/* Turn m (or a fresh mbuf when m is NULL or chained) into an ARP request for ip on port. */
+static void arp_request(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint32_t ip)
+{
+	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	static const struct rte_ether_addr zero;
+	const struct xvs_port *pt = &w->dp->ports[port];
+	if (m && m->nb_segs > 1) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	if (m)
+		rte_pktmbuf_reset(m);
+	else if (!(m = rte_pktmbuf_alloc(xvs_rt.pool)))
+		return;
+	arp_fill(m, RTE_ARP_OP_REQUEST, &pt->mac, &bcast, port_src_addr(pt, ip), &zero, ip);
+	enqueue(w, port, m);
+}
+
+static void handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		       struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
+	if (a->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+	    a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    a->arp_hlen != RTE_ETHER_ADDR_LEN || a->arp_plen != 4)
+		return drop(w, m, XVS_DROP_ARP_MALFORMED);
+	uint16_t op = rte_be_to_cpu_16(a->arp_opcode);
+	uint32_t sip = a->arp_data.arp_sip, tip = a->arp_data.arp_tip;
+	if ((op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) ||
+	    !rte_is_unicast_ether_addr(&a->arp_data.arp_sha))
+		return drop(w, m, XVS_DROP_ARP_MALFORMED);
+	if (!is_owned(w->dp, g, tip))
+		return drop(w, m, XVS_DROP_ARP_NOT_OURS);
+	if (sip && !is_owned(w->dp, g, sip) &&
+	    xvs_neigh_learn(w->dp->neigh, sip, &a->arp_data.arp_sha, 0) < 0)
+		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	if (op == RTE_ARP_OP_REPLY) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct rte_ether_addr sha = a->arp_data.arp_sha;
+	arp_fill(m, RTE_ARP_OP_REPLY, &w->dp->ports[in_port].mac, &eth->src_addr, tip, &sha, sip);
+	w->st->arp_replies++;
+	enqueue(w, in_port, m);
+}
+
+/* ---- IPv4 output ---------------------------------------------------------------------- */
+
+/* Route m towards dst, fill its Ethernet header and queue it; or drop it, counted. */
+static inline void xmit4(struct xvs_worker *w, struct rte_mbuf *m, uint32_t dst)
+{
+	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, dst);
+	if (unlikely(!r))
+		return drop(w, m, XVS_DROP_NO_ROUTE);
+	uint32_t nh = r->gw ? r->gw : dst;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct xvs_neigh *n = xvs_neigh_find(w->dp->neigh, nh);
+	if (unlikely(!n || xvs_neigh_mac(n, &eth->dst_addr) < 0)) {
+		w->st->drops[XVS_DROP_NEIGH_UNRESOLVED]++;
+		if (!n && !(n = xvs_neigh_get(w->dp->neigh, nh))) {
+			w->st->drops[XVS_DROP_NEIGH_FULL]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
+			arp_request(w, m, r->port, nh);
+		else
+			rte_pktmbuf_free(m);
+		return;
+	}
+	eth->src_addr = w->dp->ports[r->port].mac;
+	enqueue(w, r->port, m);
+}
+
+/* ---- ICMP to owned addresses ---------------------------------------------------------- */
+
+static void handle_icmp_local(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
+			      const struct xvs_pkt *p)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
+	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
+	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0)
+		return drop(w, m, XVS_DROP_ICMP_UNSUPPORTED);
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	ic->icmp_cksum = xvs_csum_replace2(ic->icmp_cksum, rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REQUEST << 8),
+					   rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REPLY << 8));
+	uint32_t s = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = s;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = w->dp->ports[in_port].mac;
+	w->st->icmp_echo_replies++;
+	enqueue(w, in_port, m);
+}
+
+/* ---- connections ---------------------------------------------------------------------- */
+
+static const uint16_t tcp_timeout_s[XVS_TCP_STATE_MAX] = {
+	[XVS_TCP_NONE] = 2, [XVS_TCP_ESTABLISHED] = 900, [XVS_TCP_SYN_SENT] = 120,
+	[XVS_TCP_SYN_RECV] = 60, [XVS_TCP_FIN_WAIT] = 120, [XVS_TCP_TIME_WAIT] = 120,
+	[XVS_TCP_CLOSE] = 10, [XVS_TCP_CLOSE_WAIT] = 60, [XVS_TCP_LAST_ACK] = 30,
+	[XVS_TCP_LISTEN] = 120, [XVS_TCP_SYNACK] = 120,
+};
+
+static inline uint32_t conn_timeout(const struct xvs_gen *g, const struct xvs_conn *c)
+{
+	if (c->proto == IPPROTO_UDP)
+		return g->timeouts.udp;
+	if (c->state == XVS_TCP_ESTABLISHED)
+		return g->timeouts.tcp;
+	if (c->state == XVS_TCP_FIN_WAIT)
+		return g->timeouts.tcpfin;
+	return tcp_timeout_s[c->state < XVS_TCP_STATE_MAX ? c->state : 0];
+}
+
+static inline int tcp_state_active(uint8_t s)
+{
+	return s == XVS_TCP_ESTABLISHED || s == XVS_TCP_SYN_SENT || s == XVS_TCP_SYN_RECV ||
+	       s == XVS_TCP_SYNACK;
+}
+
+/*
+ * TCP state after a segment with `flags` in direction dir; a reduced form of IPVS's
+ * tcp_states table (client segments are "input", real-server segments "output").
+ */
+static inline uint8_t tcp_next_state(uint8_t s, uint8_t flags, unsigned dir)
+{
+	if (flags & RTE_TCP_RST_FLAG)
+		return XVS_TCP_CLOSE;
+	if (dir == XVS_CONN_DIR_ORIG) {
+		if (flags & RTE_TCP_SYN_FLAG)
+			return s == XVS_TCP_ESTABLISHED ? s : XVS_TCP_SYN_RECV;
+		if (flags & RTE_TCP_FIN_FLAG)
+			return s == XVS_TCP_CLOSE_WAIT ? XVS_TCP_LAST_ACK : XVS_TCP_FIN_WAIT;
+		if ((flags & RTE_TCP_ACK_FLAG) && s == XVS_TCP_SYN_RECV)
+			return XVS_TCP_ESTABLISHED;
+		if ((flags & RTE_TCP_ACK_FLAG) && s == XVS_TCP_LAST_ACK)
+			return XVS_TCP_TIME_WAIT;
+		return s;
+	}
+	if (flags & RTE_TCP_SYN_FLAG)
+		return s == XVS_TCP_NONE ? XVS_TCP_SYN_RECV : s;
+	if (flags & RTE_TCP_FIN_FLAG)
+		return s == XVS_TCP_FIN_WAIT ? XVS_TCP_TIME_WAIT : XVS_TCP_CLOSE_WAIT;
+	return s;
+}
+
+/* Move the destination's active/inactive counts when a connection changes state. */
+static inline void conn_account(struct xvs_worker *w, struct xvs_conn *c, int active)
+{
+	if (!!(c->flags & XVS_CONN_F_ACTIVE) == !!active)
+		return;
+	struct xvs_stats_ctr *d = &w->st->dest[c->dest];
+	if (active) {
+		c->flags |= XVS_CONN_F_ACTIVE;
+		d->active++;
+		d->inactive--;
+	} else {
+		c->flags &= ~XVS_CONN_F_ACTIVE;
+		d->active--;
+		d->inactive++;
+	}
+}
+
+static void conn_release(struct xvs_worker *w, uint32_t idx)
+{
+	struct xvs_conn *c = &w->conns.conns[idx];
+	struct xvs_stats_ctr *d = &w->st->dest[c->dest];
+	if (c->flags & XVS_CONN_F_ACTIVE)
+		d->active--;
+	else
+		d->inactive--;
+	w->st->conns_cur--;
+	w->st->conns_expired++;
+	xvs_conn_free(&w->conns, idx);
+}
+
+static inline int conn_expired(const struct xvs_worker *w, const struct xvs_conn *c)
+{
+	return (int32_t)(c->expire - w->now) < 0;
+}
+
+static inline void count_packet(struct xvs_worker *w, const struct xvs_gen *g,
+				const struct xvs_conn *c, unsigned dir, uint32_t len)
+{
+	struct xvs_stats_ctr *d = &w->st->dest[c->dest];
+	struct xvs_stats_ctr *s = &w->st->svc[g->dests[c->dest].svc];
+	if (dir == XVS_CONN_DIR_ORIG) {
+		d->inpkts++;
+		d->inbytes += len;
+		s->inpkts++;
+		s->inbytes += len;
+	} else {
+		d->outpkts++;
+		d->outbytes += len;
+		s->outpkts++;
+		s->outbytes += len;
+	}
+}
+
+/* Forward a packet of connection c seen in direction dir. */
+static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+				const struct xvs_pkt *p, struct xvs_conn *c, unsigned dir)
+{
+	if (unlikely(c->dest >= g->nb_dests || g->dests[c->dest].state != XVS_SLOT_USED))
+		return drop(w, m, XVS_DROP_DEST_GONE);
+	if (c->proto == IPPROTO_TCP) {
+		uint8_t ns = tcp_next_state(c->state, p->tcp_flags, dir);
+		if (ns != c->state) {
+			c->state = ns;
+			conn_account(w, c, tcp_state_active(ns));
+		}
+	}
+	c->expire = w->now + conn_timeout(g, c);
+	count_packet(w, g, c, dir, p->ip_len);
+
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
+	void *l4 = rte_pktmbuf_mtod_offset(m, void *, p->l4_off);
+	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	if (dir == XVS_CONN_DIR_REPLY) {
+		xvs_nat_snat4(ip, l4, c->vaddr.v4, c->vport, p->sport);
+		return xmit4(w, m, c->caddr.v4);
+	}
+	if (fwd == XVS_FWD_MASQ)
+		xvs_nat_dnat4(ip, l4, c->daddr.v4, c->dport, p->dport);
+	else if (fwd != XVS_FWD_DROUTE)
+		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
+	xmit4(w, m, c->daddr.v4);
+}
+
+/* A new connection for service svc: schedule, insert, forward. */
+static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+		     const struct xvs_pkt *p, uint32_t h, int svc)
+{
+	const struct xvs_svc *s = &g->svcs[svc];
+	if (p->proto == IPPROTO_TCP &&
+	    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG)
+		return drop(w, m, XVS_DROP_NOT_SYN);
+	struct xvs_sched_key sk = { .caddr.v4 = p->src, .cport_be = p->sport };
+	int slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], &sk);
+	if (slot < 0)
+		return drop(w, m, XVS_DROP_NO_DEST);
+	const struct xvs_dest *d = &g->dests[slot];
+	if (unlikely(d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE))
+		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
+	int64_t idx = xvs_conn_alloc(&w->conns);
+	if (idx < 0)
+		return drop(w, m, XVS_DROP_CONN_FULL);
+	struct xvs_conn *c = &w->conns.conns[idx];
+	*c = (struct xvs_conn){
+		.caddr.v4 = p->src, .vaddr.v4 = p->dst, .daddr = d->addr,
+		.cport = p->sport, .vport = p->dport, .dport = d->port_be,
+		.proto = p->proto, .af = XVS_AF_INET, .flags = d->fwd, .dest = (uint16_t)slot,
+	};
+	if (xvs_conn_insert_key(&w->conns, h, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
+		c->proto = 0;
+		w->conns.free_stack[w->conns.nb_free++] = (uint32_t)idx;
+		return drop(w, m, XVS_DROP_CONN_FULL);
+	}
+	if (d->fwd == XVS_FWD_MASQ) {
+		struct xvs_conn_key ko, kr;
+		xvs_conn_keys(c, &ko, &kr);
+		if (xvs_conn_insert_key(&w->conns, xvs_conn_hash(&kr), (uint32_t)idx, XVS_CONN_DIR_REPLY) < 0) {
+			xvs_conn_free(&w->conns, (uint32_t)idx);
+			return drop(w, m, XVS_DROP_CONN_FULL);
+		}
+		c->flags |= XVS_CONN_F_REPLY;
+	}
+	struct xvs_stats_ctr *dc = &w->st->dest[slot];
+	dc->conns++;
+	dc->inactive++;
+	w->st->svc[svc].conns++;
+	w->st->conns_new++;
+	w->st->conns_cur++;
+	conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG);
+}
+
+/* ---- the burst ------------------------------------------------------------------------ */
+
+struct pkt_state {
+	struct xvs_pkt p;
+	struct xvs_conn_key k;
+	uint32_t h;
+	uint8_t lookup; /* TCP/UDP: has a key */
+};
+
+static inline int l2_ours(const struct xvs_port *pt, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	return rte_is_same_ether_addr(&eth->dst_addr, &pt->mac) ||
+	       rte_is_broadcast_ether_addr(&eth->dst_addr);
+}
+
+/* Not a connection's packet and no service: ICMP to us, or a drop. */
+static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			  struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	if (p->proto == IPPROTO_ICMP && is_owned(w->dp, g, p->dst))
+		return handle_icmp_local(w, in_port, m, p);
+	drop(w, m, XVS_DROP_NO_VIP);
+}
+
+static inline void handle_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			      struct rte_mbuf *m, struct pkt_state *ps)
+{
+	const struct xvs_pkt *p = &ps->p;
+	if (!ps->lookup || !g)
+		return exception_ip4(w, g, in_port, m, p);
+	uint32_t v = xvs_conn_find(&w->conns, &ps->k, ps->h);
+	if (v) {
+		v--;
+		struct xvs_conn *c = &w->conns.conns[v >> 1];
+		unsigned dir = v & 1;
+		int reuse = p->proto == IPPROTO_TCP && dir == XVS_CONN_DIR_ORIG &&
+			    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
+			    (c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE);
+		if (!conn_expired(w, c) && !reuse)
+			return conn_forward(w, g, m, p, c, dir);
+		conn_release(w, v >> 1);
+	}
+	union xvs_ip dst = { .v4 = p->dst };
+	int svc = xvs_gen_vip_lookup(g, p->proto, &dst, p->dport);
+	if (svc >= 0)
+		return conn_new(w, g, m, p, ps->h, svc);
+	exception_ip4(w, g, in_port, m, p);
+}
+
+void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			struct rte_mbuf **pkts, uint16_t n)
+{
+	struct pkt_state ps[XVS_BURST];
+	const struct xvs_port *pt = &w->dp->ports[in_port];
+
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_state *s = &ps[i];
+		w->st->rx_pkts++;
+		w->st->rx_bytes += m->pkt_len;
+		xvs_parse(&s->p, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
+		s->lookup = s->p.kind == XVS_PKT_IP4 && s->p.proto != IPPROTO_ICMP;
+		if (!s->lookup)
+			continue;
+		s->k = (struct xvs_conn_key){ .src = s->p.src, .dst = s->p.dst, .sport = s->p.sport,
+					      .dport = s->p.dport, .proto = s->p.proto };
+		s->h = xvs_conn_hash(&s->k);
+		rte_prefetch0(xvs_conn_bucket_of(&w->conns, s->h));
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		if (!ps[i].lookup)
+			continue;
+		/* prefetch the first candidate entry of the home bucket */
+		const struct xvs_conn_bucket *bk = xvs_conn_bucket_of(&w->conns, ps[i].h);
+		uint32_t sig = xvs_conn_sig(&w->conns, ps[i].h);
+		for (unsigned j = 0; j < XVS_CONN_BUCKET_SLOTS; j++) {
+			uint32_t sl = bk->slot[j];
+			if (sl && (sl & w->conns.sig_mask) == sig) {
+				rte_prefetch0(&w->conns.conns[((sl & ~w->conns.sig_mask) - 1) >> 1]);
+				break;
+			}
+		}
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (unlikely(ps[i].p.kind == XVS_PKT_DROP && ps[i].p.drop == XVS_DROP_RUNT)) {
+			drop(w, m, XVS_DROP_RUNT);
+			continue;
+		}
+		if (unlikely(!l2_ours(pt, m))) {
+			drop(w, m, XVS_DROP_L2_NOT_OURS);
+			continue;
+		}
+		switch (ps[i].p.kind) {
+		case XVS_PKT_IP4:
+			handle_ip4(w, g, in_port, m, &ps[i]);
+			break;
+		case XVS_PKT_ARP:
+			handle_arp(w, g, in_port, m);
+			break;
+		default:
+			drop(w, m, (enum xvs_drop)ps[i].p.drop);
+			break;
+		}
+	}
+}
+
+/* ---- periodic work -------------------------------------------------------------------- */
+
+#define SWEEP_PER_TICK 256
+
+static void sweep(struct xvs_worker *w)
+{
+	struct xvs_conn_table *t = &w->conns;
+	for (unsigned i = 0; i < SWEEP_PER_TICK; i++) {
+		uint32_t idx = t->sweep_pos++ & (t->capacity - 1);
+		struct xvs_conn *c = &t->conns[idx];
+		if (c->proto && conn_expired(w, c))
+			conn_release(w, idx);
+	}
+}
+
+/* Resolve every destination's next hop ahead of its first packet. */
+static void probe_dests(struct xvs_worker *w, const struct xvs_gen *g)
+{
+	for (uint32_t i = 0; i < g->nb_dests; i++) {
+		const struct xvs_dest *d = &g->dests[i];
+		if (d->state != XVS_SLOT_USED || d->af != XVS_AF_INET)
+			continue;
+		const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, d->addr.v4);
+		if (!r)
+			continue;
+		uint32_t nh = r->gw ? r->gw : d->addr.v4;
+		struct xvs_neigh *n = xvs_neigh_get(w->dp->neigh, nh);
+		struct rte_ether_addr mac;
+		if (n && xvs_neigh_mac(n, &mac) < 0 &&
+		    xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
+			arp_request(w, NULL, r->port, nh);
+	}
+}
+
+void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
+{
+	w->now = (uint32_t)((w->now_tsc - w->start_tsc) / w->dp->tsc_hz);
+	sweep(w);
+	if (w->idx == 0 && g && w->now_tsc >= w->next_probe_tsc) {
+		w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
+		probe_dests(w, g);
+	}
+	if (w->idx == 0 && xvs_rt.housekeeping)
+		xvs_rt.housekeeping();
+}
+
+int xvs_worker_loop(void *arg)
+{
+	struct xvs_worker *w = arg;
+	struct rte_mbuf *pkts[XVS_BURST];
+	uint64_t tick = w->dp->tsc_hz / 1000;
+	w->lcore = rte_lcore_id();
+	atomic_store(&xvs_shm_lcore(&w->dp->shm, w->idx)->lcore_id, w->lcore);
+
+	while (!xvs_quit) {
+		struct xvs_gen *g = xvs_dp_gen_get(&w->dp->gens, w->idx);
+		w->now_tsc = rte_rdtsc();
+		if (w->now_tsc >= w->next_tick_tsc) {
+			w->next_tick_tsc = w->now_tsc + tick;
+			xvs_worker_tick(w, g);
+		}
+		for (uint16_t p = 0; p < w->dp->nb_ports; p++) {
+			uint16_t n = rte_eth_rx_burst(w->dp->ports[p].port_id, (uint16_t)w->idx, pkts, XVS_BURST);
+			if (!n)
+				continue;
+			atomic_store_explicit(&xvs_rt.last_rx_tsc, w->now_tsc, memory_order_relaxed);
+			xvs_worker_process(w, g, p, pkts, n);
+		}
+		xvs_worker_flush(w);
+	}
+	xvs_worker_flush(w);
+	return 0;
+}

@@ -1,1 +1,318 @@
-int main(void) { return 1; }
+/*
+ * xvs-dataplane: wires the configuration, EAL, shared region, ports and workers together,
+ * runs the main lcore's duties (generation adoption, heartbeat) and shuts down cleanly.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dp_config.h"
+#include "dp_port.h"
+#include "dp_worker.h"
+
+#define MAX_EAL_ARGS 64
+#define NB_MBUFS 16383
+
+static struct xvs_dp dp;
+static struct xvs_cfg_extra cfg_extra;
+static struct xvs_worker *workers[XVS_MAX_LCORES];
+static unsigned idle_exit_ms;
+static unsigned wait_config_s;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	xvs_quit = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xvs-dataplane -c FILE [--wait-config SECONDS] [--idle-exit MS]\n"
+		   "  -c, --config FILE    configuration (docs/dataplane-config.md)\n"
+		   "  --wait-config S      start the ports only once a table generation is adopted\n"
+		   "  --idle-exit MS       exit after MS ms without a received packet (pcap runs)\n");
+}
+
+static const char *parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "wait-config", required_argument, NULL, 'w' },
+		{ "idle-exit", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int o;
+	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': path = optarg; break;
+		case 'w': wait_config_s = (unsigned)atoi(optarg); break;
+		case 'i': idle_exit_ms = (unsigned)atoi(optarg); break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	return path;
+}
+
+static int is_pci_addr(const char *dev)
+{
+	unsigned a, b, c, d;
+	return sscanf(dev, "%x:%x:%x.%x", &a, &b, &c, &d) == 4 || sscanf(dev, "%x:%x.%x", &b, &c, &d) == 3;
+}
+
+/* EAL's argv from the configuration. Strings point into dp.cfg / dp.ports or static storage. */
+static int build_eal_args(char **av)
+{
+	static char mem[16], eal_extra[512];
+	int ac = 0, has_pci = 0;
+	av[ac++] = "xvs-dataplane";
+	av[ac++] = "-l";
+	av[ac++] = dp.cfg.lcores;
+	av[ac++] = "--file-prefix";
+	av[ac++] = dp.cfg.file_prefix;
+	if (!strcmp(dp.cfg.huge_dir, "none")) {
+		snprintf(mem, sizeof(mem), "%u", dp.cfg.memory_mb);
+		av[ac++] = "--no-huge";
+		av[ac++] = "-m";
+		av[ac++] = mem;
+	} else {
+		av[ac++] = "--huge-dir";
+		av[ac++] = dp.cfg.huge_dir;
+		if (dp.cfg.in_memory)
+			av[ac++] = "--in-memory";
+	}
+	for (unsigned i = 0; i < dp.nb_ports && ac < MAX_EAL_ARGS - 4; i++) {
+		int pci = is_pci_addr(dp.ports[i].dev);
+		has_pci |= pci;
+		av[ac++] = pci ? "-a" : "--vdev";
+		av[ac++] = dp.ports[i].dev;
+	}
+	if (!has_pci)
+		av[ac++] = "--no-pci";
+	snprintf(eal_extra, sizeof(eal_extra), "%s", dp.cfg.eal_args);
+	for (char *t = strtok(eal_extra, " \t"); t && ac < MAX_EAL_ARGS - 1; t = strtok(NULL, " \t"))
+		av[ac++] = t;
+	av[ac] = NULL;
+	return ac;
+}
+
+/* Connected routes from port addresses, then the configured ones (the gateway picks the port). */
+static int setup_routes(char *err, size_t errlen)
+{
+	for (unsigned p = 0; p < dp.nb_ports; p++)
+		for (unsigned i = 0; i < dp.ports[p].nb_addrs; i++)
+			if (xvs_route_add(&dp.routes, dp.ports[p].addr[i], dp.ports[p].plen[i], 0, (uint16_t)p) < 0)
+				goto full;
+	for (unsigned i = 0; i < cfg_extra.nb_routes; i++) {
+		uint32_t gw = cfg_extra.routes[i].gw;
+		const struct xvs_route *via = gw ? xvs_route_lookup(&dp.routes, gw) : NULL;
+		if (gw && (!via || via->gw)) {
+			snprintf(err, errlen, "route %u: gateway is not on a connected network", i + 1);
+			return -EINVAL;
+		}
+		if (!gw) {
+			snprintf(err, errlen, "route %u: a route needs 'via GATEWAY'", i + 1);
+			return -EINVAL;
+		}
+		if (xvs_route_add(&dp.routes, cfg_extra.routes[i].prefix, cfg_extra.routes[i].len, gw, via->port) < 0)
+			goto full;
+	}
+	return 0;
+full:
+	snprintf(err, errlen, "too many routes");
+	return -ENOSPC;
+}
+
+static void heartbeat(void)
+{
+	atomic_store_explicit(&dp.shm.hdr->dp_heartbeat_ns, xvs_now_ns(), memory_order_release);
+}
+
+/* Main lcore duties: heartbeat, generation adoption, idle exit. */
+static void housekeeping(void)
+{
+	static uint64_t next_tsc;
+	uint64_t now = rte_rdtsc();
+	if (now < next_tsc)
+		return;
+	next_tsc = now + dp.tsc_hz / 1000;
+	heartbeat();
+	int rc = xvs_dp_adopt_poll(&dp.gens);
+	if (rc == 1)
+		printf("xvs-dataplane: generation %llu handed to the workers\n",
+		       (unsigned long long)XVS_PUB_GEN(dp.gens.cur_pub));
+	else if (rc == -EINVAL)
+		printf("xvs-dataplane: %s\n", dp.gens.reason);
+	if (rc)
+		fflush(stdout);
+	uint64_t last = atomic_load_explicit(&xvs_rt.last_rx_tsc, memory_order_relaxed);
+	if (idle_exit_ms && last && now - last > dp.tsc_hz / 1000 * idle_exit_ms)
+		xvs_quit = 1;
+}
+
+static int setup_memory(char *err, size_t errlen)
+{
+	int socket = (int)rte_socket_id();
+	dp.neigh = rte_zmalloc_socket("xvs_neigh", sizeof(*dp.neigh), 64, socket);
+	struct xvs_gen *g0 = rte_zmalloc_socket("xvs_gen0", sizeof(struct xvs_gen), 64, socket);
+	struct xvs_gen *g1 = rte_zmalloc_socket("xvs_gen1", sizeof(struct xvs_gen), 64, socket);
+	xvs_rt.pool = rte_pktmbuf_pool_create("xvs_pool", NB_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (!dp.neigh || !g0 || !g1 || !xvs_rt.pool) {
+		snprintf(err, errlen, "out of memory for tables and mbufs");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < cfg_extra.nb_neigh; i++)
+		xvs_neigh_learn(dp.neigh, cfg_extra.neigh[i].ip, &cfg_extra.neigh[i].mac, 1);
+	xvs_dp_adopt_init(&dp.gens, &dp.shm, g0, g1, dp.nb_workers);
+	for (unsigned i = 0; i < dp.nb_workers; i++) {
+		size_t sz = xvs_conn_table_memsize(dp.cfg.conn_max);
+		void *mem = rte_zmalloc_socket("xvs_conns", sz, 64, socket);
+		workers[i] = rte_zmalloc_socket("xvs_worker", sizeof(struct xvs_worker), 64, socket);
+		if (!mem || !workers[i] || xvs_worker_init(workers[i], &dp, i, mem) < 0) {
+			snprintf(err, errlen, "out of memory for %u connections (%zu bytes)", dp.cfg.conn_max, sz);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int wait_for_config(void)
+{
+	uint64_t end = rte_rdtsc() + dp.tsc_hz * wait_config_s;
+	while (!xvs_quit && rte_rdtsc() < end) {
+		heartbeat();
+		xvs_dp_adopt_poll(&dp.gens);
+		if (atomic_load(&dp.gens.cur))
+			return 0;
+		rte_delay_us_sleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void run_workers(void)
+{
+	unsigned lcore, i = 0;
+	if (dp.nb_workers == 1 && rte_lcore_count() == 1) {
+		xvs_rt.housekeeping = housekeeping;
+		xvs_worker_loop(workers[0]);
+		return;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		rte_eal_remote_launch(xvs_worker_loop, workers[i++], lcore);
+	}
+	while (!xvs_quit) {
+		housekeeping();
+		rte_delay_us_sleep(1000);
+	}
+	rte_eal_mp_wait_lcore();
+}
+
+static void print_stats(void)
+{
+	struct xvs_lcore_stats sum = { 0 };
+	for (unsigned i = 0; i < dp.nb_workers; i++) {
+		const struct xvs_lcore_stats *s = xvs_shm_stats(&dp.shm, i);
+		sum.rx_pkts += s->rx_pkts;
+		sum.tx_pkts += s->tx_pkts;
+		sum.arp_replies += s->arp_replies;
+		sum.icmp_echo_replies += s->icmp_echo_replies;
+		sum.conns_new += s->conns_new;
+		for (unsigned d = 0; d < XVS_DROP_MAX; d++)
+			sum.drops[d] += s->drops[d];
+	}
+	printf("xvs-dataplane: stats rx=%llu tx=%llu\n", (unsigned long long)sum.rx_pkts,
+	       (unsigned long long)sum.tx_pkts);
+	printf("xvs-dataplane: arp-replies %llu\n", (unsigned long long)sum.arp_replies);
+	printf("xvs-dataplane: icmp-echo-replies %llu\n", (unsigned long long)sum.icmp_echo_replies);
+	printf("xvs-dataplane: conns-new %llu\n", (unsigned long long)sum.conns_new);
+	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
+		if (sum.drops[d])
+			printf("xvs-dataplane: drop %s %llu\n", xvs_drop_names[d],
+			       (unsigned long long)sum.drops[d]);
+	fflush(stdout);
+}
+
+/* EAL leaves its runtime directory behind; remove it (it only holds our own files). */
+static void remove_runtime_dir(void)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", dp.cfg.file_prefix);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char f[1024];
+		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
+		unlink(f);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	char *eal_argv[MAX_EAL_ARGS];
+	const char *path = parse_args(argc, argv);
+
+	if (xvs_config_load(path, &dp, &cfg_extra, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xvs-dataplane: %s\n", err);
+		return 2;
+	}
+	int eal_argc = build_eal_args(eal_argv);
+	if (rte_eal_init(eal_argc, eal_argv) < 0)
+		rte_exit(EXIT_FAILURE, "EAL init failed: %s\n", rte_strerror(rte_errno));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	dp.tsc_hz = rte_get_tsc_hz();
+	dp.nb_workers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
+	if (dp.nb_workers > XVS_MAX_LCORES)
+		rte_exit(EXIT_FAILURE, "at most %u workers\n", XVS_MAX_LCORES);
+
+	int rc = xvs_shm_open(&dp.shm, dp.cfg.shm_path, 0);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "shared region %s: %s\n", dp.cfg.shm_path, strerror(-rc));
+	if (setup_memory(err, sizeof(err)) < 0 || setup_routes(err, sizeof(err)) < 0 ||
+	    xvs_port_init_all(&dp, xvs_rt.pool, dp.nb_workers, err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	xvs_port_numa_check(&dp);
+	atomic_store(&dp.shm.hdr->dp_pid, (uint64_t)getpid());
+	heartbeat();
+	if (wait_config_s && wait_for_config() < 0 && !xvs_quit)
+		rte_exit(EXIT_FAILURE, "no table generation adopted within %u s\n", wait_config_s);
+	if (xvs_port_start_all(&dp, err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	printf("xvs-dataplane: running, %u worker(s), %u port(s)\n", dp.nb_workers, dp.nb_ports);
+	fflush(stdout);
+
+	run_workers();
+
+	atomic_store(&dp.shm.hdr->dp_pid, 0);
+	xvs_port_stop_all(&dp);
+	print_stats();
+	xvs_shm_close(&dp.shm);
+	rte_eal_cleanup();
+	remove_runtime_dir();
+	return 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * The dataplane's process-wide context and per-worker state. Built by main() at start-up
+ * (dp_config, dp_port), then read-only for the workers, except for the lock-free neighbour
+ * table, the generation hand-over (dp_adopt) and each worker's own counters.
+ */
+#ifndef XVS_DP_H
+#define XVS_DP_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "dp_adopt.h"
+#include "dp_conn.h"
+#include "dp_neigh.h"
+#include "dp_route.h"
+#include "xvs/sched.h"
+#include "xvs/shm.h"
+
+#ifndef XVS_MAX_PORTS
+#define XVS_MAX_PORTS 8
+#endif
+#define XVS_MAX_PORT_ADDRS 8
+#define XVS_BURST 32
+
+struct xvs_port {
+	char name[32];
+	char dev[512];          /* vdev spec or PCI address */
+	uint16_t port_id;       /* DPDK port id */
+	struct rte_ether_addr mac;
+	int mac_set;            /* mac given in the config */
+	uint32_t addr[XVS_MAX_PORT_ADDRS];  /* network order */
+	uint8_t plen[XVS_MAX_PORT_ADDRS];
+	unsigned nb_addrs;
+	uint16_t rxq_size;
+	uint16_t txq_size;
+};
+
+struct xvs_dp_config {
+	char lcores[128];
+	char file_prefix[64];
+	char huge_dir[256];
+	unsigned memory_mb;
+	int in_memory;
+	char shm_path[256];
+	uint32_t conn_max;
+	char eal_args[512];
+};
+
+struct xvs_worker;
+/* Transmit a burst on (port, queue); returns how many were taken. Replaced by xvs-bench. */
+typedef uint16_t (*xvs_tx_fn)(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n);
+
+struct xvs_dp {
+	struct xvs_dp_config cfg;
+	struct xvs_port ports[XVS_MAX_PORTS];
+	unsigned nb_ports;
+	struct xvs_route_table routes;
+	struct xvs_neigh_table *neigh;
+	struct xvs_shm shm;
+	struct xvs_dp_gens gens;
+	unsigned nb_workers;
+	uint64_t tsc_hz;
+};
+
+struct xvs_tx_buf {
+	uint16_t n;
+	struct rte_mbuf *pkts[2 * XVS_BURST];
+};
+
+struct xvs_worker {
+	struct xvs_dp *dp;
+	unsigned idx;             /* worker index: shm lcore record, queue id */
+	unsigned lcore;
+	struct xvs_lcore_stats *st;
+	struct xvs_conn_table conns;
+	xvs_tx_fn tx;
+	uint32_t now;             /* seconds since start, worker clock */
+	uint64_t now_tsc;
+	uint64_t start_tsc;
+	uint64_t next_tick_tsc;
+	uint64_t next_probe_tsc;
+	struct xvs_tx_buf txb[XVS_MAX_PORTS];
+	struct xvs_sched_state sched[XVS_MAX_SVCS];
+};
+
+#endif

@@ -1,0 +1,57 @@
+/* NAT header rewrites with incremental IPv4 and TCP/UDP checksum updates (RFC 1624). */
+#ifndef XVS_DP_NAT_H
+#define XVS_DP_NAT_H
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dp_csum.h"
+
+/* Rewrite one address and one port of the L4 header; `is_dst` picks which pair. */
+static inline void xvs_nat_rewrite_l4(uint8_t proto, void *l4, uint32_t old_addr, uint32_t new_addr,
+				      uint16_t old_port, uint16_t new_port, int is_dst)
+{
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *t = l4;
+		uint16_t c = xvs_csum_replace4(t->cksum, old_addr, new_addr);
+		t->cksum = xvs_csum_replace2(c, old_port, new_port);
+		if (is_dst)
+			t->dst_port = new_port;
+		else
+			t->src_port = new_port;
+	} else if (proto == IPPROTO_UDP) {
+		struct rte_udp_hdr *u = l4;
+		if (u->dgram_cksum) {
+			uint16_t c = xvs_csum_replace4(u->dgram_cksum, old_addr, new_addr);
+			c = xvs_csum_replace2(c, old_port, new_port);
+			u->dgram_cksum = xvs_csum_udp_fix(u->dgram_cksum, c);
+		}
+		if (is_dst)
+			u->dst_port = new_port;
+		else
+			u->src_port = new_port;
+	}
+}
+
+/* Client -> real server: destination becomes (addr, port). Values in network order. */
+static inline void xvs_nat_dnat4(struct rte_ipv4_hdr *ip, void *l4, uint32_t addr, uint16_t port,
+				 uint16_t old_port)
+{
+	uint32_t old = ip->dst_addr;
+	ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, old, addr);
+	ip->dst_addr = addr;
+	xvs_nat_rewrite_l4(ip->next_proto_id, l4, old, addr, old_port, port, 1);
+}
+
+/* Real server -> client: source becomes (addr, port), the VIP. */
+static inline void xvs_nat_snat4(struct rte_ipv4_hdr *ip, void *l4, uint32_t addr, uint16_t port,
+				 uint16_t old_port)
+{
+	uint32_t old = ip->src_addr;
+	ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, old, addr);
+	ip->src_addr = addr;
+	xvs_nat_rewrite_l4(ip->next_proto_id, l4, old, addr, old_port, port, 0);
+}
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * IPv4 neighbour table shared by all workers, without locks: an entry is claimed once with
+ * a compare-and-swap on its key and never moves; its link-layer address and state live in
+ * one 64-bit word (MAC in the low 48 bits, XVS_NEIGH_VALID in bit 63) written atomically.
+ * Entries are never removed (a full table is counted); static entries are never relearned.
+ */
+#ifndef XVS_DP_NEIGH_H
+#define XVS_DP_NEIGH_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#ifndef XVS_NEIGH_SIZE
+#define XVS_NEIGH_SIZE 4096 /* power of two */
+#endif
+
+#define XVS_NEIGH_VALID  (1ULL << 63)
+#define XVS_NEIGH_STATIC (1ULL << 62)
+
+struct xvs_neigh {
+	_Atomic uint32_t ip;         /* network order; 0 = free */
+	uint32_t pad;
+	_Atomic uint64_t lladdr;     /* MAC | flags */
+	_Atomic uint64_t probe_tsc;  /* last ARP request sent */
+	uint64_t pad2;
+};
+
+struct xvs_neigh_table {
+	struct xvs_neigh e[XVS_NEIGH_SIZE];
+};
+
+/* Find the entry of ip, or NULL. Any lcore. */
+struct xvs_neigh *xvs_neigh_find(struct xvs_neigh_table *t, uint32_t ip);
+
+/* Find or claim the entry of ip; NULL when the table is full. Any lcore. */
+struct xvs_neigh *xvs_neigh_get(struct xvs_neigh_table *t, uint32_t ip);
+
+/* Learn ip -> mac (not over a static entry). Returns 0 or -ENOSPC. Any lcore. */
+int xvs_neigh_learn(struct xvs_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac,
+		    int is_static);
+
+/* Copy a valid entry's MAC into *mac; 0 if resolved, -1 if not. */
+static inline int xvs_neigh_mac(const struct xvs_neigh *n, struct rte_ether_addr *mac)
+{
+	uint64_t v = atomic_load_explicit(&n->lladdr, memory_order_acquire);
+	if (!(v & XVS_NEIGH_VALID))
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac->addr_bytes[i] = (uint8_t)(v >> (8 * i));
+	return 0;
+}
+
+/*
+ * Should an ARP request for n go out now? At most one per interval_tsc per neighbour,
+ * across all workers (the winner of a compare-and-swap sends it).
+ */
+int xvs_neigh_probe_due(struct xvs_neigh *n, uint64_t now_tsc, uint64_t interval_tsc);
+
+#endif

@@ -1,0 +1,18 @@
+/* Port bring-up: info, configure, queues on the port's socket, MAC, start. Main lcore only. */
+#ifndef XVS_DP_PORT_H
+#define XVS_DP_PORT_H
+
+#include <rte_mempool.h>
+
+#include "dp.h"
+
+/* Find each configured port's DPDK id and set it up with nb_queues RX/TX queues. */
+int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues, char *err,
+		      size_t errlen);
+int xvs_port_start_all(struct xvs_dp *dp, char *err, size_t errlen);
+void xvs_port_stop_all(struct xvs_dp *dp);
+
+/* Warn about worker lcores on another NUMA node than a port. Returns the number of mismatches. */
+unsigned xvs_port_numa_check(const struct xvs_dp *dp);
+
+#endif
