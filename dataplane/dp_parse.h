@@ -104,6 +104,10 @@ static inline int xvs_parse_ip4(struct xvs_pkt *p, const uint8_t *l3, uint32_t l
 		return xvs_parse_drop(p, XVS_DROP_IP_OPTIONS);
 	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return xvs_parse_drop(p, XVS_DROP_IP_FRAGMENT);
+	/* Martian sources: unspecified, loopback, multicast or broadcast. */
+	uint8_t s0 = ((const uint8_t *)&ip->src_addr)[0];
+	if (ip->src_addr == 0 || s0 == 127 || s0 >= 224)
+		return xvs_parse_drop(p, XVS_DROP_IP_BAD_ADDR);
 	p->proto = ip->next_proto_id;
 	p->ip_len = (uint16_t)tot;
 	p->src = ip->src_addr;
