@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Tests the golden harness itself, without any xvs binary: the committed cases are what
+gen_cases.py writes today, each case's expected output passes the checker, and the checker
+fails on a missing, extra or altered frame, on a bad checksum, and on wrong counters.
+
+usage: selftest.py        (exit 0 pass, 1 fail; prints 'N passed, N failed')
+"""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from check_case import check_case, parse_expect, tshark_checksums  # noqa: E402
+from golden_pcap import ipv4_header_csum, read_pcap, verify_checksums, write_pcap  # noqa: E402
+
+CASES_DIR = os.path.join(HERE, "cases")
+results = {"passed": 0, "failed": 0}
+
+
+def expect_true(cond, what):
+    results["passed" if cond else "failed"] += 1
+    if not cond:
+        print(f"FAIL: {what}")
+
+
+def case_names():
+    return sorted(d for d in os.listdir(CASES_DIR) if os.path.isdir(os.path.join(CASES_DIR, d)))
+
+
+def summary_for(case_dir, **override):
+    """An exit summary as the dataplane would print it for a correct run of the case."""
+    with open(os.path.join(case_dir, "expect")) as f:
+        want = parse_expect(f.read())
+    want.update(override)
+    lines = [f"xvs-dataplane: stats rx={want.pop('rx')} tx={want.pop('tx')}"]
+    lines += [f"xvs-dataplane: {k} {v}" for k, v in want.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_regenerates_identically():
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cases")
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_cases.py"), "--out", out],
+                       check=True, stdout=subprocess.DEVNULL)
+        expect_true(sorted(os.listdir(out)) == case_names(),
+                    "gen_cases.py writes exactly the committed case directories")
+        for name in sorted(os.listdir(out)):
+            for fname in sorted(os.listdir(os.path.join(out, name))):
+                with open(os.path.join(out, name, fname), "rb") as a:
+                    fresh = a.read()
+                committed = os.path.join(CASES_DIR, name, fname)
+                same = os.path.exists(committed) and open(committed, "rb").read() == fresh
+                expect_true(same, f"{name}/{fname} is what gen_cases.py writes (regenerate?)")
+
+
+def test_meson_lists_every_case():
+    with open(os.path.join(HERE, "meson.build")) as f:
+        listed = set(re.findall(r"'(\w+)'", f.read()))
+    for name in case_names():
+        expect_true(name in listed, f"tests/golden/meson.build runs case {name}")
+
+
+def test_expected_passes(name):
+    d = os.path.join(CASES_DIR, name)
+    frames = read_pcap(os.path.join(d, "expected.pcap"))
+    errors = check_case(d, frames, summary_for(d))
+    expect_true(not errors, f"{name}: expected.pcap as output passes: {errors[:3]}")
+
+
+def test_checker_catches(name):
+    d = os.path.join(CASES_DIR, name)
+    frames = read_pcap(os.path.join(d, "expected.pcap"))
+    good = summary_for(d)
+
+    def fails(out, summary, what):
+        expect_true(bool(check_case(d, out, summary)), f"{name}: checker catches {what}")
+
+    fails(frames[:-1], good, "a missing frame")
+    fails(frames + [frames[0]], good, "an extra frame")
+    fails(frames[1:] + frames[:1] if len(frames) > 1 else [], good, "reordered frames")
+    flipped = bytearray(frames[-1])
+    flipped[-1] ^= 0x01
+    fails(frames[:-1] + [bytes(flipped)], good, "a changed byte")
+    fails(frames, good.replace("xvs-dataplane: stats", "xvs-dataplane: nothing"),
+          "a missing exit summary")
+    fails(frames, good + "xvs-dataplane: drop no-route 1\n", "an unexpected drop")
+    with open(os.path.join(d, "expect")) as f:
+        want = parse_expect(f.read())
+    for key in want:
+        fails(frames, summary_for(d, **{key: want[key] + 1}), f"a wrong '{key}' counter")
+
+
+def ipv4_frames():
+    """Every IPv4 frame of every case's expected output."""
+    for name in case_names():
+        for frame in read_pcap(os.path.join(CASES_DIR, name, "expected.pcap")):
+            if frame[12:14] == b"\x08\x00":
+                yield name, frame
+
+
+def test_checksum_verifier():
+    protos = set()
+    for name, frame in ipv4_frames():
+        expect_true(not verify_checksums(frame), f"{name}: a good frame verifies")
+        ihl = (frame[14] & 0x0F) * 4
+        proto = frame[14 + 9]
+        protos.add(proto)
+        b = bytearray(frame)
+        b[24] ^= 0xFF
+        expect_true(bool(verify_checksums(bytes(b))), f"{name}: a bad IPv4 checksum is caught")
+        # Change the L4 checksum but keep the IPv4 header valid.
+        off = 14 + ihl + {6: 16, 17: 6, 1: 2}[proto]
+        b = bytearray(frame)
+        b[off] ^= 0x10
+        expect_true(bool(verify_checksums(bytes(b))),
+                    f"{name}: a bad L4 checksum (proto {proto}) is caught")
+        if proto == 1:
+            continue  # the ICMP checksum does not cover the addresses
+        # Rewrite an address without fixing the L4 checksum: what a forgetful NAT does.
+        b = bytearray(frame)
+        b[30:34] = bytes([198, 18, 0, 99])
+        b[24:26] = struct.pack("!H", ipv4_header_csum(b[14:14 + ihl]))
+        expect_true(bool(verify_checksums(bytes(b))),
+                    f"{name}: a stale L4 checksum after an address rewrite (proto {proto}) "
+                    "is caught")
+    if shutil.which("tshark"):  # the second opinion must also be able to say no
+        for name in case_names():
+            path = os.path.join(CASES_DIR, name, "expected.pcap")
+            expect_true(not tshark_checksums(path), f"{name}: tshark finds the checksums good")
+        with tempfile.TemporaryDirectory() as tmp:
+            frames = read_pcap(os.path.join(CASES_DIR, "tcp_nat", "expected.pcap"))
+            bad = bytearray(frames[0])
+            bad[14 + 20 + 16] ^= 0x10
+            path = os.path.join(tmp, "bad.pcap")
+            write_pcap(path, [frames[1], bytes(bad)])
+            expect_true(tshark_checksums(path) == ["frame 1: tshark: tcp.checksum.status is bad"],
+                        f"tshark catches a bad TCP checksum: {tshark_checksums(path)}")
+    expect_true(protos == {1, 6, 17}, f"the cases cover ICMP, TCP and UDP output: {protos}")
+
+
+def main():
+    test_regenerates_identically()
+    test_meson_lists_every_case()
+    for name in case_names():
+        test_expected_passes(name)
+        test_checker_catches(name)
+    test_checksum_verifier()
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
