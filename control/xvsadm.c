@@ -1,1 +1,386 @@
-int main(void) { return 1; }
+/*
+ * xvsadm: the ipvsadm-compatible command line of xvs. main() only wires the layers:
+ * parse (xvsadm_parse) -> op or query (xvsadm_json) -> control API (xvsadm_client)
+ * -> listing (xvsadm_print) or ipvsadm's error text and exit status.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "xvsadm_client.h"
+#include "xvsadm_json.h"
+#include "xvsadm_parse.h"
+#include "xvsadm_print.h"
+
+#ifndef XVS_VERSION
+#define XVS_VERSION "0.1.0"
+#endif
+
+/* Exit statuses, as ipvsadm uses them. */
+#define EXIT_LIST_FAIL  1   /* a listing could not be produced */
+#define EXIT_SYNTAX     2   /* fail(): bad arguments, or no control daemon */
+#define EXIT_API_FAIL   255 /* the operation itself failed */
+
+static void print_version(FILE *f)
+{
+	fprintf(f, "%s v%s (compiled with popt and IPVS v%s)\n", XVSADM_PROG, XVS_VERSION,
+		XVSADM_IPVS_VERSION);
+}
+
+static void print_usage(FILE *f)
+{
+	print_version(f);
+	fputs("Usage:\n"
+	      "  xvsadm -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [-o]\n"
+	      "  xvsadm -D virtual-service\n"
+	      "  xvsadm -C\n"
+	      "  xvsadm -R < rules\n"
+	      "  xvsadm -S [-n]\n"
+	      "  xvsadm -a|e virtual-service -r server-address [-g|-i|-m] [-w weight] [-x upper] [-y lower]\n"
+	      "         [--tun-type ipip|gue|gre] [--tun-port port] [--tun-nocsum|--tun-csum|--tun-remcsum]\n"
+	      "  xvsadm -d virtual-service -r server-address\n"
+	      "  xvsadm -L|l [virtual-service] [options]\n"
+	      "  xvsadm -Z [virtual-service]\n"
+	      "  xvsadm --set tcp tcpfin udp\n"
+	      "  xvsadm -h | -v\n\n"
+	      "virtual-service:\n"
+	      "  -t|--tcp-service host[:port]    TCP service; IPv6 as [addr]:port\n"
+	      "  -u|--udp-service host[:port]    UDP service\n\n"
+	      "Commands:\n"
+	      "  -A --add-service      add a virtual service\n"
+	      "  -E --edit-service     replace every parameter of a virtual service\n"
+	      "  -D --delete-service   delete a virtual service and its real servers\n"
+	      "  -C --clear            delete every virtual service\n"
+	      "  -R --restore          apply rules read from stdin as one transaction\n"
+	      "  -S --save             print the rules in -R format\n"
+	      "  -a --add-server       add a real server to a virtual service\n"
+	      "  -e --edit-server      replace every parameter of a real server\n"
+	      "  -d --delete-server    remove a real server\n"
+	      "  -L -l --list          list the table, or one virtual service\n"
+	      "  -Z --zero             zero the counters of one or all virtual services\n"
+	      "     --set tcp tcpfin udp  set connection timeouts in seconds (0 keeps a value)\n"
+	      "  -h --help             this text\n"
+	      "  -v --version          the version\n\n"
+	      "Options:\n"
+	      "  -s --scheduler name       scheduler (default wlc); the server says which it has\n"
+	      "  -p --persistent [secs]    persistent service (default 360 s)\n"
+	      "  -M --netmask mask         persistence granularity (IPv4 mask or IPv6 prefix)\n"
+	      "  -b --sched-flags list     flag-1..3, sh-fallback, sh-port, mh-fallback, mh-port\n"
+	      "  -o --ops                  one-packet scheduling (UDP)\n"
+	      "  -r --real-server host[:port]  real server; no port = the service's port\n"
+	      "  -g --gatewaying           direct routing (default)\n"
+	      "  -i --ipip                 tunnelling\n"
+	      "  -m --masquerading         NAT\n"
+	      "  -w --weight n             0..65535, default 1; 0 quiesces the server\n"
+	      "  -x --u-threshold n        upper connection threshold\n"
+	      "  -y --l-threshold n        lower connection threshold\n"
+	      "  -n --numeric              no name resolution in listings\n"
+	      "     --stats --rate --thresholds --persistent-conn --tun-info\n"
+	      "                            other listing columns\n"
+	      "     --exact                exact numbers in --stats/--rate\n"
+	      "     --nosort               list in the server's order\n"
+	      "     --timeout              list the connection timeouts\n\n"
+	      "Control socket: $" XVSADM_SOCKET_ENV " (default " XVSADM_DEFAULT_SOCKET ").\n", f);
+}
+
+static int unreachable(const char *reason)
+{
+	fprintf(stderr, "Can't initialize ipvs: %s\nAre you sure that xvs-control is running?\n",
+		reason);
+	return EXIT_SYNTAX;
+}
+
+/* The errno an error reply stands for: its "errno" field, else one implied by the status. */
+static int reply_errno(const struct xvs_xvsadm_reply *r)
+{
+	json_t *e = json_object_get(r->body, "errno");
+
+	if (json_is_integer(e) && json_integer_value(e) > 0)
+		return (int)json_integer_value(e);
+	switch (r->status) {
+	case 400: return EINVAL;
+	case 403: return EPERM;
+	case 404: return ESRCH;
+	case 409: return EEXIST;
+	case 413: return E2BIG;
+	default: return EIO;
+	}
+}
+
+static const char *reply_str(const struct xvs_xvsadm_reply *r, const char *key)
+{
+	const char *s = json_string_value(json_object_get(r->body, key));
+
+	return s ? s : "";
+}
+
+/* A 200 reply's "dataplane": absent is a warning (saved, applied later), refused/timeout fail. */
+static int dataplane_outcome(const struct xvs_xvsadm_reply *r)
+{
+	const char *dp = reply_str(r, "dataplane");
+	const char *msg = reply_str(r, "message");
+
+	if (strcmp(dp, "absent") == 0) {
+		fprintf(stderr, "%s: no dataplane is running; the change is saved and applies when "
+			"xvs-dataplane starts\n", XVSADM_PROG);
+		return 0;
+	}
+	if (strcmp(dp, "refused") == 0) {
+		fprintf(stderr, "%s: %s\n", XVSADM_PROG,
+			*msg ? msg : "the dataplane refused the new configuration");
+		return EXIT_API_FAIL;
+	}
+	if (strcmp(dp, "timeout") == 0) {
+		fprintf(stderr, "%s: %s\n", XVSADM_PROG,
+			*msg ? msg : "the dataplane did not take the new configuration in time");
+		return EXIT_API_FAIL;
+	}
+	return 0;
+}
+
+/* One batch of ops, already built. kinds[i]/lines[i] describe op i (lines NULL: no -R). */
+static int post_ops(json_t *ops, const enum xvs_xvsadm_cmd_kind *kinds, const int *lines)
+{
+	struct xvs_xvsadm_reply r;
+	char reason[256] = "";
+	json_t *body = json_pack("{sO}", "ops", ops);
+	int rc, status;
+
+	if (body == NULL)
+		return EXIT_API_FAIL;
+	rc = xvs_xvsadm_request("POST", "/v1/ops", body, &r, reason, sizeof(reason));
+	json_decref(body);
+	if (rc)
+		return unreachable(reason);
+	if (r.status == 200) {
+		status = dataplane_outcome(&r);
+	} else {
+		json_t *ji = json_object_get(r.body, "index");
+		size_t n = json_array_size(ops);
+		size_t idx = json_is_integer(ji) && json_integer_value(ji) >= 0 &&
+			(size_t)json_integer_value(ji) < n ? (size_t)json_integer_value(ji) : 0;
+		const char *msg = xvs_xvsadm_strerror(kinds[idx], reply_errno(&r),
+						      reply_str(&r, "error"));
+
+		if (lines != NULL)
+			fprintf(stderr, "line %d: %s\n", lines[idx], msg);
+		else
+			fprintf(stderr, "%s\n", msg);
+		status = EXIT_API_FAIL;
+	}
+	json_decref(r.body);
+	return status;
+}
+
+static int run_change(const struct xvs_xvsadm_cmd *cmd)
+{
+	json_t *op = NULL, *ops;
+	int status;
+
+	if (xvs_xvsadm_json_op(cmd, &op) != 0 || (ops = json_array()) == NULL) {
+		json_decref(op);
+		fprintf(stderr, "%s\n", strerror(ENOMEM));
+		return EXIT_API_FAIL;
+	}
+	json_array_append_new(ops, op);
+	status = post_ops(ops, &cmd->cmd, NULL);
+	json_decref(ops);
+	return status;
+}
+
+static int fetch_table(struct xvs_xvsadm_table *t, int *status)
+{
+	struct xvs_xvsadm_reply r;
+	char reason[256] = "";
+	int rc = xvs_xvsadm_request("GET", "/v1/services", NULL, &r, reason, sizeof(reason));
+
+	if (rc) {
+		*status = unreachable(reason);
+		return rc;
+	}
+	if (r.status != 200) {
+		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, reply_errno(&r),
+							   reply_str(&r, "error")));
+		rc = -EIO;
+	} else if (xvs_xvsadm_json_table(r.body, t) != 0) {
+		fprintf(stderr, "%s: malformed reply from xvs-control\n", XVSADM_PROG);
+		rc = -EINVAL;
+	}
+	json_decref(r.body);
+	*status = EXIT_LIST_FAIL;
+	return rc;
+}
+
+static int run_list(const struct xvs_xvsadm_cmd *cmd)
+{
+	struct xvs_xvsadm_table t;
+	int status, rc;
+
+	if (fetch_table(&t, &status) != 0)
+		return status;
+	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_TIMEOUT))
+		rc = xvs_xvsadm_print_timeout(stdout, &t);
+	else if (cmd->cmd == XVSADM_CMD_LIST && (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE)))
+		rc = xvs_xvsadm_print_service(stdout, &t, &cmd->svc, cmd->format);
+	else
+		rc = xvs_xvsadm_print_table(stdout, &t, cmd->format);
+	xvs_xvsadm_table_free(&t);
+	if (rc == -ESRCH)
+		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, ESRCH, NULL));
+	else if (rc)
+		fprintf(stderr, "%s: %s\n", XVSADM_PROG, strerror(-rc));
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = -EIO;
+	return rc ? EXIT_LIST_FAIL : 0;
+}
+
+/* What -R collects: the ops, and for each the command and the input line it came from. */
+struct restore_batch {
+	json_t *ops;
+	enum xvs_xvsadm_cmd_kind *kinds;
+	int *lines;
+	size_t nb, cap;
+};
+
+static int batch_add(struct restore_batch *b, json_t *op, enum xvs_xvsadm_cmd_kind kind, int line)
+{
+	if (b->nb == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		void *k = realloc(b->kinds, cap * sizeof(*b->kinds));
+
+		if (k == NULL)
+			return -ENOMEM;
+		b->kinds = k;
+		k = realloc(b->lines, cap * sizeof(*b->lines));
+		if (k == NULL)
+			return -ENOMEM;
+		b->lines = k;
+		b->cap = cap;
+	}
+	if (json_array_append_new(b->ops, op) != 0)
+		return -ENOMEM;
+	b->kinds[b->nb] = kind;
+	b->lines[b->nb++] = line;
+	return 0;
+}
+
+/* One -R line into the batch; 0, or an error with ipvsadm's message in *err. */
+static int restore_line(const char *text, struct restore_batch *b, int line,
+			struct xvs_xvsadm_err *err)
+{
+	struct xvs_xvsadm_cmd cmd;
+	const char **argv = NULL;
+	json_t *op = NULL;
+	int argc, rc;
+
+	if (xvs_xvsadm_split_line(text, &argc, &argv) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "unbalanced quotes");
+		return -EINVAL;
+	}
+	if (argc <= 1) {
+		free(argv);
+		return 0;
+	}
+	rc = xvs_xvsadm_parse(argc, argv, &cmd, err);
+	free(argv);
+	if (rc == 0)
+		rc = xvs_xvsadm_check_supported(&cmd, err);
+	if (rc)
+		return rc;
+	if (cmd.cmd == XVSADM_CMD_RESTORE) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "Try `%s -h' or '%s --help' for more information.", XVSADM_PROG, XVSADM_PROG);
+		return -EINVAL;
+	}
+	if (!xvs_xvsadm_cmd_is_change(cmd.cmd)) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "the '%s' command cannot be used in --restore input",
+			 xvs_xvsadm_cmd_name(cmd.cmd));
+		return -EINVAL;
+	}
+	rc = xvs_xvsadm_json_op(&cmd, &op);
+	if (rc == 0)
+		rc = batch_add(b, op, cmd.cmd, line);
+	if (rc)
+		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-rc));
+	return rc;
+}
+
+/* -R: read everything, parse everything, then one POST: all lines apply or none. */
+static int run_restore(void)
+{
+	struct restore_batch b = { .ops = json_array() };
+	struct xvs_xvsadm_err err;
+	char *line = NULL;
+	size_t cap = 0;
+	int nr = 0, status = 0;
+
+	while (b.ops != NULL && getline(&line, &cap, stdin) >= 0) {
+		nr++;
+		if (restore_line(line, &b, nr, &err) != 0) {
+			fprintf(stderr, "line %d: %s\n", nr, err.msg);
+			status = EXIT_SYNTAX;
+			break;
+		}
+	}
+	free(line);
+	if (b.ops == NULL || ferror(stdin)) {
+		fprintf(stderr, "%s: cannot read the rules: %s\n", XVSADM_PROG, strerror(errno));
+		status = EXIT_SYNTAX;
+	}
+	if (status == 0 && b.nb > 0)
+		status = post_ops(b.ops, b.kinds, b.lines);
+	json_decref(b.ops);
+	free(b.kinds);
+	free(b.lines);
+	return status;
+}
+
+static int run(const struct xvs_xvsadm_cmd *cmd)
+{
+	switch (cmd->cmd) {
+	case XVSADM_CMD_HELP:
+		print_usage(stdout);
+		return 0;
+	case XVSADM_CMD_VERSION:
+		print_version(stdout);
+		return 0;
+	case XVSADM_CMD_RESTORE:
+		return run_restore();
+	case XVSADM_CMD_LIST:
+	case XVSADM_CMD_SAVE:
+		return run_list(cmd);
+	default:
+		return run_change(cmd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const char *list_argv[] = { XVSADM_PROG, "-L", NULL };
+	struct xvs_xvsadm_cmd cmd;
+	struct xvs_xvsadm_err err;
+	int status;
+
+	/* No arguments lists the table with names resolved, as ipvsadm does. */
+	if (argc <= 1)
+		status = xvs_xvsadm_parse(2, list_argv, &cmd, &err);
+	else
+		status = xvs_xvsadm_parse(argc, (const char **)argv, &cmd, &err);
+	if (status == 0)
+		status = xvs_xvsadm_check_supported(&cmd, &err);
+	if (status != 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return err.status;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "%s: cannot initialise libcurl\n", XVSADM_PROG);
+		return EXIT_SYNTAX;
+	}
+	status = run(&cmd);
+	curl_global_cleanup();
+	return status;
+}

@@ -1,1 +1,494 @@
-/* placeholder */
+/* Unit tests for xvsadm's parser (ipvsadm 1.31 syntax, defaults, messages) and its API ops. */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xvsadm_json.h"
+#include "xvsadm_parse.h"
+
+/* Parse a command line given as one string ("-A -t 10.0.0.1:80"), as -R would split it. */
+static int parse_str(const char *line, struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *err)
+{
+	const char **argv;
+	int argc, rc;
+
+	cr_assert_eq(xvs_xvsadm_split_line(line, &argc, &argv), 0, "split '%s'", line);
+	rc = xvs_xvsadm_parse(argc, argv, cmd, err);
+	free(argv);
+	return rc;
+}
+
+static void parse_ok(const char *line, struct xvs_xvsadm_cmd *cmd)
+{
+	struct xvs_xvsadm_err err;
+	int rc = parse_str(line, cmd, &err);
+
+	cr_assert_eq(rc, 0, "'%s' failed: %s", line, err.msg);
+}
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+/* Every parser-made row of IPVSADM.md section 3: message and exit status. */
+struct err_case {
+	const char *line;
+	const char *msg;
+	int status;
+};
+
+static const struct err_case error_cases[] = {
+	{ "-A -t 10.0.0.1", "Zero port specified for non-persistent service", 2 },
+	{ "-E -u 10.0.0.1:0", "Zero port specified for non-persistent service", 2 },
+	{ "-A -t 10.0.0.1:99999", "illegal virtual server address[:port] specified", 2 },
+	{ "-A -t 80", "illegal virtual server address[:port] specified", 2 },
+	{ "-A -t [2001:db8::1]", "illegal virtual server address[:port] specified", 2 },
+	{ "-A -t [2001:db8::1]80", "illegal virtual server address[:port] specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1:nosuchservicename", "illegal real server address[:port] specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -w 65536", "illegal weight specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -w abc", "illegal weight specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -x -1", "illegal u_threshold specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -x 2147483648", "illegal u_threshold specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -y z", "illegal l_threshold specified", 2 },
+	{ "-A -t 10.0.0.1:80 -p abc", "invalid timeout value `abc' specified", 2 },
+	{ "-A -t 10.0.0.1:80 -p 0", "invalid timeout value `0' specified", 2 },
+	{ "-A -t 10.0.0.1:80 -p 2678401", "invalid timeout value `2678401' specified", 2 },
+	{ "-A -f 0", "invalid fwmark value `0' specified", 2 },
+	{ "-A -f x1", "invalid fwmark value `x1' specified", 2 },
+	{ "-A -t 10.0.0.1:80 -p -M foo", "illegal virtual server persistent mask specified", 2 },
+	{ "-A -t [2001:db8::1]:80 -p -M 129", "illegal ipv6 netmask specified", 2 },
+	{ "-A -u 10.0.0.1:53 -s sh -b foo", "invalid scheduler flag `foo'", 2 },
+	{ "-A -u 10.0.0.1:53 -b sh-port", "incompatible scheduler flag `sh-port'", 2 },
+	{ "-A -u 10.0.0.1:53 -s sh -b mh-port", "incompatible scheduler flag `mh-port'", 2 },
+	{ "-A -t 10.0.0.1:80 -o", "One-Packet Scheduling is only for UDP virtual services", 2 },
+	{ "-a -t 10.0.0.1:80", "You need to supply the 'real-server' option for the 'add-server' command", 2 },
+	{ "-d -t 10.0.0.1:80", "You need to supply the 'real-server' option for the 'delete-server' command", 2 },
+	{ "-a -r 1.1.1.1", "You need to supply the 'service-address' option for the 'add-server' command", 2 },
+	{ "-Z -t 10.0.0.1:80 -s rr", "Illegal 'scheduler' option with the 'zero' command", 2 },
+	{ "-D -t 10.0.0.1:80 -s rr", "Illegal 'scheduler' option with the 'delete-service' command", 2 },
+	{ "-C -n", "Illegal 'numeric' option with the 'flush' command", 2 },
+	{ "-d -t 10.0.0.1:80 -r 1.1.1.1 -w 2", "Illegal 'weight' option with the 'delete-server' command", 2 },
+	{ "-A -t 10.0.0.1:80 -r 1.1.1.1", "Illegal 'real-server' option with the 'add-service' command", 2 },
+	{ "-S --stats", "Illegal 'stats' option with the 'save' command", 2 },
+	{ "-L --timeout --daemon", "The option 'daemon' conflicts with the 'timeout' option in the 'list' command", 2 },
+	{ "-L -c -t 10.0.0.1:80", "The option 'service-address' conflicts with the 'connection' option in the 'list' command", 2 },
+	{ "-L -c --stats", "options conflicts in the list command", 2 },
+	{ "-L --timeout --rate", "options conflicts in the list command", 2 },
+	{ "-L --daemon --persistent-conn", "options conflicts in the list command", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -g -m", "multiple 'forwarding-method' options specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -w 1 -w 2", "multiple 'weight' options specified", 2 },
+	{ "-A -t 10.0.0.1:80 -u 10.0.0.1:53", "multiple 'service-address' options specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 --tun-type gue", "Tunnel options conflict with forward method", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -m --tun-csum", "Tunnel options conflict with forward method", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gue", "You need to supply the 'tun-port' option for the 'gue' tunnel type", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gre --tun-port 5", "Illegal 'tun-port' option with the 'gre' tunnel type", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-csum", "Illegal 'tun-csum' option with the 'ipip' tunnel type", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gre --tun-remcsum", "Illegal 'tun-remcsum' option with the 'gre' tunnel type", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gue --tun-port 6080 --tun-csum --tun-nocsum", "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gue' tunnel type", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type vxlan", "illegal tunnel type specified", 2 },
+	{ "-a -t 10.0.0.1:80 -r [2001:db8::1]:80 -m", "Different address family is allowed only for tunneling servers", 2 },
+	{ "--set 1 2", "--set option requires 3 timeout values", 2 },
+	{ "--set 1 2 x", "invalid timeout value `x' specified", 2 },
+	{ "--set 1 2 3 4", "unexpected argument 4", 2 },
+	{ "--start-daemon primary", "illegal start-daemon parameter specified", 2 },
+	{ "-L foo", "unexpected argument foo", 2 },
+	{ "-A -t 10.0.0.1:80 -a", "invalid option `-a'", 2 },
+	{ "-A -t 10.0.0.1:80 -E", "invalid option `-E'", 2 },
+	{ "-A -t 10.0.0.1:80 -6", "-6 used before -f", 2 },
+	/* popt and "not a command first": 255 */
+	{ "-L --foo", "--foo: unknown option", 255 },
+	{ "-A -t", "-t: missing argument", 255 },
+	{ "--foo", "Try `xvsadm -h' or 'xvsadm --help' for more information.", 255 },
+	{ "-t 10.0.0.1:80 -A", "Try `xvsadm -h' or 'xvsadm --help' for more information.", 255 },
+	{ "list", "Try `xvsadm -h' or 'xvsadm --help' for more information.", 255 },
+};
+
+Test(xvsadm_parse, error_messages_and_exit_statuses)
+{
+	for (size_t i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
+		const struct err_case *c = &error_cases[i];
+		struct xvs_xvsadm_cmd cmd;
+		struct xvs_xvsadm_err err;
+		int rc = parse_str(c->line, &cmd, &err);
+
+		cr_expect_neq(rc, 0, "'%s' should fail", c->line);
+		cr_expect_str_eq(err.msg, c->msg, "'%s'", c->line);
+		cr_expect_eq(err.status, c->status, "'%s': status %d", c->line, err.status);
+	}
+}
+
+/* What xvs refuses for now: valid ipvsadm, exit 2 with a clear message. */
+Test(xvsadm_parse, unsupported_features_exit_2)
+{
+	static const char *const lines[] = {
+		"-L -c", "-Lnc", "-L --daemon", "--start-daemon master", "--stop-daemon backup",
+		"-A -f 1 -p", "-a -f 1 -r 1.1.1.1", "-A --sctp-service 10.0.0.3:3868",
+		"-A -t 10.0.0.1:80 -p --pe sip",
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct xvs_xvsadm_cmd cmd;
+		struct xvs_xvsadm_err err;
+
+		parse_ok(lines[i], &cmd);
+		cr_expect_eq(xvs_xvsadm_check_supported(&cmd, &err), -EOPNOTSUPP, "%s", lines[i]);
+		cr_expect_eq(err.status, 2, "%s", lines[i]);
+		cr_expect(strstr(err.msg, "is not supported by xvs yet") != NULL, "%s: %s",
+			  lines[i], err.msg);
+	}
+}
+
+Test(xvsadm_parse, supported_commands_pass_the_check)
+{
+	static const char *const lines[] = {
+		"-A -t 10.0.0.1:80", "-L -n", "-S -n", "-C", "-Z", "--set 1 2 3", "-L --timeout",
+		"-a -u 10.0.0.1:53 -r 10.1.1.1 -m",
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct xvs_xvsadm_cmd cmd;
+		struct xvs_xvsadm_err err;
+
+		parse_ok(lines[i], &cmd);
+		cr_expect_eq(xvs_xvsadm_check_supported(&cmd, &err), 0, "%s", lines[i]);
+	}
+}
+
+Test(xvsadm_parse, add_service_defaults)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("-A -t 10.0.0.1:80", &cmd);
+	cr_assert_eq(cmd.cmd, XVSADM_CMD_ADD);
+	cr_expect_eq(cmd.svc.af, AF_INET);
+	cr_expect_eq(cmd.svc.proto, IPPROTO_TCP);
+	cr_expect_eq(cmd.svc.addr.v4, ip4("10.0.0.1"));
+	cr_expect_eq(cmd.svc.port, 80);
+	cr_expect_str_eq(cmd.svc.sched, "wlc");
+	cr_expect_eq(cmd.svc.flags, 0);
+	cr_expect_eq(cmd.svc.netmask, 0xffffffffu);
+	cr_expect_eq(cmd.svc.fwmark, 0);
+}
+
+/* -E replaces every field: whatever is omitted goes back to its default. */
+Test(xvsadm_parse, edit_service_resets_omitted_fields)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("-E -t 10.0.0.1:443", &cmd);
+	cr_assert_eq(cmd.cmd, XVSADM_CMD_EDIT);
+	cr_expect_str_eq(cmd.svc.sched, "wlc");
+	cr_expect_eq(cmd.svc.flags & XVS_SVC_F_PERSISTENT, 0);
+	cr_expect_eq(cmd.svc.timeout, 0);
+	cr_expect_eq(cmd.svc.netmask, 0xffffffffu);
+}
+
+Test(xvsadm_parse, persistent_timeout_is_optional_and_defaults_to_360)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("-A -t 10.0.0.1:80 -p", &cmd);
+	cr_expect(cmd.svc.flags & XVS_SVC_F_PERSISTENT);
+	cr_expect_eq(cmd.svc.timeout, 360);
+	/* popt does not take a following option as the value */
+	parse_ok("-A -t 10.0.0.1:80 -p -s rr", &cmd);
+	cr_expect_eq(cmd.svc.timeout, 360);
+	cr_expect_str_eq(cmd.svc.sched, "rr");
+	parse_ok("-A -t 10.0.0.1:80 -p 600 -M 255.255.255.0", &cmd);
+	cr_expect_eq(cmd.svc.timeout, 600);
+	cr_expect_eq(cmd.svc.netmask, ip4("255.255.255.0"));
+	parse_ok("-A -t 10.0.0.1:80 --persistent=2678400", &cmd);
+	cr_expect_eq(cmd.svc.timeout, 2678400);
+	/* port 0 is allowed once the service is persistent */
+	parse_ok("-A -t 10.0.0.1:0 -p", &cmd);
+	cr_expect_eq(cmd.svc.port, 0);
+	parse_ok("-A -t 10.0.0.1 -p 60", &cmd);
+	cr_expect_eq(cmd.svc.port, 0);
+}
+
+/* The real-server port rules, and -e replacing every field. */
+struct dest_case {
+	const char *line;
+	uint16_t port;
+	int fwd;
+	int weight;
+};
+
+static const struct dest_case dest_cases[] = {
+	{ "-a -t 10.0.0.1:80 -r 192.168.1.1", 80, XVS_FWD_DROUTE, 1 },
+	{ "-a -t 10.0.0.1:80 -r 192.168.1.1:8080", 80, XVS_FWD_DROUTE, 1 },
+	{ "-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -g -w 5", 80, XVS_FWD_DROUTE, 5 },
+	{ "-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -i", 80, XVS_FWD_TUNNEL, 1 },
+	{ "-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m", 8080, XVS_FWD_MASQ, 1 },
+	{ "-a -t 10.0.0.1:80 -r 192.168.1.1 -m -w 0", 80, XVS_FWD_MASQ, 0 },
+	{ "-e -t 10.0.0.1:80 -r 192.168.1.1:8080", 80, XVS_FWD_DROUTE, 1 },
+	{ "-e -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 65535", 8080, XVS_FWD_MASQ, 65535 },
+	{ "-d -t 10.0.0.1:80 -r 192.168.1.1", 80, XVS_FWD_DROUTE, 1 },
+	{ "-d -t 10.0.0.1:80 -r 192.168.1.1:8080", 8080, XVS_FWD_DROUTE, 1 },
+	/* ipvsadm copies the port only if -t came first; xvsadm resolves it after all options */
+	{ "-a -r 192.168.1.1 -m -t 10.0.0.1:80", 80, XVS_FWD_MASQ, 1 },
+	{ "-a -t 10.0.0.1:www -r 192.168.1.1:http -m", 80, XVS_FWD_MASQ, 1 },
+};
+
+Test(xvsadm_parse, real_server_defaults_and_port_rules)
+{
+	for (size_t i = 0; i < sizeof(dest_cases) / sizeof(dest_cases[0]); i++) {
+		const struct dest_case *c = &dest_cases[i];
+		struct xvs_xvsadm_cmd cmd;
+
+		parse_ok(c->line, &cmd);
+		cr_expect_eq(cmd.dest.addr.v4, ip4("192.168.1.1"), "%s", c->line);
+		cr_expect_eq(cmd.dest.port, c->port, "%s: port %u", c->line, cmd.dest.port);
+		cr_expect_eq(cmd.dest.fwd, c->fwd, "%s", c->line);
+		cr_expect_eq(cmd.dest.weight, c->weight, "%s", c->line);
+		cr_expect_eq(cmd.dest.u_threshold, 0, "%s", c->line);
+		cr_expect_eq(cmd.dest.l_threshold, 0, "%s", c->line);
+	}
+}
+
+Test(xvsadm_parse, fwmark_keeps_the_real_server_port)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("-a -f 1 -r 192.168.20.1 -g", &cmd);
+	cr_expect_eq(cmd.svc.fwmark, 1);
+	cr_expect_eq(cmd.dest.port, 0);
+	parse_ok("-a -f 7 -r 192.168.20.1:25 -g", &cmd);
+	cr_expect_eq(cmd.dest.port, 25);
+	parse_ok("-A -f 2 -6 -p", &cmd);
+	cr_expect_eq(cmd.svc.af, AF_INET6);
+	cr_expect_eq(cmd.svc.netmask, 128);
+}
+
+Test(xvsadm_parse, thresholds_and_tunnel_options)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("-a -t 10.0.0.1:80 -r 192.168.1.1 -m -x 100 -y 50", &cmd);
+	cr_expect_eq(cmd.dest.u_threshold, 100);
+	cr_expect_eq(cmd.dest.l_threshold, 50);
+	parse_ok("-a -u 10.0.0.2:53 -r 172.16.0.2 -i --tun-type gue --tun-port 6080 --tun-csum", &cmd);
+	cr_expect_eq(cmd.dest.tun_type, XVSADM_TUN_GUE);
+	cr_expect_eq(cmd.dest.tun_port, 6080);
+	cr_expect_eq(cmd.dest.tun_csum, XVSADM_TUN_CSUM);
+	parse_ok("-a -u 10.0.0.2:53 -r 2001:db8::2 -i", &cmd);
+	cr_expect_eq(cmd.dest.af, AF_INET6, "tunnels may cross address families");
+	cr_expect_eq(cmd.dest.tun_type, XVSADM_TUN_IPIP);
+}
+
+Test(xvsadm_parse, ipv6_service_and_mask_in_any_order)
+{
+	struct xvs_xvsadm_cmd cmd;
+	struct in6_addr a;
+
+	parse_ok("-A -t [2001:db8::80]:80 -s mh -b mh-fallback,mh-port", &cmd);
+	cr_expect_eq(cmd.svc.af, AF_INET6);
+	inet_pton(AF_INET6, "2001:db8::80", &a);
+	cr_expect_eq(memcmp(cmd.svc.addr.v6, &a, 16), 0);
+	cr_expect_eq(cmd.svc.netmask, 128);
+	cr_expect_eq(cmd.svc.flags, XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2);
+	parse_ok("-A -t [2001:db8::80]:80 -p -M 64", &cmd);
+	cr_expect_eq(cmd.svc.netmask, 64);
+	parse_ok("-A -M 64 -p -t [2001:db8::80]:80", &cmd);
+	cr_expect_eq(cmd.svc.netmask, 64);
+	/* a bare IPv6 address is accepted when no port is given */
+	parse_ok("-A -t 2001:db8::80 -p", &cmd);
+	cr_expect_eq(cmd.svc.af, AF_INET6);
+	cr_expect_eq(cmd.svc.port, 0);
+}
+
+Test(xvsadm_parse, sched_flags)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("-A -u 10.0.0.2:53 -s sh -o -b sh-fallback,sh-port", &cmd);
+	cr_expect_eq(cmd.svc.flags, XVS_SVC_F_ONEPACKET | XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2);
+	parse_ok("-A -t 10.0.0.1:80 -s rr -b flag-3", &cmd);
+	cr_expect_eq(cmd.svc.flags, XVS_SVC_F_SCHED3);
+}
+
+Test(xvsadm_parse, bundled_short_options)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("-Ln", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_LIST);
+	cr_expect_eq(cmd.format, XVSADM_FMT_NUMERIC);
+	parse_ok("-Lnc", &cmd);
+	cr_expect(cmd.options & XVSADM_OPTBIT(XVSADM_OPT_CONNECTION));
+	parse_ok("-Sn", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_SAVE);
+	cr_expect_eq(cmd.format, XVSADM_FMT_NUMERIC | XVSADM_FMT_RULE);
+	parse_ok("-lnt 10.0.0.1:80", &cmd);
+	cr_expect_eq(cmd.svc.port, 80);
+	parse_ok("-L -n --stats --exact --nosort --sort", &cmd);
+	cr_expect_eq(cmd.format, XVSADM_FMT_NUMERIC | XVSADM_FMT_STATS | XVSADM_FMT_EXACT |
+		     XVSADM_FMT_NOSORT);
+	parse_ok("--list --numeric --tun-info", &cmd);
+	cr_expect_eq(cmd.format, XVSADM_FMT_NUMERIC | XVSADM_FMT_TUN_INFO);
+}
+
+Test(xvsadm_parse, other_commands)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("--set 900 120 0", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_TIMEOUT);
+	cr_expect_eq(cmd.timeout_tcp, 900);
+	cr_expect_eq(cmd.timeout_tcpfin, 120);
+	cr_expect_eq(cmd.timeout_udp, 0);
+	parse_ok("-Z", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_ZERO);
+	cr_expect_eq(cmd.options, 0);
+	parse_ok("-h --foo", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_HELP, "-h acts at once");
+	parse_ok("--version", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_VERSION);
+	parse_ok("-C", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_FLUSH);
+	parse_ok("-R", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_RESTORE);
+	parse_ok("-A --tcp-service=10.0.0.1:http --scheduler=rr", &cmd);
+	cr_expect_eq(cmd.svc.port, 80);
+}
+
+/* -R line splitting: blank lines, a leading program word, comments, quotes. */
+Test(xvsadm_parse, restore_line_splitting)
+{
+	const char **argv;
+	int argc;
+
+	cr_assert_eq(xvs_xvsadm_split_line("\n", &argc, &argv), 0);
+	cr_expect_eq(argc, 1);
+	free(argv);
+	cr_assert_eq(xvs_xvsadm_split_line("   # just a comment\n", &argc, &argv), 0);
+	cr_expect_eq(argc, 1);
+	free(argv);
+	cr_assert_eq(xvs_xvsadm_split_line("ipvsadm -A -t 10.0.0.1:80 # web\n", &argc, &argv), 0);
+	cr_assert_eq(argc, 4);
+	cr_expect_str_eq(argv[0], "xvsadm");
+	cr_expect_str_eq(argv[1], "-A");
+	cr_expect_str_eq(argv[3], "10.0.0.1:80");
+	free(argv);
+	cr_assert_eq(xvs_xvsadm_split_line("/sbin/xvsadm -C", &argc, &argv), 0);
+	cr_expect_eq(argc, 2);
+	free(argv);
+	cr_assert_eq(xvs_xvsadm_split_line("-A -t 10.0.0.1:80 -s \"rr\" -p a#b", &argc, &argv), 0);
+	cr_assert_eq(argc, 8);
+	cr_expect_str_eq(argv[5], "rr");
+	cr_expect_str_eq(argv[7], "a#b", "a # inside a word is not a comment");
+	free(argv);
+}
+
+/* ---- ops sent to the API ----------------------------------------------------------------- */
+
+static char *op_json(const char *line)
+{
+	struct xvs_xvsadm_cmd cmd;
+	json_t *op = NULL;
+	char *s;
+
+	parse_ok(line, &cmd);
+	cr_assert_eq(xvs_xvsadm_json_op(&cmd, &op), 0, "%s", line);
+	s = json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(op);
+	return s;
+}
+
+struct op_case {
+	const char *line;
+	const char *json;
+};
+
+static const struct op_case op_cases[] = {
+	{ "-A -t 10.0.0.1:80",
+	  "{\"op\":\"add-service\",\"service\":{\"addr\":\"10.0.0.1\",\"flags\":[],\"netmask\":\"255.255.255.255\",\"ops\":false,\"persistent\":0,\"port\":80,\"proto\":\"tcp\",\"sched\":\"wlc\"}}" },
+	{ "-E -u 10.0.0.2:53 -s sh -p -M 255.255.255.0 -o -b sh-port",
+	  "{\"op\":\"edit-service\",\"service\":{\"addr\":\"10.0.0.2\",\"flags\":[\"sh-port\"],\"netmask\":\"255.255.255.0\",\"ops\":true,\"persistent\":360,\"port\":53,\"proto\":\"udp\",\"sched\":\"sh\"}}" },
+	{ "-A -t [2001:db8::80]:80 -s mh -b mh-fallback -p 60 -M 64",
+	  "{\"op\":\"add-service\",\"service\":{\"addr\":\"2001:db8::80\",\"flags\":[\"mh-fallback\"],\"netmask\":\"64\",\"ops\":false,\"persistent\":60,\"port\":80,\"proto\":\"tcp\",\"sched\":\"mh\"}}" },
+	{ "-D -t 10.0.0.1:80",
+	  "{\"op\":\"delete-service\",\"service\":{\"addr\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}}" },
+	{ "-C", "{\"op\":\"clear\"}" },
+	{ "-a -t 10.0.0.1:80 -r 192.168.10.1:8080 -m",
+	  "{\"dest\":{\"addr\":\"192.168.10.1\",\"fwd\":\"masq\",\"l_threshold\":0,\"port\":8080,\"tun_csum\":\"nocsum\",\"tun_port\":0,\"tun_type\":\"ipip\",\"u_threshold\":0,\"weight\":1},\"op\":\"add-dest\",\"service\":{\"addr\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}}" },
+	{ "-e -t 10.0.0.1:80 -r 192.168.10.1:8080 -w 0 -x 10 -y 5",
+	  "{\"dest\":{\"addr\":\"192.168.10.1\",\"fwd\":\"route\",\"l_threshold\":5,\"port\":80,\"tun_csum\":\"nocsum\",\"tun_port\":0,\"tun_type\":\"ipip\",\"u_threshold\":10,\"weight\":0},\"op\":\"edit-dest\",\"service\":{\"addr\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}}" },
+	{ "-a -u 10.0.0.2:53 -r 172.16.0.2 -i --tun-type gue --tun-port 6080 --tun-remcsum",
+	  "{\"dest\":{\"addr\":\"172.16.0.2\",\"fwd\":\"tunnel\",\"l_threshold\":0,\"port\":53,\"tun_csum\":\"remcsum\",\"tun_port\":6080,\"tun_type\":\"gue\",\"u_threshold\":0,\"weight\":1},\"op\":\"add-dest\",\"service\":{\"addr\":\"10.0.0.2\",\"port\":53,\"proto\":\"udp\"}}" },
+	/* -d sends the port as given, like ipvsadm (no DR/tunnel port rule) */
+	{ "-d -t 10.0.0.1:80 -r 192.168.10.1:8080",
+	  "{\"dest\":{\"addr\":\"192.168.10.1\",\"port\":8080},\"op\":\"delete-dest\",\"service\":{\"addr\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}}" },
+	{ "-Z", "{\"op\":\"zero\"}" },
+	{ "-Z -u 10.0.0.2:53",
+	  "{\"op\":\"zero\",\"service\":{\"addr\":\"10.0.0.2\",\"port\":53,\"proto\":\"udp\"}}" },
+	{ "--set 900 0 300", "{\"op\":\"set-timeouts\",\"tcp\":900,\"tcpfin\":0,\"udp\":300}" },
+};
+
+Test(xvsadm_json, ops_carry_resolved_defaults)
+{
+	for (size_t i = 0; i < sizeof(op_cases) / sizeof(op_cases[0]); i++) {
+		char *s = op_json(op_cases[i].line);
+
+		cr_expect_str_eq(s, op_cases[i].json, "%s", op_cases[i].line);
+		free(s);
+	}
+}
+
+Test(xvsadm_json, listing_commands_are_not_ops)
+{
+	struct xvs_xvsadm_cmd cmd;
+	json_t *op = NULL;
+
+	parse_ok("-L -n", &cmd);
+	cr_expect_eq(xvs_xvsadm_json_op(&cmd, &op), -EINVAL);
+	cr_expect_null(op);
+	cr_expect_not(xvs_xvsadm_cmd_is_change(XVSADM_CMD_SAVE));
+	cr_expect(xvs_xvsadm_cmd_is_change(XVSADM_CMD_ZERO));
+}
+
+/* ipvs_strerror's texts keyed on (operation, errno); other errors print the server's text. */
+struct strerror_case {
+	enum xvs_xvsadm_cmd_kind cmd;
+	int err;
+	const char *api;
+	const char *msg;
+};
+
+static const struct strerror_case strerror_cases[] = {
+	{ XVSADM_CMD_ADD, EEXIST, "x", "Service already exists" },
+	{ XVSADM_CMD_ADD, ENOENT, "x", "Scheduler or persistence engine not found" },
+	{ XVSADM_CMD_EDIT, ESRCH, "x", "No such service" },
+	{ XVSADM_CMD_DEL, ESRCH, "x", "No such service" },
+	{ XVSADM_CMD_ZERO, ESRCH, "x", "No such service" },
+	{ XVSADM_CMD_ADDDEST, ESRCH, "x", "Service not defined" },
+	{ XVSADM_CMD_EDITDEST, ESRCH, "x", "Service not defined" },
+	{ XVSADM_CMD_DELDEST, ESRCH, "x", "Service not defined" },
+	{ XVSADM_CMD_ADDDEST, EEXIST, "x", "Destination already exists" },
+	{ XVSADM_CMD_EDITDEST, ENOENT, "x", "No such destination" },
+	{ XVSADM_CMD_DELDEST, ENOENT, "x", "No such destination" },
+	{ XVSADM_CMD_FLUSH, EPERM, "x", "Permission denied (you must be root)" },
+	{ XVSADM_CMD_ADD, EINVAL, "x", "Invalid operation.  Possibly wrong module version, address not unicast, ..." },
+	{ XVSADM_CMD_ADDDEST, ENOMEM, "x", "Memory allocation problem" },
+	{ XVSADM_CMD_ADD, EAFNOSUPPORT, "x", "Operation not supported with specified address family" },
+	{ XVSADM_CMD_EDITDEST, ERANGE, "l_threshold above u_threshold", "Numerical result out of range" },
+	{ XVSADM_CMD_ADD, EOPNOTSUPP, "persistence is not supported yet", "persistence is not supported yet" },
+	{ XVSADM_CMD_ADD, ENOSPC, NULL, "No space left on device" },
+};
+
+Test(xvsadm_json, ipvs_error_texts)
+{
+	for (size_t i = 0; i < sizeof(strerror_cases) / sizeof(strerror_cases[0]); i++) {
+		const struct strerror_case *c = &strerror_cases[i];
+
+		cr_expect_str_eq(xvs_xvsadm_strerror(c->cmd, c->err, c->api), c->msg, "case %zu", i);
+	}
+}

@@ -1,0 +1,59 @@
+/* xvsadm's listings: every ipvsadm 1.31 -L/-S output format, printed from a table snapshot. */
+#ifndef XVS_XVSADM_PRINT_H
+#define XVS_XVSADM_PRINT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xvsadm_parse.h"
+
+/* The version line ipvsadm prints over a full listing; IPVS's own numbers, for scripts. */
+#define XVSADM_IPVS_VERSION "1.2.1"
+#define XVSADM_IPVS_SIZE    4096
+
+/* Counters and rates of a service or real server (rates stay 0 until the API has them). */
+struct xvs_xvsadm_stats {
+	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+	uint64_t cps, inpps, outpps, inbps, outbps;
+};
+
+struct xvs_xvsadm_dest_entry {
+	struct xvs_xvsadm_dest d;
+	uint32_t active_conns, inactive_conns, persist_conns;
+	struct xvs_xvsadm_stats st;
+};
+
+struct xvs_xvsadm_service_entry {
+	struct xvs_xvsadm_service s;
+	struct xvs_xvsadm_stats st;
+	size_t nb_dests;
+	struct xvs_xvsadm_dest_entry *dests;
+};
+
+/* A snapshot of the whole configuration (GET /v1/services), in the server's order. */
+struct xvs_xvsadm_table {
+	size_t nb_services;
+	struct xvs_xvsadm_service_entry *services;
+	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp;
+};
+
+/* Free what a table owns (services and their dests), not the table itself. */
+void xvs_xvsadm_table_free(struct xvs_xvsadm_table *t);
+
+/*
+ * -L (version line, title, every service) or, with XVSADM_FMT_RULE, -S. Sorted as ipvsadm
+ * sorts unless XVSADM_FMT_NOSORT. Returns 0 or a negative errno (write error).
+ */
+int xvs_xvsadm_print_table(FILE *f, const struct xvs_xvsadm_table *t, unsigned int fmt);
+
+/* -L with a service: title and that one service; -ESRCH when there is no such service. */
+int xvs_xvsadm_print_service(FILE *f, const struct xvs_xvsadm_table *t,
+			     const struct xvs_xvsadm_service *key, unsigned int fmt);
+
+/* -L --timeout. */
+int xvs_xvsadm_print_timeout(FILE *f, const struct xvs_xvsadm_table *t);
+
+/* One 9-column "large number" of --stats/--rate (K/M/G/T, or exact with XVSADM_FMT_EXACT). */
+void xvs_xvsadm_print_largenum(FILE *f, uint64_t v, unsigned int fmt);
+
+#endif
