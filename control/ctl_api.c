@@ -1,1 +1,346 @@
-/* placeholder */
+/*
+ * The control API front end: HTTP routing, peer checks and body limits around the model.
+ * It only parses, calls into the model/commit cycle and renders; one internal thread serves
+ * every connection, and each request holds the daemon's lock while it touches the model.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl_api.h"
+#include "ctl_json.h"
+
+struct xvs_ctl_api {
+	struct MHD_Daemon *mhd;
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct xvs_ctl *ctl;
+	pthread_mutex_t *lock;
+};
+
+/* One request being received. */
+struct req {
+	char *body;
+	size_t len;
+	int too_big;
+	int forbidden;
+};
+
+/* ---- responses ----------------------------------------------------------------------- */
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return MHD_NO;
+	size_t n = strlen(text);
+	char *body = realloc(text, n + 2);
+	if (!body) {
+		free(text);
+		return MHD_NO;
+	}
+	memcpy(body + n, "\n", 2);
+	struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, int err, int index,
+				  const char *msg)
+{
+	return send_json(conn, status, xvs_ctl_json_error(err, index, msg));
+}
+
+/* The API's HTTP status for an errno (docs/api.md). */
+static unsigned http_status(int err)
+{
+	switch (err) {
+	case EINVAL:
+	case ERANGE:
+	case EOPNOTSUPP:
+	case EAFNOSUPPORT:
+		return MHD_HTTP_BAD_REQUEST;
+	case ESRCH:
+	case ENOENT:
+		return MHD_HTTP_NOT_FOUND;
+	case EEXIST:
+		return MHD_HTTP_CONFLICT;
+	case ENOSPC:
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
+	}
+	return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* ---- endpoints ----------------------------------------------------------------------- */
+
+/* Take the daemon's lock; false (unlocked) while no configuration is loaded, which happens
+ * only when start-up failed and the daemon is on its way out. */
+static bool lock_ready(struct xvs_ctl_api *api)
+{
+	pthread_mutex_lock(api->lock);
+	if (api->ctl->model)
+		return true;
+	pthread_mutex_unlock(api->lock);
+	return false;
+}
+
+static enum MHD_Result send_not_ready(struct MHD_Connection *conn)
+{
+	return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, EAGAIN, -1,
+			  "xvs-control has no configuration loaded");
+}
+
+static enum MHD_Result post_ops(struct xvs_ctl_api *api, struct MHD_Connection *conn,
+				const struct req *rq)
+{
+	struct xvs_ctl_op *ops = NULL;
+	unsigned nb = 0;
+	struct xvs_ctl_err err;
+	struct xvs_ctl_result res;
+	int rc = xvs_ctl_json_parse_ops(rq->body ? rq->body : "", rq->len, &ops, &nb, &err);
+	if (rc)
+		return send_error(conn, http_status(-rc), -rc, err.index, err.msg);
+	if (!lock_ready(api)) {
+		free(ops);
+		return send_not_ready(conn);
+	}
+	rc = xvs_ctl_commit(api->ctl, ops, nb, &err, &res);
+	pthread_mutex_unlock(api->lock);
+	free(ops);
+	if (rc)
+		return send_error(conn, http_status(-rc), -rc, err.index, err.msg);
+	return send_json(conn, MHD_HTTP_OK,
+			 json_pack("{sI ss ss}", "generation", (json_int_t)res.gen, "dataplane",
+				   xvs_ctl_pub_result_name(res.pub), "message", res.msg));
+}
+
+static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *conn,
+				const char *url)
+{
+	json_t *o;
+	if (!lock_ready(api))
+		return send_not_ready(conn);
+	if (strcmp(url, "/v1/status") == 0)
+		o = xvs_ctl_json_status(api->ctl->model, api->ctl->shm);
+	else if (strcmp(url, "/v1/services") == 0)
+		o = xvs_ctl_json_services(api->ctl->model, api->ctl->rates);
+	else
+		o = xvs_ctl_json_stats(api->ctl->shm);
+	pthread_mutex_unlock(api->lock);
+	if (!o)
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ENOMEM, -1,
+				  "Memory allocation problem");
+	return send_json(conn, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result route(struct xvs_ctl_api *api, struct MHD_Connection *conn,
+			     const char *url, const char *method, const struct req *rq)
+{
+	int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	if (rq->forbidden)
+		return send_error(conn, MHD_HTTP_FORBIDDEN, EPERM, -1,
+				  "Permission denied (you must be root)");
+	if (rq->too_big)
+		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, E2BIG, -1,
+				  "request body over 1 MiB");
+	if (strcmp(url, "/v1/ops") == 0)
+		return is_post ? post_ops(api, conn, rq)
+			       : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
+					    "use POST for /v1/ops");
+	if (strcmp(url, "/v1/status") == 0 || strcmp(url, "/v1/services") == 0 ||
+	    strcmp(url, "/v1/stats") == 0)
+		return is_get ? get_view(api, conn, url)
+			      : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
+					   "use GET for this endpoint");
+	return send_error(conn, MHD_HTTP_NOT_FOUND, ENOENT, -1, "no such endpoint");
+}
+
+/* ---- request life cycle -------------------------------------------------------------- */
+
+static int peer_is_root(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return 0;
+	return cred.uid == 0;
+}
+
+static void take_body(struct req *rq, const char *data, size_t n)
+{
+	if (rq->too_big || rq->forbidden)
+		return;
+	if (rq->len + n > XVS_CTL_BODY_MAX) {
+		rq->too_big = 1;
+		free(rq->body);
+		rq->body = NULL;
+		return;
+	}
+	char *b = realloc(rq->body, rq->len + n + 1);
+	if (!b) {
+		rq->too_big = 1;
+		return;
+	}
+	memcpy(b + rq->len, data, n);
+	rq->len += n;
+	b[rq->len] = '\0';
+	rq->body = b;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *data,
+				  size_t *data_size, void **con_cls)
+{
+	(void)version;
+	struct req *rq = *con_cls;
+	if (!rq) {
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		rq->forbidden = !peer_is_root(conn);
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*data_size) {
+		take_body(rq, data, *data_size);
+		*data_size = 0;
+		return MHD_YES;
+	}
+	return route(cls, conn, url, method, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	struct req *rq = *con_cls;
+	if (rq) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+/* ---- socket -------------------------------------------------------------------------- */
+
+/* Refuse to take over the socket of another running xvs-control. */
+static int socket_in_use(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int used = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return used;
+}
+
+static int make_socket_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	int rc = mkdir(dirname(copy), 0755) < 0 && errno != EEXIST ? -errno : 0;
+	free(copy);
+	return rc;
+}
+
+static int say(char *msg, size_t msglen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *msg, size_t msglen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The listening socket, root only (0600). Returns the fd or a negative errno. */
+static int listen_unix(const char *path, char *msg, size_t msglen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return say(msg, msglen, -ENAMETOOLONG, "socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	if (socket_in_use(&sa))
+		return say(msg, msglen, -EADDRINUSE, "%s: another xvs-control is listening", path);
+	int rc = make_socket_dir(path);
+	if (rc)
+		return say(msg, msglen, rc, "cannot create the directory of %s: %s", path,
+			   strerror(-rc));
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 64) < 0) {
+		rc = say(msg, msglen, -errno, "cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+struct xvs_ctl_api *xvs_ctl_api_start(const char *sock_path, struct xvs_ctl *ctl,
+				      pthread_mutex_t *lock, char *msg, size_t msglen)
+{
+	struct xvs_ctl_api *api = calloc(1, sizeof(*api));
+	if (!api) {
+		snprintf(msg, msglen, "out of memory");
+		return NULL;
+	}
+	api->ctl = ctl;
+	api->lock = lock;
+	snprintf(api->path, sizeof(api->path), "%s", sock_path);
+	api->fd = listen_unix(sock_path, msg, msglen);
+	if (api->fd < 0) {
+		free(api);
+		return NULL;
+	}
+	/* One internal thread: requests run one at a time, in the order they complete. */
+	api->mhd = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+				    0, NULL, NULL, on_request, api,
+				    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)api->fd,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				    MHD_OPTION_END);
+	if (!api->mhd) {
+		snprintf(msg, msglen, "cannot start the HTTP server on %s", sock_path);
+		close(api->fd);
+		unlink(sock_path);
+		free(api);
+		return NULL;
+	}
+	return api;
+}
+
+void xvs_ctl_api_stop(struct xvs_ctl_api *api)
+{
+	if (!api)
+		return;
+	MHD_stop_daemon(api->mhd); /* closes the listening socket too */
+	unlink(api->path);
+	free(api);
+}

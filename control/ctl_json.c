@@ -1,1 +1,550 @@
-/* placeholder */
+/*
+ * JSON forms of the control API: op lists and objects in, services, status and statistics
+ * out. This layer checks shapes and types only; the model owns every semantic rule so that
+ * one place decides what a configuration may be.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_json.h"
+
+static int bad(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* ---- field helpers ------------------------------------------------------------------- */
+
+static int in_list(const char *k, const char *const *list)
+{
+	for (; list && *list; list++)
+		if (strcmp(k, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static int check_keys(const json_t *o, const char *what, const char *const *known,
+		      const char *const *extra, char *msg, size_t msglen)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(o))
+		return bad(msg, msglen, "%s: expected an object", what);
+	json_object_foreach((json_t *)o, k, v) {
+		if (!in_list(k, known) && !in_list(k, extra))
+			return bad(msg, msglen, "%s: unknown field '%s'", what, k);
+	}
+	return 0;
+}
+
+/* Absent fields leave *out alone and succeed: the caller set the default. */
+static int get_int(const json_t *o, const char *key, const char *what, int64_t min, int64_t max,
+		   int64_t *out, char *msg, size_t msglen)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return bad(msg, msglen, "%s.%s: expected an integer", what, key);
+	json_int_t n = json_integer_value(v);
+	if (n < min || n > max)
+		return bad(msg, msglen, "%s.%s: %lld out of range %lld..%lld", what, key, (long long)n,
+			   (long long)min, (long long)max);
+	*out = n;
+	return 0;
+}
+
+static int get_str(const json_t *o, const char *key, const char *what, const char **out,
+		   char *msg, size_t msglen)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return bad(msg, msglen, "%s.%s: expected a string", what, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A string field that must be one of names[]; *out gets the matching vals[] entry. */
+static int get_enum(const json_t *o, const char *key, const char *what, const char *const *names,
+		    const int *vals, int *out, char *msg, size_t msglen)
+{
+	const char *s = NULL;
+	int rc = get_str(o, key, what, &s, msg, msglen);
+	if (rc || !s)
+		return rc;
+	for (unsigned i = 0; names[i]; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = vals[i];
+			return 0;
+		}
+	}
+	return bad(msg, msglen, "%s.%s: invalid value '%s'", what, key, s);
+}
+
+static int require(const json_t *o, const char *key, const char *what, char *msg, size_t msglen)
+{
+	return json_object_get(o, key) ? 0 : bad(msg, msglen, "%s.%s: missing", what, key);
+}
+
+static int parse_addr(const json_t *o, const char *what, uint8_t *af, union xvs_ip *ip, char *msg,
+		      size_t msglen)
+{
+	const char *s = NULL;
+	int rc = require(o, "addr", what, msg, msglen);
+	if (rc || (rc = get_str(o, "addr", what, &s, msg, msglen)))
+		return rc;
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, &ip->v4) == 1)
+		*af = XVS_AF_INET;
+	else if (inet_pton(AF_INET6, s, ip->v6) == 1)
+		*af = XVS_AF_INET6;
+	else
+		return bad(msg, msglen, "%s.addr: '%s' is not an IPv4 or IPv6 address", what, s);
+	return 0;
+}
+
+static void addr_str(uint8_t af, const union xvs_ip *ip, char *buf, size_t len)
+{
+	if (!inet_ntop(af == XVS_AF_INET6 ? AF_INET6 : AF_INET, ip, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+/* ---- service ------------------------------------------------------------------------- */
+
+static const char *const proto_names[] = {"tcp", "udp", "sctp", NULL};
+static const int proto_vals[] = {XVS_PROTO_TCP, XVS_PROTO_UDP, XVS_CTL_PROTO_SCTP};
+
+static const char *const flag_names[] = {"sh-fallback", "mh-fallback", "sh-port", "mh-port",
+					 "flag-1", "flag-2", "flag-3", NULL};
+static const int flag_vals[] = {XVS_SVC_F_SCHED1, XVS_SVC_F_SCHED1, XVS_SVC_F_SCHED2,
+				XVS_SVC_F_SCHED2, XVS_SVC_F_SCHED1, XVS_SVC_F_SCHED2,
+				XVS_SVC_F_SCHED3};
+
+static int parse_netmask(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, size_t msglen)
+{
+	const char *s = NULL;
+	int rc = get_str(o, "netmask", "service", &s, msg, msglen);
+	if (rc)
+		return rc;
+	memset(&c->netmask, 0, sizeof(c->netmask));
+	if (c->af == XVS_AF_INET) {
+		if (!s)
+			s = "255.255.255.255";
+		if (inet_pton(AF_INET, s, &c->netmask.v4) != 1)
+			return bad(msg, msglen, "service.netmask: '%s' is not a dotted IPv4 mask", s);
+		return 0;
+	}
+	char *end;
+	unsigned long n = s ? strtoul(s, &end, 10) : 128;
+	if (s && (*s == '\0' || *end != '\0' || n < 1 || n > 128))
+		return bad(msg, msglen, "service.netmask: '%s' is not an IPv6 prefix length 1..128", s);
+	c->netmask.w[0] = (uint32_t)n;
+	return 0;
+}
+
+static int parse_flags(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, size_t msglen)
+{
+	const json_t *a = json_object_get(o, "flags");
+	size_t i;
+	const json_t *v;
+	if (!a)
+		return 0;
+	if (!json_is_array(a))
+		return bad(msg, msglen, "service.flags: expected an array of strings");
+	json_array_foreach(a, i, v) {
+		const char *name = json_string_value(v);
+		unsigned k = 0;
+		while (name && flag_names[k] && strcmp(name, flag_names[k]) != 0)
+			k++;
+		if (!name || !flag_names[k])
+			return bad(msg, msglen, "service.flags: invalid scheduler flag %s%s%s",
+				   name ? "'" : "", name ? name : "(not a string)", name ? "'" : "");
+		c->flags |= (uint16_t)flag_vals[k];
+	}
+	return 0;
+}
+
+static const char *const svc_keys[] = {"proto", "addr", "port", "sched", "persistent",
+				       "netmask", "flags", "ops", NULL};
+
+int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const char *const *extra,
+			   char *msg, size_t msglen)
+{
+	int64_t port = 0, pers = 0;
+	int proto = XVS_PROTO_TCP;
+	const char *sched = NULL;
+	xvs_ctl_svc_cfg_default(c);
+	int rc = check_keys(o, "service", svc_keys, extra, msg, msglen);
+	if (rc || (rc = require(o, "proto", "service", msg, msglen)) ||
+	    (rc = get_enum(o, "proto", "service", proto_names, proto_vals, &proto, msg, msglen)) ||
+	    (rc = parse_addr(o, "service", &c->af, &c->addr, msg, msglen)) ||
+	    (rc = require(o, "port", "service", msg, msglen)) ||
+	    (rc = get_int(o, "port", "service", 0, 65535, &port, msg, msglen)) ||
+	    (rc = get_str(o, "sched", "service", &sched, msg, msglen)) ||
+	    (rc = get_int(o, "persistent", "service", 0, UINT32_MAX, &pers, msg, msglen)) ||
+	    (rc = parse_netmask(o, c, msg, msglen)) || (rc = parse_flags(o, c, msg, msglen)))
+		return rc;
+	const json_t *ops = json_object_get(o, "ops");
+	if (ops && !json_is_boolean(ops))
+		return bad(msg, msglen, "service.ops: expected true or false");
+	if (sched && (strlen(sched) == 0 || strlen(sched) >= sizeof(c->sched)))
+		return bad(msg, msglen, "service.sched: bad scheduler name '%s'", sched);
+	if (sched)
+		snprintf(c->sched, sizeof(c->sched), "%s", sched);
+	c->proto = (uint8_t)proto;
+	c->port = (uint16_t)port;
+	c->persistent = (uint32_t)pers;
+	c->ops = ops && json_is_true(ops);
+	return 0;
+}
+
+json_t *xvs_ctl_json_svc_cfg(const struct xvs_ctl_svc_cfg *c)
+{
+	char addr[INET6_ADDRSTRLEN], mask[INET6_ADDRSTRLEN];
+	const char *proto = c->proto == XVS_PROTO_TCP ? "tcp" : c->proto == XVS_PROTO_UDP ? "udp" : "sctp";
+	addr_str(c->af, &c->addr, addr, sizeof(addr));
+	if (c->af == XVS_AF_INET)
+		addr_str(XVS_AF_INET, &c->netmask, mask, sizeof(mask));
+	else
+		snprintf(mask, sizeof(mask), "%u", c->netmask.w[0]);
+	json_t *flags = json_array();
+	for (unsigned i = 4; flag_names[i]; i++) /* the generic names, one per bit */
+		if (c->flags & flag_vals[i])
+			json_array_append_new(flags, json_string(flag_names[i]));
+	return json_pack("{ss ss si ss sI ss so sb}", "proto", proto, "addr", addr, "port",
+			 (int)c->port, "sched", c->sched, "persistent", (json_int_t)c->persistent,
+			 "netmask", mask, "flags", flags, "ops", (int)c->ops);
+}
+
+/* ---- destination --------------------------------------------------------------------- */
+
+static const char *const fwd_names[] = {"masq", "route", "tunnel", NULL};
+static const int fwd_vals[] = {XVS_FWD_MASQ, XVS_FWD_DROUTE, XVS_FWD_TUNNEL};
+static const char *const tun_names[] = {"ipip", "gue", "gre", NULL};
+static const int tun_vals[] = {0, 1, 2};
+static const char *const csum_names[] = {"nocsum", "csum", "remcsum", NULL};
+static const int csum_vals[] = {XVS_TUN_F_NOCSUM, XVS_TUN_F_CSUM, XVS_TUN_F_REMCSUM};
+
+static const char *const dest_keys[] = {"addr", "port", "fwd", "weight", "u_threshold",
+					"l_threshold", "tun_type", "tun_port", "tun_csum", NULL};
+
+static const char *name_of(const char *const *names, const int *vals, int v)
+{
+	for (unsigned i = 0; names[i]; i++)
+		if (vals[i] == v)
+			return names[i];
+	return "?";
+}
+
+int xvs_ctl_json_parse_dest(const json_t *o, struct xvs_ctl_dest_cfg *c, const char *const *extra,
+			    char *msg, size_t msglen)
+{
+	int64_t port = 0, tport = 0;
+	int fwd = XVS_FWD_DROUTE, tun = 0, csum = XVS_TUN_F_NOCSUM;
+	xvs_ctl_dest_cfg_default(c);
+	int rc = check_keys(o, "dest", dest_keys, extra, msg, msglen);
+	if (rc || (rc = parse_addr(o, "dest", &c->af, &c->addr, msg, msglen)) ||
+	    (rc = require(o, "port", "dest", msg, msglen)) ||
+	    (rc = get_int(o, "port", "dest", 0, 65535, &port, msg, msglen)) ||
+	    (rc = get_enum(o, "fwd", "dest", fwd_names, fwd_vals, &fwd, msg, msglen)) ||
+	    (rc = get_int(o, "weight", "dest", INT32_MIN, INT32_MAX, &c->weight, msg, msglen)) ||
+	    (rc = get_int(o, "u_threshold", "dest", INT32_MIN, UINT32_MAX, &c->u_thresh, msg, msglen)) ||
+	    (rc = get_int(o, "l_threshold", "dest", INT32_MIN, UINT32_MAX, &c->l_thresh, msg, msglen)) ||
+	    (rc = get_enum(o, "tun_type", "dest", tun_names, tun_vals, &tun, msg, msglen)) ||
+	    (rc = get_int(o, "tun_port", "dest", 0, 65535, &tport, msg, msglen)) ||
+	    (rc = get_enum(o, "tun_csum", "dest", csum_names, csum_vals, &csum, msg, msglen)))
+		return rc;
+	c->port = (uint16_t)port;
+	c->fwd = (uint8_t)fwd;
+	c->tun_type = (uint8_t)tun;
+	c->tun_port = (uint16_t)tport;
+	c->tun_flags = (uint16_t)csum;
+	return 0;
+}
+
+json_t *xvs_ctl_json_dest_cfg(const struct xvs_ctl_dest_cfg *c)
+{
+	char addr[INET6_ADDRSTRLEN];
+	addr_str(c->af, &c->addr, addr, sizeof(addr));
+	return json_pack("{ss si ss sI sI sI ss si ss}", "addr", addr, "port", (int)c->port, "fwd",
+			 name_of(fwd_names, fwd_vals, c->fwd), "weight", (json_int_t)c->weight,
+			 "u_threshold", (json_int_t)c->u_thresh, "l_threshold",
+			 (json_int_t)c->l_thresh, "tun_type", name_of(tun_names, tun_vals, c->tun_type),
+			 "tun_port", (int)c->tun_port, "tun_csum",
+			 name_of(csum_names, csum_vals, c->tun_flags));
+}
+
+/* ---- op lists ------------------------------------------------------------------------ */
+
+struct op_kind {
+	const char *name;
+	enum xvs_ctl_op_type type;
+	int svc;  /* 0 none, 1 optional, 2 required */
+	int dest; /* 0 none, 2 required */
+};
+
+static const struct op_kind op_kinds[] = {
+	{"add-service", XVS_CTL_OP_ADD_SVC, 2, 0},
+	{"edit-service", XVS_CTL_OP_EDIT_SVC, 2, 0},
+	{"delete-service", XVS_CTL_OP_DEL_SVC, 2, 0},
+	{"clear", XVS_CTL_OP_CLEAR, 0, 0},
+	{"add-dest", XVS_CTL_OP_ADD_DEST, 2, 2},
+	{"edit-dest", XVS_CTL_OP_EDIT_DEST, 2, 2},
+	{"delete-dest", XVS_CTL_OP_DEL_DEST, 2, 2},
+	{"set-timeouts", XVS_CTL_OP_SET_TIMEOUTS, 0, 0},
+	{"zero", XVS_CTL_OP_ZERO, 1, 0},
+};
+
+static int parse_timeouts(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t msglen)
+{
+	static const char *const keys[] = {"op", "tcp", "tcpfin", "udp", NULL};
+	int rc = check_keys(o, "set-timeouts", keys, NULL, msg, msglen);
+	for (unsigned i = 0; i < 3 && rc == 0; i++)
+		rc = get_int(o, keys[i + 1], "set-timeouts", INT32_MIN, INT32_MAX, &op->timeouts[i],
+			     msg, msglen);
+	return rc;
+}
+
+static int parse_op_objects(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
+			    char *msg, size_t msglen)
+{
+	static const char *const keys[] = {"op", "service", "dest", NULL};
+	const char *const svc_only[] = {"op", k->svc ? "service" : NULL, NULL};
+	const json_t *s = json_object_get(o, "service"), *d = json_object_get(o, "dest");
+	int rc = check_keys(o, k->name, k->dest ? keys : svc_only, NULL, msg, msglen);
+	if (rc)
+		return rc;
+	if (k->svc == 2 && !s)
+		return bad(msg, msglen, "%s: missing 'service'", k->name);
+	if (k->dest == 2 && !d)
+		return bad(msg, msglen, "%s: missing 'dest'", k->name);
+	if (s && (rc = xvs_ctl_json_parse_svc(s, &op->svc, NULL, msg, msglen)))
+		return rc;
+	op->has_svc = s != NULL;
+	if (d && (rc = xvs_ctl_json_parse_dest(d, &op->dest, NULL, msg, msglen)))
+		return rc;
+	return 0;
+}
+
+static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t msglen)
+{
+	const char *name = NULL;
+	if (!json_is_object(o))
+		return bad(msg, msglen, "op: expected an object");
+	int rc = get_str(o, "op", "op", &name, msg, msglen);
+	if (rc)
+		return rc;
+	if (!name)
+		return bad(msg, msglen, "op: missing 'op'");
+	for (unsigned i = 0; i < sizeof(op_kinds) / sizeof(op_kinds[0]); i++) {
+		const struct op_kind *k = &op_kinds[i];
+		if (strcmp(name, k->name) != 0)
+			continue;
+		xvs_ctl_op_init(op, k->type);
+		if (k->type == XVS_CTL_OP_SET_TIMEOUTS)
+			return parse_timeouts(o, op, msg, msglen);
+		return parse_op_objects(o, k, op, msg, msglen);
+	}
+	return bad(msg, msglen, "unknown op '%s'", name);
+}
+
+static int parse_envelope(const char *body, size_t len, json_t **root, json_t **arr,
+			  struct xvs_ctl_err *err)
+{
+	static const char *const keys[] = {"ops", NULL};
+	json_error_t je;
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!*root)
+		return bad(err->msg, sizeof(err->msg), "bad JSON at line %d column %d: %s", je.line,
+			   je.column, je.text);
+	int rc = check_keys(*root, "body", keys, NULL, err->msg, sizeof(err->msg));
+	if (rc)
+		return rc;
+	*arr = json_object_get(*root, "ops");
+	if (!json_is_array(*arr))
+		return bad(err->msg, sizeof(err->msg), "body: 'ops' must be an array");
+	return 0;
+}
+
+int xvs_ctl_json_parse_ops(const char *body, size_t len, struct xvs_ctl_op **ops, unsigned *nb,
+			   struct xvs_ctl_err *err)
+{
+	json_t *root = NULL, *arr = NULL;
+	memset(err, 0, sizeof(*err));
+	err->index = -1;
+	*ops = NULL;
+	*nb = 0;
+	int rc = parse_envelope(body, len, &root, &arr, err);
+	size_t n = rc ? 0 : json_array_size(arr);
+	struct xvs_ctl_op *v = rc ? NULL : calloc(n ? n : 1, sizeof(*v));
+	if (!rc && !v)
+		rc = -ENOMEM;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = parse_op(json_array_get(arr, i), &v[i], err->msg, sizeof(err->msg));
+		if (rc)
+			err->index = (int)i;
+	}
+	json_decref(root);
+	if (rc) {
+		free(v);
+		err->err = -rc;
+		return rc;
+	}
+	*ops = v;
+	*nb = (unsigned)n;
+	return 0;
+}
+
+/* ---- responses ----------------------------------------------------------------------- */
+
+static void add_counters(json_t *o, const struct xvs_ctl_ctr *c)
+{
+	json_object_set_new(o, "conns", json_integer((json_int_t)c->conns));
+	json_object_set_new(o, "inpkts", json_integer((json_int_t)c->inpkts));
+	json_object_set_new(o, "outpkts", json_integer((json_int_t)c->outpkts));
+	json_object_set_new(o, "inbytes", json_integer((json_int_t)c->inbytes));
+	json_object_set_new(o, "outbytes", json_integer((json_int_t)c->outbytes));
+}
+
+static void add_rates(json_t *o, const struct xvs_ctl_rate *r)
+{
+	static const char *const names[5] = {"cps", "inpps", "outpps", "inbps", "outbps"};
+	for (unsigned k = 0; k < 5; k++)
+		json_object_set_new(o, names[k], json_integer(r ? (json_int_t)(r->avg[k] + 0.5) : 0));
+}
+
+static json_t *dest_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates,
+			 unsigned slot)
+{
+	struct xvs_ctl_stats st;
+	json_t *o = xvs_ctl_json_dest_cfg(&m->dests[slot].cfg);
+	if (!o)
+		return NULL;
+	xvs_ctl_model_dest_stats(m, slot, &st);
+	json_object_set_new(o, "active_conns", json_integer(st.active > 0 ? st.active : 0));
+	json_object_set_new(o, "inactive_conns", json_integer(st.inactive > 0 ? st.inactive : 0));
+	json_object_set_new(o, "persist_conns", json_integer(0));
+	add_counters(o, &st.c);
+	add_rates(o, rates ? &rates->dest[slot] : NULL);
+	return o;
+}
+
+static json_t *svc_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates,
+			unsigned slot)
+{
+	struct xvs_ctl_stats st;
+	json_t *o = xvs_ctl_json_svc_cfg(&m->svcs[slot].cfg);
+	json_t *dests = json_array();
+	if (!o || !dests) {
+		json_decref(o);
+		json_decref(dests);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < m->nb_dest_order; i++)
+		if (m->dests[m->dest_order[i]].svc == slot)
+			json_array_append_new(dests, dest_json(m, rates, m->dest_order[i]));
+	json_object_set_new(o, "dests", dests);
+	xvs_ctl_model_svc_stats(m, slot, &st);
+	add_counters(o, &st.c);
+	add_rates(o, rates ? &rates->svc[slot] : NULL);
+	return o;
+}
+
+json_t *xvs_ctl_json_timeouts(const struct xvs_timeouts *t)
+{
+	return json_pack("{sI sI sI}", "tcp", (json_int_t)t->tcp, "tcpfin", (json_int_t)t->tcpfin,
+			 "udp", (json_int_t)t->udp);
+}
+
+json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates)
+{
+	json_t *a = json_array();
+	if (!a)
+		return NULL;
+	for (uint32_t i = 0; i < m->nb_svc_order; i++)
+		json_array_append_new(a, svc_json(m, rates, m->svc_order[i]));
+	return json_pack("{so so}", "services", a, "timeouts", xvs_ctl_json_timeouts(&m->timeouts));
+}
+
+static json_t *dataplane_json(const struct xvs_shm *shm)
+{
+	if (!shm || !shm->hdr)
+		return json_pack("{sb}", "attached", 0);
+	const struct xvs_shm_hdr *h = shm->hdr;
+	char reason[sizeof(h->refuse_reason) + 1];
+	memcpy(reason, h->refuse_reason, sizeof(h->refuse_reason));
+	reason[sizeof(h->refuse_reason)] = '\0';
+	return json_pack("{sb sI sI sI sI sI ss sI}", "attached", xvs_shm_dataplane_alive(shm),
+			 "pid", (json_int_t)atomic_load(&h->dp_pid),
+			 "published", (json_int_t)XVS_PUB_GEN(atomic_load(&h->published)),
+			 "adopted", (json_int_t)XVS_PUB_GEN(atomic_load(&h->adopted)),
+			 "refused", (json_int_t)atomic_load(&h->refused_gen),
+			 "nb_refused", (json_int_t)atomic_load(&h->nb_refused),
+			 "refuse_reason", reason, "workers", (json_int_t)atomic_load(&h->nb_workers));
+}
+
+json_t *xvs_ctl_json_status(const struct xvs_ctl_model *m, const struct xvs_shm *shm)
+{
+	return json_pack("{si sI so}", "api", 1, "generation", (json_int_t)m->last_gen, "dataplane",
+			 dataplane_json(shm));
+}
+
+/* The per-worker scalar counters, by name: summed over workers for GET /v1/stats. */
+static const struct {
+	const char *name;
+	size_t off;
+} lcore_ctrs[] = {
+#define XVS_CTR(f) {#f, offsetof(struct xvs_lcore_stats, f)}
+	XVS_CTR(rx_pkts), XVS_CTR(rx_bytes), XVS_CTR(tx_pkts), XVS_CTR(tx_bytes),
+	XVS_CTR(conns_new), XVS_CTR(conns_expired), XVS_CTR(conns_cur), XVS_CTR(arp_replies),
+	XVS_CTR(icmp_echo_replies),
+#undef XVS_CTR
+};
+
+#define NB_LCORE_CTRS (sizeof(lcore_ctrs) / sizeof(lcore_ctrs[0]))
+
+json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
+{
+	uint64_t sum[NB_LCORE_CTRS] = {0}, drops[XVS_DROP_MAX] = {0};
+	for (unsigned i = 0; shm && shm->hdr && i < XVS_MAX_LCORES; i++) {
+		const struct xvs_lcore_stats *s = xvs_shm_stats(shm, i);
+		for (unsigned k = 0; k < NB_LCORE_CTRS; k++)
+			sum[k] += *(const uint64_t *)((const char *)s + lcore_ctrs[k].off);
+		for (unsigned d = 0; d < XVS_DROP_MAX; d++)
+			drops[d] += s->drops[d];
+	}
+	uint32_t workers = shm && shm->hdr ? atomic_load(&shm->hdr->nb_workers) : 0;
+	json_t *o = json_pack("{sI}", "workers", (json_int_t)workers);
+	json_t *dj = json_object();
+	if (!o || !dj) {
+		json_decref(o);
+		json_decref(dj);
+		return NULL;
+	}
+	for (unsigned k = 0; k < NB_LCORE_CTRS; k++)
+		json_object_set_new(o, lcore_ctrs[k].name, json_integer((json_int_t)sum[k]));
+	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
+		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)drops[d]));
+	json_object_set_new(o, "drops", dj);
+	return o;
+}
+
+json_t *xvs_ctl_json_error(int err, int index, const char *msg)
+{
+	json_t *o = json_pack("{ss si}", "error", msg, "errno", err);
+	if (o && index >= 0)
+		json_object_set_new(o, "index", json_integer(index));
+	return o;
+}

@@ -1,1 +1,662 @@
-/* placeholder */
+/*
+ * The configuration model: services and destinations in stable slots, the ops of the
+ * control API, the trash of deleted destinations and the statistics baselines.
+ *
+ * Slots never move while an object lives, because the dataplane's connections and its
+ * per-lcore counters name destinations and services by slot across generations. A deleted
+ * destination keeps its slot in the trash (XVS_SLOT_TRASH) so its connections still resolve
+ * (the dataplane drops their packets) and so that adding the same server back revives the
+ * same slot, as IPVS does. A deleted service whose destinations sit in the trash keeps its
+ * slot too (TRASH here, FREE in the generation), so re-adding it revives them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_model.h"
+#include "xvs/sched.h"
+
+static int fail(struct xvs_ctl_err *err, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct xvs_ctl_err *err, int e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->err = e;
+	return -e;
+}
+
+/* ---- counters ------------------------------------------------------------------------ */
+
+/* Sum one object's counters over every lcore's share. */
+static void shm_sum(const struct xvs_shm *shm, bool dest, unsigned slot, struct xvs_ctl_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!shm || !shm->hdr)
+		return;
+	for (unsigned i = 0; i < XVS_MAX_LCORES; i++) {
+		const struct xvs_lcore_stats *ls = xvs_shm_stats(shm, i);
+		const struct xvs_stats_ctr *c = dest ? &ls->dest[slot] : &ls->svc[slot];
+		st->c.conns += c->conns;
+		st->c.inpkts += c->inpkts;
+		st->c.outpkts += c->outpkts;
+		st->c.inbytes += c->inbytes;
+		st->c.outbytes += c->outbytes;
+		st->active += c->active;
+		st->inactive += c->inactive;
+	}
+}
+
+static uint64_t minus(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static void apply_base(struct xvs_ctl_stats *st, const struct xvs_ctl_ctr *b)
+{
+	st->c.conns = minus(st->c.conns, b->conns);
+	st->c.inpkts = minus(st->c.inpkts, b->inpkts);
+	st->c.outpkts = minus(st->c.outpkts, b->outpkts);
+	st->c.inbytes = minus(st->c.inbytes, b->inbytes);
+	st->c.outbytes = minus(st->c.outbytes, b->outbytes);
+}
+
+void xvs_ctl_model_svc_stats(const struct xvs_ctl_model *m, unsigned slot, struct xvs_ctl_stats *st)
+{
+	shm_sum(m->shm, false, slot, st);
+	apply_base(st, &m->svcs[slot].base);
+}
+
+void xvs_ctl_model_dest_stats(const struct xvs_ctl_model *m, unsigned slot, struct xvs_ctl_stats *st)
+{
+	shm_sum(m->shm, true, slot, st);
+	apply_base(st, &m->dests[slot].base);
+}
+
+static void rate_feed(struct xvs_ctl_rate *r, const struct xvs_ctl_ctr *c, double secs)
+{
+	const uint64_t now[5] = {c->conns, c->inpkts, c->outpkts, c->inbytes, c->outbytes};
+	for (unsigned k = 0; k < 5; k++) {
+		/* A restarted dataplane counts from zero again: that period says nothing. */
+		double rate = r->primed && now[k] >= r->last[k] ? (double)(now[k] - r->last[k]) / secs : 0;
+		r->avg[k] += r->primed ? (rate - r->avg[k]) / 4 : 0;
+		r->last[k] = now[k];
+	}
+	r->primed = 1;
+}
+
+void xvs_ctl_rates_update(struct xvs_ctl_rates *r, const struct xvs_ctl_model *m, uint64_t now_ns)
+{
+	if (r->last_ns && now_ns - r->last_ns < XVS_CTL_RATE_PERIOD_NS)
+		return;
+	double secs = r->last_ns ? (double)(now_ns - r->last_ns) / 1e9 : 1;
+	struct xvs_ctl_stats st;
+	r->last_ns = now_ns;
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++) {
+		if (m->svcs[i].state != XVS_SLOT_USED) {
+			r->svc[i] = (struct xvs_ctl_rate){0};
+			continue;
+		}
+		shm_sum(m->shm, false, i, &st);
+		rate_feed(&r->svc[i], &st.c, secs);
+	}
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++) {
+		if (m->dests[i].state != XVS_SLOT_USED) {
+			r->dest[i] = (struct xvs_ctl_rate){0};
+			continue;
+		}
+		shm_sum(m->shm, true, i, &st);
+		rate_feed(&r->dest[i], &st.c, secs);
+	}
+}
+
+static void take_base(const struct xvs_ctl_model *m, bool dest, unsigned slot, struct xvs_ctl_ctr *b)
+{
+	struct xvs_ctl_stats st;
+	shm_sum(m->shm, dest, slot, &st);
+	*b = st.c;
+}
+
+void xvs_ctl_model_reset_baselines(struct xvs_ctl_model *m, uint64_t dp_pid)
+{
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++)
+		m->svcs[i].base = (struct xvs_ctl_ctr){0};
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++)
+		m->dests[i].base = (struct xvs_ctl_ctr){0};
+	m->base_dp_pid = dp_pid;
+}
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm)
+{
+	struct xvs_ctl_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->timeouts = (struct xvs_timeouts){.tcp = 900, .tcpfin = 120, .udp = 300};
+	m->shm = shm;
+	return m;
+}
+
+struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m)
+{
+	struct xvs_ctl_model *c = malloc(sizeof(*c));
+	if (c)
+		memcpy(c, m, sizeof(*c));
+	return c;
+}
+
+void xvs_ctl_model_free(struct xvs_ctl_model *m)
+{
+	free(m);
+}
+
+void xvs_ctl_svc_cfg_default(struct xvs_ctl_svc_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->af = XVS_AF_INET;
+	c->proto = XVS_PROTO_TCP;
+	snprintf(c->sched, sizeof(c->sched), "wlc");
+	c->netmask.v4 = 0xffffffffu;
+}
+
+void xvs_ctl_dest_cfg_default(struct xvs_ctl_dest_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->af = XVS_AF_INET;
+	c->fwd = XVS_FWD_DROUTE;
+	c->weight = 1;
+}
+
+void xvs_ctl_op_init(struct xvs_ctl_op *op, enum xvs_ctl_op_type type)
+{
+	memset(op, 0, sizeof(*op));
+	op->type = type;
+	op->slot = -1;
+	xvs_ctl_svc_cfg_default(&op->svc);
+	xvs_ctl_dest_cfg_default(&op->dest);
+}
+
+/* ---- lookups ------------------------------------------------------------------------- */
+
+static bool svc_key_eq(const struct xvs_ctl_svc_cfg *a, const struct xvs_ctl_svc_cfg *b)
+{
+	return a->af == b->af && a->proto == b->proto && a->port == b->port &&
+	       xvs_ip_eq(&a->addr, &b->addr);
+}
+
+static bool dest_key_eq(const struct xvs_ctl_dest_cfg *a, const struct xvs_ctl_dest_cfg *b)
+{
+	return a->af == b->af && a->port == b->port && xvs_ip_eq(&a->addr, &b->addr);
+}
+
+static int find_svc_state(const struct xvs_ctl_model *m, const struct xvs_ctl_svc_cfg *key,
+			  uint8_t state)
+{
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++)
+		if (m->svcs[i].state == state && svc_key_eq(&m->svcs[i].cfg, key))
+			return (int)i;
+	return -1;
+}
+
+int xvs_ctl_model_find_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_svc_cfg *key)
+{
+	for (unsigned i = 0; i < m->nb_svc_order; i++)
+		if (svc_key_eq(&m->svcs[m->svc_order[i]].cfg, key))
+			return m->svc_order[i];
+	return -1;
+}
+
+static int find_dest_state(const struct xvs_ctl_model *m, unsigned svc,
+			   const struct xvs_ctl_dest_cfg *key, uint8_t state)
+{
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++) {
+		const struct xvs_ctl_dest *d = &m->dests[i];
+		if (d->state == state && d->svc == svc && dest_key_eq(&d->cfg, key))
+			return (int)i;
+	}
+	return -1;
+}
+
+int xvs_ctl_model_find_dest(const struct xvs_ctl_model *m, unsigned svc,
+			    const struct xvs_ctl_dest_cfg *key)
+{
+	for (unsigned i = 0; i < m->nb_dest_order; i++) {
+		unsigned s = m->dest_order[i];
+		if (m->dests[s].svc == svc && dest_key_eq(&m->dests[s].cfg, key))
+			return (int)s;
+	}
+	return -1;
+}
+
+/* ---- validation ---------------------------------------------------------------------- */
+
+static bool ipv4_unicast(uint32_t be)
+{
+	uint32_t a = ntohl(be);
+	return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
+}
+
+static bool mask_contiguous(uint32_t be)
+{
+	uint32_t inv = ~ntohl(be);
+	return (inv & (inv + 1)) == 0;
+}
+
+static int check_af(uint8_t af, const char *what, struct xvs_ctl_err *err)
+{
+	if (af == XVS_AF_INET6)
+		return fail(err, EAFNOSUPPORT,
+			    "Operation not supported with specified address family "
+			    "(IPv6 %s are not supported yet)", what);
+	if (af != XVS_AF_INET)
+		return fail(err, EINVAL, "bad address family %u", af);
+	return 0;
+}
+
+static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *err)
+{
+	char a[INET_ADDRSTRLEN];
+	int rc = check_af(c->af, "services", err);
+	if (rc)
+		return rc;
+	inet_ntop(AF_INET, &c->addr.v4, a, sizeof(a));
+	if (!ipv4_unicast(c->addr.v4))
+		return fail(err, EINVAL, "virtual address %s is not a unicast address", a);
+	if (c->proto == XVS_CTL_PROTO_SCTP)
+		return fail(err, EOPNOTSUPP, "protocol sctp is not supported yet (tcp and udp are)");
+	if (c->proto != XVS_PROTO_TCP && c->proto != XVS_PROTO_UDP)
+		return fail(err, EINVAL, "bad protocol %u", c->proto);
+	if (c->persistent > XVS_CTL_PERSIST_MAX)
+		return fail(err, EINVAL, "persistence timeout %u out of range 1..%u", c->persistent,
+			    XVS_CTL_PERSIST_MAX);
+	if (c->port == 0 && !c->persistent)
+		return fail(err, EINVAL, "Zero port specified for non-persistent service");
+	if (!mask_contiguous(c->netmask.v4))
+		return fail(err, EINVAL, "illegal virtual server persistent mask specified");
+	if (c->persistent)
+		return fail(err, EOPNOTSUPP, "persistent services (-p) are not supported yet");
+	if (c->ops)
+		return fail(err, EOPNOTSUPP, "one-packet scheduling (-o) is not supported yet");
+	if (c->flags)
+		return fail(err, EOPNOTSUPP, "scheduler flags (-b) are not supported yet");
+	return 0;
+}
+
+static int check_dest_cfg(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *err)
+{
+	char a[INET_ADDRSTRLEN];
+	int rc = check_af(c->af, "real servers", err);
+	if (rc)
+		return rc;
+	inet_ntop(AF_INET, &c->addr.v4, a, sizeof(a));
+	if (!ipv4_unicast(c->addr.v4))
+		return fail(err, EINVAL, "real server address %s is not a unicast address", a);
+	if (c->port == 0)
+		return fail(err, EINVAL, "real server port 0 is only meaningful for persistent "
+					 "port-0 services, which are not supported yet");
+	if (c->weight < 0 || c->weight > 65535)
+		return fail(err, EINVAL, "illegal weight %lld (0..65535)", (long long)c->weight);
+	if (c->u_thresh < 0 || c->u_thresh > INT32_MAX || c->l_thresh < 0 || c->l_thresh > INT32_MAX)
+		return fail(err, EINVAL, "thresholds must be in 0..%d", INT32_MAX);
+	if (c->l_thresh > c->u_thresh)
+		return fail(err, ERANGE, "lower threshold %lld above upper threshold %lld",
+			    (long long)c->l_thresh, (long long)c->u_thresh);
+	if (c->fwd == XVS_FWD_TUNNEL)
+		return fail(err, EOPNOTSUPP, "tunnel forwarding (-i) is not supported yet");
+	if (c->fwd != XVS_FWD_MASQ && c->fwd != XVS_FWD_DROUTE)
+		return fail(err, EINVAL, "bad forwarding method %u", c->fwd);
+	return 0;
+}
+
+static int resolve_sched(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *err)
+{
+	const struct xvs_sched_ops *s = xvs_sched_find(c->sched);
+	if (!s)
+		return fail(err, ENOENT, "Scheduler or persistence engine not found: scheduler "
+					 "'%s' is not supported (rr and wrr are)", c->sched);
+	return (int)s->id;
+}
+
+/* ---- slots --------------------------------------------------------------------------- */
+
+static void bump_epoch(struct xvs_ctl_model *m, unsigned svc)
+{
+	if (++m->epoch_counter == 0)
+		m->epoch_counter = 1;
+	m->svcs[svc].sched_epoch = m->epoch_counter;
+}
+
+static int alloc_svc(const struct xvs_ctl_model *m, int hint)
+{
+	if (hint >= 0 && hint < XVS_MAX_SVCS && m->svcs[hint].state == XVS_SLOT_FREE)
+		return hint;
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++)
+		if (m->svcs[i].state == XVS_SLOT_FREE)
+			return (int)i;
+	return -1;
+}
+
+/* A free slot whose old connections (if any are still counted) are gone is preferred. */
+static int alloc_dest(const struct xvs_ctl_model *m, int hint)
+{
+	int any = -1;
+	if (hint >= 0 && hint < XVS_MAX_DESTS && m->dests[hint].state == XVS_SLOT_FREE)
+		return hint;
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++) {
+		if (m->dests[i].state != XVS_SLOT_FREE)
+			continue;
+		struct xvs_ctl_stats st;
+		shm_sum(m->shm, true, i, &st);
+		if (st.active + st.inactive <= 0)
+			return (int)i;
+		if (any < 0)
+			any = (int)i;
+	}
+	return any;
+}
+
+static void order_remove(uint16_t *order, uint32_t *nb, unsigned slot)
+{
+	for (uint32_t i = 0; i < *nb; i++) {
+		if (order[i] != slot)
+			continue;
+		memmove(&order[i], &order[i + 1], (*nb - i - 1) * sizeof(order[0]));
+		(*nb)--;
+		return;
+	}
+}
+
+static void trash_dest(struct xvs_ctl_model *m, unsigned slot, uint64_t now)
+{
+	struct xvs_ctl_dest *d = &m->dests[slot];
+	d->state = XVS_SLOT_TRASH;
+	d->trash_since_ns = now;
+	m->svcs[d->svc].nb_trash++;
+	order_remove(m->dest_order, &m->nb_dest_order, slot);
+}
+
+/* ---- ops ----------------------------------------------------------------------------- */
+
+static int op_add_svc(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int rc = check_svc_cfg(&op->svc, err);
+	if (rc)
+		return rc;
+	if (xvs_ctl_model_find_svc(m, &op->svc) >= 0)
+		return fail(err, EEXIST, "Service already exists");
+	int sched = resolve_sched(&op->svc, err);
+	if (sched < 0)
+		return sched;
+	if (m->nb_svc_order >= XVS_MAX_SVCS)
+		return fail(err, ENOSPC, "too many services (at most %d)", XVS_MAX_SVCS);
+	int slot = find_svc_state(m, &op->svc, XVS_SLOT_TRASH);
+	if (slot < 0) {
+		slot = alloc_svc(m, op->slot);
+		if (slot < 0)
+			return fail(err, ENOSPC, "no free service slot (deleted services still hold "
+						 "connections)");
+		take_base(m, false, (unsigned)slot, &m->svcs[slot].base);
+		m->svcs[slot].nb_trash = 0;
+	}
+	struct xvs_ctl_svc *s = &m->svcs[slot];
+	s->state = XVS_SLOT_USED;
+	s->cfg = op->svc;
+	s->sched_id = (uint8_t)sched;
+	bump_epoch(m, (unsigned)slot);
+	m->svc_order[m->nb_svc_order++] = (uint16_t)slot;
+	return 0;
+}
+
+static int op_edit_svc(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int rc = check_svc_cfg(&op->svc, err);
+	if (rc)
+		return rc;
+	int slot = xvs_ctl_model_find_svc(m, &op->svc);
+	if (slot < 0)
+		return fail(err, ESRCH, "No such service");
+	int sched = resolve_sched(&op->svc, err);
+	if (sched < 0)
+		return sched;
+	m->svcs[slot].cfg = op->svc;
+	m->svcs[slot].sched_id = (uint8_t)sched;
+	bump_epoch(m, (unsigned)slot);
+	return 0;
+}
+
+static void delete_svc(struct xvs_ctl_model *m, unsigned slot, uint64_t now)
+{
+	for (uint32_t i = 0; i < m->nb_dest_order;) {
+		unsigned d = m->dest_order[i];
+		if (m->dests[d].svc == slot)
+			trash_dest(m, d, now); /* shifts the order down: same i again */
+		else
+			i++;
+	}
+	order_remove(m->svc_order, &m->nb_svc_order, slot);
+	m->svcs[slot].state = m->svcs[slot].nb_trash ? XVS_SLOT_TRASH : XVS_SLOT_FREE;
+}
+
+static int op_del_svc(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int slot = xvs_ctl_model_find_svc(m, &op->svc);
+	if (slot < 0)
+		return fail(err, ESRCH, "No such service");
+	delete_svc(m, (unsigned)slot, xvs_now_ns());
+	return 0;
+}
+
+static int op_clear(struct xvs_ctl_model *m)
+{
+	uint64_t now = xvs_now_ns();
+	while (m->nb_svc_order)
+		delete_svc(m, m->svc_order[0], now);
+	return 0;
+}
+
+/* The service an op on a destination names, or -ESRCH. */
+static int dest_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
+		    struct xvs_ctl_err *err)
+{
+	int slot = xvs_ctl_model_find_svc(m, &op->svc);
+	return slot < 0 ? fail(err, ESRCH, "Service not defined") : slot;
+}
+
+static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int svc = dest_svc(m, op, err);
+	if (svc < 0)
+		return svc;
+	int rc = check_dest_cfg(&op->dest, err);
+	if (rc)
+		return rc;
+	if (xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest) >= 0)
+		return fail(err, EEXIST, "Destination already exists");
+	int slot = find_dest_state(m, (unsigned)svc, &op->dest, XVS_SLOT_TRASH);
+	if (slot >= 0) {
+		m->svcs[svc].nb_trash--; /* revived: keeps its connections and counters */
+	} else {
+		slot = alloc_dest(m, op->slot);
+		if (slot < 0)
+			return fail(err, ENOSPC, "too many destinations (at most %d, trash included)",
+				    XVS_MAX_DESTS);
+		take_base(m, true, (unsigned)slot, &m->dests[slot].base);
+	}
+	struct xvs_ctl_dest *d = &m->dests[slot];
+	d->state = XVS_SLOT_USED;
+	d->svc = (uint16_t)svc;
+	d->cfg = op->dest;
+	d->trash_since_ns = 0;
+	m->dest_order[m->nb_dest_order++] = (uint16_t)slot;
+	bump_epoch(m, (unsigned)svc);
+	return 0;
+}
+
+static int op_edit_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int svc = dest_svc(m, op, err);
+	if (svc < 0)
+		return svc;
+	int rc = check_dest_cfg(&op->dest, err);
+	if (rc)
+		return rc;
+	int slot = xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest);
+	if (slot < 0)
+		return fail(err, ENOENT, "No such destination");
+	m->dests[slot].cfg = op->dest;
+	bump_epoch(m, (unsigned)svc);
+	return 0;
+}
+
+static int op_del_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int svc = dest_svc(m, op, err);
+	if (svc < 0)
+		return svc;
+	int slot = xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest);
+	if (slot < 0)
+		return fail(err, ENOENT, "No such destination");
+	trash_dest(m, (unsigned)slot, xvs_now_ns());
+	bump_epoch(m, (unsigned)svc);
+	return 0;
+}
+
+static int op_set_timeouts(struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
+			   struct xvs_ctl_err *err)
+{
+	static const char *const names[3] = {"tcp", "tcpfin", "udp"};
+	uint32_t *dst[3] = {&m->timeouts.tcp, &m->timeouts.tcpfin, &m->timeouts.udp};
+	for (unsigned i = 0; i < 3; i++)
+		if (op->timeouts[i] < 0 || op->timeouts[i] > XVS_CTL_TIMEOUT_MAX)
+			return fail(err, EINVAL, "%s timeout %lld out of range 0..%u", names[i],
+				    (long long)op->timeouts[i], XVS_CTL_TIMEOUT_MAX);
+	for (unsigned i = 0; i < 3; i++)
+		if (op->timeouts[i])
+			*dst[i] = (uint32_t)op->timeouts[i];
+	return 0;
+}
+
+static void zero_svc(struct xvs_ctl_model *m, unsigned svc)
+{
+	take_base(m, false, svc, &m->svcs[svc].base);
+	for (uint32_t i = 0; i < m->nb_dest_order; i++) {
+		unsigned d = m->dest_order[i];
+		if (m->dests[d].svc == svc)
+			take_base(m, true, d, &m->dests[d].base);
+	}
+}
+
+static int op_zero(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	if (op->has_svc) {
+		int slot = xvs_ctl_model_find_svc(m, &op->svc);
+		if (slot < 0)
+			return fail(err, ESRCH, "No such service");
+		zero_svc(m, (unsigned)slot);
+		return 0;
+	}
+	for (uint32_t i = 0; i < m->nb_svc_order; i++)
+		zero_svc(m, m->svc_order[i]);
+	return 0;
+}
+
+static int apply_one(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	switch (op->type) {
+	case XVS_CTL_OP_ADD_SVC:
+		return op_add_svc(m, op, err);
+	case XVS_CTL_OP_EDIT_SVC:
+		return op_edit_svc(m, op, err);
+	case XVS_CTL_OP_DEL_SVC:
+		return op_del_svc(m, op, err);
+	case XVS_CTL_OP_CLEAR:
+		return op_clear(m);
+	case XVS_CTL_OP_ADD_DEST:
+		return op_add_dest(m, op, err);
+	case XVS_CTL_OP_EDIT_DEST:
+		return op_edit_dest(m, op, err);
+	case XVS_CTL_OP_DEL_DEST:
+		return op_del_dest(m, op, err);
+	case XVS_CTL_OP_SET_TIMEOUTS:
+		return op_set_timeouts(m, op, err);
+	case XVS_CTL_OP_ZERO:
+		return op_zero(m, op, err);
+	}
+	return fail(err, EINVAL, "unknown op %d", (int)op->type);
+}
+
+int xvs_ctl_model_apply_ops(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, unsigned nb,
+			    struct xvs_ctl_err *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->index = -1;
+	for (unsigned i = 0; i < nb; i++) {
+		int rc = apply_one(m, &ops[i], err);
+		if (rc) {
+			err->index = (int)i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int xvs_ctl_model_apply(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, unsigned nb,
+			struct xvs_ctl_err *err)
+{
+	struct xvs_ctl_model *copy = xvs_ctl_model_dup(m);
+	if (!copy) {
+		memset(err, 0, sizeof(*err));
+		err->index = -1;
+		return fail(err, ENOMEM, "Memory allocation problem");
+	}
+	int rc = xvs_ctl_model_apply_ops(copy, ops, nb, err);
+	if (rc == 0)
+		memcpy(m, copy, sizeof(*m));
+	xvs_ctl_model_free(copy);
+	return rc;
+}
+
+/* ---- trash --------------------------------------------------------------------------- */
+
+static uint64_t max_timeout_ns(const struct xvs_ctl_model *m)
+{
+	uint32_t t = m->timeouts.tcp;
+	t = m->timeouts.tcpfin > t ? m->timeouts.tcpfin : t;
+	t = m->timeouts.udp > t ? m->timeouts.udp : t;
+	return (uint64_t)t * 1000000000ULL;
+}
+
+static bool trash_done(const struct xvs_ctl_model *m, unsigned slot, uint64_t now, bool dp_alive)
+{
+	uint64_t age = now - m->dests[slot].trash_since_ns;
+	if (!dp_alive)
+		return age > max_timeout_ns(m);
+	if (age < XVS_CTL_TRASH_MIN_NS)
+		return false;
+	struct xvs_ctl_stats st;
+	shm_sum(m->shm, true, slot, &st);
+	return st.active + st.inactive <= 0;
+}
+
+unsigned xvs_ctl_model_purge(struct xvs_ctl_model *m, uint64_t now_ns, bool dp_alive)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++) {
+		struct xvs_ctl_dest *d = &m->dests[i];
+		if (d->state != XVS_SLOT_TRASH || !trash_done(m, i, now_ns, dp_alive))
+			continue;
+		struct xvs_ctl_svc *s = &m->svcs[d->svc];
+		if (s->nb_trash && --s->nb_trash == 0 && s->state == XVS_SLOT_TRASH)
+			s->state = XVS_SLOT_FREE;
+		memset(d, 0, sizeof(*d));
+		n++;
+	}
+	return n;
+}

@@ -1,1 +1,304 @@
-/* placeholder */
+/*
+ * Saving and loading the state file. Loading replays the saved objects as add ops, so a hand
+ * edited file goes through exactly the checks a client's request does; the saved slots are
+ * passed as hints so that slots survive a restart of xvs-control (the dataplane, which may
+ * have kept running, still names destinations by slot).
+ *
+ * Trashed destinations are not saved: after a restart their slots are free again, and the
+ * slot allocator avoids free slots that the dataplane still counts connections on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl_json.h"
+#include "ctl_persist.h"
+
+#define STATE_VERSION 1
+
+/* ---- saving -------------------------------------------------------------------------- */
+
+/* Adds the counter baseline as "base" when there is one. */
+static void add_base(json_t *o, const struct xvs_ctl_ctr *b)
+{
+	static const struct xvs_ctl_ctr zero;
+	if (!o || memcmp(b, &zero, sizeof(zero)) == 0)
+		return;
+	json_object_set_new(o, "base", json_pack("[IIIII]", (json_int_t)b->conns,
+						 (json_int_t)b->inpkts, (json_int_t)b->outpkts,
+						 (json_int_t)b->inbytes, (json_int_t)b->outbytes));
+}
+
+static json_t *svc_state(const struct xvs_ctl_model *m, unsigned slot)
+{
+	const struct xvs_ctl_svc *s = &m->svcs[slot];
+	json_t *o = xvs_ctl_json_svc_cfg(&s->cfg), *dests = json_array();
+	if (!o || !dests) {
+		json_decref(o);
+		json_decref(dests);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < m->nb_dest_order; i++) {
+		unsigned d = m->dest_order[i];
+		if (m->dests[d].svc != slot)
+			continue;
+		json_t *dj = xvs_ctl_json_dest_cfg(&m->dests[d].cfg);
+		json_object_set_new(dj, "slot", json_integer(d));
+		add_base(dj, &m->dests[d].base);
+		json_array_append_new(dests, dj);
+	}
+	json_object_set_new(o, "slot", json_integer(slot));
+	json_object_set_new(o, "epoch", json_integer(s->sched_epoch));
+	add_base(o, &s->base);
+	json_object_set_new(o, "dests", dests);
+	return o;
+}
+
+static json_t *state_json(const struct xvs_ctl_model *m)
+{
+	json_t *svcs = json_array();
+	for (uint32_t i = 0; svcs && i < m->nb_svc_order; i++)
+		json_array_append_new(svcs, svc_state(m, m->svc_order[i]));
+	return json_pack("{si sI sI sI so so}", "version", STATE_VERSION, "generation",
+			 (json_int_t)m->last_gen, "epoch", (json_int_t)m->epoch_counter, "dp_pid",
+			 (json_int_t)m->base_dp_pid, "timeouts", xvs_ctl_json_timeouts(&m->timeouts),
+			 "services", svcs);
+}
+
+/* mkdir -p of path's directory; what we create is private to root (0700). */
+static int make_parent(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	char *dir = dirname(copy);
+	int rc = 0;
+	for (char *p = dir + 1; rc == 0; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			rc = -errno;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+static int sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd < 0 || fsync(fd) < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+static int write_tmp(json_t *root, const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = json_dumpfd(root, fd, JSON_INDENT(2)) < 0 || write(fd, "\n", 1) != 1 ? -EIO : 0;
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+int xvs_ctl_persist_save(const struct xvs_ctl_model *m, const char *path, char *msg, size_t msglen)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(msg, msglen, "state file path too long");
+		return -ENAMETOOLONG;
+	}
+	json_t *root = state_json(m);
+	if (!root) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = make_parent(path);
+	if (rc == 0)
+		rc = write_tmp(root, tmp);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = sync_dir(path);
+	json_decref(root);
+	if (rc) {
+		unlink(tmp);
+		snprintf(msg, msglen, "cannot save %s: %s", path, strerror(-rc));
+	}
+	return rc;
+}
+
+/* ---- loading ------------------------------------------------------------------------- */
+
+static int bad(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *const svc_extra[] = {"slot", "epoch", "base", "dests", NULL};
+static const char *const dest_extra[] = {"slot", "base", NULL};
+
+static void read_base(const json_t *o, struct xvs_ctl_ctr *b)
+{
+	json_int_t v[5] = {0};
+	if (json_unpack((json_t *)o, "{s:[IIIII]}", "base", &v[0], &v[1], &v[2], &v[3], &v[4]) < 0)
+		return;
+	*b = (struct xvs_ctl_ctr){(uint64_t)v[0], (uint64_t)v[1], (uint64_t)v[2], (uint64_t)v[3],
+				  (uint64_t)v[4]};
+}
+
+static int slot_of(const json_t *o)
+{
+	const json_t *v = json_object_get(o, "slot");
+	return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 65536
+		       ? (int)json_integer_value(v) : -1;
+}
+
+/* Turn the saved services into add ops; *nb counts them. */
+static int state_ops(const json_t *svcs, struct xvs_ctl_op *ops, unsigned *nb, char *msg,
+		     size_t msglen)
+{
+	size_t i, k;
+	const json_t *s, *d;
+	json_array_foreach(svcs, i, s) {
+		struct xvs_ctl_op *op = &ops[(*nb)++];
+		xvs_ctl_op_init(op, XVS_CTL_OP_ADD_SVC);
+		op->slot = slot_of(s);
+		int rc = xvs_ctl_json_parse_svc(s, &op->svc, svc_extra, msg, msglen);
+		if (rc)
+			return rc;
+		json_array_foreach(json_object_get(s, "dests"), k, d) {
+			struct xvs_ctl_op *dop = &ops[(*nb)++];
+			xvs_ctl_op_init(dop, XVS_CTL_OP_ADD_DEST);
+			dop->svc = op->svc;
+			dop->has_svc = true;
+			dop->slot = slot_of(d);
+			if ((rc = xvs_ctl_json_parse_dest(d, &dop->dest, dest_extra, msg, msglen)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static size_t count_ops(const json_t *svcs)
+{
+	size_t n = json_array_size(svcs) + 1, i;
+	const json_t *s;
+	json_array_foreach(svcs, i, s)
+		n += json_array_size(json_object_get(s, "dests"));
+	return n;
+}
+
+/* Put back what ops do not carry: epochs and baselines. */
+static void restore_extras(struct xvs_ctl_model *m, const json_t *svcs)
+{
+	size_t i, k;
+	const json_t *s, *d;
+	json_array_foreach(svcs, i, s) {
+		struct xvs_ctl_svc_cfg key;
+		char msg[8];
+		if (xvs_ctl_json_parse_svc(s, &key, svc_extra, msg, sizeof(msg)) < 0)
+			continue;
+		int slot = xvs_ctl_model_find_svc(m, &key);
+		if (slot < 0)
+			continue;
+		json_int_t epoch = 0;
+		if (json_unpack((json_t *)s, "{s:I}", "epoch", &epoch) == 0 && epoch > 0)
+			m->svcs[slot].sched_epoch = (uint32_t)epoch;
+		read_base(s, &m->svcs[slot].base);
+		json_array_foreach(json_object_get(s, "dests"), k, d) {
+			struct xvs_ctl_dest_cfg dkey;
+			if (xvs_ctl_json_parse_dest(d, &dkey, dest_extra, msg, sizeof(msg)) < 0)
+				continue;
+			int ds = xvs_ctl_model_find_dest(m, (unsigned)slot, &dkey);
+			if (ds >= 0)
+				read_base(d, &m->dests[ds].base);
+		}
+	}
+}
+
+static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, size_t msglen)
+{
+	json_int_t version = 0, gen = 0, epoch = 0, dp_pid = 0;
+	json_t *svcs = NULL, *to = NULL;
+	if (json_unpack((json_t *)root, "{s:I s:I s?I s?I s:o s:o}", "version", &version,
+			"generation", &gen, "epoch", &epoch, "dp_pid", &dp_pid, "timeouts", &to,
+			"services", &svcs) < 0 || !json_is_array(svcs))
+		return bad(msg, msglen, "not an xvs-control state file");
+	if (version != STATE_VERSION)
+		return bad(msg, msglen, "state file version %lld, expected %d", (long long)version,
+			   STATE_VERSION);
+	struct xvs_ctl_op *ops = calloc(count_ops(svcs), sizeof(*ops));
+	if (!ops)
+		return -ENOMEM;
+	unsigned nb = 0;
+	struct xvs_ctl_err err = {0};
+	int rc = state_ops(svcs, ops, &nb, msg, msglen);
+	if (rc == 0) {
+		struct xvs_ctl_op *t = &ops[nb++];
+		json_int_t v[3] = {0};
+		xvs_ctl_op_init(t, XVS_CTL_OP_SET_TIMEOUTS);
+		json_unpack(to, "{s?I s?I s?I}", "tcp", &v[0], "tcpfin", &v[1], "udp", &v[2]);
+		for (unsigned i = 0; i < 3; i++)
+			t->timeouts[i] = v[i];
+		rc = xvs_ctl_model_apply(m, ops, nb, &err);
+		if (rc)
+			snprintf(msg, msglen, "entry %d: %s", err.index, err.msg);
+	}
+	free(ops);
+	if (rc)
+		return rc;
+	restore_extras(m, svcs);
+	m->last_gen = (uint64_t)gen;
+	m->epoch_counter = (uint32_t)epoch > m->epoch_counter ? (uint32_t)epoch : m->epoch_counter;
+	m->base_dp_pid = (uint64_t)dp_pid;
+	return 0;
+}
+
+int xvs_ctl_persist_load(struct xvs_ctl_model *m, const char *path, char *msg, size_t msglen)
+{
+	json_error_t je;
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		snprintf(msg, msglen, "no state file %s", path);
+		return -ENOENT;
+	}
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		snprintf(msg, msglen, "%s: line %d: %s", path, je.line, je.text);
+		return -EINVAL;
+	}
+	struct xvs_ctl_model *copy = xvs_ctl_model_dup(m);
+	int rc = copy ? load_root(copy, root, msg, msglen) : -ENOMEM;
+	if (rc == 0)
+		memcpy(m, copy, sizeof(*m));
+	else if (copy)
+		snprintf(msg + strlen(msg), msglen - strlen(msg), " (in %s)", path);
+	xvs_ctl_model_free(copy);
+	json_decref(root);
+	return rc;
+}

@@ -37,12 +37,11 @@ int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void 
 	w->tx = tx_eth;
 	w->start_tsc = rte_rdtsc();
 	w->now_tsc = w->start_tsc;
-	/* Connections are gone after a restart: so are their active/inactive counts. */
-	for (unsigned i = 0; i < XVS_MAX_DESTS; i++)
-		w->st->dest[i].active = w->st->dest[i].inactive = 0;
-	for (unsigned i = 0; i < XVS_MAX_SVCS; i++)
-		w->st->svc[i].active = w->st->svc[i].inactive = 0;
-	w->st->conns_cur = 0;
+	/*
+	 * A new dataplane starts from zero: its connections are gone, and xvs-control resets its
+	 * baselines when it sees a new dataplane pid.
+	 */
+	memset(w->st, 0, sizeof(*w->st));
 	return xvs_conn_table_init(&w->conns, conn_mem, dp->cfg.conn_max);
 }
 

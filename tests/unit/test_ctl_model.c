@@ -1,1 +1,702 @@
-/* placeholder */
+/*
+ * Unit tests of xvs-control's logic: the model's ops and their errnos, transactions, the
+ * trash, generation building, counters, the state file and publication into a region.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_json.h"
+#include "ctl_model.h"
+#include "ctl_persist.h"
+#include "ctl_publish.h"
+#include "xvs/gen.h"
+
+#define SVC80 "\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80}"
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+/* Parse an op list in the API's JSON and apply it as one transaction. */
+static int run(struct xvs_ctl_model *m, const char *json, struct xvs_ctl_err *err)
+{
+	struct xvs_ctl_op *ops;
+	unsigned nb;
+	int rc = xvs_ctl_json_parse_ops(json, strlen(json), &ops, &nb, err);
+	if (rc)
+		return rc;
+	rc = xvs_ctl_model_apply(m, ops, nb, err);
+	free(ops);
+	return rc;
+}
+
+static void run_ok(struct xvs_ctl_model *m, const char *json)
+{
+	struct xvs_ctl_err err;
+	int rc = run(m, json, &err);
+	cr_assert_eq(rc, 0, "%s: %s", json, err.msg);
+}
+
+static void svc_key(struct xvs_ctl_svc_cfg *k, const char *addr, uint16_t port)
+{
+	xvs_ctl_svc_cfg_default(k);
+	inet_pton(AF_INET, addr, &k->addr.v4);
+	k->port = port;
+}
+
+static int svc_slot(const struct xvs_ctl_model *m, const char *addr, uint16_t port)
+{
+	struct xvs_ctl_svc_cfg k;
+	svc_key(&k, addr, port);
+	return xvs_ctl_model_find_svc(m, &k);
+}
+
+static int dest_slot(const struct xvs_ctl_model *m, int svc, const char *addr, uint16_t port)
+{
+	struct xvs_ctl_dest_cfg k;
+	xvs_ctl_dest_cfg_default(&k);
+	inet_pton(AF_INET, addr, &k.addr.v4);
+	k.port = port;
+	return svc < 0 ? -1 : xvs_ctl_model_find_dest(m, (unsigned)svc, &k);
+}
+
+/* One service 198.18.0.100:80 (rr) with one destination 10.0.0.1:80. */
+static struct xvs_ctl_model *base_model(const struct xvs_shm *shm)
+{
+	struct xvs_ctl_model *m = xvs_ctl_model_new(shm);
+	cr_assert_not_null(m);
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"rr\"}},"
+		  "{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}]}");
+	return m;
+}
+
+static struct xvs_gen *build(const struct xvs_ctl_model *m)
+{
+	struct xvs_gen *g = malloc(sizeof(*g));
+	char msg[256] = "";
+	cr_assert_not_null(g);
+	cr_assert_eq(xvs_ctl_build_gen(m, g, msg, sizeof(msg)), 0, "%s", msg);
+	return g;
+}
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/xvs-ctl-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static void open_shm(struct xvs_shm *shm)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/shm", tmpdir);
+	cr_assert_eq(xvs_shm_open(shm, path, 0), 0);
+}
+
+/* Pretend a dataplane is attached: this process, fresh heartbeat. */
+static void fake_alive(struct xvs_shm *shm)
+{
+	atomic_store(&shm->hdr->dp_pid, (uint64_t)getpid());
+	atomic_store(&shm->hdr->dp_heartbeat_ns, xvs_now_ns());
+}
+
+/* ---- errnos -------------------------------------------------------------------------- */
+
+struct err_case {
+	const char *ops;
+	int err;
+};
+
+static const struct err_case err_cases[] = {
+	/* services */
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"wrr\"}}", EEXIST},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80}}", ENOENT},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"lc\"}}", ENOENT},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\",\"persistent\":300}}", EOPNOTSUPP},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\",\"persistent\":360}}", EOPNOTSUPP},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\",\"persistent\":2678401}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"2001:db8::1\",\"port\":80,\"sched\":\"rr\"}}", EAFNOSUPPORT},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"sctp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\"}}", EOPNOTSUPP},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"icmp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"224.0.0.1\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"255.255.255.255\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"0.0.0.0\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"ops\":true}}", EOPNOTSUPP},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"flags\":[\"sh-port\"]}}", EOPNOTSUPP},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"flags\":[\"bogus\"]}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"netmask\":\"255.0.255.0\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":\"80\",\"sched\":\"rr\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":65536,\"sched\":\"rr\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"colour\":\"red\"}}", EINVAL},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"not-an-ip\",\"port\":80}}", EINVAL},
+	{"{\"op\":\"add-service\"}", EINVAL},
+	{"{\"op\":\"edit-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"rr\"}}", ESRCH},
+	{"{\"op\":\"edit-service\"," SVC80 "}", ENOENT},
+	{"{\"op\":\"delete-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":81}}", ESRCH},
+	{"{\"op\":\"frobnicate\"}", EINVAL},
+	/* destinations */
+	{"{\"op\":\"add-dest\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.9\",\"port\":80},\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}}", ESRCH},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}", EEXIST},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"weight\":65536}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"weight\":-1}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"u_threshold\":-1}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"l_threshold\":5}}", ERANGE},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"tunnel\"}}", EOPNOTSUPP},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"nat\"}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"2001:db8::2\",\"port\":80}}", EAFNOSUPPORT},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":0}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"0.0.0.0\",\"port\":80}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 "}", EINVAL},
+	{"{\"op\":\"edit-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}}", ENOENT},
+	{"{\"op\":\"edit-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\",\"port\":80},\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}", ESRCH},
+	{"{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":81}}", ENOENT},
+	{"{\"op\":\"delete-dest\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.99\",\"port\":80},\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}", ESRCH},
+	/* others */
+	{"{\"op\":\"set-timeouts\",\"tcp\":2678401}", EINVAL},
+	{"{\"op\":\"set-timeouts\",\"udp\":-1}", EINVAL},
+	{"{\"op\":\"set-timeouts\",\"tcp\":\"10\"}", EINVAL},
+	{"{\"op\":\"zero\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":8080}}", ESRCH},
+};
+
+Test(ctl_model, op_errnos)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	struct xvs_ctl_model *before = xvs_ctl_model_dup(m);
+	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		char json[1024];
+		struct xvs_ctl_err err;
+		snprintf(json, sizeof(json), "{\"ops\":[%s]}", err_cases[i].ops);
+		int rc = run(m, json, &err);
+		cr_expect_eq(rc, -err_cases[i].err, "%s: got %d (%s), want %d", err_cases[i].ops, rc,
+			     err.msg, -err_cases[i].err);
+		cr_expect_eq(err.index, 0, "%s: index %d", err_cases[i].ops, err.index);
+		cr_expect_neq(err.msg[0], '\0', "%s: no message", err_cases[i].ops);
+		cr_expect_eq(memcmp(m, before, sizeof(*m)), 0, "%s changed the model", err_cases[i].ops);
+	}
+	xvs_ctl_model_free(before);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, failing_op_in_a_list_changes_nothing)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	struct xvs_ctl_model *before = xvs_ctl_model_dup(m);
+	struct xvs_ctl_err err;
+	int rc = run(m, "{\"ops\":[{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}},"
+			"{\"op\":\"set-timeouts\",\"tcp\":60},"
+			"{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}},"
+			"{\"op\":\"delete-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"1.2.3.4\",\"port\":53}},"
+			"{\"op\":\"clear\"}]}", &err);
+	cr_assert_eq(rc, -ESRCH);
+	cr_expect_eq(err.err, ESRCH);
+	cr_expect_eq(err.index, 3);
+	cr_expect_eq(memcmp(m, before, sizeof(*m)), 0);
+	cr_expect_eq(m->timeouts.tcp, 900);
+	cr_expect_eq(dest_slot(m, svc_slot(m, "198.18.0.100", 80), "10.0.0.2", 80), -1);
+	xvs_ctl_model_free(before);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, edit_resets_omitted_fields)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80,"
+		  "\"fwd\":\"masq\",\"weight\":7,\"u_threshold\":100,\"l_threshold\":50}}]}");
+	int s = svc_slot(m, "198.18.0.100", 80), d = dest_slot(m, s, "10.0.0.1", 80);
+	cr_assert_geq(d, 0);
+	cr_expect_eq(m->dests[d].cfg.weight, 7);
+	cr_expect_eq(m->dests[d].cfg.fwd, XVS_FWD_MASQ);
+	uint32_t epoch = m->svcs[s].sched_epoch;
+
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}]}");
+	cr_expect_eq(dest_slot(m, s, "10.0.0.1", 80), d, "edit keeps the slot");
+	cr_expect_eq(m->dests[d].cfg.weight, 1);
+	cr_expect_eq(m->dests[d].cfg.fwd, XVS_FWD_DROUTE);
+	cr_expect_eq(m->dests[d].cfg.u_thresh, 0);
+	cr_expect_eq(m->dests[d].cfg.l_thresh, 0);
+	cr_expect_neq(m->svcs[s].sched_epoch, epoch, "a weight change bumps the epoch");
+
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-service\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"wrr\"}}]}");
+	cr_expect_str_eq(m->svcs[s].cfg.sched, "wrr");
+	cr_expect_eq(m->svcs[s].sched_id, XVS_SCHED_WRR);
+	cr_expect_eq(svc_slot(m, "198.18.0.100", 80), s);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, set_timeouts_zero_keeps_value)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	run_ok(m, "{\"ops\":[{\"op\":\"set-timeouts\",\"tcp\":0,\"tcpfin\":30,\"udp\":0}]}");
+	cr_expect_eq(m->timeouts.tcp, 900);
+	cr_expect_eq(m->timeouts.tcpfin, 30);
+	cr_expect_eq(m->timeouts.udp, 300);
+	xvs_ctl_model_free(m);
+}
+
+/* ---- generations --------------------------------------------------------------------- */
+
+Test(ctl_model, generation_is_valid_and_complete)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\","
+		  "\"port\":53,\"sched\":\"wrr\"}},"
+		  "{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.101\",\"port\":443,\"sched\":\"rr\"}},"
+		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\",\"port\":53},"
+		  "\"dest\":{\"addr\":\"10.0.1.1\",\"port\":53,\"weight\":4,\"fwd\":\"masq\"}},"
+		  "{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":8080}},"
+		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\",\"port\":53},"
+		  "\"dest\":{\"addr\":\"10.0.1.2\",\"port\":53,\"weight\":6}},"
+		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\",\"port\":53},"
+		  "\"dest\":{\"addr\":\"10.0.1.3\",\"port\":53,\"weight\":0}}]}");
+	struct xvs_gen *g = build(m);
+	char why[160] = "";
+	g->gen = 7;
+	xvs_gen_seal(g);
+	cr_assert_eq(xvs_gen_validate(g, why, sizeof(why)), 0, "%s", why);
+
+	const struct {
+		uint8_t proto;
+		const char *addr;
+		uint16_t port;
+		unsigned nb_dests;
+	} want[] = {{XVS_PROTO_TCP, "198.18.0.100", 80, 2}, {XVS_PROTO_UDP, "198.18.0.100", 53, 3},
+		    {XVS_PROTO_TCP, "198.18.0.101", 443, 0}};
+	for (unsigned i = 0; i < 3; i++) {
+		union xvs_ip a = {0};
+		inet_pton(AF_INET, want[i].addr, &a.v4);
+		int s = xvs_gen_vip_lookup(g, want[i].proto, &a, htons(want[i].port));
+		struct xvs_ctl_svc_cfg k;
+		svc_key(&k, want[i].addr, want[i].port);
+		k.proto = want[i].proto;
+		cr_assert_eq(s, xvs_ctl_model_find_svc(m, &k), "%s:%u", want[i].addr, want[i].port);
+		cr_expect_eq(g->svcs[s].nb_dests, want[i].nb_dests);
+	}
+	union xvs_ip other = {0};
+	inet_pton(AF_INET, "198.18.0.100", &other.v4);
+	cr_expect_eq(xvs_gen_vip_lookup(g, XVS_PROTO_UDP, &other, htons(80)), -1);
+
+	struct xvs_ctl_svc_cfg k;
+	svc_key(&k, "198.18.0.100", 53);
+	k.proto = XVS_PROTO_UDP;
+	const struct xvs_svc *u = &g->svcs[xvs_ctl_model_find_svc(m, &k)];
+	cr_expect_eq(u->sched, XVS_SCHED_WRR);
+	cr_expect_eq(u->sd.wrr.mw, 6);
+	cr_expect_eq(u->sd.wrr.di, 2);
+	const char *order[] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
+	for (unsigned i = 0; i < 3; i++) {
+		const struct xvs_dest *d = &g->dests[g->svc_dests[u->dest_first + i]];
+		uint32_t a;
+		inet_pton(AF_INET, order[i], &a);
+		cr_expect_eq(d->addr.v4, a, "insertion order at %u", i);
+		cr_expect_eq(d->port_be, htons(53));
+		cr_expect_eq(d->state, XVS_SLOT_USED);
+	}
+	cr_expect_eq(g->dests[g->svc_dests[u->dest_first]].fwd, XVS_FWD_MASQ);
+	cr_expect_eq(g->timeouts.tcp, 900);
+	cr_expect_eq(g->timeouts.udp, 300);
+	free(g);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, epoch_changes_with_destinations)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	int s = svc_slot(m, "198.18.0.100", 80);
+	uint32_t e0 = m->svcs[s].sched_epoch;
+	run_ok(m, "{\"ops\":[{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}}]}");
+	uint32_t e1 = m->svcs[s].sched_epoch;
+	run_ok(m, "{\"ops\":[{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}}]}");
+	uint32_t e2 = m->svcs[s].sched_epoch;
+	cr_expect(e0 != e1 && e1 != e2 && e0 != e2);
+	run_ok(m, "{\"ops\":[{\"op\":\"set-timeouts\",\"tcp\":100}]}");
+	cr_expect_eq(m->svcs[s].sched_epoch, e2, "unrelated ops keep the epoch");
+	struct xvs_gen *g = build(m);
+	cr_expect_eq(g->svcs[s].sched_epoch, e2);
+	free(g);
+	xvs_ctl_model_free(m);
+}
+
+/* ---- trash --------------------------------------------------------------------------- */
+
+Test(ctl_model, deleted_dest_comes_back_to_its_slot)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	int s = svc_slot(m, "198.18.0.100", 80);
+	int d = dest_slot(m, s, "10.0.0.1", 80);
+	run_ok(m, "{\"ops\":[{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}]}");
+	cr_expect_eq(dest_slot(m, s, "10.0.0.1", 80), -1);
+	cr_expect_eq(m->dests[d].state, XVS_SLOT_TRASH);
+	struct xvs_gen *g = build(m);
+	cr_expect_eq(g->dests[d].state, XVS_SLOT_TRASH);
+	cr_expect_eq(g->svcs[s].nb_dests, 0);
+	free(g);
+
+	run_ok(m, "{\"ops\":[{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}}]}");
+	cr_expect_neq(dest_slot(m, s, "10.0.0.2", 80), d, "a trashed slot is not given to another server");
+	run_ok(m, "{\"ops\":[{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80,\"weight\":5}}]}");
+	cr_expect_eq(dest_slot(m, s, "10.0.0.1", 80), d, "the same server gets its slot back");
+	g = build(m);
+	cr_expect_eq(g->dests[d].state, XVS_SLOT_USED);
+	cr_expect_eq(g->dests[d].weight, 5);
+	cr_expect_eq(g->svcs[s].nb_dests, 2);
+	cr_expect_eq(g->svc_dests[g->svcs[s].dest_first + 1], d, "revived server goes last");
+	free(g);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, deleted_service_keeps_slots_for_its_dests)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	int s = svc_slot(m, "198.18.0.100", 80);
+	int d = dest_slot(m, s, "10.0.0.1", 80);
+	run_ok(m, "{\"ops\":[{\"op\":\"delete-service\"," SVC80 "}]}");
+	cr_expect_eq(m->dests[d].state, XVS_SLOT_TRASH);
+	struct xvs_gen *g = build(m);
+	char why[160] = "";
+	xvs_gen_seal(g);
+	g->gen = 1;
+	xvs_gen_seal(g);
+	cr_expect_eq(xvs_gen_validate(g, why, sizeof(why)), 0, "%s", why);
+	cr_expect_eq(g->svcs[s].state, XVS_SLOT_FREE);
+	cr_expect_eq(g->dests[d].state, XVS_SLOT_TRASH);
+	free(g);
+
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.7\",\"port\":80,\"sched\":\"rr\"}}]}");
+	cr_expect_neq(svc_slot(m, "198.18.0.7", 80), s);
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"wrr\"}},"
+		  "{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}]}");
+	cr_expect_eq(svc_slot(m, "198.18.0.100", 80), s);
+	cr_expect_eq(dest_slot(m, s, "10.0.0.1", 80), d);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, trash_purged_without_dataplane_after_largest_timeout)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	int s = svc_slot(m, "198.18.0.100", 80);
+	int d = dest_slot(m, s, "10.0.0.1", 80);
+	uint64_t t0 = xvs_now_ns();
+	run_ok(m, "{\"ops\":[{\"op\":\"delete-service\"," SVC80 "}]}");
+	cr_expect_eq(xvs_ctl_model_purge(m, t0 + 800ULL * 1000000000ULL, false), 0);
+	cr_expect_eq(m->dests[d].state, XVS_SLOT_TRASH);
+	cr_expect_eq(xvs_ctl_model_purge(m, xvs_now_ns() + 901ULL * 1000000000ULL, false), 1);
+	cr_expect_eq(m->dests[d].state, XVS_SLOT_FREE);
+	cr_expect_eq(m->svcs[s].state, XVS_SLOT_FREE, "the held service slot is freed with it");
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, trash_waits_for_connections, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	open_shm(&shm);
+	struct xvs_ctl_model *m = base_model(&shm);
+	int s = svc_slot(m, "198.18.0.100", 80);
+	int d = dest_slot(m, s, "10.0.0.1", 80);
+	run_ok(m, "{\"ops\":[{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}}]}");
+	fake_alive(&shm);
+	xvs_shm_stats(&shm, 1)->dest[d].active = 1;
+	xvs_shm_stats(&shm, 3)->dest[d].inactive = 2;
+	uint64_t later = xvs_now_ns() + 61ULL * 1000000000ULL;
+	cr_expect_eq(xvs_ctl_model_purge(m, later, true), 0, "connections keep it");
+	xvs_shm_stats(&shm, 1)->dest[d].active = 0;
+	xvs_shm_stats(&shm, 3)->dest[d].inactive = 0;
+	cr_expect_eq(xvs_ctl_model_purge(m, xvs_now_ns(), true), 0, "not before 60 s");
+	cr_expect_eq(xvs_ctl_model_purge(m, later, true), 1);
+	cr_expect_eq(m->dests[d].state, XVS_SLOT_FREE);
+	cr_expect_eq(m->svcs[s].state, XVS_SLOT_USED);
+	xvs_ctl_model_free(m);
+	xvs_shm_close(&shm);
+}
+
+/* ---- counters ------------------------------------------------------------------------ */
+
+Test(ctl_model, counters_are_sums_minus_baseline, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	open_shm(&shm);
+	/* Left over from an earlier server in slot 0. */
+	xvs_shm_stats(&shm, 0)->dest[0].conns = 100;
+	xvs_shm_stats(&shm, 0)->dest[0].inbytes = 5000;
+	struct xvs_ctl_model *m = base_model(&shm);
+	int s = svc_slot(m, "198.18.0.100", 80);
+	int d = dest_slot(m, s, "10.0.0.1", 80);
+	cr_assert_eq(d, 0);
+	struct xvs_ctl_stats st;
+	xvs_ctl_model_dest_stats(m, d, &st);
+	cr_expect_eq(st.c.conns, 0);
+	cr_expect_eq(st.c.inbytes, 0);
+
+	xvs_shm_stats(&shm, 0)->dest[0].conns += 3;
+	xvs_shm_stats(&shm, 2)->dest[0].conns += 4;
+	xvs_shm_stats(&shm, 2)->dest[0].active = 2;
+	xvs_shm_stats(&shm, 5)->dest[0].inactive = 1;
+	xvs_shm_stats(&shm, 2)->svc[s].inpkts = 9;
+	xvs_ctl_model_dest_stats(m, d, &st);
+	cr_expect_eq(st.c.conns, 7);
+	cr_expect_eq(st.active, 2);
+	cr_expect_eq(st.inactive, 1);
+	xvs_ctl_model_svc_stats(m, s, &st);
+	cr_expect_eq(st.c.inpkts, 9);
+
+	run_ok(m, "{\"ops\":[{\"op\":\"zero\"," SVC80 "}]}");
+	xvs_ctl_model_dest_stats(m, d, &st);
+	cr_expect_eq(st.c.conns, 0);
+	cr_expect_eq(st.active, 2, "zero leaves connection counts alone");
+	xvs_ctl_model_svc_stats(m, s, &st);
+	cr_expect_eq(st.c.inpkts, 0);
+
+	/* A restarted dataplane counts from zero again: clamp, never wrap. */
+	memset(xvs_shm_stats(&shm, 0), 0, sizeof(struct xvs_lcore_stats));
+	memset(xvs_shm_stats(&shm, 2), 0, sizeof(struct xvs_lcore_stats));
+	xvs_ctl_model_dest_stats(m, d, &st);
+	cr_expect_eq(st.c.conns, 0);
+	xvs_ctl_model_free(m);
+	xvs_shm_close(&shm);
+}
+
+/* ---- state file ---------------------------------------------------------------------- */
+
+Test(ctl_model, state_file_round_trip, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	/* Move objects off the first slots so that slot restoration is visible. */
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.5\",\"port\":53,\"sched\":\"wrr\"}},"
+		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.5\",\"port\":53},"
+		  "\"dest\":{\"addr\":\"10.0.5.1\",\"port\":5353,\"weight\":3,\"fwd\":\"masq\",\"u_threshold\":10,\"l_threshold\":5}},"
+		  "{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}},"
+		  "{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}},"
+		  "{\"op\":\"delete-service\"," SVC80 "},"
+		  "{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.6\",\"port\":443,\"sched\":\"rr\"}},"
+		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.6\",\"port\":443},"
+		  "\"dest\":{\"addr\":\"10.0.6.1\",\"port\":443}},"
+		  "{\"op\":\"set-timeouts\",\"tcp\":1000,\"tcpfin\":20,\"udp\":30}]}");
+	m->last_gen = 42;
+	char path[128], msg[256] = "";
+	snprintf(path, sizeof(path), "%s/state/sub/config.json", tmpdir);
+	cr_assert_eq(xvs_ctl_persist_save(m, path, msg, sizeof(msg)), 0, "%s", msg);
+
+	struct xvs_ctl_model *l = xvs_ctl_model_new(NULL);
+	cr_assert_eq(xvs_ctl_persist_load(l, path, msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect_eq(l->last_gen, 42);
+	cr_expect_eq(l->timeouts.tcp, 1000);
+	cr_expect_eq(l->timeouts.tcpfin, 20);
+	cr_expect_eq(l->timeouts.udp, 30);
+	cr_assert_eq(l->nb_svc_order, m->nb_svc_order);
+	cr_assert_eq(l->nb_dest_order, m->nb_dest_order);
+	for (unsigned i = 0; i < m->nb_svc_order; i++) {
+		unsigned s = m->svc_order[i];
+		cr_expect_eq(l->svc_order[i], s, "service slot kept");
+		cr_expect_eq(memcmp(&l->svcs[s].cfg, &m->svcs[s].cfg, sizeof(m->svcs[s].cfg)), 0);
+		cr_expect_eq(l->svcs[s].sched_epoch, m->svcs[s].sched_epoch);
+	}
+	for (unsigned i = 0; i < m->nb_dest_order; i++) {
+		unsigned d = m->dest_order[i];
+		cr_expect_eq(l->dest_order[i], d, "destination slot kept");
+		cr_expect_eq(l->dests[d].svc, m->dests[d].svc);
+		cr_expect_eq(memcmp(&l->dests[d].cfg, &m->dests[d].cfg, sizeof(m->dests[d].cfg)), 0);
+	}
+	cr_expect_geq(l->epoch_counter, m->epoch_counter);
+
+	struct xvs_ctl_model *none = xvs_ctl_model_new(NULL);
+	snprintf(path, sizeof(path), "%s/missing.json", tmpdir);
+	cr_expect_eq(xvs_ctl_persist_load(none, path, msg, sizeof(msg)), -ENOENT);
+	snprintf(path, sizeof(path), "%s/bad.json", tmpdir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"version\":1,", f);
+	fclose(f);
+	cr_expect_eq(xvs_ctl_persist_load(none, path, msg, sizeof(msg)), -EINVAL);
+	cr_expect_eq(none->nb_svc_order, 0);
+	xvs_ctl_model_free(none);
+	xvs_ctl_model_free(l);
+	xvs_ctl_model_free(m);
+}
+
+/* ---- publication --------------------------------------------------------------------- */
+
+Test(ctl_model, publish_without_dataplane, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	open_shm(&shm);
+	struct xvs_ctl_model *m = base_model(&shm);
+	struct xvs_gen *g = build(m);
+	char msg[256] = "";
+	g->gen = 0;
+	cr_assert_eq(xvs_ctl_publish(&shm, g, 100, msg, sizeof(msg)), XVS_PUB_ABSENT, "%s", msg);
+	cr_expect_eq(g->gen, 1);
+	uint64_t w = atomic_load(&shm.hdr->published);
+	cr_expect_eq(XVS_PUB_GEN(w), 1);
+	unsigned slot = XVS_PUB_SLOT(w);
+	cr_expect_eq(slot, XVS_PUB_SLOT(atomic_load(&shm.hdr->adopted)) ^ 1u);
+	cr_expect_eq(atomic_load(&shm.hdr->slot_gen[slot]), 1);
+	cr_expect_eq(memcmp(xvs_shm_slot(&shm, slot), g, sizeof(*g)), 0);
+	char why[160] = "";
+	cr_expect_eq(xvs_gen_validate(xvs_shm_slot(&shm, slot), why, sizeof(why)), 0, "%s", why);
+	cr_expect(strstr(msg, "no dataplane") != NULL, "%s", msg);
+
+	/* Numbers only grow: above the region's and above the caller's floor. */
+	cr_expect_eq(xvs_ctl_publish(&shm, g, 100, msg, sizeof(msg)), XVS_PUB_ABSENT);
+	cr_expect_eq(g->gen, 2);
+	g->gen = 40;
+	xvs_ctl_publish(&shm, g, 100, msg, sizeof(msg));
+	cr_expect_eq(g->gen, 41);
+	cr_expect_eq(atomic_load(&shm.hdr->published), XVS_PUB(41, slot));
+	free(g);
+	xvs_ctl_model_free(m);
+	xvs_shm_close(&shm);
+}
+
+/* A stand-in dataplane: adopts (or refuses) whatever is published, for a while. */
+struct fake_dp {
+	struct xvs_shm *shm;
+	int refuse;
+	volatile int stop;
+};
+
+static void *fake_dp_main(void *arg)
+{
+	struct fake_dp *f = arg;
+	struct xvs_shm_hdr *h = f->shm->hdr;
+	while (!f->stop) {
+		atomic_store(&h->dp_heartbeat_ns, xvs_now_ns());
+		uint64_t w = atomic_load(&h->published);
+		if (w && w != atomic_load(&h->adopted) && XVS_PUB_GEN(w) != atomic_load(&h->refused_gen)) {
+			char why[128] = "";
+			const struct xvs_gen *g = xvs_shm_slot(f->shm, XVS_PUB_SLOT(w));
+			if (f->refuse || xvs_gen_validate(g, why, sizeof(why)) < 0) {
+				snprintf(h->refuse_reason, sizeof(h->refuse_reason), "test says no");
+				atomic_fetch_add(&h->nb_refused, 1);
+				atomic_store(&h->refused_gen, XVS_PUB_GEN(w));
+			} else {
+				atomic_store(&h->adopted, w);
+			}
+		}
+		usleep(1000);
+	}
+	return NULL;
+}
+
+Test(ctl_model, publish_adopted_then_refused, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	open_shm(&shm);
+	fake_alive(&shm);
+	struct fake_dp f = {.shm = &shm};
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, fake_dp_main, &f), 0);
+	struct xvs_ctl_model *m = base_model(&shm);
+	struct xvs_gen *g = build(m);
+	char msg[256] = "";
+	cr_expect_eq(xvs_ctl_publish(&shm, g, 2000, msg, sizeof(msg)), XVS_PUB_ADOPTED, "%s", msg);
+	uint64_t first = atomic_load(&shm.hdr->adopted);
+	cr_expect_eq(XVS_PUB_GEN(first), g->gen);
+	cr_expect_eq(xvs_ctl_publish(&shm, g, 2000, msg, sizeof(msg)), XVS_PUB_ADOPTED, "%s", msg);
+	cr_expect_neq(XVS_PUB_SLOT(atomic_load(&shm.hdr->adopted)), XVS_PUB_SLOT(first),
+		      "the slot in use is never overwritten");
+	f.refuse = 1;
+	cr_expect_eq(xvs_ctl_publish(&shm, g, 2000, msg, sizeof(msg)), XVS_PUB_REFUSED, "%s", msg);
+	cr_expect(strstr(msg, "test says no") != NULL, "%s", msg);
+	f.stop = 1;
+	pthread_join(t, NULL);
+	/* Attached but silent: a timeout, not a hang. */
+	fake_alive(&shm);
+	cr_expect_eq(xvs_ctl_publish(&shm, g, 50, msg, sizeof(msg)), XVS_PUB_TIMEOUT, "%s", msg);
+	free(g);
+	xvs_ctl_model_free(m);
+	xvs_shm_close(&shm);
+}
+
+/* ---- the commit cycle ---------------------------------------------------------------- */
+
+Test(ctl_model, commit_publishes_and_saves_or_changes_nothing, .init = make_tmpdir,
+     .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	char shm_path[128], state[128], msg[256] = "";
+	open_shm(&shm);
+	snprintf(shm_path, sizeof(shm_path), "%s/shm", tmpdir);
+	snprintf(state, sizeof(state), "%s/config.json", tmpdir);
+	struct xvs_ctl c;
+	cr_assert_eq(xvs_ctl_init(&c, &shm, shm_path, state, msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect_eq(c.model->last_gen, 1);
+
+	struct xvs_ctl_op *ops;
+	unsigned nb;
+	struct xvs_ctl_err err;
+	struct xvs_ctl_result res;
+	const char *good = "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
+			   "\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"rr\"}}]}";
+	cr_assert_eq(xvs_ctl_json_parse_ops(good, strlen(good), &ops, &nb, &err), 0);
+	cr_assert_eq(xvs_ctl_commit(&c, ops, nb, &err, &res), 0, "%s", err.msg);
+	cr_expect_eq(res.pub, XVS_PUB_ABSENT);
+	cr_expect_eq(res.gen, 2);
+	cr_expect_eq(XVS_PUB_GEN(atomic_load(&shm.hdr->published)), 2);
+	cr_expect_eq(xvs_ctl_commit(&c, ops, nb, &err, &res), -EEXIST);
+	cr_expect_eq(err.index, 0);
+	cr_expect_eq(XVS_PUB_GEN(atomic_load(&shm.hdr->published)), 2, "a failed commit publishes nothing");
+	free(ops);
+
+	struct xvs_ctl_model *l = xvs_ctl_model_new(NULL);
+	cr_assert_eq(xvs_ctl_persist_load(l, state, msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect_eq(l->nb_svc_order, 1);
+	cr_expect_eq(l->last_gen, 2);
+	xvs_ctl_model_free(l);
+
+	/* The region lost our generation (recreated in place): the tick republishes. */
+	atomic_store(&shm.hdr->published, 0);
+	xvs_ctl_tick(&c, xvs_now_ns());
+	cr_expect_eq(XVS_PUB_GEN(atomic_load(&shm.hdr->published)), 3);
+	xvs_ctl_fini(&c);
+	xvs_shm_close(&shm);
+}
+
+Test(ctl_model, rates_follow_counters, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	open_shm(&shm);
+	struct xvs_ctl_model *m = base_model(&shm);
+	struct xvs_ctl_rates *r = calloc(1, sizeof(*r));
+	int d = dest_slot(m, svc_slot(m, "198.18.0.100", 80), "10.0.0.1", 80);
+	uint64_t t = 1000000000ULL;
+	xvs_ctl_rates_update(r, m, t);
+	struct xvs_stats_ctr *c = &xvs_shm_stats(&shm, 1)->dest[d];
+	c->conns += 200;
+	c->inbytes += 2000;
+	xvs_ctl_rates_update(r, m, t + 1000000000ULL); /* too early: ignored */
+	cr_expect_eq(r->dest[d].avg[0], 0);
+	t += XVS_CTL_RATE_PERIOD_NS;
+	xvs_ctl_rates_update(r, m, t);
+	cr_expect_float_eq(r->dest[d].avg[0], 25.0, 1e-9, "a quarter of 100/s after one period");
+	cr_expect_float_eq(r->dest[d].avg[3], 250.0, 1e-9);
+	for (int i = 0; i < 30; i++) {
+		c->conns += 200;
+		t += XVS_CTL_RATE_PERIOD_NS;
+		xvs_ctl_rates_update(r, m, t);
+	}
+	cr_expect_float_eq(r->dest[d].avg[0], 100.0, 0.1);
+	c->conns = 0; /* the dataplane restarted */
+	t += XVS_CTL_RATE_PERIOD_NS;
+	xvs_ctl_rates_update(r, m, t);
+	cr_expect_float_eq(r->dest[d].avg[0], 75.0, 0.1, "a reset counts as a quiet period");
+	json_t *j = xvs_ctl_json_services(m, r);
+	json_t *dj = json_array_get(json_object_get(json_array_get(json_object_get(j, "services"), 0), "dests"), 0);
+	cr_expect_eq(json_integer_value(json_object_get(dj, "cps")), 75);
+	json_decref(j);
+	free(r);
+	xvs_ctl_model_free(m);
+	xvs_shm_close(&shm);
+}

@@ -1,0 +1,45 @@
+/*
+ * JSON forms of the control API (docs/api.md): parsing op lists and objects into the model's
+ * types, and rendering services, status and statistics. Also used for the state file.
+ */
+#ifndef XVS_CTL_JSON_H
+#define XVS_CTL_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "ctl_model.h"
+#include "xvs/shm.h"
+
+/*
+ * Parse the body of POST /v1/ops into *ops (malloc'd, caller frees) and *nb. Unknown ops or
+ * fields, wrong types and unrepresentable values fail with -EINVAL; err->index names the op
+ * (-1 for the envelope). Semantic checks are left to the model.
+ */
+int xvs_ctl_json_parse_ops(const char *body, size_t len, struct xvs_ctl_op **ops, unsigned *nb,
+			   struct xvs_ctl_err *err);
+
+/*
+ * Parse a service or destination object; omitted fields take their defaults. extra is a
+ * NULL-terminated list of further keys to tolerate (the state file's), or NULL.
+ * Returns 0 or -EINVAL with a message.
+ */
+int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const char *const *extra,
+			   char *msg, size_t msglen);
+int xvs_ctl_json_parse_dest(const json_t *o, struct xvs_ctl_dest_cfg *c, const char *const *extra,
+			    char *msg, size_t msglen);
+
+/* Objects with every configured field (new references, NULL on allocation failure). */
+json_t *xvs_ctl_json_svc_cfg(const struct xvs_ctl_svc_cfg *c);
+json_t *xvs_ctl_json_dest_cfg(const struct xvs_ctl_dest_cfg *c);
+json_t *xvs_ctl_json_timeouts(const struct xvs_timeouts *t);
+
+/* Bodies of GET /v1/services (rates may be NULL), /v1/status and /v1/stats (shm may be NULL). */
+json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates);
+json_t *xvs_ctl_json_status(const struct xvs_ctl_model *m, const struct xvs_shm *shm);
+json_t *xvs_ctl_json_stats(const struct xvs_shm *shm);
+
+/* {"error": msg, "errno": err, "index": index (only when >= 0)} */
+json_t *xvs_ctl_json_error(int err, int index, const char *msg);
+
+#endif

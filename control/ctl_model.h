@@ -1,0 +1,194 @@
+/*
+ * The configuration model of xvs-control: services and destinations in stable slots, the
+ * ops of the control API with IPVS's errno semantics, the trash of deleted destinations and
+ * the statistics baselines. Pure C; reads shared-memory counters only through the optional
+ * shm pointer. Control only: callers serialize all access (one mutex in the daemon).
+ */
+#ifndef XVS_CTL_MODEL_H
+#define XVS_CTL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xvs/shm.h"
+#include "xvs/table.h"
+
+#define XVS_CTL_SCHED_NAME_MAX 16
+#define XVS_CTL_TIMEOUT_MAX    2678400u /* 31 days, ipvsadm's limit */
+#define XVS_CTL_PERSIST_MAX    2678400u
+/* A deleted destination stays in the trash at least this long once it has no connections. */
+#define XVS_CTL_TRASH_MIN_NS   (60ULL * 1000000000ULL)
+
+#define XVS_CTL_PROTO_SCTP 132
+
+/* Tunnel checksum modes (dest tun_flags), IPVS's IP_VS_TUNNEL_ENCAP_FLAG_* values. */
+#define XVS_TUN_F_NOCSUM  0
+#define XVS_TUN_F_CSUM    1
+#define XVS_TUN_F_REMCSUM 2
+
+/* What a client says about a service: its key (proto, addr, port) and its settings. */
+struct xvs_ctl_svc_cfg {
+	uint8_t af;    /* XVS_AF_* */
+	uint8_t proto; /* XVS_PROTO_* or XVS_CTL_PROTO_SCTP */
+	uint16_t port; /* host order */
+	union xvs_ip addr;
+	char sched[XVS_CTL_SCHED_NAME_MAX];
+	uint32_t persistent; /* seconds, 0 = not persistent */
+	union xvs_ip netmask; /* IPv4 mask, or IPv6 prefix length in netmask.w[0] */
+	uint16_t flags;       /* XVS_SVC_F_SCHED1..3 */
+	bool ops;             /* one-packet scheduling */
+};
+
+/* What a client says about a destination: its key (addr, port) and its settings. */
+struct xvs_ctl_dest_cfg {
+	uint8_t af;
+	uint8_t fwd;      /* XVS_FWD_* */
+	uint8_t tun_type; /* 0 ipip, 1 gue, 2 gre */
+	uint16_t port;    /* host order */
+	uint16_t tun_port;
+	uint16_t tun_flags; /* XVS_TUN_F_* */
+	union xvs_ip addr;
+	int64_t weight;
+	int64_t u_thresh;
+	int64_t l_thresh;
+};
+
+enum xvs_ctl_op_type {
+	XVS_CTL_OP_ADD_SVC,
+	XVS_CTL_OP_EDIT_SVC,
+	XVS_CTL_OP_DEL_SVC,
+	XVS_CTL_OP_CLEAR,
+	XVS_CTL_OP_ADD_DEST,
+	XVS_CTL_OP_EDIT_DEST,
+	XVS_CTL_OP_DEL_DEST,
+	XVS_CTL_OP_SET_TIMEOUTS,
+	XVS_CTL_OP_ZERO,
+};
+
+struct xvs_ctl_op {
+	enum xvs_ctl_op_type type;
+	bool has_svc; /* zero: a service was named */
+	struct xvs_ctl_svc_cfg svc;
+	struct xvs_ctl_dest_cfg dest;
+	int64_t timeouts[3]; /* set-timeouts: tcp, tcpfin, udp; 0 = unchanged */
+	int slot;            /* add-*: preferred slot (restoring saved state), -1 = any */
+};
+
+/* Counters with a baseline: conns, inpkts, outpkts, inbytes, outbytes. */
+struct xvs_ctl_ctr {
+	uint64_t conns;
+	uint64_t inpkts;
+	uint64_t outpkts;
+	uint64_t inbytes;
+	uint64_t outbytes;
+};
+
+/* Live view of one object's counters (baseline already subtracted). */
+struct xvs_ctl_stats {
+	struct xvs_ctl_ctr c;
+	int64_t active;
+	int64_t inactive;
+};
+
+struct xvs_ctl_svc {
+	uint8_t state; /* XVS_SLOT_*; TRASH: deleted, slot held for its trashed destinations */
+	uint8_t sched_id;
+	uint16_t nb_trash; /* destinations of this slot in the trash */
+	uint32_t sched_epoch;
+	struct xvs_ctl_svc_cfg cfg;
+	struct xvs_ctl_ctr base;
+};
+
+struct xvs_ctl_dest {
+	uint8_t state; /* XVS_SLOT_* */
+	uint16_t svc;  /* owning service slot */
+	uint64_t trash_since_ns;
+	struct xvs_ctl_dest_cfg cfg;
+	struct xvs_ctl_ctr base;
+};
+
+struct xvs_ctl_model {
+	struct xvs_timeouts timeouts;
+	uint64_t last_gen;      /* last generation number published */
+	uint32_t epoch_counter; /* source of unique sched_epoch values */
+	uint64_t base_dp_pid;   /* dataplane whose counters the baselines refer to */
+	const struct xvs_shm *shm; /* counters source, NULL = none */
+	uint32_t nb_svc_order;
+	uint32_t nb_dest_order;
+	uint16_t svc_order[XVS_MAX_SVCS];   /* USED services, insertion order */
+	uint16_t dest_order[XVS_MAX_DESTS]; /* USED destinations, insertion order */
+	struct xvs_ctl_svc svcs[XVS_MAX_SVCS];
+	struct xvs_ctl_dest dests[XVS_MAX_DESTS];
+};
+
+/* Why a list of ops failed: a positive errno, the failing op, a message. */
+struct xvs_ctl_err {
+	int err;
+	int index;
+	char msg[256];
+};
+
+/* New empty model (IPVS default timeouts); shm may be NULL. NULL with errno on failure. */
+struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm);
+struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m);
+void xvs_ctl_model_free(struct xvs_ctl_model *m);
+
+/* Default settings of a service (sched "wlc", /32) and a destination (route, weight 1). */
+void xvs_ctl_svc_cfg_default(struct xvs_ctl_svc_cfg *c);
+void xvs_ctl_dest_cfg_default(struct xvs_ctl_dest_cfg *c);
+void xvs_ctl_op_init(struct xvs_ctl_op *op, enum xvs_ctl_op_type type);
+
+/*
+ * Apply ops[0..nb) in order to m directly. On failure m is left half changed: use it on a
+ * copy (xvs_ctl_model_dup) or through xvs_ctl_model_apply. Returns 0 or a negative errno,
+ * with err filled.
+ */
+int xvs_ctl_model_apply_ops(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, unsigned nb,
+			    struct xvs_ctl_err *err);
+
+/* Apply ops as one transaction: all succeed, or m is unchanged. Same returns. */
+int xvs_ctl_model_apply(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, unsigned nb,
+			struct xvs_ctl_err *err);
+
+/* Service slot of a live service with key (proto, af, addr, port), or -1. */
+int xvs_ctl_model_find_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_svc_cfg *key);
+/* Live destination slot of service slot svc with key (addr, port), or -1. */
+int xvs_ctl_model_find_dest(const struct xvs_ctl_model *m, unsigned svc,
+			    const struct xvs_ctl_dest_cfg *key);
+
+/*
+ * Free trash entries that are done: with a live dataplane, no connections and >= 60 s in
+ * the trash; without one, longer in the trash than the largest timeout. Returns how many
+ * destinations were freed.
+ */
+unsigned xvs_ctl_model_purge(struct xvs_ctl_model *m, uint64_t now_ns, bool dp_alive);
+
+/* Forget every baseline (a new dataplane starts its counters at zero). */
+void xvs_ctl_model_reset_baselines(struct xvs_ctl_model *m, uint64_t dp_pid);
+
+/* Rate estimate of one object (IPVS's estimator): conns, inpkts, outpkts, inbytes, outbytes
+ * per second, smoothed every 2 s as avg += (rate - avg) / 4. */
+struct xvs_ctl_rate {
+	uint64_t last[5];
+	double avg[5];
+	uint8_t primed;
+};
+
+#define XVS_CTL_RATE_PERIOD_NS (2ULL * 1000000000ULL)
+
+/* Estimators of every slot; kept beside the model (not part of its transactions). */
+struct xvs_ctl_rates {
+	uint64_t last_ns;
+	struct xvs_ctl_rate svc[XVS_MAX_SVCS];
+	struct xvs_ctl_rate dest[XVS_MAX_DESTS];
+};
+
+/* Feed the estimators of m's live objects when a period has passed since the last update. */
+void xvs_ctl_rates_update(struct xvs_ctl_rates *r, const struct xvs_ctl_model *m, uint64_t now_ns);
+
+/* Counters of a service or destination slot: shm sums minus baseline (zeros without shm). */
+void xvs_ctl_model_svc_stats(const struct xvs_ctl_model *m, unsigned slot, struct xvs_ctl_stats *st);
+void xvs_ctl_model_dest_stats(const struct xvs_ctl_model *m, unsigned slot, struct xvs_ctl_stats *st);
+
+#endif
