@@ -391,7 +391,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	if (p->proto == IPPROTO_TCP &&
 	    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG)
 		return drop(w, m, XVS_DROP_NOT_SYN);
-	struct xvs_sched_key sk = { .caddr.v4 = p->src, .cport_be = p->sport };
+	struct xvs_sched_key sk = { .caddr.v4 = p->src, .cport_be = p->sport, .dest_ctr = w->st->dest };
 	int slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], &sk);
 	if (slot < 0)
 		return drop(w, m, XVS_DROP_NO_DEST);

@@ -5,10 +5,14 @@
 
 extern const struct xvs_sched_ops xvs_sched_rr;
 extern const struct xvs_sched_ops xvs_sched_wrr;
+extern const struct xvs_sched_ops xvs_sched_lc;
+extern const struct xvs_sched_ops xvs_sched_wlc;
 
 const struct xvs_sched_ops *const xvs_sched_all[XVS_SCHED_MAX] = {
 	[XVS_SCHED_RR] = &xvs_sched_rr,
 	[XVS_SCHED_WRR] = &xvs_sched_wrr,
+	[XVS_SCHED_LC] = &xvs_sched_lc,
+	[XVS_SCHED_WLC] = &xvs_sched_wlc,
 };
 
 const struct xvs_sched_ops *xvs_sched_find(const char *name)

@@ -20,10 +20,15 @@ struct xvs_sched_state {
 	int32_t pad;
 };
 
-/* Data of the packet being scheduled that a scheduler may key on. */
+struct xvs_stats_ctr;
+
+/* What a scheduler may use besides the tables: the packet's keys and the worker's counters. */
 struct xvs_sched_key {
 	union xvs_ip caddr;
 	uint16_t cport_be;
+	/* This worker's per-destination counters (active/inactive connections), indexed by
+	 * destination slot; NULL counts as no connections anywhere. */
+	const struct xvs_stats_ctr *dest_ctr;
 };
 
 struct xvs_sched_ops {

@@ -41,6 +41,8 @@
 enum xvs_sched_id {
 	XVS_SCHED_RR = 1,
 	XVS_SCHED_WRR = 2,
+	XVS_SCHED_LC = 3,
+	XVS_SCHED_WLC = 4,
 	XVS_SCHED_MAX
 };
 

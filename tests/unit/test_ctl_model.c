@@ -123,8 +123,8 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	/* services */
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"wrr\"}}", EEXIST},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80}}", ENOENT},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"lc\"}}", ENOENT},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"sh\"}}", ENOENT},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"bogus\"}}", ENOENT},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\",\"persistent\":300}}", EOPNOTSUPP},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\",\"persistent\":360}}", EOPNOTSUPP},
@@ -145,7 +145,7 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"not-an-ip\",\"port\":80}}", EINVAL},
 	{"{\"op\":\"add-service\"}", EINVAL},
 	{"{\"op\":\"edit-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"rr\"}}", ESRCH},
-	{"{\"op\":\"edit-service\"," SVC80 "}", ENOENT},
+	{"{\"op\":\"edit-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"sh\"}}", ENOENT},
 	{"{\"op\":\"delete-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":81}}", ESRCH},
 	{"{\"op\":\"frobnicate\"}", EINVAL},
 	/* destinations */
