@@ -1,1 +1,510 @@
-/* placeholder */
+/*
+ * Unit tests of the per-worker connection table (dataplane/dp_conn.h, dp_conn.c): keys of
+ * both directions, a full table, the free stack, collisions that spill into the following
+ * buckets, and memory per connection. Tables live in exactly sized heap buffers (ASan).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "dp_conn.h"
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16) ^ (uint32_t)(rng_state << 16);
+}
+
+struct table {
+	struct xvs_conn_table t;
+	void *mem;
+};
+
+static void table_new(struct table *tb, uint32_t capacity)
+{
+	size_t sz = xvs_conn_table_memsize(capacity);
+	cr_assert_eq(sz % 64, 0);
+	tb->mem = aligned_alloc(64, sz);
+	cr_assert_not_null(tb->mem);
+	memset(tb->mem, 0, sz);
+	cr_assert_eq(xvs_conn_table_init(&tb->t, tb->mem, capacity), 0);
+}
+
+static void table_free(struct table *tb)
+{
+	free(tb->mem);
+}
+
+static uint32_t nb_buckets(const struct xvs_conn_table *t)
+{
+	return t->bucket_mask + 1;
+}
+
+/* Nothing left: every slot empty, every spill count back to 0. */
+static void assert_empty(const struct xvs_conn_table *t)
+{
+	cr_assert_eq(t->nb_free, t->capacity);
+	for (uint32_t b = 0; b < nb_buckets(t); b++) {
+		cr_assert_eq(t->buckets[b].spilled, 0, "bucket %u spilled", b);
+		for (unsigned i = 0; i < XVS_CONN_BUCKET_SLOTS; i++)
+			cr_assert_eq(t->buckets[b].slot[i], 0, "bucket %u slot %u", b, i);
+	}
+}
+
+struct tuple {
+	uint32_t caddr, vaddr, daddr;
+	uint16_t cport, vport, dport;
+	uint8_t proto;
+};
+
+/* Take an entry for tu and insert its original key, and its reply key if `reply`. */
+static int64_t conn_add(struct xvs_conn_table *t, const struct tuple *tu, int reply)
+{
+	int64_t idx = xvs_conn_alloc(t);
+	if (idx < 0)
+		return idx;
+	struct xvs_conn *c = &t->conns[idx];
+	*c = (struct xvs_conn){ .caddr.v4 = tu->caddr, .vaddr.v4 = tu->vaddr, .daddr.v4 = tu->daddr,
+				.cport = tu->cport, .vport = tu->vport, .dport = tu->dport,
+				.proto = tu->proto, .af = XVS_AF_INET };
+	struct xvs_conn_key ko, kr;
+	xvs_conn_keys(c, &ko, &kr);
+	cr_assert_eq(xvs_conn_insert_key(t, xvs_conn_hash(&ko), (uint32_t)idx, XVS_CONN_DIR_ORIG), 0);
+	if (reply) {
+		cr_assert_eq(xvs_conn_insert_key(t, xvs_conn_hash(&kr), (uint32_t)idx,
+						 XVS_CONN_DIR_REPLY), 0);
+		c->flags |= XVS_CONN_F_REPLY;
+	}
+	return idx;
+}
+
+/* Keys as packets carry them: client -> VIP, and real server -> client. */
+static struct xvs_conn_key key_orig(const struct tuple *tu)
+{
+	return (struct xvs_conn_key){ .src = tu->caddr, .dst = tu->vaddr, .sport = tu->cport,
+				      .dport = tu->vport, .proto = tu->proto };
+}
+
+static struct xvs_conn_key key_reply(const struct tuple *tu)
+{
+	return (struct xvs_conn_key){ .src = tu->daddr, .dst = tu->caddr, .sport = tu->dport,
+				      .dport = tu->cport, .proto = tu->proto };
+}
+
+static uint32_t find(const struct xvs_conn_table *t, const struct xvs_conn_key *k)
+{
+	return xvs_conn_find(t, k, xvs_conn_hash(k));
+}
+
+/* find()'s result for entry idx seen in direction dir. */
+static uint32_t hit(int64_t idx, unsigned dir)
+{
+	return ((uint32_t)idx << 1 | dir) + 1;
+}
+
+/* Distinct tuples: the client address is unique per i. */
+static void tuple_of(uint32_t i, struct tuple *tu)
+{
+	*tu = (struct tuple){ .caddr = 0x0a000000u + i, .vaddr = 0xc0000201u + rnd() % 4,
+			      .daddr = 0xac100000u + rnd() % 64, .cport = (uint16_t)rnd(),
+			      .vport = (uint16_t)(80 + rnd() % 2), .dport = (uint16_t)rnd(),
+			      .proto = rnd() % 2 ? XVS_PROTO_TCP : XVS_PROTO_UDP };
+}
+
+Test(conn, init_rejects_bad_capacity)
+{
+	struct xvs_conn_table t;
+	static uint8_t mem[64] __attribute__((aligned(64)));
+	cr_assert_eq(xvs_conn_table_init(&t, mem, 0), -EINVAL);
+	cr_assert_eq(xvs_conn_table_init(&t, mem, 8), -EINVAL);
+	cr_assert_eq(xvs_conn_table_init(&t, mem, 100), -EINVAL);
+	cr_assert_eq(xvs_conn_table_init(&t, mem, 1u << 25), -EINVAL);
+	cr_assert_eq(xvs_conn_table_init(&t, mem, 0x80000000u), -EINVAL);
+}
+
+Test(conn, memory_per_connection)
+{
+	cr_assert_eq(sizeof(struct xvs_conn), 64);
+	cr_assert_eq(sizeof(struct xvs_conn_bucket), 64);
+	for (uint32_t cap = 32; cap <= (1u << 24); cap <<= 1) {
+		size_t sz = xvs_conn_table_memsize(cap);
+		cr_assert_leq(sz / cap, 128, "capacity %u: %zu bytes per connection", cap, sz / cap);
+		cr_assert_geq(sz, (size_t)cap * (sizeof(struct xvs_conn) + sizeof(uint32_t)));
+	}
+}
+
+Test(conn, both_directions)
+{
+	struct table tb;
+	table_new(&tb, 1024);
+	struct xvs_conn_table *t = &tb.t;
+	const struct tuple tu = { .caddr = 0x0a000001, .vaddr = 0xc0000201, .daddr = 0xac100005,
+				  .cport = 0x1234, .vport = 0x5000, .dport = 0x1f90,
+				  .proto = XVS_PROTO_TCP };
+	int64_t idx = conn_add(t, &tu, 1);
+	cr_assert_geq(idx, 0);
+	struct xvs_conn_key ko = key_orig(&tu), kr = key_reply(&tu);
+	cr_assert_eq(find(t, &ko), hit(idx, XVS_CONN_DIR_ORIG));
+	cr_assert_eq(find(t, &kr), hit(idx, XVS_CONN_DIR_REPLY));
+
+	/* near misses are not found */
+	struct xvs_conn_key k = ko;
+	k.proto = XVS_PROTO_UDP;
+	cr_assert_eq(find(t, &k), 0);
+	k = ko;
+	k.sport ^= 1;
+	cr_assert_eq(find(t, &k), 0);
+	k = ko;
+	k.dst ^= 1;
+	cr_assert_eq(find(t, &k), 0);
+	/* the original key read backwards is not the reply key */
+	k = (struct xvs_conn_key){ .src = ko.dst, .dst = ko.src, .sport = ko.dport,
+				   .dport = ko.sport, .proto = ko.proto };
+	cr_assert_eq(find(t, &k), 0);
+	/* a client talking to the real server directly is not this connection */
+	k = (struct xvs_conn_key){ .src = tu.caddr, .dst = tu.daddr, .sport = tu.cport,
+				   .dport = tu.dport, .proto = tu.proto };
+	cr_assert_eq(find(t, &k), 0);
+
+	xvs_conn_free(t, (uint32_t)idx);
+	cr_assert_eq(find(t, &ko), 0);
+	cr_assert_eq(find(t, &kr), 0);
+	cr_assert_eq(t->conns[idx].proto, 0);
+	assert_empty(t);
+	table_free(&tb);
+}
+
+/* Direct routing keeps no reply key: freeing must not touch what it never inserted. */
+Test(conn, orig_only)
+{
+	struct table tb;
+	table_new(&tb, 64);
+	struct xvs_conn_table *t = &tb.t;
+	const struct tuple tu = { .caddr = 1, .vaddr = 2, .daddr = 3, .cport = 4, .vport = 5,
+				  .dport = 6, .proto = XVS_PROTO_UDP };
+	int64_t idx = conn_add(t, &tu, 0);
+	struct xvs_conn_key ko = key_orig(&tu), kr = key_reply(&tu);
+	cr_assert_eq(find(t, &ko), hit(idx, XVS_CONN_DIR_ORIG));
+	cr_assert_eq(find(t, &kr), 0);
+	xvs_conn_free(t, (uint32_t)idx);
+	assert_empty(t);
+	table_free(&tb);
+}
+
+/* A full table of 64K connections with two keys each: all found; after freeing, none. */
+Test(conn, full_table_two_keys_each, .timeout = 60)
+{
+	enum { CAP = 65536 };
+	struct table tb;
+	table_new(&tb, CAP);
+	struct xvs_conn_table *t = &tb.t;
+	struct tuple *tu = calloc(CAP, sizeof(*tu));
+	int64_t *idx = calloc(CAP, sizeof(*idx));
+	cr_assert(tu && idx);
+	rng_state = 0x600df00d;
+	for (uint32_t i = 0; i < CAP; i++) {
+		tuple_of(i, &tu[i]);
+		idx[i] = conn_add(t, &tu[i], 1);
+		cr_assert_geq(idx[i], 0, "entry %u", i);
+	}
+	cr_assert_eq(t->nb_free, 0);
+	cr_assert_eq(xvs_conn_alloc(t), -1, "full");
+	for (uint32_t i = 0; i < CAP; i++) {
+		struct xvs_conn_key ko = key_orig(&tu[i]), kr = key_reply(&tu[i]);
+		cr_assert_eq(find(t, &ko), hit(idx[i], XVS_CONN_DIR_ORIG), "entry %u", i);
+		cr_assert_eq(find(t, &kr), hit(idx[i], XVS_CONN_DIR_REPLY), "entry %u", i);
+	}
+	/* free every other one: the rest are still found */
+	for (uint32_t i = 0; i < CAP; i += 2)
+		xvs_conn_free(t, (uint32_t)idx[i]);
+	for (uint32_t i = 0; i < CAP; i++) {
+		struct xvs_conn_key ko = key_orig(&tu[i]), kr = key_reply(&tu[i]);
+		uint32_t want_o = i % 2 ? hit(idx[i], XVS_CONN_DIR_ORIG) : 0;
+		uint32_t want_r = i % 2 ? hit(idx[i], XVS_CONN_DIR_REPLY) : 0;
+		cr_assert_eq(find(t, &ko), want_o, "entry %u", i);
+		cr_assert_eq(find(t, &kr), want_r, "entry %u", i);
+	}
+	for (uint32_t i = 1; i < CAP; i += 2)
+		xvs_conn_free(t, (uint32_t)idx[i]);
+	for (uint32_t i = 0; i < CAP; i++) {
+		struct xvs_conn_key ko = key_orig(&tu[i]), kr = key_reply(&tu[i]);
+		cr_assert_eq(find(t, &ko), 0);
+		cr_assert_eq(find(t, &kr), 0);
+	}
+	assert_empty(t);
+	free(tu);
+	free(idx);
+	table_free(&tb);
+}
+
+Test(conn, free_stack_reuse)
+{
+	struct table tb;
+	table_new(&tb, 16);
+	struct xvs_conn_table *t = &tb.t;
+	int seen[16] = { 0 };
+	for (int i = 0; i < 16; i++) {
+		int64_t e = xvs_conn_alloc(t);
+		cr_assert(e >= 0 && e < 16);
+		cr_assert_eq(e, i, "low indices first");
+		cr_assert_not(seen[e]++, "entry %lld handed out twice", (long long)e);
+	}
+	cr_assert_eq(xvs_conn_alloc(t), -1);
+	cr_assert_eq(xvs_conn_alloc(t), -1, "still full");
+	/* freed entries come back, last freed first */
+	t->conns[5].proto = XVS_PROTO_TCP;
+	t->conns[9].proto = XVS_PROTO_TCP;
+	xvs_conn_free(t, 5);
+	xvs_conn_free(t, 9);
+	cr_assert_eq(t->nb_free, 2);
+	cr_assert_eq(xvs_conn_alloc(t), 9);
+	cr_assert_eq(xvs_conn_alloc(t), 5);
+	cr_assert_eq(xvs_conn_alloc(t), -1);
+	table_free(&tb);
+}
+
+/* Churn: random adds and frees against a reference of what is live. */
+Test(conn, churn_against_reference)
+{
+	enum { CAP = 4096, N = 3000 };
+	struct table tb;
+	table_new(&tb, CAP);
+	struct xvs_conn_table *t = &tb.t;
+	static struct tuple tu[N];
+	static int64_t idx[N];
+	rng_state = 0xc0ffee;
+	for (uint32_t i = 0; i < N; i++) {
+		tuple_of(i, &tu[i]);
+		idx[i] = -1;
+	}
+	for (int step = 0; step < 200000; step++) {
+		uint32_t i = rnd() % N;
+		if (idx[i] < 0) {
+			idx[i] = conn_add(t, &tu[i], (int)(i % 3));
+			cr_assert_geq(idx[i], 0);
+		} else {
+			xvs_conn_free(t, (uint32_t)idx[i]);
+			idx[i] = -1;
+		}
+		/* check a few random tuples each step */
+		for (int k = 0; k < 3; k++) {
+			uint32_t j = rnd() % N;
+			struct xvs_conn_key ko = key_orig(&tu[j]), kr = key_reply(&tu[j]);
+			uint32_t wo = idx[j] < 0 ? 0 : hit(idx[j], XVS_CONN_DIR_ORIG);
+			uint32_t wr = idx[j] < 0 || j % 3 == 0 ? 0 : hit(idx[j], XVS_CONN_DIR_REPLY);
+			cr_assert_eq(find(t, &ko), wo, "step %d tuple %u", step, j);
+			cr_assert_eq(find(t, &kr), wr, "step %d tuple %u", step, j);
+		}
+	}
+	for (uint32_t i = 0; i < N; i++)
+		if (idx[i] >= 0)
+			xvs_conn_free(t, (uint32_t)idx[i]);
+	assert_empty(t);
+	table_free(&tb);
+}
+
+/* ---- collisions ------------------------------------------------------------------------------ */
+
+/* n distinct tuples whose original key's home bucket is b (deterministic search). */
+static void colliding(const struct xvs_conn_table *t, uint32_t b, struct tuple *out, unsigned n)
+{
+	uint32_t seq = 0;
+	for (unsigned found = 0; found < n; seq++) {
+		struct tuple tu = { .caddr = 0x64000000u + seq, .vaddr = 0xc0000201, .daddr = 7,
+				    .cport = (uint16_t)(seq * 31), .vport = 80, .dport = 8080,
+				    .proto = XVS_PROTO_TCP };
+		struct xvs_conn_key k = key_orig(&tu);
+		if ((xvs_conn_hash(&k) & t->bucket_mask) == b)
+			out[found++] = tu;
+	}
+}
+
+static void collisions_in_bucket(uint32_t b)
+{
+	enum { N = 40 };
+	struct table tb;
+	table_new(&tb, 1024); /* 256 buckets */
+	struct xvs_conn_table *t = &tb.t;
+	b &= t->bucket_mask;
+	struct tuple tu[N];
+	int64_t idx[N];
+	colliding(t, b, tu, N);
+	for (unsigned i = 0; i < N; i++) {
+		idx[i] = conn_add(t, &tu[i], 0);
+		cr_assert_geq(idx[i], 0);
+	}
+	cr_assert_eq(t->buckets[b].spilled, N - XVS_CONN_BUCKET_SLOTS, "15 at home, the rest spill");
+	/* a key at home in the next bucket finds it full of spills and spills too */
+	struct tuple nb;
+	colliding(t, (b + 1) & t->bucket_mask, &nb, 1);
+	int64_t nbi = conn_add(t, &nb, 0);
+	struct xvs_conn_key nk = key_orig(&nb);
+	cr_assert_eq(find(t, &nk), hit(nbi, XVS_CONN_DIR_ORIG));
+	cr_assert_eq(t->buckets[(b + 1) & t->bucket_mask].spilled, 1);
+
+	for (unsigned i = 0; i < N; i++) {
+		struct xvs_conn_key k = key_orig(&tu[i]);
+		cr_assert_eq(find(t, &k), hit(idx[i], XVS_CONN_DIR_ORIG), "key %u", i);
+	}
+	/* remove in a scrambled order; the others stay reachable after each removal */
+	unsigned order[N];
+	for (unsigned i = 0; i < N; i++)
+		order[i] = (i * 17) % N;
+	for (unsigned r = 0; r < N; r++) {
+		unsigned gone = order[r];
+		xvs_conn_free(t, (uint32_t)idx[gone]);
+		idx[gone] = -1;
+		for (unsigned i = 0; i < N; i++) {
+			struct xvs_conn_key k = key_orig(&tu[i]);
+			cr_assert_eq(find(t, &k), idx[i] < 0 ? 0 : hit(idx[i], XVS_CONN_DIR_ORIG),
+				     "after %u removals, key %u", r + 1, i);
+		}
+		cr_assert_eq(find(t, &nk), hit(nbi, XVS_CONN_DIR_ORIG));
+	}
+	cr_assert_eq(t->buckets[b].spilled, 0);
+	xvs_conn_free(t, (uint32_t)nbi);
+	assert_empty(t);
+	table_free(&tb);
+}
+
+Test(conn, collisions_spill_and_are_removed) { collisions_in_bucket(37); }
+
+/* The last bucket spills into bucket 0. */
+Test(conn, collisions_wrap_around) { collisions_in_bucket(0xffffffffu); }
+
+/* A freed home slot is reused by the next key while spilled keys stay reachable. */
+Test(conn, home_slot_reused_after_spill)
+{
+	enum { N = 20 };
+	struct table tb;
+	table_new(&tb, 1024);
+	struct xvs_conn_table *t = &tb.t;
+	struct tuple tu[N + 1];
+	int64_t idx[N + 1];
+	colliding(t, 3, tu, N + 1);
+	for (unsigned i = 0; i < N; i++)
+		idx[i] = conn_add(t, &tu[i], 0);
+	cr_assert_eq(t->buckets[3].spilled, N - XVS_CONN_BUCKET_SLOTS);
+	xvs_conn_free(t, (uint32_t)idx[0]); /* was at home */
+	cr_assert_eq(t->buckets[3].spilled, N - XVS_CONN_BUCKET_SLOTS);
+	idx[N] = conn_add(t, &tu[N], 0);
+	cr_assert_eq(t->buckets[3].spilled, N - XVS_CONN_BUCKET_SLOTS, "went into the free home slot");
+	for (unsigned i = 1; i <= N; i++) {
+		struct xvs_conn_key k = key_orig(&tu[i]);
+		cr_assert_eq(find(t, &k), hit(idx[i], XVS_CONN_DIR_ORIG), "key %u", i);
+	}
+	for (unsigned i = 1; i <= N; i++)
+		xvs_conn_free(t, (uint32_t)idx[i]);
+	assert_empty(t);
+	table_free(&tb);
+}
+
+/* A home bucket's neighbourhood holds MAX_PROBE buckets of keys; one more is refused. */
+Test(conn, probe_limit)
+{
+	enum { N = XVS_CONN_MAX_PROBE * XVS_CONN_BUCKET_SLOTS };
+	struct table tb;
+	table_new(&tb, 1024);
+	struct xvs_conn_table *t = &tb.t;
+	static struct tuple tu[N + 1];
+	colliding(t, 100, tu, N + 1);
+	for (unsigned i = 0; i < N; i++)
+		cr_assert_geq(conn_add(t, &tu[i], 0), 0, "key %u", i);
+	int64_t e = xvs_conn_alloc(t);
+	struct xvs_conn_key k = key_orig(&tu[N]);
+	cr_assert_eq(xvs_conn_insert_key(t, xvs_conn_hash(&k), (uint32_t)e, XVS_CONN_DIR_ORIG),
+		     -ENOSPC);
+	cr_assert_eq(find(t, &k), 0);
+	for (unsigned i = 0; i < N; i++) {
+		struct xvs_conn_key ki = key_orig(&tu[i]);
+		cr_assert_neq(find(t, &ki), 0, "key %u", i);
+	}
+	table_free(&tb);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Keys that share both the bucket and the signature are told apart by the entry compare. */
+Test(conn, same_signature_different_keys, .timeout = 60)
+{
+	enum { M = 1 << 20 };
+	struct table tb;
+	table_new(&tb, 1024);
+	struct xvs_conn_table *t = &tb.t;
+	const uint32_t mask = t->bucket_mask | t->sig_mask;
+	uint64_t *v = malloc(M * sizeof(*v));
+	cr_assert_not_null(v);
+	/*
+	 * The CRC hash is linear: keys that vary in fewer bits than the mask has never collide.
+	 * Vary the client address and port (48 bits) instead; the port is a function of i.
+	 */
+	rng_state = 0x516;
+	uint32_t *caddr = malloc(M * sizeof(*caddr));
+	cr_assert_not_null(caddr);
+	for (uint32_t i = 0; i < M; i++) {
+		caddr[i] = rnd();
+		struct tuple tu = { .caddr = caddr[i], .cport = (uint16_t)(i * 40503u), .vaddr = 1,
+				    .proto = XVS_PROTO_UDP };
+		struct xvs_conn_key k = key_orig(&tu);
+		v[i] = (uint64_t)(xvs_conn_hash(&k) & mask) << 32 | i;
+	}
+	qsort(v, M, sizeof(*v), cmp_u64);
+	unsigned pairs = 0;
+	for (uint32_t i = 1; i < M && pairs < 20; i++) {
+		if (v[i] >> 32 != v[i - 1] >> 32)
+			continue;
+		uint32_t ja = (uint32_t)v[i - 1], jb = (uint32_t)v[i];
+		struct tuple a = { .caddr = caddr[ja], .cport = (uint16_t)(ja * 40503u), .vaddr = 1,
+				   .proto = XVS_PROTO_UDP };
+		struct tuple b = { .caddr = caddr[jb], .cport = (uint16_t)(jb * 40503u), .vaddr = 1,
+				   .proto = XVS_PROTO_UDP };
+		if (a.caddr == b.caddr && a.cport == b.cport)
+			continue; /* the same key twice */
+		struct xvs_conn_key ka = key_orig(&a), kb = key_orig(&b);
+		/* only a: b must not be mistaken for it */
+		int64_t ia = conn_add(t, &a, 0);
+		cr_assert_eq(find(t, &ka), hit(ia, XVS_CONN_DIR_ORIG));
+		cr_assert_eq(find(t, &kb), 0);
+		int64_t ib = conn_add(t, &b, 0);
+		cr_assert_eq(find(t, &kb), hit(ib, XVS_CONN_DIR_ORIG));
+		xvs_conn_free(t, (uint32_t)ia);
+		cr_assert_eq(find(t, &ka), 0);
+		cr_assert_eq(find(t, &kb), hit(ib, XVS_CONN_DIR_ORIG));
+		xvs_conn_free(t, (uint32_t)ib);
+		pairs++;
+	}
+	cr_assert_gt(pairs, 0, "no signature collision found among %u keys", M);
+	assert_empty(t);
+	free(caddr);
+	free(v);
+	table_free(&tb);
+}
+
+/* Slot values never read as empty and the signature never overlaps the index bits. */
+Test(conn, layout_invariants)
+{
+	for (uint32_t cap = 16; cap <= (1u << 20); cap <<= 1) {
+		struct table tb;
+		table_new(&tb, cap);
+		const struct xvs_conn_table *t = &tb.t;
+		cr_assert_eq(t->capacity, cap);
+		cr_assert_eq(t->bucket_mask & t->sig_mask, 0, "capacity %u", cap);
+		uint32_t max_val = ((cap - 1) << 1 | 1) + 1;
+		cr_assert_eq(max_val & t->sig_mask, 0, "capacity %u: index runs into the signature", cap);
+		cr_assert_geq((size_t)nb_buckets(t) * XVS_CONN_BUCKET_SLOTS, (size_t)cap * 2 + cap / 2,
+			      "room for two keys per entry, with slack");
+		cr_assert_eq((uintptr_t)t->buckets % 64, 0);
+		cr_assert_eq((uintptr_t)t->conns % 64, 0);
+		table_free(&tb);
+	}
+}
