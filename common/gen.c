@@ -64,6 +64,30 @@ static int valid_ip(uint8_t af, const union xvs_ip *a)
 	return af == XVS_AF_INET6;
 }
 
+static int32_t gcd32(int32_t a, int32_t b)
+{
+	while (b) {
+		int32_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* wrr's mw and di must be what its weights give, or a pick could walk for billions of steps. */
+static int wrr_data_ok(const struct xvs_gen *g, const struct xvs_svc *s)
+{
+	int32_t mw = 0, di = 0;
+	for (uint32_t k = 0; k < s->nb_dests; k++) {
+		int32_t w = g->dests[g->svc_dests[s->dest_first + k]].weight;
+		if (w <= 0)
+			continue;
+		mw = w > mw ? w : mw;
+		di = di ? gcd32(di, w) : w;
+	}
+	return s->sd.wrr.mw == mw && s->sd.wrr.di == (di ? di : 1);
+}
+
 static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t errlen)
 {
 	const struct xvs_svc *s = &g->svcs[i];
@@ -84,7 +108,7 @@ static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t e
 		if (g->dests[d].state != XVS_SLOT_USED || g->dests[d].svc != i)
 			return refuse(err, errlen, "service %u: destination %u not its own", i, d);
 	}
-	if (s->sched == XVS_SCHED_WRR && (s->sd.wrr.mw < 0 || s->sd.wrr.di <= 0))
+	if (s->sched == XVS_SCHED_WRR && !wrr_data_ok(g, s))
 		return refuse(err, errlen, "service %u: bad wrr data", i);
 	if (xvs_gen_vip_lookup(g, s->proto, &s->addr, s->port_be) != (int)i)
 		return refuse(err, errlen, "service %u: not found through the VIP hash", i);

@@ -14,11 +14,11 @@ void xvs_dp_adopt_init(struct xvs_dp_gens *a, struct xvs_shm *shm, struct xvs_ge
 	a->buf[0] = buf0;
 	a->buf[1] = buf1;
 	a->cur_buf = -1;
-	a->nb_workers = nb_workers;
+	a->nb_workers = nb_workers < XVS_MAX_LCORES ? nb_workers : XVS_MAX_LCORES;
 	atomic_store(&a->cur, NULL);
-	for (unsigned i = 0; i < nb_workers && i < XVS_MAX_LCORES; i++)
+	for (unsigned i = 0; i < a->nb_workers; i++)
 		atomic_store(&xvs_shm_lcore(shm, i)->seen_gen, 0);
-	atomic_store(&shm->hdr->nb_workers, nb_workers);
+	atomic_store(&shm->hdr->nb_workers, a->nb_workers);
 }
 
 static int all_workers_run(const struct xvs_dp_gens *a, uint64_t gen)
@@ -83,6 +83,10 @@ int xvs_dp_adopt_poll(struct xvs_dp_gens *a)
 	}
 	if (dst->gen != XVS_PUB_GEN(pub))
 		return refuse(a, pub, "slot holds another generation");
+	/* Workers report progress by generation number: numbers must only grow. */
+	struct xvs_gen *cur = atomic_load_explicit(&a->cur, memory_order_relaxed);
+	if (cur && dst->gen <= cur->gen)
+		return refuse(a, pub, "generation number does not increase");
 	char err[96];
 	if (xvs_gen_validate(dst, err, sizeof(err)) < 0)
 		return refuse(a, pub, err);
