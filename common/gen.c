@@ -64,16 +64,6 @@ static int valid_ip(uint8_t af, const union xvs_ip *a)
 	return af == XVS_AF_INET6;
 }
 
-static int32_t gcd32(int32_t a, int32_t b)
-{
-	while (b) {
-		int32_t t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* wrr's mw and di must be what its weights give, or a pick could walk for billions of steps. */
 static int wrr_data_ok(const struct xvs_gen *g, const struct xvs_svc *s)
 {
@@ -83,7 +73,7 @@ static int wrr_data_ok(const struct xvs_gen *g, const struct xvs_svc *s)
 		if (w <= 0)
 			continue;
 		mw = w > mw ? w : mw;
-		di = di ? gcd32(di, w) : w;
+		di = di ? xvs_gcd32(di, w) : w;
 	}
 	return s->sd.wrr.mw == mw && s->sd.wrr.di == (di ? di : 1);
 }

@@ -53,38 +53,34 @@ static inline void drop(struct xvs_worker *w, struct rte_mbuf *m, enum xvs_drop 
 	rte_pktmbuf_free(m);
 }
 
+/* Hand port's queued frames to the driver; what it does not take is dropped and counted. */
+static void tx_port(struct xvs_worker *w, uint16_t port)
+{
+	struct xvs_tx_buf *b = &w->txb[port];
+	uint16_t n = b->n;
+	b->n = 0;
+	uint16_t sent = w->tx(w, port, b->pkts, n);
+	w->st->tx_pkts += sent;
+	for (uint16_t i = sent; i < n; i++) {
+		w->st->tx_bytes -= b->pkts[i]->pkt_len;
+		drop(w, b->pkts[i], XVS_DROP_TX_FULL);
+	}
+}
+
 static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf *m)
 {
 	struct xvs_tx_buf *b = &w->txb[port];
 	w->st->tx_bytes += m->pkt_len;
 	b->pkts[b->n++] = m;
-	if (b->n == RTE_DIM(b->pkts)) {
-		uint16_t n = b->n;
-		b->n = 0;
-		uint16_t sent = w->tx(w, port, b->pkts, n);
-		w->st->tx_pkts += sent;
-		for (uint16_t i = sent; i < n; i++) {
-			w->st->tx_bytes -= b->pkts[i]->pkt_len;
-			drop(w, b->pkts[i], XVS_DROP_TX_FULL);
-		}
-	}
+	if (b->n == RTE_DIM(b->pkts))
+		tx_port(w, port);
 }
 
 void xvs_worker_flush(struct xvs_worker *w)
 {
-	for (uint16_t p = 0; p < w->dp->nb_ports; p++) {
-		struct xvs_tx_buf *b = &w->txb[p];
-		if (!b->n)
-			continue;
-		uint16_t n = b->n;
-		b->n = 0;
-		uint16_t sent = w->tx(w, p, b->pkts, n);
-		w->st->tx_pkts += sent;
-		for (uint16_t i = sent; i < n; i++) {
-			w->st->tx_bytes -= b->pkts[i]->pkt_len;
-			drop(w, b->pkts[i], XVS_DROP_TX_FULL);
-		}
-	}
+	for (uint16_t p = 0; p < w->dp->nb_ports; p++)
+		if (w->txb[p].n)
+			tx_port(w, p);
 }
 
 /* ---- owned addresses ---------------------------------------------------------------- */

@@ -12,16 +12,6 @@
  */
 #include "xvs/sched.h"
 
-static int32_t gcd32(int32_t a, int32_t b)
-{
-	while (b) {
-		int32_t t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 static int wrr_build(struct xvs_svc *svc, const struct xvs_dest *const *dests, unsigned nb_dests)
 {
 	int32_t mw = 0, di = 0;
@@ -30,7 +20,7 @@ static int wrr_build(struct xvs_svc *svc, const struct xvs_dest *const *dests, u
 		if (w <= 0)
 			continue;
 		mw = w > mw ? w : mw;
-		di = di ? gcd32(di, w) : w;
+		di = di ? xvs_gcd32(di, w) : w;
 	}
 	svc->sd = (union xvs_sched_data){0};
 	svc->sd.wrr.mw = mw;

@@ -61,6 +61,17 @@ static inline int xvs_sched_dest_available(const struct xvs_dest *d)
 	return d->state == XVS_SLOT_USED && d->weight > 0;
 }
 
+/* Greatest common divisor of two positive weights. */
+static inline int32_t xvs_gcd32(int32_t a, int32_t b)
+{
+	while (b) {
+		int32_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 /* Reset st if the service's scheduler data changed since st was last used. */
 static inline void xvs_sched_state_sync(struct xvs_sched_state *st, const struct xvs_svc *svc)
 {
