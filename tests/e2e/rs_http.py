@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""A real server for the end-to-end tests: answers every GET with its own name.
+
+Usage: rs_http.py NAME ADDR PORT. Each request is logged to stderr as "<client address> GET"
+so a test can check which client address reached the server (NAT must keep it).
+python's stock http.server would do, but its start-up looks up the bound address in DNS,
+which takes the resolver's full timeout in a namespace without a name server.
+"""
+import http.server
+import sys
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (self.server.rs_name + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.client_address[0], self.command))
+        sys.stderr.flush()
+
+
+class Server(http.server.ThreadingHTTPServer):
+    def server_bind(self):
+        # Skip HTTPServer.server_bind: it only adds the DNS lookup of server_name.
+        http.server.socketserver.TCPServer.server_bind(self)
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit("usage: rs_http.py NAME ADDR PORT")
+    srv = Server((sys.argv[2], int(sys.argv[3])), Handler)
+    srv.rs_name = sys.argv[1]
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
