@@ -143,6 +143,7 @@ static void rs_report(const struct rs_args *a, int err)
 int main(int argc, char **argv)
 {
 	int gue_port = 0, xdp = 0, verbose = 0, err;
+	char *pin_dir = NULL; /* popt allocates it; freed below */
 	struct rs_args a = { .conf = { .pin_dir = XVS_RS_DECAP_PIN_DIR } };
 	struct poptOption opts[] = {
 		{ "local", 'l', POPT_ARG_STRING, NULL, RS_OPT_LOCAL,
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
 		  "UDP destination port of GUE (default: GUE off)", "N" },
 		{ "xdp", 'x', POPT_ARG_NONE, &xdp, RS_OPT_ATTACH,
 		  "attach at XDP instead of tc ingress", NULL },
-		{ "pin-dir", 'p', POPT_ARG_STRING, &a.conf.pin_dir, 0,
+		{ "pin-dir", 'p', POPT_ARG_STRING, &pin_dir, 0,
 		  "bpffs directory of the pins", "DIR" },
 		{ "verbose", 'v', POPT_ARG_NONE, &verbose, 0, "libbpf's debug log", NULL },
 		POPT_AUTOHELP POPT_TABLEEND
@@ -159,8 +160,11 @@ int main(int argc, char **argv)
 	poptContext pc = poptGetContext("xvs-rs-decap", argc, (const char **)argv, opts, 0);
 
 	err = rs_parse(pc, &a, &gue_port);
+	if (pin_dir)
+		a.conf.pin_dir = pin_dir;
 	if (err) {
 		poptFreeContext(pc);
+		free(pin_dir);
 		return RS_EXIT_USAGE;
 	}
 	a.conf.xdp = xdp;
@@ -175,5 +179,6 @@ int main(int argc, char **argv)
 	if (err)
 		rs_report(&a, err);
 	poptFreeContext(pc);
+	free(pin_dir);
 	return err ? 1 : 0;
 }

@@ -69,6 +69,17 @@ struct xvs_tx_buf {
 	struct rte_mbuf *pkts[2 * XVS_BURST];
 };
 
+/* Frames waiting for their next hop's ARP reply (Linux's arp_queue), per worker. */
+#ifndef XVS_NEIGH_HOLD
+#define XVS_NEIGH_HOLD 32
+#endif
+struct xvs_held {
+	struct rte_mbuf *m;
+	uint64_t tsc;   /* when it was held */
+	uint32_t nh;    /* next hop, network order */
+	uint16_t port;
+};
+
 struct xvs_worker {
 	struct xvs_dp *dp;
 	unsigned idx;             /* worker index: shm lcore record, queue id */
@@ -82,6 +93,8 @@ struct xvs_worker {
 	uint64_t next_tick_tsc;
 	uint64_t next_probe_tsc;
 	struct xvs_tx_buf txb[XVS_MAX_PORTS];
+	unsigned nb_held;
+	struct xvs_held held[XVS_NEIGH_HOLD];
 	struct xvs_sched_state sched[XVS_MAX_SVCS];
 };
 

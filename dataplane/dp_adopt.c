@@ -33,7 +33,7 @@ static int all_workers_run(const struct xvs_dp_gens *a, uint64_t gen)
 static int refuse(struct xvs_dp_gens *a, uint64_t pub, const char *why)
 {
 	struct xvs_shm_hdr *h = a->shm->hdr;
-	snprintf(a->reason, sizeof(a->reason), "generation %llu refused: %s",
+	snprintf(a->reason, sizeof(a->reason), "generation %llu refused: %.80s",
 		 (unsigned long long)XVS_PUB_GEN(pub), why);
 	memcpy(h->refuse_reason, a->reason, sizeof(h->refuse_reason));
 	h->refuse_reason[sizeof(h->refuse_reason) - 1] = 0;

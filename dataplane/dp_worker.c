@@ -22,6 +22,7 @@ volatile int xvs_quit;
 struct xvs_dp_runtime xvs_rt;
 
 #define PROBE_INTERVAL_S 1
+#define HOLD_S 1
 
 static uint16_t tx_eth(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -144,19 +145,14 @@ static void arp_fill(struct rte_mbuf *m, uint16_t op, const struct rte_ether_add
 	m->data_len = m->pkt_len = sizeof(*eth) + sizeof(*a);
 }
 
-/* Turn m (or a fresh mbuf when m is NULL or chained) into an ARP request for ip on port. */
-static void arp_request(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint32_t ip)
+/* Send an ARP request for ip on port from a fresh mbuf (none left: the next probe retries). */
+static void arp_request(struct xvs_worker *w, uint16_t port, uint32_t ip)
 {
 	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	static const struct rte_ether_addr zero;
 	const struct xvs_port *pt = &w->dp->ports[port];
-	if (m && m->nb_segs > 1) {
-		rte_pktmbuf_free(m);
-		m = NULL;
-	}
-	if (m)
-		rte_pktmbuf_reset(m);
-	else if (!(m = rte_pktmbuf_alloc(xvs_rt.pool)))
+	struct rte_mbuf *m = rte_pktmbuf_alloc(xvs_rt.pool);
+	if (!m)
 		return;
 	arp_fill(m, RTE_ARP_OP_REQUEST, &pt->mac, &bcast, port_src_addr(pt, ip), &zero, ip);
 	enqueue(w, port, m);
@@ -193,7 +189,47 @@ static void handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t i
 
 /* ---- IPv4 output ---------------------------------------------------------------------- */
 
-/* Route m towards dst, fill its Ethernet header and queue it; or drop it, counted. */
+/*
+ * Next hop unresolved: ask for it (at most once a second per neighbour, whichever worker wins)
+ * and hold the frame until the reply comes, for up to HOLD_S, like Linux's ARP queue; when the
+ * queue is full the frame is dropped and counted.
+ */
+static void hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint32_t nh)
+{
+	struct xvs_neigh *n = xvs_neigh_get(w->dp->neigh, nh);
+	if (!n) {
+		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
+		arp_request(w, port, nh);
+	if (w->nb_held == XVS_NEIGH_HOLD)
+		return drop(w, m, XVS_DROP_NEIGH_UNRESOLVED);
+	w->held[w->nb_held++] = (struct xvs_held){ .m = m, .tsc = w->now_tsc, .nh = nh, .port = port };
+}
+
+/* Send the held frames whose next hop is now known, drop those held too long (in order). */
+static void release_held(struct xvs_worker *w)
+{
+	unsigned keep = 0;
+	for (unsigned i = 0; i < w->nb_held; i++) {
+		struct xvs_held *h = &w->held[i];
+		struct xvs_neigh *n = xvs_neigh_find(w->dp->neigh, h->nh);
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(h->m, struct rte_ether_hdr *);
+		if (n && xvs_neigh_mac(n, &eth->dst_addr) == 0) {
+			eth->src_addr = w->dp->ports[h->port].mac;
+			enqueue(w, h->port, h->m);
+		} else if (w->now_tsc - h->tsc > w->dp->tsc_hz * HOLD_S) {
+			drop(w, h->m, XVS_DROP_NEIGH_UNRESOLVED);
+		} else {
+			w->held[keep++] = *h;
+		}
+	}
+	w->nb_held = keep;
+}
+
+/* Route m towards dst, fill its Ethernet header and queue it (or hold it, or drop it, counted). */
 static inline void xmit4(struct xvs_worker *w, struct rte_mbuf *m, uint32_t dst)
 {
 	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, dst);
@@ -202,19 +238,8 @@ static inline void xmit4(struct xvs_worker *w, struct rte_mbuf *m, uint32_t dst)
 	uint32_t nh = r->gw ? r->gw : dst;
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct xvs_neigh *n = xvs_neigh_find(w->dp->neigh, nh);
-	if (unlikely(!n || xvs_neigh_mac(n, &eth->dst_addr) < 0)) {
-		w->st->drops[XVS_DROP_NEIGH_UNRESOLVED]++;
-		if (!n && !(n = xvs_neigh_get(w->dp->neigh, nh))) {
-			w->st->drops[XVS_DROP_NEIGH_FULL]++;
-			rte_pktmbuf_free(m);
-			return;
-		}
-		if (xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
-			arp_request(w, m, r->port, nh);
-		else
-			rte_pktmbuf_free(m);
-		return;
-	}
+	if (unlikely(!n || xvs_neigh_mac(n, &eth->dst_addr) < 0))
+		return hold_unresolved(w, m, r->port, nh);
 	eth->src_addr = w->dp->ports[r->port].mac;
 	enqueue(w, r->port, m);
 }
@@ -534,6 +559,8 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 			break;
 		}
 	}
+	if (unlikely(w->nb_held))
+		release_held(w);
 }
 
 /* ---- periodic work -------------------------------------------------------------------- */
@@ -566,7 +593,7 @@ static void probe_dests(struct xvs_worker *w, const struct xvs_gen *g)
 		struct rte_ether_addr mac;
 		if (n && xvs_neigh_mac(n, &mac) < 0 &&
 		    xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
-			arp_request(w, NULL, r->port, nh);
+			arp_request(w, r->port, nh);
 	}
 }
 
@@ -574,6 +601,8 @@ void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 {
 	w->now = (uint32_t)((w->now_tsc - w->start_tsc) / w->dp->tsc_hz);
 	sweep(w);
+	if (w->nb_held)
+		release_held(w);
 	if (w->idx == 0 && g && w->now_tsc >= w->next_probe_tsc) {
 		w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
 		probe_dests(w, g);
@@ -606,6 +635,9 @@ int xvs_worker_loop(void *arg)
 		}
 		xvs_worker_flush(w);
 	}
+	for (unsigned i = 0; i < w->nb_held; i++)
+		rte_pktmbuf_free(w->held[i].m);
+	w->nb_held = 0;
 	xvs_worker_flush(w);
 	return 0;
 }
