@@ -1,1 +1,971 @@
-int main(void) { return 1; }
+/*
+ * xvs-bench: throughput of the packet path on one core, without a NIC. It runs the real
+ * worker pipeline (xvs_worker_process + xvs_worker_flush, generation hand-over, ticks) over
+ * prebuilt mbufs: two in-memory ports, routes and static neighbours for the client and
+ * real-server networks, a generation adopted through the shared-region protocol, and a
+ * transmit hook that takes the mbufs back for the next burst instead of sending them.
+ * docs/performance.md says how to read the figures.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "dp_csum.h"
+#include "dp_worker.h"
+#include "xvs/gen.h"
+#include "xvs/sched.h"
+
+#define FRAME_LEN 60      /* minimum Ethernet frame without FCS: 54 bytes of headers + pad */
+#define TMPL_LEN 64       /* bytes restored before every pass: the headers and the pad */
+#define L3_OFF 14
+#define L4_OFF 34
+#define NB_DESTS 16
+#define MAX_RUNS 64
+#define SPARE_MAX (4 * XVS_BURST)
+#define EMPTY_SLOT UINT32_MAX
+#define HUGE_DIR "/mnt/xvs-huge"
+#define HUGETLBFS_MAGIC 0x958458f6
+#define NEW_ID_BASE (1ULL << 30) /* fresh 5-tuples for new connections start here */
+/* B.order entries: flow id and its destination, so the timed loop reads one array in sequence */
+#define ORDER_FLOW(e) ((e) & 0xffffff)
+#define ORDER_DEST(e) ((e) >> 24)
+
+/* Addresses (host order): clients behind a router on port 0, real servers on port 1. */
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define VIP IP4(203, 0, 113, 10)
+#define VPORT 80
+#define RS_PORT 8080
+#define PORT0_ADDR IP4(198, 18, 0, 1)
+#define GW_ADDR IP4(198, 18, 0, 254)
+#define PORT1_ADDR IP4(172, 16, 0, 1)
+#define RS_BASE IP4(172, 16, 1, 0)
+#define CLIENT_NET IP4(10, 64, 0, 0) /* /10, routed via GW_ADDR */
+#define CLIENT_HOSTS ((1u << 22) - 2)
+
+enum mode { MODE_RESTORE, MODE_PASS, MODE_NAT };
+enum dir { DIR_CS, DIR_SC }; /* client -> server (port 0 in), server -> client (port 1 in) */
+
+struct opts {
+	uint32_t flows;
+	double seconds;
+	unsigned burst;
+	unsigned runs;
+	uint32_t conn_max;
+	int huge;     /* 1 on, 0 off, -1 when free hugepages allow */
+	int core;     /* -1: the core we started on */
+	const char *only; /* run just this figure (profiling), NULL: all */
+};
+
+/* A frame's first TMPL_LEN bytes with the client's address and port zero; flows patch them in. */
+struct tmpl {
+	uint8_t hdr[TMPL_LEN];
+	uint8_t ip_off;   /* where the client's address goes */
+	uint8_t port_off; /* where the client's port goes */
+	uint16_t ip_csum; /* checksums as computed with both zero */
+	uint16_t l4_csum;
+};
+
+struct sample {
+	double v[MAX_RUNS];
+	unsigned n;
+	long preempt; /* involuntary context switches while measuring: other load on our core */
+	double cpu;   /* seconds on the CPU and of wall clock while measuring */
+	double wall;
+};
+
+/* Start of one measurement: rates are counted per second of this thread's CPU time. */
+struct meter {
+	uint64_t cpu_ns;
+	uint64_t tsc;
+	long preempt;
+};
+
+static struct {
+	struct opts o;
+	struct xvs_dp dp;
+	struct xvs_worker *w;
+	void *conn_mem;
+	size_t conn_size;
+	struct rte_mempool *pool;
+	struct rte_mbuf *spare[SPARE_MAX]; /* mbufs handed back by bench_tx */
+	unsigned nb_spare;
+	uint64_t tx[2];                    /* frames handed to bench_tx per port */
+	struct tmpl syn, ack, reply[NB_DESTS];
+	uint8_t *dest_of;                  /* per established flow: destination slot */
+	uint32_t *conn_of;                 /* per established flow: connection entry */
+	uint32_t *order;                   /* established flows in a random order, ORDER_* */
+	uint32_t *ring;                    /* churn: live connections, oldest at ring_head */
+	uint32_t ring_size, ring_head;
+	uint64_t next_id;                  /* next fresh 5-tuple */
+	uint64_t tick_tsc;
+	double pass_ns[2];                 /* pass-through ns/packet per direction, for the NAT rows */
+	char prefix[64];
+} B;
+
+static const struct rte_ether_addr port_mac[2] = {
+	{ .addr_bytes = { 0x02, 0, 0, 0, 0x00, 0x01 } },
+	{ .addr_bytes = { 0x02, 0, 0, 0, 0x01, 0x01 } },
+};
+static const struct rte_ether_addr gw_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0x00, 0xfe } };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	xvs_quit = 1;
+}
+
+static struct rte_ether_addr rs_mac(unsigned i)
+{
+	return (struct rte_ether_addr){ .addr_bytes = { 0x02, 0, 0, 0, 0x02, (uint8_t)i } };
+}
+
+static uint32_t rs_addr(unsigned i)
+{
+	return rte_cpu_to_be_32(RS_BASE + 1 + i);
+}
+
+/* Flow ids map to distinct (client address, client port) pairs: 16384 ports per address. */
+static inline uint32_t flow_ip(uint64_t f)
+{
+	return rte_cpu_to_be_32(CLIENT_NET + 1 + (uint32_t)((f >> 14) % CLIENT_HOSTS));
+}
+
+static inline uint16_t flow_port(uint64_t f)
+{
+	return rte_cpu_to_be_16((uint16_t)(1024 + (f & 0x3fff)));
+}
+
+/* ---- options ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xvs-bench [--flows N] [--seconds S] [--runs R] [--burst B] [--conn-max N]\n"
+		"                 [--huge | --no-huge] [--core C]\n"
+		"  --flows N     connections of the large case (default 1000000; 1 flow is always run)\n"
+		"  --seconds S   seconds per measurement (default 1)\n"
+		"  --runs R      measurements per figure, shown as min/median/max (default 3)\n"
+		"  --burst B     frames per burst, 1..%u (default %u)\n"
+		"  --conn-max N  connection table capacity, a power of two (default 2097152)\n"
+		"  --huge        take memory from hugepages in %s (default: when enough are free)\n"
+		"  --no-huge     take memory from ordinary pages\n"
+		"  --core C      run on core C (default: the core it starts on)\n"
+		"  --only NAME   just one figure, for profiling: restore, pass-cs, nat-cs, pass-sc,\n"
+		"                nat-sc, churn; on the --flows table only (the fill is always run)\n",
+		XVS_BURST, XVS_BURST, HUGE_DIR);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "flows", required_argument, NULL, 'f' }, { "seconds", required_argument, NULL, 's' },
+		{ "runs", required_argument, NULL, 'r' }, { "burst", required_argument, NULL, 'b' },
+		{ "conn-max", required_argument, NULL, 'c' }, { "huge", no_argument, NULL, 'H' },
+		{ "no-huge", no_argument, NULL, 'N' }, { "core", required_argument, NULL, 'C' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	*o = (struct opts){ .flows = 1000000, .seconds = 1.0, .burst = XVS_BURST, .runs = 3,
+			    .conn_max = 1u << 21, .huge = -1, .core = -1 };
+	int c;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->flows = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 's': o->seconds = strtod(optarg, NULL); break;
+		case 'r': o->runs = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'b': o->burst = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'c': o->conn_max = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'H': o->huge = 1; break;
+		case 'N': o->huge = 0; break;
+		case 'C': o->core = atoi(optarg); break;
+		case 'O': o->only = optarg; break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind != argc || o->flows < 1 || o->seconds <= 0 || o->runs < 1 || o->runs > MAX_RUNS ||
+	    o->burst < 1 || o->burst > XVS_BURST || o->conn_max < 64 || o->conn_max > (1u << 24) ||
+	    (o->conn_max & (o->conn_max - 1)) || o->flows > o->conn_max - 2 * XVS_BURST) {
+		fprintf(stderr, "xvs-bench: bad options (flows must stay below conn-max - %u)\n",
+			2 * XVS_BURST);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- EAL ---------------------------------------------------------------------------- */
+
+static long free_hugepage_bytes(void)
+{
+	struct statfs sf;
+	if (statfs(HUGE_DIR, &sf) < 0 || (unsigned long)sf.f_type != HUGETLBFS_MAGIC)
+		return -1;
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	long n = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n < 0 ? -1 : n * 2 * 1024 * 1024;
+}
+
+/* Start EAL on one core with enough memory for the table; memory in ordinary or huge pages. */
+static int eal_start(const char *prog, struct opts *o)
+{
+	static char lcore[16], mem[16];
+	size_t need = xvs_conn_table_memsize(o->conn_max) + (256u << 20);
+	char *av[16];
+	int ac = 0;
+
+	if (o->core < 0)
+		o->core = sched_getcpu();
+	if (o->huge < 0)
+		o->huge = free_hugepage_bytes() >= (long)need;
+	snprintf(lcore, sizeof(lcore), "%d", o->core);
+	snprintf(mem, sizeof(mem), "%zu", need >> 20);
+	snprintf(B.prefix, sizeof(B.prefix), "xvs-bench-%d", (int)getpid());
+	av[ac++] = (char *)prog;
+	av[ac++] = "-l";
+	av[ac++] = lcore;
+	av[ac++] = "--no-pci";
+	av[ac++] = "--file-prefix";
+	av[ac++] = B.prefix;
+	av[ac++] = "--log-level=lib.eal:error";
+	av[ac++] = "--no-telemetry";
+	if (o->huge) {
+		av[ac++] = "--huge-dir";
+		av[ac++] = HUGE_DIR;
+		av[ac++] = "--in-memory";
+	} else {
+		av[ac++] = "--no-huge";
+		av[ac++] = "-m";
+		av[ac++] = mem;
+	}
+	av[ac] = NULL;
+	return rte_eal_init(ac, av) < 0 ? -rte_errno : 0;
+}
+
+/* EAL leaves its runtime directory behind; it holds only this process's files. */
+static void remove_runtime_dir(void)
+{
+	char dir[128];
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", B.prefix);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char f[512];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
+		unlink(f);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* ---- the dataplane around the worker ------------------------------------------------- */
+
+static void setup_port(unsigned i, const char *name, uint32_t addr, uint8_t plen)
+{
+	struct xvs_port *pt = &B.dp.ports[i];
+	snprintf(pt->name, sizeof(pt->name), "%s", name);
+	pt->port_id = (uint16_t)i;
+	pt->mac = port_mac[i];
+	pt->mac_set = 1;
+	pt->addr[0] = rte_cpu_to_be_32(addr);
+	pt->plen[0] = plen;
+	pt->nb_addrs = 1;
+}
+
+/* Ports, connected routes, the route to the clients and static neighbours, as main() does. */
+static int setup_network(void)
+{
+	setup_port(0, "client", PORT0_ADDR, 24);
+	setup_port(1, "server", PORT1_ADDR, 16);
+	B.dp.nb_ports = 2;
+	if (xvs_route_add(&B.dp.routes, rte_cpu_to_be_32(PORT0_ADDR), 24, 0, 0) < 0 ||
+	    xvs_route_add(&B.dp.routes, rte_cpu_to_be_32(PORT1_ADDR), 16, 0, 1) < 0 ||
+	    xvs_route_add(&B.dp.routes, rte_cpu_to_be_32(CLIENT_NET), 10, rte_cpu_to_be_32(GW_ADDR), 0) < 0)
+		return -ENOSPC;
+	B.dp.neigh = rte_zmalloc("bench_neigh", sizeof(*B.dp.neigh), 64);
+	if (!B.dp.neigh)
+		return -ENOMEM;
+	int rc = xvs_neigh_learn(B.dp.neigh, rte_cpu_to_be_32(GW_ADDR), &gw_mac, 1);
+	for (unsigned i = 0; i < NB_DESTS && rc == 0; i++) {
+		struct rte_ether_addr m = rs_mac(i);
+		rc = xvs_neigh_learn(B.dp.neigh, rs_addr(i), &m, 1);
+	}
+	return rc;
+}
+
+/* One TCP service, VIP:80 -> NB_DESTS real servers :8080 with NAT, round robin. */
+static int build_gen(struct xvs_gen *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->gen = 1;
+	g->nb_svcs = 1;
+	g->nb_dests = g->nb_svc_dests = NB_DESTS;
+	g->timeouts = (struct xvs_timeouts){ .tcp = 900, .tcpfin = 120, .udp = 300 };
+	struct xvs_svc *s = &g->svcs[0];
+	*s = (struct xvs_svc){ .state = XVS_SLOT_USED, .af = XVS_AF_INET, .proto = XVS_PROTO_TCP,
+			       .sched = XVS_SCHED_RR, .port_be = rte_cpu_to_be_16(VPORT),
+			       .addr.v4 = rte_cpu_to_be_32(VIP), .nb_dests = NB_DESTS, .sched_epoch = 1 };
+	const struct xvs_dest *list[NB_DESTS];
+	for (unsigned i = 0; i < NB_DESTS; i++) {
+		g->dests[i] = (struct xvs_dest){ .state = XVS_SLOT_USED, .af = XVS_AF_INET,
+						 .fwd = XVS_FWD_MASQ, .port_be = rte_cpu_to_be_16(RS_PORT),
+						 .svc = 0, .weight = 1, .addr.v4 = rs_addr(i) };
+		g->svc_dests[i] = (uint16_t)i;
+		list[i] = &g->dests[i];
+	}
+	int rc = xvs_sched_all[XVS_SCHED_RR]->build(s, list, NB_DESTS);
+	if (rc == 0)
+		rc = xvs_gen_build_vip_hash(g);
+	xvs_gen_seal(g);
+	return rc;
+}
+
+/* Publish the generation in a shared region as control does, and adopt it as main does. */
+static int adopt_gen(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/shm/%s", B.prefix);
+	int rc = xvs_shm_open(&B.dp.shm, path, 1);
+	unlink(path); /* mapped: nothing to clean up however we exit */
+	if (rc < 0)
+		return rc;
+	struct xvs_gen *mine = rte_zmalloc("bench_gen", sizeof(*mine), 64);
+	struct xvs_gen *g0 = rte_zmalloc("bench_gen0", sizeof(*g0), 64);
+	struct xvs_gen *g1 = rte_zmalloc("bench_gen1", sizeof(*g1), 64);
+	if (!mine || !g0 || !g1)
+		return -ENOMEM;
+	if ((rc = build_gen(mine)) < 0)
+		return rc;
+	struct xvs_shm_hdr *h = B.dp.shm.hdr;
+	memcpy(xvs_shm_slot(&B.dp.shm, 0), mine, sizeof(*mine));
+	atomic_store(&h->slot_gen[0], mine->gen);
+	atomic_store(&h->published, XVS_PUB(mine->gen, 0));
+	rte_free(mine);
+	xvs_dp_adopt_init(&B.dp.gens, &B.dp.shm, g0, g1, 1);
+	if (xvs_dp_adopt_poll(&B.dp.gens) != 1) {
+		fprintf(stderr, "xvs-bench: generation refused: %s\n", B.dp.gens.reason);
+		return -EINVAL;
+	}
+	xvs_dp_gen_get(&B.dp.gens, 0); /* the worker's quiescent state */
+	xvs_dp_adopt_poll(&B.dp.gens);
+	return atomic_load(&h->adopted) == atomic_load(&h->published) ? 0 : -EAGAIN;
+}
+
+/* The transmit hook: keep the frames for the next burst instead of sending them. */
+static uint16_t bench_tx(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)w;
+	if (n > SPARE_MAX - B.nb_spare)
+		n = (uint16_t)(SPARE_MAX - B.nb_spare); /* the worker frees and counts the rest */
+	memcpy(&B.spare[B.nb_spare], pkts, n * sizeof(*pkts));
+	B.nb_spare += n;
+	B.tx[port & 1] += n;
+	return n;
+}
+
+/* Fresh worker on an empty table (untimed: the memset touches the whole table). */
+static int worker_reset(void)
+{
+	memset(B.conn_mem, 0, B.conn_size);
+	int rc = xvs_worker_init(B.w, &B.dp, 0, B.conn_mem);
+	B.w->tx = bench_tx;
+	return rc;
+}
+
+static int setup_dataplane(void)
+{
+	B.dp.cfg.conn_max = B.o.conn_max;
+	B.dp.nb_workers = 1;
+	B.dp.tsc_hz = rte_get_tsc_hz();
+	B.tick_tsc = B.dp.tsc_hz / 1000; /* the worker loop's tick */
+	int rc = setup_network();
+	if (rc == 0)
+		rc = adopt_gen();
+	if (rc < 0)
+		return rc;
+	B.pool = rte_pktmbuf_pool_create("bench_pool", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					 (int)rte_socket_id());
+	xvs_rt.pool = B.pool;
+	B.conn_size = xvs_conn_table_memsize(B.o.conn_max);
+	B.conn_mem = rte_malloc("bench_conns", B.conn_size, 64);
+	B.w = rte_zmalloc("bench_worker", sizeof(*B.w), 64);
+	uint32_t n = B.o.flows;
+	B.dest_of = malloc(n);
+	B.conn_of = malloc(n * sizeof(uint32_t));
+	B.order = malloc(n * sizeof(uint32_t));
+	B.ring = malloc((n + XVS_BURST) * sizeof(uint32_t));
+	if (!B.pool || !B.conn_mem || !B.w || !B.dest_of || !B.conn_of || !B.order || !B.ring)
+		return -ENOMEM;
+	return worker_reset();
+}
+
+/* ---- frames ----------------------------------------------------------------------------- */
+
+/*
+ * Template of a TCP segment without payload; the client's side (address and port) is left
+ * zero and patched per flow with incremental checksum updates, as a NIC would deliver it.
+ */
+static void build_tmpl(struct tmpl *t, enum dir dir, unsigned dest, uint8_t flags)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)t->hdr;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(t->hdr + L3_OFF);
+	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(t->hdr + L4_OFF);
+	uint32_t peer = dir == DIR_CS ? rte_cpu_to_be_32(VIP) : rs_addr(dest);
+	uint16_t peer_port = rte_cpu_to_be_16(dir == DIR_CS ? VPORT : RS_PORT);
+
+	memset(t, 0, sizeof(*t));
+	eth->dst_addr = port_mac[dir == DIR_CS ? 0 : 1];
+	eth->src_addr = dir == DIR_CS ? gw_mac : rs_mac(dest);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*tcp));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	tcp->data_off = (sizeof(*tcp) / 4) << 4;
+	tcp->tcp_flags = flags;
+	tcp->rx_win = rte_cpu_to_be_16(65535);
+	tcp->sent_seq = rte_cpu_to_be_32(1000);
+	if (dir == DIR_CS) {
+		ip->dst_addr = peer;
+		tcp->dst_port = peer_port;
+		t->ip_off = L3_OFF + offsetof(struct rte_ipv4_hdr, src_addr);
+		t->port_off = L4_OFF + offsetof(struct rte_tcp_hdr, src_port);
+	} else {
+		ip->src_addr = peer;
+		tcp->src_port = peer_port;
+		t->ip_off = L3_OFF + offsetof(struct rte_ipv4_hdr, dst_addr);
+		t->port_off = L4_OFF + offsetof(struct rte_tcp_hdr, dst_port);
+	}
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	t->ip_csum = ip->hdr_checksum;
+	t->l4_csum = tcp->cksum;
+}
+
+static void build_templates(void)
+{
+	build_tmpl(&B.syn, DIR_CS, 0, RTE_TCP_SYN_FLAG);
+	build_tmpl(&B.ack, DIR_CS, 0, RTE_TCP_ACK_FLAG);
+	for (unsigned i = 0; i < NB_DESTS; i++)
+		build_tmpl(&B.reply[i], DIR_SC, i, RTE_TCP_ACK_FLAG);
+}
+
+/* What the NIC would have done: frame bytes and the mbuf's lengths. The restore cost. */
+static inline void restore(struct rte_mbuf *m, const struct tmpl *t, uint64_t flow)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t ip = flow_ip(flow);
+	uint16_t port = flow_port(flow);
+	memcpy(d, t->hdr, TMPL_LEN);
+	memcpy(d + t->ip_off, &ip, sizeof(ip));
+	memcpy(d + t->port_off, &port, sizeof(port));
+	uint16_t ipc = xvs_csum_replace4(t->ip_csum, 0, ip);
+	uint16_t l4c = xvs_csum_replace2(xvs_csum_replace4(t->l4_csum, 0, ip), 0, port);
+	memcpy(d + L3_OFF + offsetof(struct rte_ipv4_hdr, hdr_checksum), &ipc, sizeof(ipc));
+	memcpy(d + L4_OFF + offsetof(struct rte_tcp_hdr, cksum), &l4c, sizeof(l4c));
+	m->data_len = FRAME_LEN;
+	m->pkt_len = FRAME_LEN;
+}
+
+static inline const struct tmpl *flow_tmpl(enum dir dir, uint32_t e)
+{
+	return dir == DIR_CS ? &B.ack : &B.reply[ORDER_DEST(e)];
+}
+
+/* n frames for the next burst, from those handed back (or the pool after drops). */
+static inline int take_mbufs(struct rte_mbuf **rx, unsigned n)
+{
+	while (unlikely(B.nb_spare < n)) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(B.pool);
+		if (!m)
+			return -ENOMEM;
+		B.spare[B.nb_spare++] = m;
+	}
+	B.nb_spare -= n;
+	memcpy(rx, &B.spare[B.nb_spare], n * sizeof(*rx));
+	return 0;
+}
+
+static inline void give_back(struct rte_mbuf **pkts, unsigned n)
+{
+	memcpy(&B.spare[B.nb_spare], pkts, n * sizeof(*pkts));
+	B.nb_spare += n;
+}
+
+/* One turn of the worker loop (dp_worker.c xvs_worker_loop) for a received burst. */
+static inline void worker_turn(uint16_t in_port, struct rte_mbuf **rx, uint16_t n, uint64_t now)
+{
+	struct xvs_worker *w = B.w;
+	const struct xvs_gen *g = xvs_dp_gen_get(&B.dp.gens, 0);
+	w->now_tsc = now;
+	if (now >= w->next_tick_tsc) {
+		w->next_tick_tsc = now + B.tick_tsc;
+		xvs_worker_tick(w, g);
+	}
+	xvs_worker_process(w, g, in_port, rx, n);
+	xvs_worker_flush(w);
+}
+
+/* ---- checks --------------------------------------------------------------------------- */
+
+static uint64_t drops_total(void)
+{
+	uint64_t s = 0;
+	for (unsigned i = 0; i < XVS_DROP_MAX; i++)
+		s += B.w->st->drops[i];
+	return s;
+}
+
+static int report_drops(const char *what)
+{
+	fprintf(stderr, "xvs-bench: %s: frames were dropped:", what);
+	for (unsigned i = 0; i < XVS_DROP_MAX; i++)
+		if (B.w->st->drops[i])
+			fprintf(stderr, " %s=%llu", xvs_drop_names[i], (unsigned long long)B.w->st->drops[i]);
+	fprintf(stderr, "\n");
+	return -EIO;
+}
+
+/* Run one frame of flow f through the worker; return it as transmitted, or NULL. */
+static struct rte_mbuf *process_one(const struct tmpl *t, uint16_t in_port, uint64_t f, uint16_t *out)
+{
+	struct rte_mbuf *m;
+	uint64_t tx0 = B.tx[0], tx1 = B.tx[1];
+	if (take_mbufs(&m, 1) < 0)
+		return NULL;
+	restore(m, t, f);
+	worker_turn(in_port, &m, 1, rte_rdtsc());
+	if (B.tx[0] + B.tx[1] != tx0 + tx1 + 1)
+		return NULL;
+	*out = B.tx[1] != tx1;
+	return B.spare[B.nb_spare - 1];
+}
+
+/* One's complement sum of the TCP segment and its pseudo-header: 0xffff when the checksum holds. */
+static int tcp_csum_ok(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *tcp)
+{
+	uint32_t len = rte_be_to_cpu_16(ip->total_length) - (uint32_t)sizeof(*ip);
+	return xvs_csum_fold((uint32_t)rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(tcp, len)) == 0xffff;
+}
+
+/* Checksums, addresses, ports and MACs of a rewritten frame. */
+static int frame_ok(const struct rte_mbuf *m, const struct rte_ether_addr *dmac, uint16_t port,
+		    uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, L3_OFF);
+	const struct rte_tcp_hdr *tcp = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, L4_OFF);
+	return rte_is_same_ether_addr(&eth->dst_addr, dmac) &&
+	       rte_is_same_ether_addr(&eth->src_addr, &port_mac[port]) &&
+	       rte_raw_cksum(ip, sizeof(*ip)) == 0xffff && tcp_csum_ok(ip, tcp) &&
+	       ip->src_addr == src && tcp->src_port == sport && ip->dst_addr == dst &&
+	       tcp->dst_port == dport;
+}
+
+/* Flow 0 both ways: the benchmark measures forwarding, so first check that it forwards. */
+static int verify_rewrite(void)
+{
+	uint16_t out;
+	unsigned d = B.dest_of[0];
+	struct rte_ether_addr dmac = rs_mac(d);
+	struct rte_mbuf *m = process_one(&B.ack, 0, 0, &out);
+	if (!m || out != 1 || !frame_ok(m, &dmac, 1, flow_ip(0), flow_port(0), rs_addr(d),
+					 rte_cpu_to_be_16(RS_PORT))) {
+		fprintf(stderr, "xvs-bench: client->server frame not rewritten as expected\n");
+		return -EIO;
+	}
+	m = process_one(&B.reply[d], 1, 0, &out);
+	if (!m || out != 0 || !frame_ok(m, &gw_mac, 0, rte_cpu_to_be_32(VIP), rte_cpu_to_be_16(VPORT),
+					 flow_ip(0), flow_port(0))) {
+		fprintf(stderr, "xvs-bench: server->client frame not rewritten as expected\n");
+		return -EIO;
+	}
+	return drops_total() ? report_drops("verify") : 0;
+}
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+/* SYNs for fresh flows [first, first + count) through the worker. */
+static void send_syns(uint64_t first, uint64_t count)
+{
+	struct rte_mbuf *rx[XVS_BURST];
+	uint64_t now = rte_rdtsc();
+	for (uint64_t f = first; f < first + count && !xvs_quit;) {
+		unsigned n = (unsigned)RTE_MIN((uint64_t)B.o.burst, first + count - f);
+		if (take_mbufs(rx, n) < 0)
+			break;
+		for (unsigned i = 0; i < n; i++)
+			restore(rx[i], &B.syn, f++);
+		worker_turn(0, rx, (uint16_t)n, now);
+		now = rte_rdtsc();
+	}
+}
+
+/* Find every flow's connection: its entry (for churn) and destination (for replies). */
+static int map_flows(uint32_t nb)
+{
+	for (uint32_t f = 0; f < nb; f++) {
+		if (xvs_quit)
+			return -EINTR;
+		struct xvs_conn_key k = { .src = flow_ip(f), .dst = rte_cpu_to_be_32(VIP),
+					  .sport = flow_port(f), .dport = rte_cpu_to_be_16(VPORT),
+					  .proto = IPPROTO_TCP };
+		uint32_t v = xvs_conn_find(&B.w->conns, &k, xvs_conn_hash(&k));
+		if (!v || ((v - 1) & 1) != XVS_CONN_DIR_ORIG) {
+			fprintf(stderr, "xvs-bench: flow %u has no connection\n", f);
+			return -ENOENT;
+		}
+		B.conn_of[f] = (v - 1) >> 1;
+		B.dest_of[f] = (uint8_t)B.w->conns.conns[B.conn_of[f]].dest;
+	}
+	return 0;
+}
+
+/* Random order of the flows (xorshift Fisher-Yates, fixed seed: runs compare). */
+static void shuffle(uint32_t nb)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (uint32_t i = 0; i < nb; i++)
+		B.order[i] = i | (uint32_t)B.dest_of[i] << 24;
+	for (uint32_t i = nb - 1; i > 0; i--) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint32_t j = (uint32_t)(x % (i + 1));
+		uint32_t t = B.order[i];
+		B.order[i] = B.order[j];
+		B.order[j] = t;
+	}
+}
+
+/* ---- measurements ----------------------------------------------------------------------- */
+
+/* Frames of the established flows, in B.order, for o.seconds. Returns the frame count. */
+static uint64_t run_flows(enum mode mode, enum dir dir, uint32_t nb)
+{
+	struct rte_mbuf *rx[XVS_BURST];
+	uint16_t in_port = dir == DIR_CS ? 0 : 1, out_port = dir == DIR_CS ? 1 : 0;
+	unsigned n = B.o.burst;
+	uint64_t limit = (uint64_t)(B.o.seconds * (double)B.dp.tsc_hz);
+	uint64_t pkts = 0, t0 = rte_rdtsc(), now = t0;
+	uint32_t pos = 0;
+	while (now - t0 < limit && !xvs_quit) {
+		if (take_mbufs(rx, n) < 0)
+			break;
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t e = B.order[pos];
+			pos = pos + 1 == nb ? 0 : pos + 1;
+			restore(rx[i], flow_tmpl(dir, e), ORDER_FLOW(e));
+		}
+		if (mode == MODE_NAT)
+			worker_turn(in_port, rx, (uint16_t)n, now);
+		else if (mode == MODE_PASS)
+			B.w->tx(B.w, out_port, rx, (uint16_t)n);
+		else
+			give_back(rx, n);
+		pkts += n;
+		now = rte_rdtsc();
+	}
+	return pkts;
+}
+
+/* Replace the burst's oldest live connections by the ones it just created (LIFO stack pops). */
+static void churn_expire(uint32_t nb_free_before)
+{
+	struct xvs_conn_table *t = &B.w->conns;
+	uint32_t fresh[XVS_BURST], n = 0;
+	for (uint32_t i = t->nb_free; i < nb_free_before && n < XVS_BURST; i++)
+		fresh[n++] = t->free_stack[i];
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t old = B.ring[B.ring_head];
+		if (old != EMPTY_SLOT)
+			xvs_conn_free(t, old);
+		B.ring[B.ring_head] = fresh[i];
+		B.ring_head = B.ring_head + 1 == B.ring_size ? 0 : B.ring_head + 1;
+	}
+}
+
+/*
+ * New connections with a constant number of live ones: every SYN creates one, and for each,
+ * the oldest is freed as the expiry sweep would (xvs_conn_free). Returns the SYN count.
+ */
+static uint64_t run_churn(void)
+{
+	struct rte_mbuf *rx[XVS_BURST];
+	unsigned n = B.o.burst;
+	uint64_t limit = (uint64_t)(B.o.seconds * (double)B.dp.tsc_hz);
+	uint64_t conns = 0, t0 = rte_rdtsc(), now = t0;
+	while (now - t0 < limit && !xvs_quit) {
+		if (take_mbufs(rx, n) < 0)
+			break;
+		for (unsigned i = 0; i < n; i++)
+			restore(rx[i], &B.syn, B.next_id++);
+		uint32_t nb_free = B.w->conns.nb_free;
+		worker_turn(0, rx, (uint16_t)n, now);
+		churn_expire(nb_free);
+		conns += n;
+		now = rte_rdtsc();
+	}
+	return conns;
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+/* Involuntary context switches of this thread so far. */
+static long preemptions(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : 0;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void meter_start(struct meter *m)
+{
+	m->preempt = preemptions();
+	m->cpu_ns = thread_cpu_ns();
+	m->tsc = rte_rdtsc();
+}
+
+/*
+ * End of a measurement of `count` units: adds their rate (millions per CPU second) to s.
+ * CPU time, not wall time, because this VM's other processes take turns on our core.
+ */
+static void meter_stop(const struct meter *m, uint64_t count, struct sample *s)
+{
+	double wall = (double)(rte_rdtsc() - m->tsc) / (double)B.dp.tsc_hz;
+	double cpu = (double)(thread_cpu_ns() - m->cpu_ns) / 1e9;
+	s->preempt += preemptions() - m->preempt;
+	s->wall += wall;
+	s->cpu += cpu;
+	s->v[s->n++] = (double)count / (cpu > 0 ? cpu : wall) / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(struct sample *s)
+{
+	qsort(s->v, s->n, sizeof(s->v[0]), cmp_double);
+	return s->n % 2 ? s->v[s->n / 2] : (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
+}
+
+/* One row: min/median/max rate, time per unit at the median, and the cost over pass-through. */
+static void print_row(const char *what, uint32_t flows, struct sample *s, double base_ns)
+{
+	double med = median(s), ns = 1e3 / med;
+	printf("%-40s %8u %8.2f %8.2f %8.2f %8.1f", what, flows, s->v[0], med, s->v[s->n - 1], ns);
+	if (base_ns > 0)
+		printf(" %+9.1f", ns - base_ns);
+	else
+		printf(" %9s", "");
+	printf(" %9ld %6.0f%%\n", s->preempt, s->wall > 0 ? 100 * s->cpu / s->wall : 0);
+	fflush(stdout);
+}
+
+static int selected(const char *name)
+{
+	return !B.o.only || !strcmp(B.o.only, name);
+}
+
+/* Measure one figure o.runs times; stop the program on drops or missing frames. */
+static int figure(const char *name, const char *what, uint32_t flows, enum mode mode, enum dir dir)
+{
+	struct sample s = { .n = 0 };
+	if (!selected(name))
+		return 0;
+	uint64_t d0 = drops_total();
+	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
+		unsigned out = dir == DIR_CS ? 1 : 0; /* NAT: every frame leaves by the other port */
+		uint64_t tx0 = B.tx[out], rx0 = B.w->st->rx_pkts;
+		struct meter m;
+		meter_start(&m);
+		meter_stop(&m, run_flows(mode, dir, flows), &s);
+		uint64_t txd = B.tx[out] - tx0, rxd = B.w->st->rx_pkts - rx0;
+		if (mode == MODE_NAT && txd != rxd) {
+			fprintf(stderr, "xvs-bench: %s: %llu frames in, %llu out of port %u\n", what,
+				(unsigned long long)rxd, (unsigned long long)txd, out);
+			return -EIO;
+		}
+	}
+	if (drops_total() != d0)
+		return report_drops(what);
+	double base = mode == MODE_NAT ? B.pass_ns[dir] : 0;
+	if (mode == MODE_PASS)
+		B.pass_ns[dir] = 1e3 / median(&s);
+	print_row(what, flows, &s, base);
+	return 0;
+}
+
+/* Fill an empty table with nb flows (timed: new connections into an empty table), map them. */
+static int fill(uint32_t nb, struct sample *s)
+{
+	int rc = worker_reset();
+	if (rc < 0)
+		return rc;
+	struct meter m;
+	meter_start(&m);
+	send_syns(0, nb);
+	if (s)
+		meter_stop(&m, nb, s);
+	if (drops_total())
+		return report_drops("fill");
+	return map_flows(nb);
+}
+
+/* Build the table of nb flows (several times when the fill itself is measured), establish them. */
+static int build_flows(uint32_t nb)
+{
+	struct sample s = { .n = 0 };
+	int measured = nb >= 1024;
+	for (unsigned r = 0; r < (measured ? B.o.runs : 1); r++) {
+		int rc = fill(nb, measured ? &s : NULL);
+		if (rc < 0)
+			return rc;
+	}
+	if (measured)
+		print_row("new conns: SYN fill, empty->N [Mconn/s]", nb, &s, 0);
+	shuffle(nb);
+	/* One ACK per flow moves them to ESTABLISHED before any timed pass. */
+	struct rte_mbuf *rx[XVS_BURST];
+	for (uint32_t f = 0; f < nb && !xvs_quit;) {
+		unsigned n = (unsigned)RTE_MIN(B.o.burst, nb - f);
+		if (take_mbufs(rx, n) < 0)
+			return -ENOMEM;
+		for (unsigned i = 0; i < n; i++)
+			restore(rx[i], &B.ack, f++);
+		worker_turn(0, rx, (uint16_t)n, rte_rdtsc());
+	}
+	return drops_total() ? report_drops("establish") : verify_rewrite();
+}
+
+static int churn_figure(uint32_t nb)
+{
+	struct sample s = { .n = 0 };
+	if (!selected("churn"))
+		return 0;
+	uint64_t new0 = B.w->st->conns_new, d0 = drops_total(), made = B.next_id;
+	B.ring_size = nb + B.o.burst;
+	B.ring_head = 0;
+	for (uint32_t i = 0; i < B.ring_size; i++)
+		B.ring[i] = i < nb ? B.conn_of[i] : EMPTY_SLOT;
+	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
+		struct meter m;
+		meter_start(&m);
+		meter_stop(&m, run_churn(), &s);
+	}
+	if (drops_total() != d0)
+		return report_drops("churn");
+	if (B.w->st->conns_new - new0 != B.next_id - made) {
+		fprintf(stderr, "xvs-bench: churn: not every SYN made a connection\n");
+		return -EIO;
+	}
+	print_row("new conns: SYN churn, N live [Mconn/s]", nb, &s, 0);
+	return 0;
+}
+
+/* Every figure for one table size. */
+static int bench_size(uint32_t nb)
+{
+	int rc = build_flows(nb);
+	if (rc == 0)
+		rc = figure("restore", "header restore only", nb, MODE_RESTORE, DIR_CS);
+	if (rc == 0)
+		rc = figure("pass-cs", "pass-through c->s (restore + tx)", nb, MODE_PASS, DIR_CS);
+	if (rc == 0)
+		rc = figure("nat-cs", "NAT established c->s", nb, MODE_NAT, DIR_CS);
+	if (rc == 0)
+		rc = figure("pass-sc", "pass-through s->c (restore + tx)", nb, MODE_PASS, DIR_SC);
+	if (rc == 0)
+		rc = figure("nat-sc", "NAT established s->c", nb, MODE_NAT, DIR_SC);
+	if (rc == 0)
+		rc = churn_figure(nb);
+	return rc;
+}
+
+static void print_header(void)
+{
+	printf("xvs-bench: core %d, burst %u, %u x %.2f s per figure, %s pages, conn_max %u, "
+	       "TSC %.0f MHz\n", B.o.core, B.o.burst, B.o.runs, B.o.seconds,
+	       B.o.huge ? "2 MiB huge" : "4 KiB", B.o.conn_max, (double)B.dp.tsc_hz / 1e6);
+	printf("%-40s %8s %8s %8s %8s %8s %9s %9s %7s\n", "figure [Mpps unless noted]", "flows",
+	       "min", "median", "max", "ns/unit", "vs pass", "preempted", "on-cpu");
+}
+
+static void print_memory(void)
+{
+	size_t sz = B.conn_size;
+	uint32_t cap = B.o.conn_max, nb = B.o.flows;
+	size_t own = xvs_conn_table_memsize(rte_align32pow2(nb));
+	printf("\nmemory: %zu bytes for %u entries = %.1f bytes per connection of capacity\n", sz, cap,
+	       (double)sz / cap);
+	printf("        (entry %zu + bucket share %.1f + free-stack slot 4)\n", sizeof(struct xvs_conn),
+	       (double)(sz - (size_t)cap * sizeof(struct xvs_conn) - (size_t)cap * 4) / cap);
+	printf("        %u flows: %.1f bytes per flow at conn_max %u, %.1f with conn_max %u\n", nb,
+	       (double)sz / nb, cap, (double)own / nb, rte_align32pow2(nb));
+}
+
+int main(int argc, char **argv)
+{
+	int rc = parse_opts(argc, argv, &B.o);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if ((rc = eal_start(argv[0], &B.o)) < 0) {
+		fprintf(stderr, "xvs-bench: EAL init failed: %s\n", rte_strerror(-rc));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if ((rc = setup_dataplane()) < 0)
+		rte_exit(EXIT_FAILURE, "setup: %s\n", strerror(-rc));
+	build_templates();
+	B.next_id = NEW_ID_BASE;
+	print_header();
+	/* --only profiles one figure: on the large table alone, unless that is the 1-flow one */
+	rc = B.o.only && B.o.flows > 1 ? 0 : bench_size(1);
+	if (rc == 0 && B.o.flows > 1)
+		rc = bench_size(B.o.flows);
+	if (rc == 0)
+		print_memory();
+	free(B.dest_of);
+	free(B.conn_of);
+	free(B.order);
+	free(B.ring);
+	xvs_shm_close(&B.dp.shm);
+	rte_eal_cleanup();
+	remove_runtime_dir();
+	return rc == 0 && !xvs_quit ? 0 : 1;
+}
