@@ -312,6 +312,11 @@ e2e_dataplane_stop() {
 	local pid=$DP_PID
 	DP_PID=""
 	e2e_stop_clean xvs-dataplane "$pid"
+	# A clean stop leaves no EAL runtime directory and no hugepage files behind.
+	[ ! -e "/var/run/dpdk/$FILE_PREFIX" ] ||
+		e2e_fail "xvs-dataplane left /var/run/dpdk/$FILE_PREFIX behind"
+	! ls "$XVS_HUGE_DIR" 2>/dev/null | grep -q "^$FILE_PREFIX" ||
+		e2e_fail "xvs-dataplane left hugepage files in $XVS_HUGE_DIR"
 }
 
 e2e_control_stop() {
