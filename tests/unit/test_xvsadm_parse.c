@@ -38,7 +38,7 @@ static uint32_t ip4(const char *s)
 	return a.s_addr;
 }
 
-/* Every parser-made row of IPVSADM.md section 3: message and exit status. */
+/* Every argument error ipvsadm 1.31 reports: message and exit status. */
 struct err_case {
 	const char *line;
 	const char *msg;

@@ -101,7 +101,7 @@ static void set_rates(struct xvs_xvsadm_stats *st, uint64_t cps, uint64_t inpps,
 	st->outbps = outbps;
 }
 
-/* The table of IPVSADM.md's -L -n sample, inserted out of order so that sorting shows. */
+/* The table of ipvsadm's -L -n sample listing, inserted out of order so that sorting shows. */
 static void fixture_list(struct xvs_xvsadm_table *t)
 {
 	struct xvs_xvsadm_service_entry *se;
