@@ -12,9 +12,7 @@
 
 #include "ctl_json.h"
 
-static int bad(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bad(char *msg, size_t msglen, const char *fmt, ...)
+int xvs_ctl_bad(char *msg, size_t msglen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -39,10 +37,10 @@ static int check_keys(const json_t *o, const char *what, const char *const *know
 	const char *k;
 	json_t *v;
 	if (!json_is_object(o))
-		return bad(msg, msglen, "%s: expected an object", what);
+		return xvs_ctl_bad(msg, msglen, "%s: expected an object", what);
 	json_object_foreach((json_t *)o, k, v) {
 		if (!in_list(k, known) && !in_list(k, extra))
-			return bad(msg, msglen, "%s: unknown field '%s'", what, k);
+			return xvs_ctl_bad(msg, msglen, "%s: unknown field '%s'", what, k);
 	}
 	return 0;
 }
@@ -55,10 +53,10 @@ static int get_int(const json_t *o, const char *key, const char *what, int64_t m
 	if (!v)
 		return 0;
 	if (!json_is_integer(v))
-		return bad(msg, msglen, "%s.%s: expected an integer", what, key);
+		return xvs_ctl_bad(msg, msglen, "%s.%s: expected an integer", what, key);
 	json_int_t n = json_integer_value(v);
 	if (n < min || n > max)
-		return bad(msg, msglen, "%s.%s: %lld out of range %lld..%lld", what, key, (long long)n,
+		return xvs_ctl_bad(msg, msglen, "%s.%s: %lld out of range %lld..%lld", what, key, (long long)n,
 			   (long long)min, (long long)max);
 	*out = n;
 	return 0;
@@ -71,7 +69,7 @@ static int get_str(const json_t *o, const char *key, const char *what, const cha
 	if (!v)
 		return 0;
 	if (!json_is_string(v))
-		return bad(msg, msglen, "%s.%s: expected a string", what, key);
+		return xvs_ctl_bad(msg, msglen, "%s.%s: expected a string", what, key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -90,12 +88,12 @@ static int get_enum(const json_t *o, const char *key, const char *what, const ch
 			return 0;
 		}
 	}
-	return bad(msg, msglen, "%s.%s: invalid value '%s'", what, key, s);
+	return xvs_ctl_bad(msg, msglen, "%s.%s: invalid value '%s'", what, key, s);
 }
 
 static int require(const json_t *o, const char *key, const char *what, char *msg, size_t msglen)
 {
-	return json_object_get(o, key) ? 0 : bad(msg, msglen, "%s.%s: missing", what, key);
+	return json_object_get(o, key) ? 0 : xvs_ctl_bad(msg, msglen, "%s.%s: missing", what, key);
 }
 
 static int parse_addr(const json_t *o, const char *what, uint8_t *af, union xvs_ip *ip, char *msg,
@@ -111,7 +109,7 @@ static int parse_addr(const json_t *o, const char *what, uint8_t *af, union xvs_
 	else if (inet_pton(AF_INET6, s, ip->v6) == 1)
 		*af = XVS_AF_INET6;
 	else
-		return bad(msg, msglen, "%s.addr: '%s' is not an IPv4 or IPv6 address", what, s);
+		return xvs_ctl_bad(msg, msglen, "%s.addr: '%s' is not an IPv4 or IPv6 address", what, s);
 	return 0;
 }
 
@@ -143,13 +141,13 @@ static int parse_netmask(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, 
 		if (!s)
 			s = "255.255.255.255";
 		if (inet_pton(AF_INET, s, &c->netmask.v4) != 1)
-			return bad(msg, msglen, "service.netmask: '%s' is not a dotted IPv4 mask", s);
+			return xvs_ctl_bad(msg, msglen, "service.netmask: '%s' is not a dotted IPv4 mask", s);
 		return 0;
 	}
 	char *end;
 	unsigned long n = s ? strtoul(s, &end, 10) : 128;
 	if (s && (*s == '\0' || *end != '\0' || n < 1 || n > 128))
-		return bad(msg, msglen, "service.netmask: '%s' is not an IPv6 prefix length 1..128", s);
+		return xvs_ctl_bad(msg, msglen, "service.netmask: '%s' is not an IPv6 prefix length 1..128", s);
 	c->netmask.w[0] = (uint32_t)n;
 	return 0;
 }
@@ -162,14 +160,14 @@ static int parse_flags(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, si
 	if (!a)
 		return 0;
 	if (!json_is_array(a))
-		return bad(msg, msglen, "service.flags: expected an array of strings");
+		return xvs_ctl_bad(msg, msglen, "service.flags: expected an array of strings");
 	json_array_foreach(a, i, v) {
 		const char *name = json_string_value(v);
 		unsigned k = 0;
 		while (name && flag_names[k] && strcmp(name, flag_names[k]) != 0)
 			k++;
 		if (!name || !flag_names[k])
-			return bad(msg, msglen, "service.flags: invalid scheduler flag %s%s%s",
+			return xvs_ctl_bad(msg, msglen, "service.flags: invalid scheduler flag %s%s%s",
 				   name ? "'" : "", name ? name : "(not a string)", name ? "'" : "");
 		c->flags |= (uint16_t)flag_vals[k];
 	}
@@ -198,9 +196,9 @@ int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const cha
 		return rc;
 	const json_t *ops = json_object_get(o, "ops");
 	if (ops && !json_is_boolean(ops))
-		return bad(msg, msglen, "service.ops: expected true or false");
+		return xvs_ctl_bad(msg, msglen, "service.ops: expected true or false");
 	if (sched && (strlen(sched) == 0 || strlen(sched) >= sizeof(c->sched)))
-		return bad(msg, msglen, "service.sched: bad scheduler name '%s'", sched);
+		return xvs_ctl_bad(msg, msglen, "service.sched: bad scheduler name '%s'", sched);
 	if (sched)
 		snprintf(c->sched, sizeof(c->sched), "%s", sched);
 	c->proto = (uint8_t)proto;
@@ -327,9 +325,9 @@ static int parse_op_objects(const json_t *o, const struct op_kind *k, struct xvs
 	if (rc)
 		return rc;
 	if (k->svc == 2 && !s)
-		return bad(msg, msglen, "%s: missing 'service'", k->name);
+		return xvs_ctl_bad(msg, msglen, "%s: missing 'service'", k->name);
 	if (k->dest == 2 && !d)
-		return bad(msg, msglen, "%s: missing 'dest'", k->name);
+		return xvs_ctl_bad(msg, msglen, "%s: missing 'dest'", k->name);
 	if (s && (rc = xvs_ctl_json_parse_svc(s, &op->svc, NULL, msg, msglen)))
 		return rc;
 	op->has_svc = s != NULL;
@@ -342,12 +340,12 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 {
 	const char *name = NULL;
 	if (!json_is_object(o))
-		return bad(msg, msglen, "op: expected an object");
+		return xvs_ctl_bad(msg, msglen, "op: expected an object");
 	int rc = get_str(o, "op", "op", &name, msg, msglen);
 	if (rc)
 		return rc;
 	if (!name)
-		return bad(msg, msglen, "op: missing 'op'");
+		return xvs_ctl_bad(msg, msglen, "op: missing 'op'");
 	for (unsigned i = 0; i < sizeof(op_kinds) / sizeof(op_kinds[0]); i++) {
 		const struct op_kind *k = &op_kinds[i];
 		if (strcmp(name, k->name) != 0)
@@ -357,7 +355,7 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 			return parse_timeouts(o, op, msg, msglen);
 		return parse_op_objects(o, k, op, msg, msglen);
 	}
-	return bad(msg, msglen, "unknown op '%s'", name);
+	return xvs_ctl_bad(msg, msglen, "unknown op '%s'", name);
 }
 
 static int parse_envelope(const char *body, size_t len, json_t **root, json_t **arr,
@@ -367,14 +365,14 @@ static int parse_envelope(const char *body, size_t len, json_t **root, json_t **
 	json_error_t je;
 	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!*root)
-		return bad(err->msg, sizeof(err->msg), "bad JSON at line %d column %d: %s", je.line,
+		return xvs_ctl_bad(err->msg, sizeof(err->msg), "bad JSON at line %d column %d: %s", je.line,
 			   je.column, je.text);
 	int rc = check_keys(*root, "body", keys, NULL, err->msg, sizeof(err->msg));
 	if (rc)
 		return rc;
 	*arr = json_object_get(*root, "ops");
 	if (!json_is_array(*arr))
-		return bad(err->msg, sizeof(err->msg), "body: 'ops' must be an array");
+		return xvs_ctl_bad(err->msg, sizeof(err->msg), "body: 'ops' must be an array");
 	return 0;
 }
 

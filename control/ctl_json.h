@@ -42,4 +42,7 @@ json_t *xvs_ctl_json_stats(const struct xvs_shm *shm);
 /* {"error": msg, "errno": err, "index": index (only when >= 0)} */
 json_t *xvs_ctl_json_error(int err, int index, const char *msg);
 
+/* Format a message into msg and return -EINVAL: the shape of every JSON validation error. */
+int xvs_ctl_bad(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

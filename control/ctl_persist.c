@@ -149,16 +149,6 @@ int xvs_ctl_persist_save(const struct xvs_ctl_model *m, const char *path, char *
 
 /* ---- loading ------------------------------------------------------------------------- */
 
-static int bad(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bad(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static const char *const svc_extra[] = {"slot", "epoch", "base", "dests", NULL};
 static const char *const dest_extra[] = {"slot", "base", NULL};
@@ -249,9 +239,9 @@ static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, siz
 	if (json_unpack((json_t *)root, "{s:I s:I s?I s?I s:o s:o}", "version", &version,
 			"generation", &gen, "epoch", &epoch, "dp_pid", &dp_pid, "timeouts", &to,
 			"services", &svcs) < 0 || !json_is_array(svcs))
-		return bad(msg, msglen, "not an xvs-control state file");
+		return xvs_ctl_bad(msg, msglen, "not an xvs-control state file");
 	if (version != STATE_VERSION)
-		return bad(msg, msglen, "state file version %lld, expected %d", (long long)version,
+		return xvs_ctl_bad(msg, msglen, "state file version %lld, expected %d", (long long)version,
 			   STATE_VERSION);
 	struct xvs_ctl_op *ops = calloc(count_ops(svcs), sizeof(*ops));
 	if (!ops)

@@ -390,3 +390,12 @@ cycle() {
 	done
 	echo "${out[*]}"
 }
+
+# The usual service: rr over the three real servers' HTTP, in NAT mode.
+e2e_rr_http_service() {
+	adm_ok -A -t "$VIP:80" -s rr
+	local r
+	for r in "${RS_NAMES[@]}"; do
+		adm_ok -a -t "$VIP:80" -r "${RS_IP[$r]}:80" -m
+	done
+}

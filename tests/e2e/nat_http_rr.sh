@@ -6,10 +6,7 @@ set -o pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_start
 
-adm_ok -A -t "$VIP:80" -s rr
-for r in "${RS_NAMES[@]}"; do
-	adm_ok -a -t "$VIP:80" -r "${RS_IP[$r]}:80" -m
-done
+e2e_rr_http_service
 
 # Before any traffic the whole listing is known, down to the trailing spaces.
 list=$(adm -L -n) || e2e_fail "xvsadm -L -n failed"

@@ -5,10 +5,7 @@ set -o pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_start
 
-adm_ok -A -t "$VIP:80" -s rr
-for r in "${RS_NAMES[@]}"; do
-	adm_ok -a -t "$VIP:80" -r "${RS_IP[$r]}:80" -m
-done
+e2e_rr_http_service
 got=$(http_seq 3)
 expect_eq "3 GETs with three servers" "$got" "rs1 rs2 rs3"
 
