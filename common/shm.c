@@ -27,6 +27,8 @@ static void layout(struct xvs_shm_hdr *h)
 	off = ALIGN_UP(off + sizeof(struct xvs_shm_lcore) * XVS_MAX_LCORES, 4096);
 	h->off_stats = off;
 	off = ALIGN_UP(off + sizeof(struct xvs_lcore_stats) * XVS_MAX_LCORES, 4096);
+	h->off_mailboxes = off;
+	off = ALIGN_UP(off + sizeof(struct xvs_shm_mailbox) * XVS_MAX_LCORES, 4096);
 	h->slot_size = ALIGN_UP(sizeof(struct xvs_gen), 4096);
 	h->off_slots[0] = off;
 	h->off_slots[1] = off + h->slot_size;
@@ -61,7 +63,8 @@ static int region_ok(const struct xvs_shm_hdr *h, uint64_t size)
 	return h->magic == XVS_SHM_MAGIC && h->abi == XVS_SHM_ABI && h->hdr_size == sizeof(*h) &&
 	       h->region_size == size && h->max_lcores == XVS_MAX_LCORES &&
 	       h->stats_size == sizeof(struct xvs_lcore_stats) &&
-	       h->off_slots[0] == want.off_slots[0] && h->off_slots[1] == want.off_slots[1];
+	       h->off_mailboxes == want.off_mailboxes && h->off_slots[0] == want.off_slots[0] &&
+	       h->off_slots[1] == want.off_slots[1];
 }
 
 int xvs_shm_open(struct xvs_shm *shm, const char *path, int reinit)

@@ -578,6 +578,36 @@ static void sweep(struct xvs_worker *w)
 	}
 }
 
+/* Answer a connection-dump request from control with one bounded page (include/xvs/shm.h). */
+static void serve_dump(struct xvs_worker *w, const struct xvs_gen *g)
+{
+	struct xvs_shm_mailbox *mb = xvs_shm_mailbox(&w->dp->shm, w->idx);
+	uint64_t req = atomic_load_explicit(&mb->req_seq, memory_order_acquire);
+	if (req == atomic_load_explicit(&mb->resp_seq, memory_order_relaxed))
+		return;
+	const struct xvs_conn_table *t = &w->conns;
+	uint64_t pos = mb->req_cursor, end = pos + XVS_CONN_DUMP_SCAN;
+	uint32_t nb = 0;
+	if (end > t->capacity)
+		end = t->capacity;
+	for (; pos < end && nb < XVS_CONN_DUMP_MAX; pos++) {
+		const struct xvs_conn *c = &t->conns[pos];
+		if (!c->proto || conn_expired(w, c))
+			continue;
+		uint16_t svc = g && c->dest < g->nb_dests ? g->dests[c->dest].svc : XVS_MAX_SVCS;
+		mb->e[nb++] = (struct xvs_conn_dump_entry){
+			.af = c->af, .proto = c->proto, .state = c->state,
+			.fwd = c->flags & XVS_CONN_F_FWD_MASK, .dest = c->dest, .svc = svc,
+			.expire = c->expire - w->now, .cport = c->cport, .vport = c->vport,
+			.dport = c->dport, .caddr = c->caddr, .vaddr = c->vaddr, .daddr = c->daddr,
+		};
+	}
+	mb->nb = nb;
+	mb->capacity = t->capacity;
+	mb->next_cursor = pos >= t->capacity ? UINT64_MAX : pos;
+	atomic_store_explicit(&mb->resp_seq, req, memory_order_release);
+}
+
 /* Resolve every destination's next hop ahead of its first packet. */
 static void probe_dests(struct xvs_worker *w, const struct xvs_gen *g)
 {
@@ -601,6 +631,7 @@ void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 {
 	w->now = (uint32_t)((w->now_tsc - w->start_tsc) / w->dp->tsc_hz);
 	sweep(w);
+	serve_dump(w, g);
 	if (w->nb_held)
 		release_held(w);
 	if (w->idx == 0 && g && w->now_tsc >= w->next_probe_tsc) {

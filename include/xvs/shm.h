@@ -8,6 +8,8 @@
  *   | xvs_shm_lcore[MAX_LCORES] |  per-worker quiescent counters (one cache line each)
  *   +---------------------------+ off_stats
  *   | xvs_lcore_stats[...]      |  per-worker counters (written by that worker only)
+ *   +---------------------------+ off_mailboxes
+ *   | xvs_shm_mailbox[...]      |  per-worker connection-dump pages (query mailbox)
  *   +---------------------------+ off_slots[0]
  *   | struct xvs_gen  (slot 0)  |  table generations, written by control
  *   +---------------------------+ off_slots[1]
@@ -35,7 +37,7 @@
 #include "table.h"
 
 #define XVS_SHM_MAGIC 0x314d485353565801ULL /* "\1XVSSHM1" */
-#define XVS_SHM_ABI   1
+#define XVS_SHM_ABI   2
 #define XVS_SHM_DEFAULT_PATH "/dev/shm/xvs"
 
 #ifndef XVS_MAX_LCORES
@@ -57,6 +59,7 @@ struct xvs_shm_hdr {
 	uint64_t region_size;
 	uint64_t off_lcores;
 	uint64_t off_stats;
+	uint64_t off_mailboxes;
 	uint64_t off_slots[2];
 	uint64_t slot_size;
 	uint32_t max_lcores;
@@ -113,6 +116,45 @@ struct xvs_lcore_stats {
 	struct xvs_stats_ctr dest[XVS_MAX_DESTS];
 } __attribute__((aligned(64)));
 
+/*
+ * Connection dump, one mailbox per worker, so `xvsadm -L -c` never stalls a worker: control
+ * asks for the page of the worker's table that starts at req_cursor (store req_cursor, then
+ * bump req_seq with release); the worker, in its periodic tick, scans at most
+ * XVS_CONN_DUMP_SCAN entries from there, copies the live ones into e[] (at most
+ * XVS_CONN_DUMP_MAX), sets nb and next_cursor (>= capacity when the table is done), then
+ * stores resp_seq = req_seq (release). Control reads the page once resp_seq matches.
+ */
+#define XVS_CONN_DUMP_MAX  2048
+#define XVS_CONN_DUMP_SCAN 16384
+
+struct xvs_conn_dump_entry {
+	uint8_t af;       /* XVS_AF_* */
+	uint8_t proto;    /* XVS_PROTO_* */
+	uint8_t state;    /* TCP state, IPVS numbering (NONE 0, ESTABLISHED 1, ...); UDP 0 */
+	uint8_t fwd;      /* XVS_FWD_* */
+	uint16_t dest;    /* destination slot */
+	uint16_t svc;     /* service slot (XVS_MAX_SVCS if unknown) */
+	uint32_t expire;  /* seconds left */
+	uint16_t cport;   /* network order */
+	uint16_t vport;
+	uint16_t dport;
+	uint16_t pad;
+	union xvs_ip caddr;
+	union xvs_ip vaddr;
+	union xvs_ip daddr;
+};
+
+struct xvs_shm_mailbox {
+	_Atomic uint64_t req_seq;  /* control */
+	uint64_t req_cursor;       /* control */
+	_Atomic uint64_t resp_seq; /* worker */
+	uint64_t next_cursor;      /* worker */
+	uint32_t nb;               /* worker: entries in e[] */
+	uint32_t capacity;         /* worker: its table's capacity */
+	uint64_t pad[2];
+	struct xvs_conn_dump_entry e[XVS_CONN_DUMP_MAX];
+} __attribute__((aligned(64)));
+
 struct xvs_shm {
 	int fd;
 	size_t size;
@@ -135,6 +177,11 @@ static inline struct xvs_shm_lcore *xvs_shm_lcore(const struct xvs_shm *shm, uns
 static inline struct xvs_lcore_stats *xvs_shm_stats(const struct xvs_shm *shm, unsigned i)
 {
 	return (struct xvs_lcore_stats *)((char *)shm->hdr + shm->hdr->off_stats) + i;
+}
+
+static inline struct xvs_shm_mailbox *xvs_shm_mailbox(const struct xvs_shm *shm, unsigned i)
+{
+	return (struct xvs_shm_mailbox *)((char *)shm->hdr + shm->hdr->off_mailboxes) + i;
 }
 
 static inline struct xvs_gen *xvs_shm_slot(const struct xvs_shm *shm, unsigned slot)
