@@ -120,6 +120,10 @@ static int validate_dest(const struct xvs_gen *g, uint32_t i, char *err, size_t 
 		return refuse(err, errlen, "destination %u: bad forwarding method %u", i, d->fwd);
 	if (d->weight < 0)
 		return refuse(err, errlen, "destination %u: negative weight", i);
+	if (d->fwd == XVS_FWD_TUNNEL &&
+	    (d->tun_type > XVS_TUN_TYPE_GUE || d->tun_flags > XVS_TUN_F_CSUM ||
+	     (d->tun_type == XVS_TUN_TYPE_GUE && d->tun_port_be == 0)))
+		return refuse(err, errlen, "destination %u: bad tunnel settings", i);
 	if (d->svc >= g->nb_svcs)
 		return refuse(err, errlen, "destination %u: service %u out of bounds", i, d->svc);
 	if (d->state == XVS_SLOT_USED && g->svcs[d->svc].state != XVS_SLOT_USED)

@@ -308,9 +308,13 @@ static int check_dest_cfg(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *
 	if (c->l_thresh > c->u_thresh)
 		return fail(err, ERANGE, "lower threshold %lld above upper threshold %lld",
 			    (long long)c->l_thresh, (long long)c->u_thresh);
-	if (c->fwd == XVS_FWD_TUNNEL)
-		return fail(err, EOPNOTSUPP, "tunnel forwarding (-i) is not supported yet");
-	if (c->fwd != XVS_FWD_MASQ && c->fwd != XVS_FWD_DROUTE)
+	if (c->fwd == XVS_FWD_TUNNEL && c->tun_type == XVS_TUN_TYPE_GRE)
+		return fail(err, EOPNOTSUPP, "GRE tunnels are not supported yet (ipip and gue are)");
+	if (c->fwd == XVS_FWD_TUNNEL && c->tun_flags == XVS_TUN_F_REMCSUM)
+		return fail(err, EOPNOTSUPP, "remote checksum offload (--tun-remcsum) is not supported yet");
+	if (c->fwd == XVS_FWD_TUNNEL && c->tun_type == XVS_TUN_TYPE_GUE && c->tun_port == 0)
+		return fail(err, EINVAL, "You need to supply the 'tun-port' option for the 'gue' tunnel type");
+	if (c->fwd != XVS_FWD_MASQ && c->fwd != XVS_FWD_DROUTE && c->fwd != XVS_FWD_TUNNEL)
 		return fail(err, EINVAL, "bad forwarding method %u", c->fwd);
 	return 0;
 }
@@ -320,7 +324,7 @@ static int resolve_sched(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 	const struct xvs_sched_ops *s = xvs_sched_find(c->sched);
 	if (!s)
 		return fail(err, ENOENT, "Scheduler or persistence engine not found: scheduler "
-					 "'%s' is not supported (rr and wrr are)", c->sched);
+					 "'%s' is not supported (rr, wrr, lc and wlc are)", c->sched);
 	return (int)s->id;
 }
 

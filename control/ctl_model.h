@@ -22,10 +22,6 @@
 
 #define XVS_CTL_PROTO_SCTP 132
 
-/* Tunnel checksum modes (dest tun_flags), IPVS's IP_VS_TUNNEL_ENCAP_FLAG_* values. */
-#define XVS_TUN_F_NOCSUM  0
-#define XVS_TUN_F_CSUM    1
-#define XVS_TUN_F_REMCSUM 2
 
 /* What a client says about a service: its key (proto, addr, port) and its settings. */
 struct xvs_ctl_svc_cfg {

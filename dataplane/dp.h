@@ -35,6 +35,9 @@ struct xvs_port {
 	unsigned nb_addrs;
 	uint16_t rxq_size;
 	uint16_t txq_size;
+	uint16_t mtu;           /* IP MTU of the link; 0 = ask the device */
+	uint32_t tun_src;       /* outer source prefix for tunnels leaving here (network order) */
+	uint8_t tun_src_len;    /* 0 with tun_src 0: use the port's address */
 };
 
 struct xvs_dp_config {

@@ -126,6 +126,13 @@ static int set_port(struct load_ctx *c, const char *pname, const char *k, const 
 		if (rte_ether_unformat_addr(v, &p->mac) < 0)
 			return fail(c, "bad mac '%s' on port %s", v, pname);
 		p->mac_set = 1;
+	} else if (!strcmp(k, "mtu")) {
+		if (parse_uint(v, 9702, &n) < 0 || n < 576)
+			return fail(c, "bad mtu '%s' on port %s (576..9702)", v, pname);
+		p->mtu = (uint16_t)n;
+	} else if (!strcmp(k, "tunnel_src")) {
+		if (xvs_config_parse_prefix(v, &p->tun_src, &p->tun_src_len) < 0 || p->tun_src_len == 0)
+			return fail(c, "bad tunnel_src '%s' on port %s", v, pname);
 	} else if (!strcmp(k, "rxq_size") || !strcmp(k, "txq_size")) {
 		if (parse_uint(v, 16384, &n) < 0 || n < 64)
 			return fail(c, "bad queue size '%s' on port %s", v, pname);

@@ -56,6 +56,8 @@ static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_
 		if (rc < 0)
 			goto fail;
 	}
+	if (p->mtu == 0 && rte_eth_dev_get_mtu(p->port_id, &p->mtu) < 0)
+		p->mtu = RTE_ETHER_MTU;
 	if (p->mac_set) {
 		/* Not every vdev can change its MAC; xvs writes source MACs itself anyway. */
 		if (rte_eth_dev_default_mac_addr_set(p->port_id, &p->mac) < 0)

@@ -15,6 +15,7 @@
 
 #include "dp_nat.h"
 #include "dp_parse.h"
+#include "dp_tunnel.h"
 #include "dp_worker.h"
 #include "xvs/gen.h"
 
@@ -22,6 +23,8 @@ volatile int xvs_quit;
 struct xvs_dp_runtime xvs_rt;
 
 #define PROBE_INTERVAL_S 1
+#define XVS_ICMP_DEST_UNREACH 3
+#define XVS_ICMP_FRAG_NEEDED 4
 #define HOLD_S 1
 
 static uint16_t tx_eth(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
@@ -374,11 +377,71 @@ static inline void count_packet(struct xvs_worker *w, const struct xvs_gen *g,
 	}
 }
 
-/* Forward a packet of connection c seen in direction dir. */
-static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-				const struct xvs_pkt *p, struct xvs_conn *c, unsigned dir)
+/*
+ * ICMP "fragmentation needed" (RFC 792/1191) to the sender of orig, which does not fit a
+ * tunnel towards the real server, quoting its IP header and 8 bytes; orig is dropped.
+ */
+static void send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			     uint16_t mtu)
 {
-	if (unlikely(c->dest >= g->nb_dests || g->dests[c->dest].state != XVS_SLOT_USED))
+	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, p->l3_off);
+	uint16_t qlen = sizeof(*oip) + 8;
+	struct rte_mbuf *m = p->proto == IPPROTO_ICMP ? NULL : rte_pktmbuf_alloc(xvs_rt.pool);
+	char *d = m ? rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) + sizeof(*oip) +
+						sizeof(struct rte_icmp_hdr) + qlen) : NULL;
+	if (d) {
+		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		*ip = (struct rte_ipv4_hdr){
+			.version_ihl = RTE_IPV4_VHL_DEF, .type_of_service = 0xc0,
+			.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*ic) + qlen)),
+			.time_to_live = 64, .next_proto_id = IPPROTO_ICMP,
+			.src_addr = oip->dst_addr, .dst_addr = oip->src_addr,
+		};
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		*ic = (struct rte_icmp_hdr){ .icmp_type = XVS_ICMP_DEST_UNREACH, .icmp_code = XVS_ICMP_FRAG_NEEDED,
+					     .icmp_seq_nb = rte_cpu_to_be_16(mtu) };
+		memcpy(ic + 1, oip, qlen);
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
+		xmit4(w, m, oip->src_addr);
+	} else if (m) {
+		rte_pktmbuf_free(m);
+	}
+	drop(w, orig, XVS_DROP_TOO_BIG);
+}
+
+/* Encapsulate towards the connection's real server (flow hash h spreads the outer source). */
+static void tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			const struct xvs_pkt *p, const struct xvs_conn *c, uint32_t h)
+{
+	const struct xvs_dest *d = &g->dests[c->dest];
+	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, c->daddr.v4);
+	if (unlikely(!r))
+		return drop(w, m, XVS_DROP_NO_ROUTE);
+	const struct xvs_port *pt = &w->dp->ports[r->port];
+	uint16_t add = xvs_tun_overhead(d->tun_type);
+	if (unlikely((uint32_t)p->ip_len + add > pt->mtu))
+		return send_frag_needed(w, m, p, (uint16_t)(pt->mtu - add));
+	uint32_t src = pt->tun_src_len ? xvs_tun_src(pt->tun_src, pt->tun_src_len, h)
+				       : port_src_addr(pt, c->daddr.v4);
+	if (unlikely(!xvs_tun_encap4(m, p->l3_off, d->tun_type, d->tun_flags, src, c->daddr.v4,
+				     d->tun_port_be, xvs_tun_gue_sport(h))))
+		return drop(w, m, XVS_DROP_NO_HEADROOM);
+	xmit4(w, m, c->daddr.v4);
+}
+
+static inline int dest_gone(const struct xvs_gen *g, const struct xvs_conn *c)
+{
+	return c->dest >= g->nb_dests || g->dests[c->dest].state != XVS_SLOT_USED;
+}
+
+/* Forward a packet of connection c seen in direction dir; h is the packet's flow hash. */
+static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+				const struct xvs_pkt *p, struct xvs_conn *c, unsigned dir, uint32_t h)
+{
+	if (unlikely(dest_gone(g, c)))
 		return drop(w, m, XVS_DROP_DEST_GONE);
 	if (c->proto == IPPROTO_TCP) {
 		uint8_t ns = tcp_next_state(c->state, p->tcp_flags, dir);
@@ -397,11 +460,17 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 		xvs_nat_snat4(ip, l4, c->vaddr.v4, c->vport, p->sport);
 		return xmit4(w, m, c->caddr.v4);
 	}
-	if (fwd == XVS_FWD_MASQ)
+	switch (fwd) {
+	case XVS_FWD_MASQ:
 		xvs_nat_dnat4(ip, l4, c->daddr.v4, c->dport, p->dport);
-	else if (fwd != XVS_FWD_DROUTE)
+		return xmit4(w, m, c->daddr.v4);
+	case XVS_FWD_DROUTE:
+		return xmit4(w, m, c->daddr.v4);
+	case XVS_FWD_TUNNEL:
+		return tun_forward(w, g, m, p, c, h);
+	default:
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
-	xmit4(w, m, c->daddr.v4);
+	}
 }
 
 /* A new connection for service svc: schedule, insert, forward. */
@@ -417,7 +486,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	if (slot < 0)
 		return drop(w, m, XVS_DROP_NO_DEST);
 	const struct xvs_dest *d = &g->dests[slot];
-	if (unlikely(d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE))
+	if (unlikely(d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL))
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
 	int64_t idx = xvs_conn_alloc(&w->conns);
 	if (idx < 0)
@@ -448,7 +517,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	w->st->svc[svc].conns++;
 	w->st->conns_new++;
 	w->st->conns_cur++;
-	conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG);
+	conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG, h);
 }
 
 /* ---- the burst ------------------------------------------------------------------------ */
@@ -468,11 +537,111 @@ static inline int l2_ours(const struct xvs_port *pt, const struct rte_mbuf *m)
 }
 
 /* Not a connection's packet and no service: ICMP to us, or a drop. */
+/* ---- ICMP errors quoting a connection ------------------------------------------------ */
+
+static inline int icmp_is_error(uint8_t type)
+{
+	return type == XVS_ICMP_DEST_UNREACH || type == 11 /* time exceeded */ ||
+	       type == 12 /* parameter problem */ || type == 4 /* source quench */;
+}
+
+/*
+ * Rewrite one address and port of the quoted packet (is_dst: its destination) and keep its
+ * IPv4 checksum and, where the quote holds it, its L4 checksum right. qlen: bytes quoted.
+ */
+static void quote_rewrite(struct rte_ipv4_hdr *in, uint8_t *l4, uint32_t qlen, uint32_t addr,
+			  uint16_t port, int is_dst)
+{
+	uint32_t old = is_dst ? in->dst_addr : in->src_addr;
+	uint16_t oldp, ck;
+	unsigned poff = is_dst ? 2 : 0, ckoff = 0;
+	uint32_t l4_len = qlen - sizeof(*in);
+	memcpy(&oldp, l4 + poff, 2);
+	if (in->next_proto_id == IPPROTO_UDP && l4_len >= 8)
+		ckoff = 6;
+	else if (in->next_proto_id == IPPROTO_TCP && l4_len >= 18)
+		ckoff = 16;
+	if (ckoff) {
+		memcpy(&ck, l4 + ckoff, 2);
+		if (ck || in->next_proto_id == IPPROTO_TCP) {
+			ck = xvs_csum_replace2(xvs_csum_replace4(ck, old, addr), oldp, port);
+			memcpy(l4 + ckoff, &ck, 2);
+		}
+	}
+	in->hdr_checksum = xvs_csum_replace4(in->hdr_checksum, old, addr);
+	if (is_dst)
+		in->dst_addr = addr;
+	else
+		in->src_addr = addr;
+	memcpy(l4 + poff, &port, 2);
+}
+
+/*
+ * An ICMP error that quotes a packet of a known connection goes to the right party with the
+ * quote rewritten consistently: from the real-server side towards the client (NAT replies),
+ * or from the client side (a router quoting our reply to the client) towards the real server
+ * by the connection's method. That keeps path-MTU discovery working through xvs.
+ */
+static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			      const struct xvs_pkt *p)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
+	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
+	uint32_t icmp_len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(ic + 1);
+	if (icmp_len < sizeof(*ic) + sizeof(*in) + 8 || in->version_ihl != RTE_IPV4_VHL_DEF)
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	uint32_t qlen = icmp_len - sizeof(*ic);
+	uint8_t *l4 = (uint8_t *)(in + 1);
+	if (!g || (in->next_proto_id != IPPROTO_TCP && in->next_proto_id != IPPROTO_UDP))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	uint16_t qs, qd;
+	memcpy(&qs, l4, 2);
+	memcpy(&qd, l4 + 2, 2);
+	struct xvs_conn_key k = { .src = in->dst_addr, .dst = in->src_addr, .sport = qd, .dport = qs,
+				  .proto = in->next_proto_id };
+	uint32_t h = xvs_conn_hash(&k);
+	uint32_t v = xvs_conn_find(&w->conns, &k, h);
+	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
+	if (!c || conn_expired(w, c))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	if (dest_gone(g, c))
+		return drop(w, m, XVS_DROP_DEST_GONE);
+	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY) {
+		/* quotes client -> real server as sent by us: show the client the VIP instead */
+		quote_rewrite(in, l4, qlen, c->vaddr.v4, c->vport, 1);
+		if (ip->src_addr == c->daddr.v4) {
+			ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->src_addr, c->vaddr.v4);
+			ip->src_addr = c->vaddr.v4;
+		}
+		ic->icmp_cksum = 0;
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
+		return xmit4(w, m, ip->dst_addr);
+	}
+	/* quotes VIP -> client: the real server sent it (DR/TUN) or we did (NAT) */
+	if (fwd == XVS_FWD_MASQ) {
+		quote_rewrite(in, l4, qlen, c->daddr.v4, c->dport, 0);
+		ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->dst_addr, c->daddr.v4);
+		ip->dst_addr = c->daddr.v4;
+		ic->icmp_cksum = 0;
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
+	}
+	if (fwd == XVS_FWD_TUNNEL)
+		return tun_forward(w, g, m, p, c, h);
+	xmit4(w, m, c->daddr.v4);
+}
+
 static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 			  struct rte_mbuf *m, const struct xvs_pkt *p)
 {
-	if (p->proto == IPPROTO_ICMP && is_owned(w->dp, g, p->dst))
-		return handle_icmp_local(w, in_port, m, p);
+	if (p->proto == IPPROTO_ICMP) {
+		const struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, p->l4_off);
+		if (icmp_is_error(ic->icmp_type))
+			return handle_icmp_error(w, g, m, p);
+		if (is_owned(w->dp, g, p->dst))
+			return handle_icmp_local(w, in_port, m, p);
+	}
 	drop(w, m, XVS_DROP_NO_VIP);
 }
 
@@ -491,7 +660,7 @@ static inline void handle_ip4(struct xvs_worker *w, const struct xvs_gen *g, uin
 			    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
 			    (c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE);
 		if (!conn_expired(w, c) && !reuse)
-			return conn_forward(w, g, m, p, c, dir);
+			return conn_forward(w, g, m, p, c, dir, ps->h);
 		conn_release(w, v >> 1);
 	}
 	union xvs_ip dst = { .v4 = p->dst };

@@ -29,6 +29,10 @@
 	X(NO_ROUTE, "no-route")                                                  \
 	X(NEIGH_UNRESOLVED, "neigh-unresolved")                                  \
 	X(NEIGH_FULL, "neigh-table-full")                                        \
+	X(TOO_BIG, "too-big")               /* over the MTU after encapsulation */ \
+	X(NO_HEADROOM, "no-headroom")       /* no room in the mbuf for outer headers */ \
+	X(ICMP_QUOTE_BAD, "icmp-quote-bad") /* ICMP error quoting a malformed packet */ \
+	X(ICMP_QUOTE_NO_CONN, "icmp-quote-no-conn") /* ... quoting no connection */ \
 	X(TX_FULL, "tx-full")
 
 enum xvs_drop {

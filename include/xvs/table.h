@@ -37,6 +37,14 @@
 #define XVS_FWD_TUNNEL 2
 #define XVS_FWD_DROUTE 3
 
+/* Tunnel types (dest tun_type) and checksum modes (dest tun_flags), IPVS's values. */
+#define XVS_TUN_TYPE_IPIP 0
+#define XVS_TUN_TYPE_GUE  1
+#define XVS_TUN_TYPE_GRE  2
+#define XVS_TUN_F_NOCSUM  0
+#define XVS_TUN_F_CSUM    1
+#define XVS_TUN_F_REMCSUM 2
+
 /* Scheduler ids; the names live with each scheduler (sched/xvs_sched_*.c). */
 enum xvs_sched_id {
 	XVS_SCHED_RR = 1,
@@ -83,14 +91,14 @@ struct xvs_dest {
 	uint8_t state;    /* XVS_SLOT_* */
 	uint8_t af;       /* XVS_AF_* */
 	uint8_t fwd;      /* XVS_FWD_* */
-	uint8_t tun_type; /* 0 ipip, 1 gue, 2 gre */
+	uint8_t tun_type; /* XVS_TUN_TYPE_* */
 	uint16_t port_be; /* real-server port, network order */
 	uint16_t svc;     /* owning service slot */
 	int32_t weight;   /* 0 = quiescent */
 	uint32_t u_thresh;
 	uint32_t l_thresh;
-	uint16_t tun_port_be;
-	uint16_t tun_flags;
+	uint16_t tun_port_be; /* GUE destination port, network order */
+	uint16_t tun_flags;   /* XVS_TUN_F_* */
 	union xvs_ip addr;
 };
 

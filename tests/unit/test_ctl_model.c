@@ -155,7 +155,7 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"weight\":-1}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"u_threshold\":-1}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"l_threshold\":5}}", ERANGE},
-	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"tunnel\"}}", EOPNOTSUPP},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"tunnel\",\"tun_type\":\"gre\"}}", EOPNOTSUPP},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"nat\"}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"2001:db8::2\",\"port\":80}}", EAFNOSUPPORT},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":0}}", EINVAL},
