@@ -249,25 +249,37 @@ static bool mask_contiguous(uint32_t be)
 	return (inv & (inv + 1)) == 0;
 }
 
-static int check_af(uint8_t af, const char *what, struct xvs_ctl_err *err)
+static bool ipv6_unicast(const union xvs_ip *a)
 {
-	if (af == XVS_AF_INET6)
-		return fail(err, EAFNOSUPPORT,
-			    "Operation not supported with specified address family "
-			    "(IPv6 %s are not supported yet)", what);
-	if (af != XVS_AF_INET)
+	static const union xvs_ip loop = { .v6 = { [15] = 1 } };
+	return a->v6[0] != 0xff && (a->d[0] || a->d[1]) && !xvs_ip_eq(a, &loop);
+}
+
+static int check_af(uint8_t af, struct xvs_ctl_err *err)
+{
+	if (af != XVS_AF_INET && af != XVS_AF_INET6)
 		return fail(err, EINVAL, "bad address family %u", af);
 	return 0;
 }
 
+/* Unicast in its family; the text form goes to name for messages. */
+static bool addr_unicast(uint8_t af, const union xvs_ip *a, char *name, size_t len)
+{
+	if (af == XVS_AF_INET6) {
+		inet_ntop(AF_INET6, a->v6, name, (socklen_t)len);
+		return ipv6_unicast(a);
+	}
+	inet_ntop(AF_INET, &a->v4, name, (socklen_t)len);
+	return ipv4_unicast(a->v4);
+}
+
 static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *err)
 {
-	char a[INET_ADDRSTRLEN];
-	int rc = check_af(c->af, "services", err);
+	char a[INET6_ADDRSTRLEN];
+	int rc = check_af(c->af, err);
 	if (rc)
 		return rc;
-	inet_ntop(AF_INET, &c->addr.v4, a, sizeof(a));
-	if (!ipv4_unicast(c->addr.v4))
+	if (!addr_unicast(c->af, &c->addr, a, sizeof(a)))
 		return fail(err, EINVAL, "virtual address %s is not a unicast address", a);
 	if (c->proto == XVS_CTL_PROTO_SCTP)
 		return fail(err, EOPNOTSUPP, "protocol sctp is not supported yet (tcp and udp are)");
@@ -278,7 +290,7 @@ static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 			    XVS_CTL_PERSIST_MAX);
 	if (c->port == 0 && !c->persistent)
 		return fail(err, EINVAL, "Zero port specified for non-persistent service");
-	if (!mask_contiguous(c->netmask.v4))
+	if (c->af == XVS_AF_INET && !mask_contiguous(c->netmask.v4))
 		return fail(err, EINVAL, "illegal virtual server persistent mask specified");
 	if (c->persistent)
 		return fail(err, EOPNOTSUPP, "persistent services (-p) are not supported yet");
@@ -291,12 +303,11 @@ static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 
 static int check_dest_cfg(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *err)
 {
-	char a[INET_ADDRSTRLEN];
-	int rc = check_af(c->af, "real servers", err);
+	char a[INET6_ADDRSTRLEN];
+	int rc = check_af(c->af, err);
 	if (rc)
 		return rc;
-	inet_ntop(AF_INET, &c->addr.v4, a, sizeof(a));
-	if (!ipv4_unicast(c->addr.v4))
+	if (!addr_unicast(c->af, &c->addr, a, sizeof(a)))
 		return fail(err, EINVAL, "real server address %s is not a unicast address", a);
 	if (c->port == 0)
 		return fail(err, EINVAL, "real server port 0 is only meaningful for persistent "
@@ -481,6 +492,8 @@ static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, str
 	int rc = check_dest_cfg(&op->dest, err);
 	if (rc)
 		return rc;
+	if (op->dest.af != m->svcs[svc].cfg.af && op->dest.fwd != XVS_FWD_TUNNEL)
+		return fail(err, EAFNOSUPPORT, "Different address family is allowed only for tunneling servers");
 	if (xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest) >= 0)
 		return fail(err, EEXIST, "Destination already exists");
 	int slot = find_dest_state(m, (unsigned)svc, &op->dest, XVS_SLOT_TRASH);
@@ -511,6 +524,8 @@ static int op_edit_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, st
 	int rc = check_dest_cfg(&op->dest, err);
 	if (rc)
 		return rc;
+	if (op->dest.af != m->svcs[svc].cfg.af && op->dest.fwd != XVS_FWD_TUNNEL)
+		return fail(err, EAFNOSUPPORT, "Different address family is allowed only for tunneling servers");
 	int slot = xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest);
 	if (slot < 0)
 		return fail(err, ENOENT, "No such destination");

@@ -33,6 +33,9 @@ struct xvs_port {
 	uint32_t addr[XVS_MAX_PORT_ADDRS];  /* network order */
 	uint8_t plen[XVS_MAX_PORT_ADDRS];
 	unsigned nb_addrs;
+	union xvs_ip addr6[XVS_MAX_PORT_ADDRS];
+	uint8_t plen6[XVS_MAX_PORT_ADDRS];
+	unsigned nb_addrs6;
 	uint16_t rxq_size;
 	uint16_t txq_size;
 	uint16_t mtu;           /* IP MTU of the link; 0 = ask the device */
@@ -60,6 +63,7 @@ struct xvs_dp {
 	struct xvs_port ports[XVS_MAX_PORTS];
 	unsigned nb_ports;
 	struct xvs_route_table routes;
+	struct xvs_route6_table routes6;
 	struct xvs_neigh_table *neigh;
 	struct xvs_shm shm;
 	struct xvs_dp_gens gens;
@@ -79,7 +83,8 @@ struct xvs_tx_buf {
 struct xvs_held {
 	struct rte_mbuf *m;
 	uint64_t tsc;   /* when it was held */
-	uint32_t nh;    /* next hop, network order */
+	union xvs_ip nh; /* next hop */
+	uint8_t af;
 	uint16_t port;
 };
 

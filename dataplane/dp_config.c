@@ -47,6 +47,31 @@ int xvs_config_parse_prefix(const char *s, uint32_t *addr, uint8_t *len)
 	return 0;
 }
 
+int xvs_config_parse_prefix_any(const char *s, uint8_t *af, union xvs_ip *addr, uint8_t *len)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (!strchr(s, ':')) {
+		*af = XVS_AF_INET;
+		return xvs_config_parse_prefix(s, &addr->v4, len);
+	}
+	char buf[80];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	long l = 128;
+	if (slash) {
+		char *end;
+		*slash = 0;
+		l = strtol(slash + 1, &end, 10);
+		if (*end || l < 0 || l > 128)
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET6, buf, addr->v6) != 1)
+		return -EINVAL;
+	*af = XVS_AF_INET6;
+	*len = (uint8_t)l;
+	return 0;
+}
+
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -118,10 +143,19 @@ static int set_port(struct load_ctx *c, const char *pname, const char *k, const 
 	if (!strcmp(k, "dev"))
 		snprintf(p->dev, sizeof(p->dev), "%s", v);
 	else if (!strcmp(k, "addr")) {
-		if (p->nb_addrs >= XVS_MAX_PORT_ADDRS ||
-		    xvs_config_parse_prefix(v, &p->addr[p->nb_addrs], &p->plen[p->nb_addrs]) < 0)
+		uint8_t af, len;
+		union xvs_ip a;
+		if (xvs_config_parse_prefix_any(v, &af, &a, &len) < 0)
 			return fail(c, "bad address '%s' on port %s", v, pname);
-		p->nb_addrs++;
+		if (af == XVS_AF_INET && p->nb_addrs < XVS_MAX_PORT_ADDRS) {
+			p->addr[p->nb_addrs] = a.v4;
+			p->plen[p->nb_addrs++] = len;
+		} else if (af == XVS_AF_INET6 && p->nb_addrs6 < XVS_MAX_PORT_ADDRS) {
+			p->addr6[p->nb_addrs6] = a;
+			p->plen6[p->nb_addrs6++] = len;
+		} else {
+			return fail(c, "too many addresses on port %s%s", pname, "");
+		}
 	} else if (!strcmp(k, "mac")) {
 		if (rte_ether_unformat_addr(v, &p->mac) < 0)
 			return fail(c, "bad mac '%s' on port %s", v, pname);
@@ -142,21 +176,22 @@ static int set_port(struct load_ctx *c, const char *pname, const char *k, const 
 	return 1;
 }
 
-/* "prefix [via gw]" */
+/* "prefix [via gw]", IPv4 or IPv6 */
 static int add_route(struct load_ctx *c, const char *v)
 {
 	struct xvs_cfg_extra *x = c->x;
-	char pfx[64] = "", via[8] = "", gw[64] = "";
-	int n = sscanf(v, "%63s %7s %63s", pfx, via, gw);
+	char pfx[80] = "", via[8] = "", gw[80] = "";
+	int n = sscanf(v, "%79s %7s %79s", pfx, via, gw);
 	if (x->nb_routes >= XVS_MAX_ROUTES)
 		return fail(c, "too many routes%s%s", "", "");
-	if (xvs_config_parse_prefix(pfx, &x->routes[x->nb_routes].prefix, &x->routes[x->nb_routes].len) < 0)
+	typeof(x->routes[0]) *r = &x->routes[x->nb_routes];
+	memset(r, 0, sizeof(*r));
+	if (xvs_config_parse_prefix_any(pfx, &r->af, &r->prefix, &r->len) < 0)
 		return fail(c, "bad route '%s'%s", v, "");
-	struct in_addr a = { 0 };
-	if (n == 3 && !strcmp(via, "via") && inet_pton(AF_INET, gw, &a) == 1)
-		x->routes[x->nb_routes].gw = a.s_addr;
-	else if (n != 1)
-		return fail(c, "bad route '%s' (want: prefix [via gateway])%s", v, "");
+	uint8_t gaf, glen;
+	if (n != 3 || strcmp(via, "via") || xvs_config_parse_prefix_any(gw, &gaf, &r->gw, &glen) < 0 ||
+	    gaf != r->af)
+		return fail(c, "bad route '%s' (want: prefix via gateway, one family)%s", v, "");
 	x->nb_routes++;
 	return 1;
 }
@@ -165,14 +200,16 @@ static int add_route(struct load_ctx *c, const char *v)
 static int add_neigh(struct load_ctx *c, const char *v)
 {
 	struct xvs_cfg_extra *x = c->x;
-	char ip[64] = "", mac[64] = "";
-	struct in_addr a;
+	char ip[80] = "", mac[64] = "";
+	uint8_t len;
 	if (x->nb_neigh >= XVS_MAX_CFG_NEIGH)
 		return fail(c, "too many static neighbours%s%s", "", "");
-	if (sscanf(v, "%63s %63s", ip, mac) != 2 || inet_pton(AF_INET, ip, &a) != 1 ||
-	    rte_ether_unformat_addr(mac, &x->neigh[x->nb_neigh].mac) < 0)
+	struct xvs_cfg_neigh *e = &x->neigh[x->nb_neigh];
+	if (sscanf(v, "%79s %63s", ip, mac) != 2 || strchr(ip, '/') ||
+	    xvs_config_parse_prefix_any(ip, &e->af, &e->ip, &len) < 0 ||
+	    rte_ether_unformat_addr(mac, &e->mac) < 0)
 		return fail(c, "bad neighbour '%s' (want: ip mac [port])%s", v, "");
-	x->neigh[x->nb_neigh++].ip = a.s_addr;
+	x->nb_neigh++;
 	return 1;
 }
 

@@ -6,7 +6,8 @@
 
 /* A static neighbour from the file, applied once the neighbour table exists. */
 struct xvs_cfg_neigh {
-	uint32_t ip;
+	uint8_t af;
+	union xvs_ip ip;
 	struct rte_ether_addr mac;
 };
 
@@ -17,9 +18,10 @@ struct xvs_cfg_extra {
 	unsigned nb_neigh;
 	/* routes by port name, resolved once ports exist */
 	struct {
-		uint32_t prefix;
+		uint8_t af;
+		union xvs_ip prefix;
 		uint8_t len;
-		uint32_t gw;
+		union xvs_ip gw;
 	} routes[XVS_MAX_ROUTES];
 	unsigned nb_routes;
 };
@@ -33,5 +35,8 @@ int xvs_config_load(const char *path, struct xvs_dp *dp, struct xvs_cfg_extra *e
 
 /* Parse "a.b.c.d/len" (len optional: 32). Returns 0 or -EINVAL. */
 int xvs_config_parse_prefix(const char *s, uint32_t *addr, uint8_t *len);
+
+/* Parse an IPv4 or IPv6 "addr[/len]" (len defaults to the full length); *af gets the family. */
+int xvs_config_parse_prefix_any(const char *s, uint8_t *af, union xvs_ip *addr, uint8_t *len);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <rte_hash_crc.h>
+#include <rte_branch_prediction.h>
 #include <rte_prefetch.h>
 
 #include "xvs/addr.h"
@@ -79,11 +80,14 @@ struct xvs_conn_table {
 
 /* Lookup key: the packet's own addresses and ports. */
 struct xvs_conn_key {
-	uint32_t src;
+	uint32_t src;       /* IPv4 (af 0 or XVS_AF_INET) */
 	uint32_t dst;
 	uint16_t sport;
 	uint16_t dport;
 	uint8_t proto;
+	uint8_t af;         /* 0 = XVS_AF_INET; XVS_AF_INET6 uses src6/dst6 */
+	union xvs_ip src6;
+	union xvs_ip dst6;
 };
 
 /* Bytes of memory needed for a table of `capacity` entries (power of two). */
@@ -94,8 +98,15 @@ int xvs_conn_table_init(struct xvs_conn_table *t, void *mem, uint32_t capacity);
 
 static inline uint32_t xvs_conn_hash(const struct xvs_conn_key *k)
 {
-	uint64_t a = (uint64_t)k->src << 32 | k->dst;
 	uint64_t b = (uint64_t)k->sport << 32 | (uint32_t)k->dport << 16 | k->proto;
+	if (unlikely(k->af == XVS_AF_INET6)) {
+		uint32_t h = rte_hash_crc_8byte(k->src6.d[0], 0x6a17c0de);
+		h = rte_hash_crc_8byte(k->src6.d[1], h);
+		h = rte_hash_crc_8byte(k->dst6.d[0], h);
+		h = rte_hash_crc_8byte(k->dst6.d[1], h);
+		return rte_hash_crc_8byte(b, h);
+	}
+	uint64_t a = (uint64_t)k->src << 32 | k->dst;
 	return rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, 0x5a17c0de));
 }
 
@@ -115,6 +126,15 @@ static inline int xvs_conn_match(const struct xvs_conn *c, const struct xvs_conn
 {
 	if (c->proto != k->proto)
 		return 0;
+	if (unlikely(k->af == XVS_AF_INET6 || c->af == XVS_AF_INET6)) {
+		if (k->af != c->af)
+			return 0;
+		if (dir == XVS_CONN_DIR_ORIG)
+			return xvs_ip_eq(&c->caddr, &k->src6) && c->cport == k->sport &&
+			       xvs_ip_eq(&c->vaddr, &k->dst6) && c->vport == k->dport;
+		return xvs_ip_eq(&c->daddr, &k->src6) && c->dport == k->sport &&
+		       xvs_ip_eq(&c->caddr, &k->dst6) && c->cport == k->dport;
+	}
 	if (dir == XVS_CONN_DIR_ORIG)
 		return c->caddr.v4 == k->src && c->cport == k->sport && c->vaddr.v4 == k->dst &&
 		       c->vport == k->dport;
@@ -170,6 +190,13 @@ void xvs_conn_free(struct xvs_conn_table *t, uint32_t idx);
 static inline void xvs_conn_keys(const struct xvs_conn *c, struct xvs_conn_key *orig,
 				 struct xvs_conn_key *reply)
 {
+	if (c->af == XVS_AF_INET6) {
+		*orig = (struct xvs_conn_key){ .src6 = c->caddr, .dst6 = c->vaddr, .sport = c->cport,
+					       .dport = c->vport, .proto = c->proto, .af = XVS_AF_INET6 };
+		*reply = (struct xvs_conn_key){ .src6 = c->daddr, .dst6 = c->caddr, .sport = c->dport,
+						.dport = c->cport, .proto = c->proto, .af = XVS_AF_INET6 };
+		return;
+	}
 	*orig = (struct xvs_conn_key){ .src = c->caddr.v4, .dst = c->vaddr.v4, .sport = c->cport,
 				       .dport = c->vport, .proto = c->proto };
 	*reply = (struct xvs_conn_key){ .src = c->daddr.v4, .dst = c->caddr.v4, .sport = c->dport,

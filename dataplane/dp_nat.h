@@ -6,7 +6,10 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <string.h>
+
 #include "dp_csum.h"
+#include "xvs/addr.h"
 
 /* Rewrite one address and one port of the L4 header; `is_dst` picks which pair. */
 static inline void xvs_nat_rewrite_l4(uint8_t proto, void *l4, uint32_t old_addr, uint32_t new_addr,
@@ -52,6 +55,33 @@ static inline void xvs_nat_snat4(struct rte_ipv4_hdr *ip, void *l4, uint32_t add
 	ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, old, addr);
 	ip->src_addr = addr;
 	xvs_nat_rewrite_l4(ip->next_proto_id, l4, old, addr, old_port, port, 0);
+}
+
+/*
+ * IPv6: no header checksum; the L4 checksum covers the 128-bit address through the
+ * pseudo-header. addr_off is XVS_IP6_SRC_OFF or XVS_IP6_DST_OFF (8 or 24) from l3.
+ */
+static inline void xvs_nat_rewrite6(uint8_t *l3, unsigned addr_off, uint8_t proto, void *l4,
+				    const union xvs_ip *addr, uint16_t old_port, uint16_t port, int is_dst)
+{
+	/* checksum offset within the L4 header: TCP 16, UDP 6 */
+	unsigned ckoff = proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 0;
+	if (ckoff) {
+		uint16_t c;
+		memcpy(&c, (uint8_t *)l4 + ckoff, 2);
+		for (unsigned i = 0; i < 4; i++) {
+			uint32_t o;
+			memcpy(&o, l3 + addr_off + 4 * i, 4);
+			c = xvs_csum_replace4(c, o, addr->w[i]);
+		}
+		c = xvs_csum_replace2(c, old_port, port);
+		/* UDP over IPv6 must carry a checksum: 0 is sent as 0xffff */
+		if (proto == IPPROTO_UDP && c == 0)
+			c = 0xffff;
+		memcpy((uint8_t *)l4 + ckoff, &c, 2);
+		memcpy((uint8_t *)l4 + (is_dst ? 2 : 0), &port, 2);
+	}
+	memcpy(l3 + addr_off, addr->v6, 16);
 }
 
 #endif

@@ -1,48 +1,60 @@
-/* Lock-free IPv4 neighbour table (any lcore). */
+/* Lock-free IPv4/IPv6 neighbour table (any lcore). */
 #include <errno.h>
 
 #include "dp_neigh.h"
 
-static inline uint32_t slot_of(uint32_t ip)
+static inline uint32_t slot_of(uint8_t af, const union xvs_ip *ip)
 {
-	return (ip * 2654435761u) >> 20 & (XVS_NEIGH_SIZE - 1);
+	uint64_t h = (ip->d[0] ^ (ip->d[1] * 0x9e3779b97f4a7c15ULL) ^ af) * 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)(h >> 40) & (XVS_NEIGH_SIZE - 1);
 }
 
-struct xvs_neigh *xvs_neigh_find(struct xvs_neigh_table *t, uint32_t ip)
+static inline int same(const struct xvs_neigh *e, uint8_t af, const union xvs_ip *ip)
 {
-	uint32_t s = slot_of(ip);
+	return e->af == af && xvs_ip_eq(&e->ip, ip);
+}
+
+struct xvs_neigh *xvs_neigh_find_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip)
+{
+	uint32_t s = slot_of(af, ip);
 	for (unsigned n = 0; n < XVS_NEIGH_SIZE; n++, s = (s + 1) & (XVS_NEIGH_SIZE - 1)) {
-		uint32_t k = atomic_load_explicit(&t->e[s].ip, memory_order_acquire);
-		if (k == ip)
-			return &t->e[s];
-		if (k == 0)
+		struct xvs_neigh *e = &t->e[s];
+		uint32_t st = atomic_load_explicit(&e->state, memory_order_acquire);
+		if (st == XVS_NEIGH_FREE)
 			return NULL;
+		if (st == XVS_NEIGH_READY && same(e, af, ip))
+			return e;
 	}
 	return NULL;
 }
 
-struct xvs_neigh *xvs_neigh_get(struct xvs_neigh_table *t, uint32_t ip)
+struct xvs_neigh *xvs_neigh_get_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip)
 {
-	if (ip == 0)
+	if (ip->d[0] == 0 && ip->d[1] == 0)
 		return NULL;
-	uint32_t s = slot_of(ip);
+	uint32_t s = slot_of(af, ip);
 	for (unsigned n = 0; n < XVS_NEIGH_SIZE; n++, s = (s + 1) & (XVS_NEIGH_SIZE - 1)) {
-		uint32_t k = atomic_load_explicit(&t->e[s].ip, memory_order_acquire);
-		if (k == ip)
-			return &t->e[s];
-		if (k == 0) {
-			uint32_t expect = 0;
-			if (atomic_compare_exchange_strong(&t->e[s].ip, &expect, ip) || expect == ip)
-				return &t->e[s];
-		}
+		struct xvs_neigh *e = &t->e[s];
+		uint32_t st = atomic_load_explicit(&e->state, memory_order_acquire);
+		if (st == XVS_NEIGH_READY && same(e, af, ip))
+			return e;
+		if (st != XVS_NEIGH_FREE)
+			continue;
+		uint32_t expect = XVS_NEIGH_FREE;
+		if (!atomic_compare_exchange_strong(&e->state, &expect, XVS_NEIGH_CLAIMING))
+			continue; /* somebody else took it: look further */
+		e->af = af;
+		e->ip = *ip;
+		atomic_store_explicit(&e->state, XVS_NEIGH_READY, memory_order_release);
+		return e;
 	}
 	return NULL;
 }
 
-int xvs_neigh_learn(struct xvs_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac,
-		    int is_static)
+int xvs_neigh_learn_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip,
+		       const struct rte_ether_addr *mac, int is_static)
 {
-	struct xvs_neigh *n = xvs_neigh_get(t, ip);
+	struct xvs_neigh *n = xvs_neigh_get_ip(t, af, ip);
 	if (!n)
 		return -ENOSPC;
 	uint64_t old = atomic_load_explicit(&n->lladdr, memory_order_relaxed);

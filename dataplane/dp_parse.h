@@ -24,7 +24,17 @@ enum xvs_pkt_kind {
 	XVS_PKT_DROP = 0, /* p->drop says why */
 	XVS_PKT_ARP,
 	XVS_PKT_IP4,      /* TCP, UDP or ICMP over IPv4, headers validated */
+	XVS_PKT_IP6,      /* TCP, UDP or ICMPv6 over IPv6, extension headers walked */
 };
+
+/* Extension headers the parser walks before it gives up (RFC 8200 order is at most 6 deep). */
+#ifndef XVS_IP6_MAX_EXT
+#define XVS_IP6_MAX_EXT 8
+#endif
+#define XVS_IP6_HLEN 40
+/* Offsets of the addresses in an IPv6 header. */
+#define XVS_IP6_SRC_OFF 8
+#define XVS_IP6_DST_OFF 24
 
 struct xvs_pkt {
 	uint8_t kind;
@@ -33,10 +43,10 @@ struct xvs_pkt {
 	uint8_t tcp_flags;
 	uint16_t l3_off;
 	uint16_t l4_off;
-	uint16_t ip_len; /* IPv4 total length */
+	uint16_t ip_len; /* IPv4 total length; IPv6: 40 + payload length */
 	uint16_t sport;  /* network order; ICMP: 0 */
 	uint16_t dport;
-	uint32_t src;    /* IPv4, network order */
+	uint32_t src;    /* IPv4, network order (IPv6: at l3_off + XVS_IP6_SRC_OFF) */
 	uint32_t dst;
 };
 
@@ -74,6 +84,7 @@ static inline int xvs_parse_l4(struct xvs_pkt *p, const uint8_t *l4, uint32_t l4
 		return 0;
 	}
 	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
 		if (l4_len < sizeof(struct rte_icmp_hdr))
 			return xvs_parse_drop(p, XVS_DROP_L4_TRUNCATED);
 		p->sport = p->dport = 0;
@@ -108,6 +119,8 @@ static inline int xvs_parse_ip4(struct xvs_pkt *p, const uint8_t *l3, uint32_t l
 	uint8_t s0 = ((const uint8_t *)&ip->src_addr)[0];
 	if (ip->src_addr == 0 || s0 == 127 || s0 >= 224)
 		return xvs_parse_drop(p, XVS_DROP_IP_BAD_ADDR);
+	if (ip->next_proto_id == IPPROTO_ICMPV6)
+		return xvs_parse_drop(p, XVS_DROP_L4_UNSUPPORTED);
 	p->proto = ip->next_proto_id;
 	p->ip_len = (uint16_t)tot;
 	p->src = ip->src_addr;
@@ -116,6 +129,74 @@ static inline int xvs_parse_ip4(struct xvs_pkt *p, const uint8_t *l3, uint32_t l
 	if (xvs_parse_l4(p, l3 + ihl, tot - ihl) < 0)
 		return -1;
 	p->kind = XVS_PKT_IP4;
+	return 0;
+}
+
+/*
+ * Walk IPv6 extension headers from `nh` at offset `off` (from l3) up to `end`. Hop-by-hop
+ * only first, no routing header with segments left, no fragments, at most XVS_IP6_MAX_EXT
+ * headers, each wholly inside the packet. Returns the offset of the L4 header (*nh set to its
+ * protocol) or -1 with p->drop set.
+ */
+static inline int xvs_parse_ip6_ext(struct xvs_pkt *p, const uint8_t *l3, uint8_t *nh, uint32_t off,
+				    uint32_t end)
+{
+	for (unsigned n = 0; n <= XVS_IP6_MAX_EXT; n++) {
+		switch (*nh) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+		case IPPROTO_ICMPV6:
+			return (int)off;
+		case IPPROTO_FRAGMENT:
+			return xvs_parse_drop(p, XVS_DROP_IP_FRAGMENT);
+		case IPPROTO_HOPOPTS:
+			if (n != 0)
+				return xvs_parse_drop(p, XVS_DROP_IP6_BAD_EXT);
+			break;
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			break;
+		default:
+			return xvs_parse_drop(p, XVS_DROP_L4_UNSUPPORTED);
+		}
+		if (n == XVS_IP6_MAX_EXT || off + 8 > end)
+			return xvs_parse_drop(p, XVS_DROP_IP6_BAD_EXT);
+		uint32_t hl = (l3[off + 1] + 1u) * 8u;
+		if (*nh == IPPROTO_ROUTING && l3[off + 3] != 0) /* segments left: not for us to skip */
+			return xvs_parse_drop(p, XVS_DROP_IP6_BAD_EXT);
+		if (off + hl > end)
+			return xvs_parse_drop(p, XVS_DROP_IP6_BAD_EXT);
+		*nh = l3[off];
+		off += hl;
+	}
+	return xvs_parse_drop(p, XVS_DROP_IP6_BAD_EXT);
+}
+
+static inline int xvs_parse_ip6(struct xvs_pkt *p, const uint8_t *l3, uint32_t len)
+{
+	if (len < XVS_IP6_HLEN)
+		return xvs_parse_drop(p, XVS_DROP_IP_TRUNCATED);
+	if ((l3[0] >> 4) != 6)
+		return xvs_parse_drop(p, XVS_DROP_IP_BAD_VERSION);
+	uint32_t plen = (uint32_t)l3[4] << 8 | l3[5];
+	if (XVS_IP6_HLEN + plen > len)
+		return xvs_parse_drop(p, XVS_DROP_IP_BAD_LEN);
+	/* Martian sources: multicast and loopback (:: stays legal: DAD probes use it). */
+	const uint8_t *src = l3 + XVS_IP6_SRC_OFF;
+	static const uint8_t loop[16] = { [15] = 1 };
+	if (src[0] == 0xff || memcmp(src, loop, 16) == 0)
+		return xvs_parse_drop(p, XVS_DROP_IP_BAD_ADDR);
+	uint8_t nh = l3[6];
+	int off = xvs_parse_ip6_ext(p, l3, &nh, XVS_IP6_HLEN, XVS_IP6_HLEN + plen);
+	if (off < 0)
+		return -1;
+	p->proto = nh;
+	p->ip_len = (uint16_t)(XVS_IP6_HLEN + plen);
+	p->src = p->dst = 0;
+	p->l4_off = (uint16_t)(p->l3_off + off);
+	if (xvs_parse_l4(p, l3 + off, XVS_IP6_HLEN + plen - (uint32_t)off) < 0)
+		return -1;
+	p->kind = XVS_PKT_IP6;
 	return 0;
 }
 
@@ -129,6 +210,8 @@ static inline int xvs_parse(struct xvs_pkt *p, const uint8_t *frame, uint32_t le
 	p->l3_off = sizeof(*eth);
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
 		return xvs_parse_ip4(p, frame + p->l3_off, len - p->l3_off);
+	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+		return xvs_parse_ip6(p, frame + p->l3_off, len - p->l3_off);
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
 		if (len - p->l3_off < sizeof(struct rte_arp_hdr))
 			return xvs_parse_drop(p, XVS_DROP_ARP_MALFORMED);

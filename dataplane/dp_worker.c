@@ -14,6 +14,7 @@
 #include <rte_prefetch.h>
 
 #include "dp_nat.h"
+#include "dp_nd.h"
 #include "dp_parse.h"
 #include "dp_tunnel.h"
 #include "dp_worker.h"
@@ -114,6 +115,45 @@ static inline int is_owned(const struct xvs_dp *dp, const struct xvs_gen *g, uin
 	return is_port_addr(dp, ip) || is_vip_addr(g, ip);
 }
 
+static int is_port_addr6(const struct xvs_dp *dp, const union xvs_ip *ip)
+{
+	for (unsigned p = 0; p < dp->nb_ports; p++)
+		for (unsigned i = 0; i < dp->ports[p].nb_addrs6; i++)
+			if (xvs_ip_eq(&dp->ports[p].addr6[i], ip))
+				return 1;
+	return 0;
+}
+
+static int is_vip_addr6(const struct xvs_gen *g, const union xvs_ip *ip)
+{
+	if (!g)
+		return 0;
+	for (uint32_t i = 0; i < g->nb_svcs; i++)
+		if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].af == XVS_AF_INET6 &&
+		    xvs_ip_eq(&g->svcs[i].addr, ip))
+			return 1;
+	return 0;
+}
+
+static inline int is_owned6(const struct xvs_dp *dp, const struct xvs_gen *g, const union xvs_ip *ip)
+{
+	return is_port_addr6(dp, ip) || is_vip_addr6(g, ip);
+}
+
+/* The port's IPv6 address to speak from towards ip: same prefix if any, else the first. */
+static const union xvs_ip *port_src_addr6(const struct xvs_port *pt, const union xvs_ip *ip)
+{
+	static const union xvs_ip none;
+	for (unsigned i = 0; i < pt->nb_addrs6; i++) {
+		union xvs_ip mask;
+		xvs_ip6_mask(&mask, pt->plen6[i]);
+		if (((pt->addr6[i].d[0] ^ ip->d[0]) & mask.d[0]) == 0 &&
+		    ((pt->addr6[i].d[1] ^ ip->d[1]) & mask.d[1]) == 0)
+			return &pt->addr6[i];
+	}
+	return pt->nb_addrs6 ? &pt->addr6[0] : &none;
+}
+
 /* The port's address to speak from towards ip: the one whose prefix holds ip, else the first. */
 static uint32_t port_src_addr(const struct xvs_port *pt, uint32_t ip)
 {
@@ -123,6 +163,20 @@ static uint32_t port_src_addr(const struct xvs_port *pt, uint32_t ip)
 			return pt->addr[i];
 	}
 	return pt->nb_addrs ? pt->addr[0] : 0;
+}
+
+/* Write an IPv6 header (no extension headers) at l3. */
+static void ip6_fill(uint8_t *l3, uint16_t plen, uint8_t nh, uint8_t hlim, const union xvs_ip *src,
+		     const union xvs_ip *dst)
+{
+	l3[0] = 0x60;
+	l3[1] = l3[2] = l3[3] = 0;
+	l3[4] = (uint8_t)(plen >> 8);
+	l3[5] = (uint8_t)plen;
+	l3[6] = nh;
+	l3[7] = hlim;
+	memcpy(l3 + XVS_IP6_SRC_OFF, src->v6, 16);
+	memcpy(l3 + XVS_IP6_DST_OFF, dst->v6, 16);
 }
 
 /* ---- ARP ------------------------------------------------------------------------------ */
@@ -192,24 +246,52 @@ static void handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t i
 
 /* ---- IPv4 output ---------------------------------------------------------------------- */
 
+/* Send a neighbour solicitation for target on port (RFC 4861 §7.2.2), from a fresh mbuf. */
+static void nd_solicit(struct xvs_worker *w, uint16_t port, const union xvs_ip *target)
+{
+	const struct xvs_port *pt = &w->dp->ports[port];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(xvs_rt.pool);
+	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + XVS_ND_MSG_LEN) : NULL;
+	if (!d) {
+		if (m)
+			rte_pktmbuf_free(m);
+		return;
+	}
+	union xvs_ip mc;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
+	xvs_nd_solicited_node(target, &mc, &eth->dst_addr);
+	eth->src_addr = pt->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	const union xvs_ip *src = port_src_addr6(pt, target);
+	ip6_fill(d + RTE_ETHER_HDR_LEN, XVS_ND_MSG_LEN, IPPROTO_ICMPV6, 255, src, &mc);
+	xvs_nd_build(d + RTE_ETHER_HDR_LEN + XVS_IP6_HLEN, XVS_ND_NS, 0, target, &pt->mac, src, &mc);
+	enqueue(w, port, m);
+}
+
 /*
  * Next hop unresolved: ask for it (at most once a second per neighbour, whichever worker wins)
- * and hold the frame until the reply comes, for up to HOLD_S, like Linux's ARP queue; when the
- * queue is full the frame is dropped and counted.
+ * and hold the frame until the answer comes, for up to HOLD_S, like Linux's ARP queue; when
+ * the queue is full the frame is dropped and counted.
  */
-static void hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint32_t nh)
+static void hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
+			    const union xvs_ip *nh)
 {
-	struct xvs_neigh *n = xvs_neigh_get(w->dp->neigh, nh);
+	struct xvs_neigh *n = xvs_neigh_get_ip(w->dp->neigh, af, nh);
 	if (!n) {
 		w->st->drops[XVS_DROP_NEIGH_FULL]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
-		arp_request(w, port, nh);
+	if (xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S)) {
+		if (af == XVS_AF_INET)
+			arp_request(w, port, nh->v4);
+		else
+			nd_solicit(w, port, nh);
+	}
 	if (w->nb_held == XVS_NEIGH_HOLD)
 		return drop(w, m, XVS_DROP_NEIGH_UNRESOLVED);
-	w->held[w->nb_held++] = (struct xvs_held){ .m = m, .tsc = w->now_tsc, .nh = nh, .port = port };
+	w->held[w->nb_held++] = (struct xvs_held){ .m = m, .tsc = w->now_tsc, .nh = *nh, .af = af,
+						   .port = port };
 }
 
 /* Send the held frames whose next hop is now known, drop those held too long (in order). */
@@ -218,7 +300,7 @@ static void release_held(struct xvs_worker *w)
 	unsigned keep = 0;
 	for (unsigned i = 0; i < w->nb_held; i++) {
 		struct xvs_held *h = &w->held[i];
-		struct xvs_neigh *n = xvs_neigh_find(w->dp->neigh, h->nh);
+		struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, h->af, &h->nh);
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(h->m, struct rte_ether_hdr *);
 		if (n && xvs_neigh_mac(n, &eth->dst_addr) == 0) {
 			eth->src_addr = w->dp->ports[h->port].mac;
@@ -232,19 +314,44 @@ static void release_held(struct xvs_worker *w)
 	w->nb_held = keep;
 }
 
+/* Resolve nh (af) and queue m on port; or hold it until resolved. */
+static inline void xmit_nh(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
+			   const union xvs_ip *nh)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, af, nh);
+	if (unlikely(!n || xvs_neigh_mac(n, &eth->dst_addr) < 0))
+		return hold_unresolved(w, m, port, af, nh);
+	eth->src_addr = w->dp->ports[port].mac;
+	enqueue(w, port, m);
+}
+
 /* Route m towards dst, fill its Ethernet header and queue it (or hold it, or drop it, counted). */
 static inline void xmit4(struct xvs_worker *w, struct rte_mbuf *m, uint32_t dst)
 {
 	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, dst);
 	if (unlikely(!r))
 		return drop(w, m, XVS_DROP_NO_ROUTE);
-	uint32_t nh = r->gw ? r->gw : dst;
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct xvs_neigh *n = xvs_neigh_find(w->dp->neigh, nh);
-	if (unlikely(!n || xvs_neigh_mac(n, &eth->dst_addr) < 0))
-		return hold_unresolved(w, m, r->port, nh);
-	eth->src_addr = w->dp->ports[r->port].mac;
-	enqueue(w, r->port, m);
+	union xvs_ip nh = { .d = { 0, 0 } };
+	nh.v4 = r->gw ? r->gw : dst;
+	xmit_nh(w, m, r->port, XVS_AF_INET, &nh);
+}
+
+/* The same for IPv6. */
+static inline void xmit6(struct xvs_worker *w, struct rte_mbuf *m, const union xvs_ip *dst)
+{
+	const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, dst);
+	if (unlikely(!r))
+		return drop(w, m, XVS_DROP_NO_ROUTE);
+	xmit_nh(w, m, r->port, XVS_AF_INET6, r->has_gw ? &r->gw : dst);
+}
+
+/* Either family: the connection's addresses carry theirs. */
+static inline void xmit_af(struct xvs_worker *w, struct rte_mbuf *m, uint8_t af, const union xvs_ip *dst)
+{
+	if (af == XVS_AF_INET6)
+		return xmit6(w, m, dst);
+	xmit4(w, m, dst->v4);
 }
 
 /* ---- ICMP to owned addresses ---------------------------------------------------------- */
@@ -432,6 +539,29 @@ static void tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rt
 	xmit4(w, m, c->daddr.v4);
 }
 
+/* IPv6 connections: NAT rewrites (no IP checksum), DR. */
+static void conn_forward6(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			  const struct xvs_pkt *p, const struct xvs_conn *c, unsigned dir, uint32_t h,
+			  unsigned fwd, void *l4)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+	if (dir == XVS_CONN_DIR_REPLY) {
+		xvs_nat_rewrite6(l3, XVS_IP6_SRC_OFF, p->proto, l4, &c->vaddr, p->sport, c->vport, 0);
+		return xmit6(w, m, &c->caddr);
+	}
+	switch (fwd) {
+	case XVS_FWD_MASQ:
+		xvs_nat_rewrite6(l3, XVS_IP6_DST_OFF, p->proto, l4, &c->daddr, p->dport, c->dport, 1);
+		return xmit6(w, m, &c->daddr);
+	case XVS_FWD_DROUTE:
+		return xmit6(w, m, &c->daddr);
+	default:
+		(void)g;
+		(void)h;
+		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
+	}
+}
+
 static inline int dest_gone(const struct xvs_gen *g, const struct xvs_conn *c)
 {
 	return c->dest >= g->nb_dests || g->dests[c->dest].state != XVS_SLOT_USED;
@@ -453,9 +583,11 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 	c->expire = w->now + conn_timeout(g, c);
 	count_packet(w, g, c, dir, p->ip_len);
 
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
-	void *l4 = rte_pktmbuf_mtod_offset(m, void *, p->l4_off);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	void *l4 = rte_pktmbuf_mtod_offset(m, void *, p->l4_off);
+	if (c->af == XVS_AF_INET6)
+		return conn_forward6(w, g, m, p, c, dir, h, fwd, l4);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
 	if (dir == XVS_CONN_DIR_REPLY) {
 		xvs_nat_snat4(ip, l4, c->vaddr.v4, c->vport, p->sport);
 		return xmit4(w, m, c->caddr.v4);
@@ -475,28 +607,39 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 
 /* A new connection for service svc: schedule, insert, forward. */
 static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-		     const struct xvs_pkt *p, uint32_t h, int svc)
+		     const struct xvs_pkt *p, const struct xvs_conn_key *k, uint32_t h, int svc)
 {
 	const struct xvs_svc *s = &g->svcs[svc];
 	if (p->proto == IPPROTO_TCP &&
 	    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG)
 		return drop(w, m, XVS_DROP_NOT_SYN);
-	struct xvs_sched_key sk = { .caddr.v4 = p->src, .cport_be = p->sport, .dest_ctr = w->st->dest };
+	struct xvs_sched_key sk = { .cport_be = p->sport, .dest_ctr = w->st->dest };
+	if (k->af == XVS_AF_INET6)
+		sk.caddr = k->src6;
+	else
+		sk.caddr.v4 = p->src;
 	int slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], &sk);
 	if (slot < 0)
 		return drop(w, m, XVS_DROP_NO_DEST);
 	const struct xvs_dest *d = &g->dests[slot];
-	if (unlikely(d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL))
+	if (unlikely((d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL) ||
+		     (d->af != s->af && d->fwd != XVS_FWD_TUNNEL)))
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
 	int64_t idx = xvs_conn_alloc(&w->conns);
 	if (idx < 0)
 		return drop(w, m, XVS_DROP_CONN_FULL);
 	struct xvs_conn *c = &w->conns.conns[idx];
 	*c = (struct xvs_conn){
-		.caddr.v4 = p->src, .vaddr.v4 = p->dst, .daddr = d->addr,
-		.cport = p->sport, .vport = p->dport, .dport = d->port_be,
-		.proto = p->proto, .af = XVS_AF_INET, .flags = d->fwd, .dest = (uint16_t)slot,
+		.daddr = d->addr, .cport = p->sport, .vport = p->dport, .dport = d->port_be,
+		.proto = p->proto, .af = s->af, .flags = d->fwd, .dest = (uint16_t)slot,
 	};
+	if (s->af == XVS_AF_INET6) {
+		c->caddr = k->src6;
+		c->vaddr = k->dst6;
+	} else {
+		c->caddr.v4 = p->src;
+		c->vaddr.v4 = p->dst;
+	}
 	if (xvs_conn_insert_key(&w->conns, h, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
 		c->proto = 0;
 		w->conns.free_stack[w->conns.nb_free++] = (uint32_t)idx;
@@ -529,11 +672,14 @@ struct pkt_state {
 	uint8_t lookup; /* TCP/UDP: has a key */
 };
 
+/* Our MAC, broadcast, or IPv6 multicast (33:33:..., for neighbour discovery). */
 static inline int l2_ours(const struct xvs_port *pt, const struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	return rte_is_same_ether_addr(&eth->dst_addr, &pt->mac) ||
-	       rte_is_broadcast_ether_addr(&eth->dst_addr);
+	       rte_is_broadcast_ether_addr(&eth->dst_addr) ||
+	       (eth->dst_addr.addr_bytes[0] == 0x33 && eth->dst_addr.addr_bytes[1] == 0x33 &&
+		eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6));
 }
 
 /* Not a connection's packet and no service: ICMP to us, or a drop. */
@@ -645,12 +791,132 @@ static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 	drop(w, m, XVS_DROP_NO_VIP);
 }
 
-static inline void handle_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
-			      struct rte_mbuf *m, struct pkt_state *ps)
+/* ---- IPv6 exception path: ND, ICMPv6 echo --------------------------------------------- */
+
+/* Answer a neighbour solicitation for an owned target: an advertisement, in m's buffer. */
+static void nd_advertise(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
+			 const union xvs_ip *sol_src, const struct xvs_nd_info *nd)
+{
+	static const union xvs_ip all_nodes = { .v6 = { 0xff, 0x02, [15] = 1 } };
+	const struct xvs_port *pt = &w->dp->ports[in_port];
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr to = eth->src_addr;
+	int dad = sol_src->d[0] == 0 && sol_src->d[1] == 0;
+	const union xvs_ip *dst = dad ? &all_nodes : sol_src;
+	uint32_t len = RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + XVS_ND_MSG_LEN;
+	if (m->nb_segs > 1 || rte_pktmbuf_tailroom(m) + m->data_len < len)
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	m->data_len = m->pkt_len = len;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	if (dad)
+		xvs_nd_mcast_mac(&all_nodes, &eth->dst_addr);
+	else
+		eth->dst_addr = to;
+	eth->src_addr = pt->mac;
+	ip6_fill(d + RTE_ETHER_HDR_LEN, XVS_ND_MSG_LEN, IPPROTO_ICMPV6, 255, &nd->target, dst);
+	xvs_nd_build(d + RTE_ETHER_HDR_LEN + XVS_IP6_HLEN, XVS_ND_NA,
+		     (uint8_t)((dad ? 0 : XVS_ND_NA_S) | XVS_ND_NA_O), &nd->target, &pt->mac, &nd->target, dst);
+	w->st->arp_replies++;
+	enqueue(w, in_port, m);
+}
+
+static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		      struct rte_mbuf *m, const struct xvs_pkt *p, const union xvs_ip *src)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
+	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct xvs_nd_info nd;
+	int dad = src->d[0] == 0 && src->d[1] == 0;
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || (dad && nd.has_lladdr))
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	if (!is_owned6(w->dp, g, &nd.target))
+		return drop(w, m, XVS_DROP_ARP_NOT_OURS);
+	if (nd.type == XVS_ND_NA) {
+		/* an answer about a neighbour: the target is theirs, which our table never holds */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!dad && nd.has_lladdr && !is_owned6(w->dp, g, src) &&
+	    xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, src, &nd.lladdr, 0) < 0)
+		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	nd_advertise(w, in_port, m, src, &nd);
+}
+
+/* Learn from an advertisement for an address that is not ours. */
+static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+		      const struct xvs_pkt *p)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
+	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct xvs_nd_info nd;
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0)
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	if (nd.has_lladdr && !is_owned6(w->dp, g, &nd.target) &&
+	    xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, &nd.target, &nd.lladdr, 0) < 0)
+		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	rte_pktmbuf_free(m);
+}
+
+static void echo_reply6(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
+			const struct xvs_pkt *p)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
+	uint8_t tmp[16];
+	uint16_t ck;
+	memcpy(tmp, l3 + XVS_IP6_SRC_OFF, 16);
+	memcpy(l3 + XVS_IP6_SRC_OFF, l3 + XVS_IP6_DST_OFF, 16);
+	memcpy(l3 + XVS_IP6_DST_OFF, tmp, 16);
+	l3[7] = 64;
+	ic[0] = XVS_ICMP6_ECHO_REPLY;
+	memcpy(&ck, ic + 2, 2);
+	ck = xvs_csum_replace2(ck, rte_cpu_to_be_16(XVS_ICMP6_ECHO_REQUEST << 8),
+			       rte_cpu_to_be_16(XVS_ICMP6_ECHO_REPLY << 8));
+	memcpy(ic + 2, &ck, 2);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = w->dp->ports[in_port].mac;
+	w->st->icmp_echo_replies++;
+	enqueue(w, in_port, m);
+}
+
+static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			  struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	union xvs_ip src, dst;
+	memcpy(src.v6, rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off + XVS_IP6_SRC_OFF), 16);
+	memcpy(dst.v6, rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off + XVS_IP6_DST_OFF), 16);
+	if (p->proto != IPPROTO_ICMPV6)
+		return drop(w, m, XVS_DROP_NO_VIP);
+	const uint8_t *ic = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	if (ic[0] == XVS_ND_NS)
+		return handle_nd(w, g, in_port, m, p, &src);
+	if (ic[0] == XVS_ND_NA)
+		return handle_na(w, g, m, p);
+	if (!is_owned6(w->dp, g, &dst))
+		return drop(w, m, XVS_DROP_NO_VIP);
+	if (ic[0] == XVS_ICMP6_ECHO_REQUEST && ic[1] == 0)
+		return echo_reply6(w, in_port, m, p);
+	drop(w, m, XVS_DROP_ICMP_UNSUPPORTED);
+}
+
+static inline void exception_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+				struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	if (p->kind == XVS_PKT_IP6)
+		return exception_ip6(w, g, in_port, m, p);
+	exception_ip4(w, g, in_port, m, p);
+}
+
+/* IPv4 or IPv6 through the connection table, the services, or the exception path. */
+static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			     struct rte_mbuf *m, struct pkt_state *ps)
 {
 	const struct xvs_pkt *p = &ps->p;
 	if (!ps->lookup || !g)
-		return exception_ip4(w, g, in_port, m, p);
+		return exception_ip(w, g, in_port, m, p);
 	uint32_t v = xvs_conn_find(&w->conns, &ps->k, ps->h);
 	if (v) {
 		v--;
@@ -663,11 +929,16 @@ static inline void handle_ip4(struct xvs_worker *w, const struct xvs_gen *g, uin
 			return conn_forward(w, g, m, p, c, dir, ps->h);
 		conn_release(w, v >> 1);
 	}
-	union xvs_ip dst = { .v4 = p->dst };
-	int svc = xvs_gen_vip_lookup(g, p->proto, &dst, p->dport);
-	if (svc >= 0)
-		return conn_new(w, g, m, p, ps->h, svc);
-	exception_ip4(w, g, in_port, m, p);
+	int svc;
+	if (ps->k.af == XVS_AF_INET6) {
+		svc = xvs_gen_vip_lookup(g, p->proto, &ps->k.dst6, p->dport);
+	} else {
+		union xvs_ip dst = { .v4 = p->dst };
+		svc = xvs_gen_vip_lookup(g, p->proto, &dst, p->dport);
+	}
+	if (svc >= 0 && g->svcs[svc].af == (ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET))
+		return conn_new(w, g, m, p, &ps->k, ps->h, svc);
+	exception_ip(w, g, in_port, m, p);
 }
 
 void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
@@ -684,11 +955,18 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 		w->st->rx_pkts++;
 		w->st->rx_bytes += m->pkt_len;
 		xvs_parse(&s->p, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
-		s->lookup = s->p.kind == XVS_PKT_IP4 && s->p.proto != IPPROTO_ICMP;
+		s->lookup = (s->p.kind == XVS_PKT_IP4 && s->p.proto != IPPROTO_ICMP) ||
+			    (s->p.kind == XVS_PKT_IP6 && s->p.proto != IPPROTO_ICMPV6);
 		if (!s->lookup)
 			continue;
 		s->k = (struct xvs_conn_key){ .src = s->p.src, .dst = s->p.dst, .sport = s->p.sport,
 					      .dport = s->p.dport, .proto = s->p.proto };
+		if (s->p.kind == XVS_PKT_IP6) {
+			const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, s->p.l3_off);
+			s->k.af = XVS_AF_INET6;
+			memcpy(s->k.src6.v6, l3 + XVS_IP6_SRC_OFF, 16);
+			memcpy(s->k.dst6.v6, l3 + XVS_IP6_DST_OFF, 16);
+		}
 		s->h = xvs_conn_hash(&s->k);
 		rte_prefetch0(xvs_conn_bucket_of(&w->conns, s->h));
 	}
@@ -718,7 +996,8 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 		}
 		switch (ps[i].p.kind) {
 		case XVS_PKT_IP4:
-			handle_ip4(w, g, in_port, m, &ps[i]);
+		case XVS_PKT_IP6:
+			handle_ip(w, g, in_port, m, &ps[i]);
 			break;
 		case XVS_PKT_ARP:
 			handle_arp(w, g, in_port, m);
@@ -782,17 +1061,32 @@ static void probe_dests(struct xvs_worker *w, const struct xvs_gen *g)
 {
 	for (uint32_t i = 0; i < g->nb_dests; i++) {
 		const struct xvs_dest *d = &g->dests[i];
-		if (d->state != XVS_SLOT_USED || d->af != XVS_AF_INET)
+		if (d->state != XVS_SLOT_USED)
 			continue;
-		const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, d->addr.v4);
-		if (!r)
-			continue;
-		uint32_t nh = r->gw ? r->gw : d->addr.v4;
-		struct xvs_neigh *n = xvs_neigh_get(w->dp->neigh, nh);
+		union xvs_ip nh = { .d = { 0, 0 } };
+		uint16_t port;
+		if (d->af == XVS_AF_INET) {
+			const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, d->addr.v4);
+			if (!r)
+				continue;
+			nh.v4 = r->gw ? r->gw : d->addr.v4;
+			port = r->port;
+		} else {
+			const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, &d->addr);
+			if (!r)
+				continue;
+			nh = r->has_gw ? r->gw : d->addr;
+			port = r->port;
+		}
+		struct xvs_neigh *n = xvs_neigh_get_ip(w->dp->neigh, d->af, &nh);
 		struct rte_ether_addr mac;
-		if (n && xvs_neigh_mac(n, &mac) < 0 &&
-		    xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
-			arp_request(w, r->port, nh);
+		if (!n || xvs_neigh_mac(n, &mac) == 0 ||
+		    !xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
+			continue;
+		if (d->af == XVS_AF_INET)
+			arp_request(w, port, nh.v4);
+		else
+			nd_solicit(w, port, &nh);
 	}
 }
 

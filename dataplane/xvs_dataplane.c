@@ -114,31 +114,41 @@ static int build_eal_args(char **av)
 	return ac;
 }
 
+static int add_cfg_route(unsigned i, char *err, size_t errlen)
+{
+	const typeof(cfg_extra.routes[0]) *cr = &cfg_extra.routes[i];
+	if (cr->af == XVS_AF_INET) {
+		const struct xvs_route *via = xvs_route_lookup(&dp.routes, cr->gw.v4);
+		if (!via || via->gw)
+			goto offlink;
+		return xvs_route_add(&dp.routes, cr->prefix.v4, cr->len, cr->gw.v4, via->port);
+	}
+	const struct xvs_route6 *via6 = xvs_route6_lookup(&dp.routes6, &cr->gw);
+	if (!via6 || via6->has_gw)
+		goto offlink;
+	return xvs_route6_add(&dp.routes6, &cr->prefix, cr->len, &cr->gw, via6->port);
+offlink:
+	snprintf(err, errlen, "route %u: gateway is not on a connected network", i + 1);
+	return -EINVAL;
+}
+
 /* Connected routes from port addresses, then the configured ones (the gateway picks the port). */
 static int setup_routes(char *err, size_t errlen)
 {
-	for (unsigned p = 0; p < dp.nb_ports; p++)
-		for (unsigned i = 0; i < dp.ports[p].nb_addrs; i++)
-			if (xvs_route_add(&dp.routes, dp.ports[p].addr[i], dp.ports[p].plen[i], 0, (uint16_t)p) < 0)
-				goto full;
-	for (unsigned i = 0; i < cfg_extra.nb_routes; i++) {
-		uint32_t gw = cfg_extra.routes[i].gw;
-		const struct xvs_route *via = gw ? xvs_route_lookup(&dp.routes, gw) : NULL;
-		if (gw && (!via || via->gw)) {
-			snprintf(err, errlen, "route %u: gateway is not on a connected network", i + 1);
-			return -EINVAL;
-		}
-		if (!gw) {
-			snprintf(err, errlen, "route %u: a route needs 'via GATEWAY'", i + 1);
-			return -EINVAL;
-		}
-		if (xvs_route_add(&dp.routes, cfg_extra.routes[i].prefix, cfg_extra.routes[i].len, gw, via->port) < 0)
-			goto full;
+	int rc = 0;
+	for (unsigned p = 0; p < dp.nb_ports && !rc; p++) {
+		const struct xvs_port *pt = &dp.ports[p];
+		for (unsigned i = 0; i < pt->nb_addrs && !rc; i++)
+			rc = xvs_route_add(&dp.routes, pt->addr[i], pt->plen[i], 0, (uint16_t)p);
+		for (unsigned i = 0; i < pt->nb_addrs6 && !rc; i++)
+			rc = xvs_route6_add(&dp.routes6, &pt->addr6[i], pt->plen6[i], NULL, (uint16_t)p);
 	}
-	return 0;
-full:
-	snprintf(err, errlen, "too many routes");
-	return -ENOSPC;
+	for (unsigned i = 0; i < cfg_extra.nb_routes && !rc; i++)
+		if ((rc = add_cfg_route(i, err, errlen)) == -EINVAL)
+			return rc;
+	if (rc)
+		snprintf(err, errlen, "too many routes");
+	return rc;
 }
 
 static void heartbeat(void)
@@ -180,7 +190,8 @@ static int setup_memory(char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < cfg_extra.nb_neigh; i++)
-		xvs_neigh_learn(dp.neigh, cfg_extra.neigh[i].ip, &cfg_extra.neigh[i].mac, 1);
+		xvs_neigh_learn_ip(dp.neigh, cfg_extra.neigh[i].af, &cfg_extra.neigh[i].ip,
+				   &cfg_extra.neigh[i].mac, 1);
 	xvs_dp_adopt_init(&dp.gens, &dp.shm, g0, g1, dp.nb_workers);
 	for (unsigned i = 0; i < dp.nb_workers; i++) {
 		size_t sz = xvs_conn_table_memsize(dp.cfg.conn_max);

@@ -17,6 +17,8 @@
 	X(IP_OPTIONS, "ip-options")                                              \
 	X(IP_FRAGMENT, "ip-fragment")                                            \
 	X(IP_BAD_ADDR, "ip-bad-addr")       /* martian source/destination */     \
+	X(IP6_BAD_EXT, "ip6-bad-ext")       /* hostile or truncated ext. headers */ \
+	X(ND_MALFORMED, "nd-malformed")     /* bad hop limit, length or options */ \
 	X(L4_TRUNCATED, "l4-truncated")                                          \
 	X(L4_UNSUPPORTED, "l4-unsupported") /* protocol not served */            \
 	X(ICMP_UNSUPPORTED, "icmp-unsupported")                                  \

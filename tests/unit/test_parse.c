@@ -323,7 +323,7 @@ static const struct pcase cases[] = {
 	{ "runt_empty", m_runt0, XVS_DROP_RUNT },
 	{ "runt_13", m_runt13, XVS_DROP_RUNT },
 	{ "eth_only", m_eth_only, XVS_DROP_IP_TRUNCATED },
-	{ "ipv6", m_ipv6, XVS_DROP_L2_UNSUPPORTED },
+	{ "ipv6_ethertype_v4_header", m_ipv6, XVS_DROP_IP_BAD_VERSION },
 	{ "vlan", m_vlan, XVS_DROP_L2_UNSUPPORTED },
 	{ "arp_short", m_arp_short, XVS_DROP_ARP_MALFORMED },
 	{ "ip_short", m_ip_short, XVS_DROP_IP_TRUNCATED },
@@ -464,7 +464,16 @@ static uint32_t rnd(void)
 /* What an accepted frame promises the packet path. */
 static void check_accepted(const uint8_t *b, uint32_t len, const struct xvs_pkt *p)
 {
-	cr_assert(p->kind == XVS_PKT_IP4 || p->kind == XVS_PKT_ARP);
+	cr_assert(p->kind == XVS_PKT_IP4 || p->kind == XVS_PKT_ARP || p->kind == XVS_PKT_IP6);
+	if (p->kind == XVS_PKT_IP6) {
+		cr_assert_eq(b[IP_OFF] >> 4, 6);
+		cr_assert_leq((uint32_t)IP_OFF + p->ip_len, len);
+		cr_assert_eq(40u + rd16(b + IP_OFF + 4), p->ip_len);
+		cr_assert_geq(p->l4_off, IP_OFF + 40);
+		cr_assert(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP || p->proto == IPPROTO_ICMPV6);
+		cr_assert_leq(p->l4_off + 8u, (uint32_t)IP_OFF + p->ip_len);
+		return;
+	}
 	if (p->kind == XVS_PKT_ARP) {
 		cr_assert_geq(len, ETH_LEN + 28);
 		return;
@@ -571,5 +580,155 @@ Test(parse, fuzz_mutated_valid_frames)
 		if (rnd() % 4 == 0)
 			f.len = rnd() % (f.len + 1);
 		parse_and_check(f.b, f.len);
+	}
+}
+
+/* ---- IPv6 and extension headers ------------------------------------------------------------ */
+
+/* An IPv6 frame: header, the chain of extension headers given as (type, length in bytes), TCP. */
+static void build6(struct frame *f, const uint8_t (*ext)[2], unsigned nb_ext, uint8_t l4proto)
+{
+	memset(f, 0, sizeof(*f));
+	wr16(f->b + 12, 0x86dd);
+	uint8_t *h = ip(f);
+	h[0] = 0x60;
+	h[7] = 64;
+	h[8] = 0x20; h[9] = 0x01; h[10] = 0x0d; h[11] = 0xb8; h[23] = 1;  /* 2001:db8::1 */
+	h[24] = 0x20; h[25] = 0x01; h[26] = 0x0d; h[27] = 0xb8; h[39] = 2; /* 2001:db8::2 */
+	uint32_t off = 40;
+	uint8_t *nh = h + 6;
+	for (unsigned i = 0; i < nb_ext; i++) {
+		*nh = ext[i][0];
+		uint8_t *e = h + off;
+		e[1] = (uint8_t)(ext[i][1] / 8 - 1);
+		nh = e;
+		off += ext[i][1];
+	}
+	*nh = l4proto;
+	uint8_t *t = h + off;
+	wr16(t, 40000);
+	wr16(t + 2, 80);
+	t[12] = 5 << 4;
+	t[13] = RTE_TCP_SYN_FLAG;
+	wr16(h + 4, (uint16_t)(off - 40 + 20));
+	f->len = ETH_LEN + off + 20;
+}
+
+struct ext_case {
+	const char *name;
+	uint8_t ext[12][2];
+	unsigned nb_ext;
+	int trunc;           /* bytes cut off the end */
+	int expect;          /* -1: accepted, else the drop reason */
+};
+
+static const struct ext_case ext_cases[] = {
+	{ "no_ext", { { 0 } }, 0, 0, -1 },
+	{ "hop_by_hop", { { IPPROTO_HOPOPTS, 8 } }, 1, 0, -1 },
+	{ "hop_dst_dst", { { IPPROTO_HOPOPTS, 8 }, { IPPROTO_DSTOPTS, 16 }, { IPPROTO_DSTOPTS, 8 } }, 3, 0, -1 },
+	{ "routing_done", { { IPPROTO_ROUTING, 8 } }, 1, 0, -1 },
+	{ "hop_not_first", { { IPPROTO_DSTOPTS, 8 }, { IPPROTO_HOPOPTS, 8 } }, 2, 0, XVS_DROP_IP6_BAD_EXT },
+	{ "fragment", { { IPPROTO_FRAGMENT, 8 } }, 1, 0, XVS_DROP_IP_FRAGMENT },
+	{ "too_many", { { IPPROTO_DSTOPTS, 8 }, { IPPROTO_DSTOPTS, 8 }, { IPPROTO_DSTOPTS, 8 },
+			{ IPPROTO_DSTOPTS, 8 }, { IPPROTO_DSTOPTS, 8 }, { IPPROTO_DSTOPTS, 8 },
+			{ IPPROTO_DSTOPTS, 8 }, { IPPROTO_DSTOPTS, 8 }, { IPPROTO_DSTOPTS, 8 } }, 9, 0,
+	  XVS_DROP_IP6_BAD_EXT },
+	{ "truncated_l4", { { IPPROTO_DSTOPTS, 8 } }, 1, 10, XVS_DROP_IP_BAD_LEN },
+};
+
+ParameterizedTestParameters(parse6, ext_chain)
+{
+	return cr_make_param_array(struct ext_case, (void *)ext_cases,
+				   sizeof(ext_cases) / sizeof(ext_cases[0]));
+}
+
+ParameterizedTest(const struct ext_case *c, parse6, ext_chain)
+{
+	struct frame f;
+	struct xvs_pkt p;
+	build6(&f, c->ext, c->nb_ext, IPPROTO_TCP);
+	f.len -= (uint32_t)c->trunc;
+	int rc = xvs_parse(&p, f.b, f.len);
+	if (c->expect < 0) {
+		cr_assert_eq(rc, 0, "%s: dropped as %u", c->name, p.drop);
+		cr_assert_eq(p.kind, XVS_PKT_IP6);
+		cr_assert_eq(p.proto, IPPROTO_TCP);
+		check_accepted(f.b, f.len, &p);
+	} else {
+		cr_assert_eq(rc, -1, "%s accepted", c->name);
+		cr_assert_eq(p.drop, c->expect, "%s: %u", c->name, p.drop);
+	}
+}
+
+/* An extension header whose length runs past the payload, however it is stated, is refused. */
+Test(parse6, ext_length_past_payload)
+{
+	static const uint8_t one[1][2] = { { IPPROTO_DSTOPTS, 8 } };
+	for (unsigned hl = 1; hl < 256; hl++) {
+		struct frame f;
+		struct xvs_pkt p;
+		build6(&f, one, 1, IPPROTO_TCP);
+		ip(&f)[40 + 1] = (uint8_t)hl; /* claims (hl + 1) * 8 bytes */
+		int rc = xvs_parse(&p, f.b, f.len);
+		cr_assert(rc == -1, "length %u accepted", hl);
+	}
+}
+
+/* A routing header with segments left is not ours to skip. */
+Test(parse6, routing_segments_left)
+{
+	static const uint8_t one[1][2] = { { IPPROTO_ROUTING, 8 } };
+	struct frame f;
+	struct xvs_pkt p;
+	build6(&f, one, 1, IPPROTO_TCP);
+	ip(&f)[40 + 3] = 1;
+	cr_assert_eq(xvs_parse(&p, f.b, f.len), -1);
+	cr_assert_eq(p.drop, XVS_DROP_IP6_BAD_EXT);
+}
+
+/* Multicast or loopback sources are martians; :: is allowed (DAD). */
+Test(parse6, martian_sources)
+{
+	struct frame f;
+	struct xvs_pkt p;
+	build6(&f, NULL, 0, IPPROTO_TCP);
+	ip(&f)[8] = 0xff;
+	cr_assert_eq(xvs_parse(&p, f.b, f.len), -1);
+	cr_assert_eq(p.drop, XVS_DROP_IP_BAD_ADDR);
+	build6(&f, NULL, 0, IPPROTO_TCP);
+	memset(ip(&f) + 8, 0, 16);
+	ip(&f)[23] = 1;
+	cr_assert_eq(xvs_parse(&p, f.b, f.len), -1);
+	cr_assert_eq(p.drop, XVS_DROP_IP_BAD_ADDR);
+	build6(&f, NULL, 0, IPPROTO_TCP);
+	memset(ip(&f) + 8, 0, 16);
+	cr_assert_eq(xvs_parse(&p, f.b, f.len), 0);
+}
+
+/* Random extension chains and lengths never read past the frame (run under ASan). */
+Test(parse6, fuzz_chains)
+{
+	static const uint8_t kinds[] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+					 IPPROTO_FRAGMENT, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6, 99 };
+	rng_state = 0x6a09e667f3bcc909ULL;
+	for (unsigned iter = 0; iter < 100000; iter++) {
+		struct frame f;
+		build6(&f, NULL, 0, IPPROTO_TCP);
+		uint8_t *h = ip(&f);
+		uint32_t n = 40 + rnd() % 160;
+		for (uint32_t i = 40; i < n; i++)
+			h[i] = (uint8_t)rnd();
+		for (uint32_t i = 40; i + 1 < n; i += 8)
+			if (rnd() % 2)
+				h[i] = kinds[rnd() % sizeof(kinds)];
+		h[6] = kinds[rnd() % sizeof(kinds)];
+		wr16(h + 4, (uint16_t)(rnd() % 2 ? n - 40 : rnd() % 256));
+		f.len = ETH_LEN + n;
+		uint8_t *exact = malloc(f.len);
+		memcpy(exact, f.b, f.len);
+		struct xvs_pkt p;
+		if (xvs_parse(&p, exact, f.len) == 0)
+			check_accepted(exact, f.len, &p);
+		free(exact);
 	}
 }
