@@ -16,11 +16,16 @@
 
 #define XVS_GUE_HLEN 4 /* GUE header, variant 0, no extension fields */
 
-/* Outer header bytes a tunnel adds to an IPv4 packet. */
+/* Outer header bytes a tunnel adds: outer IP header (20 or 40), and UDP + GUE for GUE. */
+static inline uint16_t xvs_tun_overhead_af(uint8_t outer_af, uint8_t tun_type)
+{
+	return (uint16_t)((outer_af == XVS_AF_INET6 ? 40 : sizeof(struct rte_ipv4_hdr)) +
+			  (tun_type == XVS_TUN_TYPE_GUE ? sizeof(struct rte_udp_hdr) + XVS_GUE_HLEN : 0));
+}
+
 static inline uint16_t xvs_tun_overhead(uint8_t tun_type)
 {
-	return (uint16_t)(sizeof(struct rte_ipv4_hdr) +
-			  (tun_type == XVS_TUN_TYPE_GUE ? sizeof(struct rte_udp_hdr) + XVS_GUE_HLEN : 0));
+	return xvs_tun_overhead_af(XVS_AF_INET, tun_type);
 }
 
 /*
@@ -42,21 +47,59 @@ static inline uint16_t xvs_tun_gue_sport(uint32_t h)
 	return rte_cpu_to_be_16((uint16_t)(0xc000 | ((h ^ (h >> 16)) & 0x3fff)));
 }
 
-/*
- * Prepend the outer headers to the IPv4 packet that starts at l3_off (after the Ethernet
- * header, which is moved to the new front). The inner packet is untouched. Returns a
- * pointer to the outer IPv4 header, or NULL when the mbuf has no headroom.
- */
-static inline struct rte_ipv4_hdr *xvs_tun_encap4(struct rte_mbuf *m, uint16_t l3_off,
-						  uint8_t tun_type, uint16_t tun_flags,
-						  uint32_t src, uint32_t dst, uint16_t gue_dport,
-						  uint16_t gue_sport)
+/* The inner packet's protocol number as an outer header names it: IPIP (4) or IPv6 (41). */
+static inline uint8_t xvs_tun_inner_proto(uint8_t inner_af)
 {
-	uint16_t add = xvs_tun_overhead(tun_type);
-	const struct rte_ipv4_hdr *in = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l3_off);
-	uint16_t in_len = rte_be_to_cpu_16(in->total_length);
-	uint8_t tos = in->type_of_service;
-	uint16_t df = in->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	return inner_af == XVS_AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+}
+
+/* Write UDP + GUE (variant 0) after the outer header; the checksum is left to the caller. */
+static inline struct rte_udp_hdr *xvs_tun_gue(uint8_t *at, uint16_t in_len, uint8_t inner_af,
+					      uint16_t dport, uint16_t sport)
+{
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)at;
+	uint8_t *gue = (uint8_t *)(u + 1);
+	u->src_port = sport;
+	u->dst_port = dport;
+	u->dgram_len = rte_cpu_to_be_16((uint16_t)(in_len + sizeof(*u) + XVS_GUE_HLEN));
+	u->dgram_cksum = 0;
+	gue[0] = 0;                               /* version 0, C 0, hlen 0 */
+	gue[1] = xvs_tun_inner_proto(inner_af);   /* protocol of the inner packet */
+	gue[2] = gue[3] = 0;                      /* no flags */
+	return u;
+}
+
+/* Traffic class / TOS and, for IPv4, the DF bit of the inner packet at l3. */
+static inline void xvs_tun_inner_info(const uint8_t *l3, uint8_t inner_af, uint16_t *len,
+				      uint8_t *tos, uint16_t *df)
+{
+	if (inner_af == XVS_AF_INET6) {
+		*len = (uint16_t)(40 + ((uint16_t)l3[4] << 8 | l3[5]));
+		*tos = (uint8_t)((l3[0] << 4) | (l3[1] >> 4));
+		*df = 0;
+		return;
+	}
+	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)l3;
+	*len = rte_be_to_cpu_16(in->total_length);
+	*tos = in->type_of_service;
+	*df = in->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+}
+
+/*
+ * Prepend the outer headers (family outer_af, to dst from src) to the IPv4 or IPv6 packet
+ * (inner_af) that starts at l3_off after the Ethernet header, which moves to the new front.
+ * IPv4 outer: TOS and DF copied, TTL 64, id 0. IPv6 outer: traffic class copied, flow label
+ * from the flow hash, hop limit 64; GUE over IPv6 always carries a UDP checksum (RFC 8200).
+ * Returns 0, or -1 when the mbuf has no headroom.
+ */
+static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inner_af, uint8_t outer_af,
+				uint8_t tun_type, uint16_t tun_flags, const union xvs_ip *src,
+				const union xvs_ip *dst, uint16_t gue_dport, uint16_t gue_sport,
+				uint32_t flow_label)
+{
+	uint16_t add = xvs_tun_overhead_af(outer_af, tun_type), in_len, df;
+	uint8_t tos;
+	xvs_tun_inner_info(rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off), inner_af, &in_len, &tos, &df);
 	/* trim Ethernet padding so the outer lengths are exact */
 	uint32_t want = (uint32_t)l3_off + in_len;
 	if (m->pkt_len > want && m->nb_segs == 1)
@@ -64,9 +107,32 @@ static inline struct rte_ipv4_hdr *xvs_tun_encap4(struct rte_mbuf *m, uint16_t l
 	char *old = rte_pktmbuf_mtod(m, char *);
 	char *front = rte_pktmbuf_prepend(m, add);
 	if (!front)
-		return NULL;
+		return -1;
 	memmove(front, old, l3_off); /* the Ethernet header moves to the front */
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(front + l3_off);
+	uint8_t *l3 = (uint8_t *)front + l3_off;
+	uint8_t proto = tun_type == XVS_TUN_TYPE_GUE ? IPPROTO_UDP : xvs_tun_inner_proto(inner_af);
+	uint16_t olen = (uint16_t)(add - (outer_af == XVS_AF_INET6 ? 40 : 20) + in_len);
+	if (outer_af == XVS_AF_INET6) {
+		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)front;
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		uint32_t vtf = 6u << 28 | (uint32_t)tos << 20 | (flow_label & 0xfffff);
+		vtf = rte_cpu_to_be_32(vtf);
+		memcpy(l3, &vtf, 4);
+		l3[4] = (uint8_t)(olen >> 8);
+		l3[5] = (uint8_t)olen;
+		l3[6] = proto;
+		l3[7] = 64;
+		memcpy(l3 + 8, src->v6, 16);
+		memcpy(l3 + 24, dst->v6, 16);
+		if (tun_type == XVS_TUN_TYPE_GUE) {
+			struct rte_udp_hdr *u = xvs_tun_gue(l3 + 40, in_len, inner_af, gue_dport, gue_sport);
+			u->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)l3, u);
+		}
+		return 0;
+	}
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)front;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 	*ip = (struct rte_ipv4_hdr){
 		.version_ihl = RTE_IPV4_VHL_DEF,
 		.type_of_service = tos,
@@ -74,25 +140,17 @@ static inline struct rte_ipv4_hdr *xvs_tun_encap4(struct rte_mbuf *m, uint16_t l
 		.packet_id = 0,
 		.fragment_offset = df,
 		.time_to_live = 64,
-		.next_proto_id = tun_type == XVS_TUN_TYPE_GUE ? IPPROTO_UDP : IPPROTO_IPIP,
-		.src_addr = src,
-		.dst_addr = dst,
+		.next_proto_id = proto,
+		.src_addr = src->v4,
+		.dst_addr = dst->v4,
 	};
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	if (tun_type != XVS_TUN_TYPE_GUE)
-		return ip;
-	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
-	uint8_t *gue = (uint8_t *)(u + 1);
-	u->src_port = gue_sport;
-	u->dst_port = gue_dport;
-	u->dgram_len = rte_cpu_to_be_16((uint16_t)(in_len + sizeof(*u) + XVS_GUE_HLEN));
-	u->dgram_cksum = 0;
-	gue[0] = 0;           /* version 0, C 0, hlen 0 */
-	gue[1] = IPPROTO_IPIP; /* protocol of the inner packet */
-	gue[2] = gue[3] = 0;  /* no flags */
-	if (tun_flags == XVS_TUN_F_CSUM)
-		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
-	return ip;
+	if (tun_type == XVS_TUN_TYPE_GUE) {
+		struct rte_udp_hdr *u = xvs_tun_gue((uint8_t *)(ip + 1), in_len, inner_af, gue_dport, gue_sport);
+		if (tun_flags == XVS_TUN_F_CSUM)
+			u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	}
+	return 0;
 }
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ether.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_prefetch.h>
@@ -519,24 +520,73 @@ static void send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const 
 	drop(w, orig, XVS_DROP_TOO_BIG);
 }
 
-/* Encapsulate towards the connection's real server (flow hash h spreads the outer source). */
+/*
+ * ICMPv6 "packet too big" (RFC 4443 §3.2) to the sender of orig, from the address it sent to,
+ * quoting as much of it as keeps the error within the minimum MTU; orig is dropped.
+ */
+static void send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			     uint32_t mtu)
+{
+	const uint8_t *oip = rte_pktmbuf_mtod_offset(orig, const uint8_t *, p->l3_off);
+	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 1280u - XVS_IP6_HLEN - 8u);
+	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
+	struct rte_mbuf *m = p->proto == IPPROTO_ICMPV6 ? NULL : rte_pktmbuf_alloc(xvs_rt.pool);
+	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + 8 + qlen)) : NULL;
+	if (d) {
+		union xvs_ip src, dst;
+		memcpy(src.v6, oip + XVS_IP6_DST_OFF, 16);
+		memcpy(dst.v6, oip + XVS_IP6_SRC_OFF, 16);
+		((struct rte_ether_hdr *)d)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		uint8_t *l3 = d + RTE_ETHER_HDR_LEN, *ic = l3 + XVS_IP6_HLEN;
+		ip6_fill(l3, (uint16_t)(8 + qlen), IPPROTO_ICMPV6, 64, &src, &dst);
+		memset(ic, 0, 8);
+		ic[0] = XVS_ICMP6_PKT_TOO_BIG;
+		uint32_t be = rte_cpu_to_be_32(mtu);
+		memcpy(ic + 4, &be, 4);
+		memcpy(ic + 8, oip, qlen);
+		uint16_t ck = xvs_icmp6_cksum(&src, &dst, ic, 8 + qlen, IPPROTO_ICMPV6);
+		memcpy(ic + 2, &ck, 2);
+		xmit6(w, m, &dst);
+	} else if (m) {
+		rte_pktmbuf_free(m);
+	}
+	drop(w, orig, XVS_DROP_TOO_BIG);
+}
+
+/*
+ * Encapsulate towards the connection's real server, in the real server's family; the flow
+ * hash h spreads the outer source (IPv4 tunnel_src prefix, GUE source port, IPv6 flow label).
+ */
 static void tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
 			const struct xvs_pkt *p, const struct xvs_conn *c, uint32_t h)
 {
 	const struct xvs_dest *d = &g->dests[c->dest];
-	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, c->daddr.v4);
-	if (unlikely(!r))
-		return drop(w, m, XVS_DROP_NO_ROUTE);
-	const struct xvs_port *pt = &w->dp->ports[r->port];
-	uint16_t add = xvs_tun_overhead(d->tun_type);
-	if (unlikely((uint32_t)p->ip_len + add > pt->mtu))
+	union xvs_ip src = { .d = { 0, 0 } };
+	const struct xvs_port *pt;
+	if (d->af == XVS_AF_INET6) {
+		const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, &c->daddr);
+		if (unlikely(!r))
+			return drop(w, m, XVS_DROP_NO_ROUTE);
+		pt = &w->dp->ports[r->port];
+		src = *port_src_addr6(pt, &c->daddr);
+	} else {
+		const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, c->daddr.v4);
+		if (unlikely(!r))
+			return drop(w, m, XVS_DROP_NO_ROUTE);
+		pt = &w->dp->ports[r->port];
+		src.v4 = pt->tun_src_len ? xvs_tun_src(pt->tun_src, pt->tun_src_len, h)
+					 : port_src_addr(pt, c->daddr.v4);
+	}
+	uint16_t add = xvs_tun_overhead_af(d->af, d->tun_type);
+	if (unlikely((uint32_t)p->ip_len + add > pt->mtu)) {
+		if (c->af == XVS_AF_INET6)
+			return send_pkt_too_big(w, m, p, (uint32_t)(pt->mtu - add));
 		return send_frag_needed(w, m, p, (uint16_t)(pt->mtu - add));
-	uint32_t src = pt->tun_src_len ? xvs_tun_src(pt->tun_src, pt->tun_src_len, h)
-				       : port_src_addr(pt, c->daddr.v4);
-	if (unlikely(!xvs_tun_encap4(m, p->l3_off, d->tun_type, d->tun_flags, src, c->daddr.v4,
-				     d->tun_port_be, xvs_tun_gue_sport(h))))
+	}
+	if (unlikely(xvs_tun_encap(m, p->l3_off, c->af, d->af, d->tun_type, d->tun_flags, &src,
+				   &c->daddr, d->tun_port_be, xvs_tun_gue_sport(h), h) < 0))
 		return drop(w, m, XVS_DROP_NO_HEADROOM);
-	xmit4(w, m, c->daddr.v4);
+	xmit_af(w, m, d->af, &c->daddr);
 }
 
 /* IPv6 connections: NAT rewrites (no IP checksum), DR. */
@@ -555,9 +605,9 @@ static void conn_forward6(struct xvs_worker *w, const struct xvs_gen *g, struct 
 		return xmit6(w, m, &c->daddr);
 	case XVS_FWD_DROUTE:
 		return xmit6(w, m, &c->daddr);
+	case XVS_FWD_TUNNEL:
+		return tun_forward(w, g, m, p, c, h);
 	default:
-		(void)g;
-		(void)h;
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
 	}
 }
@@ -882,6 +932,70 @@ static void echo_reply6(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf 
 	enqueue(w, in_port, m);
 }
 
+/* Rewrite one address and port of a quoted IPv6 packet, its L4 checksum too where quoted. */
+static void quote_rewrite6(uint8_t *in, uint8_t *l4, uint32_t l4_len, const union xvs_ip *addr,
+			   uint16_t port, int is_dst)
+{
+	unsigned ckoff = in[6] == IPPROTO_TCP ? 16 : 6;
+	if (l4_len >= ckoff + 2) {
+		uint16_t old;
+		memcpy(&old, l4 + (is_dst ? 2 : 0), 2);
+		xvs_nat_rewrite6(in, is_dst ? XVS_IP6_DST_OFF : XVS_IP6_SRC_OFF, in[6], l4, addr, old, port, is_dst);
+		return;
+	}
+	memcpy(in + (is_dst ? XVS_IP6_DST_OFF : XVS_IP6_SRC_OFF), addr->v6, 16);
+	memcpy(l4 + (is_dst ? 2 : 0), &port, 2);
+}
+
+/* The ICMPv6 counterpart of handle_icmp_error(): same directions, same rewrites. */
+static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			       const struct xvs_pkt *p)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
+	uint32_t icmp_len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	uint8_t *in = ic + 8, *l4 = in + XVS_IP6_HLEN;
+	if (icmp_len < 8 + XVS_IP6_HLEN + 8 || (in[0] >> 4) != 6)
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	if (!g || (in[6] != IPPROTO_TCP && in[6] != IPPROTO_UDP))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	struct xvs_conn_key k = { .af = XVS_AF_INET6, .proto = in[6] };
+	memcpy(k.src6.v6, in + XVS_IP6_DST_OFF, 16);
+	memcpy(k.dst6.v6, in + XVS_IP6_SRC_OFF, 16);
+	memcpy(&k.sport, l4 + 2, 2);
+	memcpy(&k.dport, l4, 2);
+	uint32_t h = xvs_conn_hash(&k);
+	uint32_t v = xvs_conn_find(&w->conns, &k, h);
+	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
+	if (!c || conn_expired(w, c))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	if (dest_gone(g, c))
+		return drop(w, m, XVS_DROP_DEST_GONE);
+	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
+	union xvs_ip osrc, odst;
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY) {
+		quote_rewrite6(in, l4, l4_len, &c->vaddr, c->vport, 1);
+		if (memcmp(l3 + XVS_IP6_SRC_OFF, c->daddr.v6, 16) == 0)
+			memcpy(l3 + XVS_IP6_SRC_OFF, c->vaddr.v6, 16);
+	} else if (fwd == XVS_FWD_MASQ) {
+		quote_rewrite6(in, l4, l4_len, &c->daddr, c->dport, 0);
+		memcpy(l3 + XVS_IP6_DST_OFF, c->daddr.v6, 16);
+	}
+	memcpy(osrc.v6, l3 + XVS_IP6_SRC_OFF, 16);
+	memcpy(odst.v6, l3 + XVS_IP6_DST_OFF, 16);
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY || fwd == XVS_FWD_MASQ) {
+		memset(ic + 2, 0, 2);
+		uint16_t ck = xvs_icmp6_cksum(&osrc, &odst, ic, icmp_len, IPPROTO_ICMPV6);
+		memcpy(ic + 2, &ck, 2);
+	}
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY)
+		return xmit6(w, m, &odst);
+	if (fwd == XVS_FWD_TUNNEL)
+		return tun_forward(w, g, m, p, c, h);
+	xmit6(w, m, &c->daddr);
+}
+
 static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 			  struct rte_mbuf *m, const struct xvs_pkt *p)
 {
@@ -895,6 +1009,8 @@ static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 		return handle_nd(w, g, in_port, m, p, &src);
 	if (ic[0] == XVS_ND_NA)
 		return handle_na(w, g, m, p);
+	if (ic[0] >= XVS_ICMP6_DEST_UNREACH && ic[0] <= XVS_ICMP6_PARAM_PROBLEM)
+		return handle_icmp6_error(w, g, m, p);
 	if (!is_owned6(w->dp, g, &dst))
 		return drop(w, m, XVS_DROP_NO_VIP);
 	if (ic[0] == XVS_ICMP6_ECHO_REQUEST && ic[1] == 0)
