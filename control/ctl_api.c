@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_conns.h"
 #include "ctl_json.h"
 
 struct xvs_ctl_api {
@@ -150,6 +151,179 @@ static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *
 	return send_json(conn, MHD_HTTP_OK, o);
 }
 
+/* ---- GET /v1/conns: streamed, one worker page at a time ---------------------------------- */
+
+/*
+ * The body is written as the pages arrive, never built whole: a table of millions of
+ * connections costs control one page of memory. Its layout is fixed so that clients can
+ * stream it too (docs/api.md): a first line `{"conns": [`, one connection object per line,
+ * and a last line `], "workers": W, "complete": B[, "error": "..."]}`.
+ */
+enum conns_stage { CONNS_HEAD, CONNS_BODY, CONNS_TAIL, CONNS_DONE };
+
+/* Pages fetched in one call of the content reader before it hands MHD a keep-alive space,
+ * so that a walk over a large, mostly empty table lets other requests in between. */
+#define CONNS_PAGES_PER_CALL 8
+
+struct conns_reader {
+	struct xvs_ctl_api *api;
+	enum conns_stage stage;
+	unsigned worker, nb_workers;
+	uint64_t cursor;
+	uint64_t nb_sent;
+	char why[160]; /* first failure, "" when complete */
+	struct xvs_conn_dump_entry *page;
+	char *text; /* rendered bytes not yet handed to MHD: [off, len) */
+	size_t len, off;
+};
+
+static void conns_fail(struct conns_reader *r, const char *fmt, unsigned a, unsigned b)
+{
+	if (r->why[0] == '\0')
+		snprintf(r->why, sizeof(r->why), fmt, a, b);
+}
+
+/* Append one page's entries to r->text; each line starts with the separator it needs. */
+static void conns_render(struct conns_reader *r, uint32_t nb)
+{
+	for (uint32_t i = 0; i < nb; i++) {
+		char *p = r->text + r->len;
+		size_t sep = r->nb_sent ? 2 : 1;
+		memcpy(p, ",\n" + 2 - sep, sep);
+		int n = xvs_ctl_conn_json(&r->page[i], r->worker, p + sep, XVS_CTL_CONN_JSON_MAX);
+		if (n < 0)
+			continue;
+		r->len += sep + (size_t)n;
+		r->nb_sent++;
+	}
+}
+
+/* Fetch and render the next page, moving on to the next worker at the end of a table. */
+static void conns_next_page(struct conns_reader *r)
+{
+	struct xvs_ctl_api *api = r->api;
+	uint32_t nb = 0;
+	uint64_t next = UINT64_MAX;
+	int rc;
+	if (r->worker >= r->nb_workers) {
+		r->stage = CONNS_TAIL;
+		return;
+	}
+	pthread_mutex_lock(api->lock);
+	if (!xvs_shm_dataplane_alive(api->ctl->shm))
+		rc = -ENODEV;
+	else
+		rc = xvs_ctl_conns_page(api->ctl->shm, r->worker, r->cursor,
+					XVS_CTL_CONNS_PAGE_TIMEOUT_MS, r->page, &nb, &next);
+	pthread_mutex_unlock(api->lock);
+	if (rc == -ENODEV) {
+		conns_fail(r, "the dataplane went away during the listing (worker %u of %u)",
+			   r->worker, r->nb_workers);
+		r->stage = CONNS_TAIL;
+		return;
+	}
+	if (rc) {
+		conns_fail(r, rc == -ETIMEDOUT ? "worker %u did not answer within %u ms"
+					       : "worker %u gave a malformed page (%u)",
+			   r->worker, rc == -ETIMEDOUT ? XVS_CTL_CONNS_PAGE_TIMEOUT_MS : (unsigned)-rc);
+		next = UINT64_MAX; /* skip this worker, list the others */
+	}
+	conns_render(r, nb);
+	r->cursor = next;
+	if (next == UINT64_MAX) {
+		r->worker++;
+		r->cursor = 0;
+	}
+}
+
+static void conns_fill(struct conns_reader *r)
+{
+	r->len = r->off = 0;
+	switch (r->stage) {
+	case CONNS_HEAD:
+		r->len = (size_t)sprintf(r->text, "{\"conns\": [");
+		r->stage = CONNS_BODY;
+		break;
+	case CONNS_BODY:
+		conns_next_page(r);
+		break;
+	case CONNS_TAIL:
+		r->len = (size_t)sprintf(r->text, "\n], \"workers\": %u, \"complete\": %s%s%s%s}\n",
+					 r->nb_workers, r->why[0] ? "false" : "true",
+					 r->why[0] ? ", \"error\": \"" : "", r->why,
+					 r->why[0] ? "\"" : "");
+		r->stage = CONNS_DONE;
+		break;
+	case CONNS_DONE:
+		break;
+	}
+}
+
+static ssize_t conns_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct conns_reader *r = cls;
+	unsigned pages = 0;
+	while (r->off == r->len) {
+		if (r->stage == CONNS_DONE)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (r->stage == CONNS_BODY && pages++ == CONNS_PAGES_PER_CALL) {
+			buf[0] = ' '; /* whitespace is allowed between JSON tokens */
+			return 1;
+		}
+		conns_fill(r);
+	}
+	size_t n = r->len - r->off < max ? r->len - r->off : max;
+	memcpy(buf, r->text + r->off, n);
+	r->off += n;
+	return (ssize_t)n;
+}
+
+static void conns_free(void *cls)
+{
+	struct conns_reader *r = cls;
+	free(r->page);
+	free(r->text);
+	free(r);
+}
+
+static enum MHD_Result get_conns(struct xvs_ctl_api *api, struct MHD_Connection *conn)
+{
+	struct conns_reader *r = calloc(1, sizeof(*r));
+	if (r) {
+		r->page = malloc(XVS_CONN_DUMP_MAX * sizeof(*r->page));
+		r->text = malloc(XVS_CONN_DUMP_MAX * (XVS_CTL_CONN_JSON_MAX + 2) + 512);
+	}
+	if (!r || !r->page || !r->text) {
+		if (r)
+			conns_free(r);
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ENOMEM, -1,
+				  "Memory allocation problem");
+	}
+	r->api = api;
+	if (!lock_ready(api)) {
+		conns_free(r);
+		return send_not_ready(conn);
+	}
+	/* No dataplane: nothing is forwarded, so the list is empty and complete. */
+	if (xvs_shm_dataplane_alive(api->ctl->shm)) {
+		r->nb_workers = atomic_load(&api->ctl->shm->hdr->nb_workers);
+		if (r->nb_workers > XVS_MAX_LCORES)
+			r->nb_workers = XVS_MAX_LCORES;
+	}
+	pthread_mutex_unlock(api->lock);
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, conns_read, r, conns_free);
+	if (!resp) {
+		conns_free(r);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result route(struct xvs_ctl_api *api, struct MHD_Connection *conn,
 			     const char *url, const char *method, const struct req *rq)
 {
@@ -165,6 +339,10 @@ static enum MHD_Result route(struct xvs_ctl_api *api, struct MHD_Connection *con
 		return is_post ? post_ops(api, conn, rq)
 			       : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
 					    "use POST for /v1/ops");
+	if (strcmp(url, "/v1/conns") == 0)
+		return is_get ? get_conns(api, conn)
+			      : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
+					   "use GET for this endpoint");
 	if (strcmp(url, "/v1/status") == 0 || strcmp(url, "/v1/services") == 0 ||
 	    strcmp(url, "/v1/stats") == 0)
 		return is_get ? get_view(api, conn, url)

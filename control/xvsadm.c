@@ -82,7 +82,9 @@ static void print_usage(FILE *f)
 	      "                            other listing columns\n"
 	      "     --exact                exact numbers in --stats/--rate\n"
 	      "     --nosort               list in the server's order\n"
-	      "     --timeout              list the connection timeouts\n\n"
+	      "     --timeout              list the connection timeouts\n"
+	      "  -c --connection           list the live connections\n"
+	      "     --json                 print a listing as the control API's JSON\n\n"
 	      "Control socket: $" XVSADM_SOCKET_ENV " (default " XVSADM_DEFAULT_SOCKET ").\n", f);
 }
 
@@ -191,7 +193,8 @@ static int run_change(const struct xvs_xvsadm_cmd *cmd)
 	return status;
 }
 
-static int fetch_table(struct xvs_xvsadm_table *t, int *status)
+/* GET /v1/services: the document (new reference) or NULL with *status set. */
+static json_t *fetch_services(int *status)
 {
 	struct xvs_xvsadm_reply r;
 	char reason[256] = "";
@@ -199,35 +202,85 @@ static int fetch_table(struct xvs_xvsadm_table *t, int *status)
 
 	if (rc) {
 		*status = unreachable(reason);
-		return rc;
+		return NULL;
 	}
+	*status = EXIT_LIST_FAIL;
 	if (r.status != 200) {
 		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, reply_errno(&r),
 							   reply_str(&r, "error")));
-		rc = -EIO;
-	} else if (xvs_xvsadm_json_table(r.body, t) != 0) {
-		fprintf(stderr, "%s: malformed reply from xvs-control\n", XVSADM_PROG);
-		rc = -EINVAL;
+		json_decref(r.body);
+		return NULL;
 	}
-	json_decref(r.body);
-	*status = EXIT_LIST_FAIL;
-	return rc;
+	if (r.body == NULL)
+		fprintf(stderr, "%s: malformed reply from xvs-control\n", XVSADM_PROG);
+	return r.body;
+}
+
+/* --json: the API's document, indented, keys sorted so that output is stable. */
+static int print_json(const json_t *doc)
+{
+	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (rc == 0)
+		fputc('\n', stdout);
+	return rc ? -EIO : 0;
+}
+
+/* -L --json with a service: the same document with only that service (t mirrors doc). */
+static int print_json_service(const json_t *doc, const struct xvs_xvsadm_table *t,
+			      const struct xvs_xvsadm_service *key)
+{
+	json_t *one, *svcs = json_object_get(doc, "services");
+	int rc;
+
+	for (size_t i = 0; i < t->nb_services; i++) {
+		if (!xvs_xvsadm_same_service(&t->services[i].s, key))
+			continue;
+		one = json_deep_copy(doc);
+		if (one == NULL)
+			return -ENOMEM;
+		json_object_set_new(one, "services",
+				    json_pack("[O]", json_array_get(svcs, i)));
+		rc = print_json(one);
+		json_decref(one);
+		return rc;
+	}
+	return -ESRCH;
+}
+
+static int print_listing(const struct xvs_xvsadm_cmd *cmd, const json_t *doc,
+			 const struct xvs_xvsadm_table *t)
+{
+	const int json = !!(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_JSON));
+	const int one = cmd->cmd == XVSADM_CMD_LIST &&
+		(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE));
+
+	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_TIMEOUT))
+		return json ? print_json(json_object_get(doc, "timeouts"))
+			    : xvs_xvsadm_print_timeout(stdout, t);
+	if (one)
+		return json ? print_json_service(doc, t, &cmd->svc)
+			    : xvs_xvsadm_print_service(stdout, t, &cmd->svc, cmd->format);
+	return json ? print_json(doc) : xvs_xvsadm_print_table(stdout, t, cmd->format);
 }
 
 static int run_list(const struct xvs_xvsadm_cmd *cmd)
 {
 	struct xvs_xvsadm_table t;
 	int status, rc;
+	json_t *doc = fetch_services(&status);
 
-	if (fetch_table(&t, &status) != 0)
+	if (doc == NULL)
 		return status;
-	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_TIMEOUT))
-		rc = xvs_xvsadm_print_timeout(stdout, &t);
-	else if (cmd->cmd == XVSADM_CMD_LIST && (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE)))
-		rc = xvs_xvsadm_print_service(stdout, &t, &cmd->svc, cmd->format);
-	else
-		rc = xvs_xvsadm_print_table(stdout, &t, cmd->format);
+	rc = xvs_xvsadm_json_table(doc, &t);
+	if (rc) {
+		fprintf(stderr, "%s: malformed reply from xvs-control\n", XVSADM_PROG);
+		json_decref(doc);
+		return EXIT_LIST_FAIL;
+	}
+	rc = print_listing(cmd, doc, &t);
 	xvs_xvsadm_table_free(&t);
+	json_decref(doc);
 	if (rc == -ESRCH)
 		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, ESRCH, NULL));
 	else if (rc)
@@ -235,6 +288,147 @@ static int run_list(const struct xvs_xvsadm_cmd *cmd)
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = -EIO;
 	return rc ? EXIT_LIST_FAIL : 0;
+}
+
+/*
+ * -L -c: GET /v1/conns is read line by line (docs/api.md fixes its layout) and each
+ * connection printed as it comes, so that millions of them need no more memory than one.
+ */
+struct conn_listing {
+	unsigned int fmt;
+	int json;
+	int header_seen;
+	size_t nb;
+	json_t *trailer; /* the last line's fields: workers, complete, error */
+	int bad;         /* the reply did not have the documented layout */
+};
+
+static void conn_json_entry(struct conn_listing *cl, const json_t *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+
+	fprintf(stdout, "%s    %s", cl->nb ? ",\n" : "\n", text ? text : "null");
+	free(text);
+}
+
+static int conn_entry(struct conn_listing *cl, const char *p, size_t n)
+{
+	struct xvs_xvsadm_conn c;
+	json_t *o;
+
+	while (n > 0 && (p[n - 1] == ',' || p[n - 1] == ' ' || p[n - 1] == '\r'))
+		n--;
+	while (n > 0 && (*p == ',' || *p == ' ')) {
+		p++;
+		n--;
+	}
+	if (n == 0)
+		return 0;
+	o = json_loadb(p, n, 0, NULL);
+	if (o == NULL || xvs_xvsadm_json_conn(o, &c) != 0) {
+		json_decref(o);
+		cl->bad = 1;
+		return -EPROTO;
+	}
+	if (cl->json)
+		conn_json_entry(cl, o);
+	else
+		xvs_xvsadm_print_conn(stdout, &c, cl->fmt);
+	cl->nb++;
+	json_decref(o);
+	return 0;
+}
+
+static int conn_line(const char *line, size_t len, void *ctx)
+{
+	static const char head[] = "{\"conns\": [";
+	struct conn_listing *cl = ctx;
+	char *doc;
+
+	if (!cl->header_seen) {
+		if (len < sizeof(head) - 1 || memcmp(line, head, sizeof(head) - 1) != 0) {
+			cl->bad = 1;
+			return -EPROTO;
+		}
+		cl->header_seen = 1;
+		if (cl->json)
+			fputs("{\n  \"conns\": [", stdout);
+		else
+			xvs_xvsadm_print_conn_title(stdout, cl->fmt);
+		return 0;
+	}
+	while (len > 0 && *line == ' ') { /* the server's keep-alive spaces */
+		line++;
+		len--;
+	}
+	if (cl->trailer != NULL || len == 0 || line[0] != ']')
+		return cl->trailer != NULL ? 0 : conn_entry(cl, line, len);
+	/* The last line closes the array: put the opening back to read its fields. */
+	doc = malloc(len + sizeof(head));
+	if (doc == NULL)
+		return -ENOMEM;
+	memcpy(doc, head, sizeof(head) - 1);
+	memcpy(doc + sizeof(head) - 1, line, len);
+	cl->trailer = json_loadb(doc, len + sizeof(head) - 1, 0, NULL);
+	free(doc);
+	if (!json_is_object(cl->trailer)) {
+		cl->bad = 1;
+		return -EPROTO;
+	}
+	json_object_del(cl->trailer, "conns");
+	return 0;
+}
+
+static void conn_json_close(const struct conn_listing *cl)
+{
+	char *text = json_dumps(cl->trailer, JSON_INDENT(2) | JSON_SORT_KEYS);
+	size_t n = text ? strlen(text) : 0;
+
+	fputs(cl->nb ? "\n  ]" : "]", stdout);
+	/* text is "{\n  \"complete\": true,\n  ...\n}": its members follow the array. */
+	if (n > 4)
+		fprintf(stdout, ",%.*s\n}\n", (int)(n - 3), text + 1);
+	else
+		fputs("\n}\n", stdout);
+	free(text);
+}
+
+static int run_conns(const struct xvs_xvsadm_cmd *cmd)
+{
+	struct conn_listing cl = {
+		.fmt = cmd->format, .json = !!(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_JSON)),
+	};
+	struct xvs_xvsadm_reply r;
+	char reason[256] = "";
+	int rc = xvs_xvsadm_stream("/v1/conns", conn_line, &cl, &r, reason, sizeof(reason));
+	int status = 0;
+
+	if (rc && !cl.bad && r.status == 0) {
+		json_decref(cl.trailer);
+		return unreachable(reason);
+	}
+	if (r.status != 200) {
+		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, reply_errno(&r),
+							   reply_str(&r, "error")));
+		status = EXIT_LIST_FAIL;
+	} else if (rc || cl.trailer == NULL) {
+		fprintf(stderr, "%s: malformed or truncated connection listing from xvs-control\n",
+			XVSADM_PROG);
+		status = EXIT_LIST_FAIL;
+	} else {
+		if (cl.json)
+			conn_json_close(&cl);
+		if (!json_is_true(json_object_get(cl.trailer, "complete"))) {
+			fprintf(stderr, "%s: the connection listing is incomplete: %s\n", XVSADM_PROG,
+				json_string_value(json_object_get(cl.trailer, "error")) ?: "unknown reason");
+			status = EXIT_LIST_FAIL;
+		}
+	}
+	json_decref(cl.trailer);
+	json_decref(r.body);
+	if (fflush(stdout) != 0 && status == 0)
+		status = EXIT_LIST_FAIL;
+	return status;
 }
 
 /* What -R collects: the ops, and for each the command and the input line it came from. */
@@ -351,6 +545,9 @@ static int run(const struct xvs_xvsadm_cmd *cmd)
 	case XVSADM_CMD_RESTORE:
 		return run_restore();
 	case XVSADM_CMD_LIST:
+		if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_CONNECTION))
+			return run_conns(cmd);
+		return run_list(cmd);
 	case XVSADM_CMD_SAVE:
 		return run_list(cmd);
 	default:

@@ -27,4 +27,18 @@ const char *xvs_xvsadm_socket_path(void);
 int xvs_xvsadm_request(const char *method, const char *path, const json_t *body,
 		       struct xvs_xvsadm_reply *reply, char *reason, size_t reason_len);
 
+/*
+ * Called with each line of a streamed 200 reply, without its newline (a final line without
+ * one included). Return 0 to go on, a negative errno to stop the transfer.
+ */
+typedef int (*xvs_xvsadm_line_fn)(const char *line, size_t len, void *ctx);
+
+/*
+ * GET path and hand a 200 reply to on_line line by line as it arrives, never holding it
+ * whole (GET /v1/conns can be very large). Any other status is collected and parsed into
+ * reply->body as xvs_xvsadm_request does. Returns as xvs_xvsadm_request, or on_line's error.
+ */
+int xvs_xvsadm_stream(const char *path, xvs_xvsadm_line_fn on_line, void *ctx,
+		      struct xvs_xvsadm_reply *reply, char *reason, size_t reason_len);
+
 #endif

@@ -354,6 +354,50 @@ int xvs_xvsadm_json_table(const json_t *doc, struct xvs_xvsadm_table *t)
 	return rc;
 }
 
+/* ---- reading GET /v1/conns ---------------------------------------------------------- */
+
+static int read_conn_addr(const json_t *o, const char *addr_key, const char *port_key,
+			  int *af, union xvs_ip *ip, uint16_t *port)
+{
+	const json_t *p = json_object_get(o, port_key);
+
+	if (parse_ip(get_str(o, addr_key, NULL), af, ip) != 0 || !json_is_integer(p) ||
+	    json_integer_value(p) < 0 || json_integer_value(p) > 65535)
+		return -EINVAL;
+	*port = (uint16_t)json_integer_value(p);
+	return 0;
+}
+
+int xvs_xvsadm_json_conn(const json_t *o, struct xvs_xvsadm_conn *c)
+{
+	static const char *const protos[] = { "tcp", "udp", "sctp", "ip" };
+	static const uint16_t proto_nums[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, 0 };
+	const char *state = get_str(o, "state", NULL);
+	const json_t *expire = json_object_get(o, "expire");
+	int p, af_v;
+
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object(o))
+		return -EINVAL;
+	p = str_index(get_str(o, "proto", NULL), protos, 4, -1);
+	if (p < 0 || state == NULL || strlen(state) >= sizeof(c->state) ||
+	    !json_is_integer(expire) || json_integer_value(expire) < 0 ||
+	    json_integer_value(expire) > UINT32_MAX)
+		return -EINVAL;
+	if (read_conn_addr(o, "caddr", "cport", &c->af, &c->caddr, &c->cport) ||
+	    read_conn_addr(o, "vaddr", "vport", &af_v, &c->vaddr, &c->vport) ||
+	    read_conn_addr(o, "daddr", "dport", &c->daf, &c->daddr, &c->dport))
+		return -EINVAL;
+	if (af_v != c->af)
+		return -EINVAL;
+	c->proto = proto_nums[p];
+	snprintf(c->state, sizeof(c->state), "%s", state);
+	c->expire = (uint32_t)json_integer_value(expire);
+	snprintf(c->pe_name, sizeof(c->pe_name), "%s", get_str(o, "pe_name", ""));
+	snprintf(c->pe_data, sizeof(c->pe_data), "%s", get_str(o, "pe_data", ""));
+	return 0;
+}
+
 /* ---- error texts --------------------------------------------------------------------- */
 
 /* ipvsadm's per-operation texts (ipvs_strerror), keyed on the command and errno. */

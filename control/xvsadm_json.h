@@ -18,6 +18,12 @@ int xvs_xvsadm_json_op(const struct xvs_xvsadm_cmd *cmd, json_t **op);
 int xvs_xvsadm_json_table(const json_t *doc, struct xvs_xvsadm_table *t);
 
 /*
+ * One connection object of GET /v1/conns into *c. 0, or -EINVAL when a required field is
+ * missing or malformed.
+ */
+int xvs_xvsadm_json_conn(const json_t *o, struct xvs_xvsadm_conn *c);
+
+/*
  * The message ipvsadm prints when the kernel fails `cmd` with errnum (ipvs_strerror),
  * e.g. "Service already exists". Errors ipvsadm has no text for print api_msg, the
  * server's own explanation, when there is one (else strerror). Never NULL.

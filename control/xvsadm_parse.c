@@ -24,7 +24,7 @@ enum {
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT,
 	TAG_NO_SORT, TAG_PE, TAG_SCTP_SERVICE, TAG_MCAST_GROUP, TAG_MCAST_PORT, TAG_MCAST_TTL,
 	TAG_SYNC_MAXLEN, TAG_TUN_INFO, TAG_TUN_TYPE, TAG_TUN_PORT, TAG_TUN_NOCSUM,
-	TAG_TUN_CSUM, TAG_TUN_REMCSUM, TAG_SYNCID,
+	TAG_TUN_CSUM, TAG_TUN_REMCSUM, TAG_SYNCID, TAG_JSON,
 };
 
 static const char *const cmd_names[] = {
@@ -44,29 +44,30 @@ static const char *const opt_names[XVSADM_NB_OPTS] = {
 	"mcast-interface", "timeout", "daemon", "stats", "rate", "thresholds",
 	"persistent-conn", "nosort", "syncid", "exact", "ops", "pe", "sched-flags",
 	"mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
-	"tun-port", "tun-nocsum", "tun-csum", "tun-remcsum",
+	"tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json",
 };
 
 /*
  * Which options each command takes, one character per option in enum xvs_xvsadm_opt
- * order: 'x' illegal, '+' required, '1' at most one of the '1's, ' ' optional.
- *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r
- *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m */
+ * order: 'x' illegal, '+' required, '1' at most one of the '1's, ' ' optional. The last
+ * column, --json, is xvs's own: it goes with listings only.
+ *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r j
+ *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m s */
 static const char cmd_opts[][XVSADM_NB_OPTS + 1] = {
-	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
-	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
-	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx",
-	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",
-	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     ",
-	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxx",
-	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx",
-	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
+	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
+	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx ",
+	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     x",
+	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     x",
+	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxx",
+	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxx",
+	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 };
 
 /* Tunnel options against tunnel types, same key as cmd_opts: tun-port nocsum csum remcsum. */
@@ -402,6 +403,7 @@ static int parse_flag_option(int tag, struct xvs_xvsadm_cmd *cmd, struct xvs_xvs
 		{ TAG_TUN_NOCSUM, XVSADM_OPT_TUN_NOCSUM, 0 },
 		{ TAG_TUN_CSUM, XVSADM_OPT_TUN_CSUM, 0 },
 		{ TAG_TUN_REMCSUM, XVSADM_OPT_TUN_REMCSUM, 0 },
+		{ TAG_JSON, XVSADM_OPT_JSON, 0 },
 	};
 	int rc;
 
@@ -599,6 +601,7 @@ static const struct poptOption popt_table[] = {
 	{ "tun-nocsum", '\0', POPT_ARG_NONE, NULL, TAG_TUN_NOCSUM, NULL, NULL },
 	{ "tun-csum", '\0', POPT_ARG_NONE, NULL, TAG_TUN_CSUM, NULL, NULL },
 	{ "tun-remcsum", '\0', POPT_ARG_NONE, NULL, TAG_TUN_REMCSUM, NULL, NULL },
+	{ "json", '\0', POPT_ARG_NONE, NULL, TAG_JSON, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -900,9 +903,6 @@ int xvs_xvsadm_check_supported(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsa
 
 	if (cmd->cmd == XVSADM_CMD_STARTDAEMON || cmd->cmd == XVSADM_CMD_STOPDAEMON)
 		what = "the connection sync daemon (--start-daemon/--stop-daemon)";
-	else if (cmd->cmd == XVSADM_CMD_LIST &&
-		 (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_CONNECTION)))
-		what = "the connection listing (-L -c)";
 	else if (cmd->cmd == XVSADM_CMD_LIST && (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DAEMON)))
 		what = "the sync daemon listing (-L --daemon)";
 	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE) && cmd->svc.fwmark)

@@ -40,6 +40,7 @@ enum xvs_xvsadm_opt {
 	XVSADM_OPT_MCAST_GROUP, XVSADM_OPT_MCAST_PORT, XVSADM_OPT_MCAST_TTL,
 	XVSADM_OPT_SYNC_MAXLEN, XVSADM_OPT_TUN_INFO, XVSADM_OPT_TUN_TYPE, XVSADM_OPT_TUN_PORT,
 	XVSADM_OPT_TUN_NOCSUM, XVSADM_OPT_TUN_CSUM, XVSADM_OPT_TUN_REMCSUM,
+	XVSADM_OPT_JSON, /* xvs's own: listings as the API's JSON */
 	XVSADM_NB_OPTS
 };
 #define XVSADM_OPTBIT(o) (UINT64_C(1) << (o))
@@ -124,7 +125,7 @@ int xvs_xvsadm_parse(int argc, const char **argv, struct xvs_xvsadm_cmd *cmd,
 
 /*
  * Refuse what parses as valid ipvsadm but xvs cannot do yet (fwmark and SCTP services,
- * persistence engines, connection listing, sync daemons): 0, or -EOPNOTSUPP with *err
+ * persistence engines, sync daemons): 0, or -EOPNOTSUPP with *err
  * set (exit status 2).
  */
 int xvs_xvsadm_check_supported(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *err);

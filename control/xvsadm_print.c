@@ -488,7 +488,7 @@ int xvs_xvsadm_print_table(FILE *f, const struct xvs_xvsadm_table *t, unsigned i
 	return rc;
 }
 
-static int same_service(const struct xvs_xvsadm_service *a, const struct xvs_xvsadm_service *b)
+int xvs_xvsadm_same_service(const struct xvs_xvsadm_service *a, const struct xvs_xvsadm_service *b)
 {
 	if (a->fwmark || b->fwmark)
 		return a->fwmark == b->fwmark && a->af == b->af;
@@ -502,7 +502,7 @@ int xvs_xvsadm_print_service(FILE *f, const struct xvs_xvsadm_table *t,
 	for (size_t i = 0; i < t->nb_services; i++) {
 		int rc;
 
-		if (!same_service(&t->services[i].s, key))
+		if (!xvs_xvsadm_same_service(&t->services[i].s, key))
 			continue;
 		print_title(f, fmt);
 		rc = print_service_entry(f, &t->services[i], fmt);
@@ -517,5 +517,45 @@ int xvs_xvsadm_print_timeout(FILE *f, const struct xvs_xvsadm_table *t)
 {
 	fprintf(f, "Timeout (tcp tcpfin udp): %" PRIu32 " %" PRIu32 " %" PRIu32 "\n",
 		t->timeout_tcp, t->timeout_tcpfin, t->timeout_udp);
+	return ferror(f) ? -EIO : 0;
+}
+
+int xvs_xvsadm_print_conn_title(FILE *f, unsigned int fmt)
+{
+	fputs("IPVS connection entries\n", f);
+	if (fmt & XVSADM_FMT_PERSISTENTCONN)
+		fprintf(f, "pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source",
+			"virtual", "destination", "pe name", "pe_data");
+	else
+		fprintf(f, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual",
+			"destination");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* addr:port of a connection: ipvsadm builds these in a 60-byte buffer, so at most 59 chars. */
+static void conn_addrport(char *buf, int af, const union xvs_ip *ip, uint16_t port,
+			  uint16_t proto, unsigned int fmt)
+{
+	char ap[AP_LEN];
+
+	addrport_name(ap, sizeof(ap), af, ip, port, proto, fmt);
+	ap[59] = '\0';
+	memcpy(buf, ap, 60);
+}
+
+int xvs_xvsadm_print_conn(FILE *f, const struct xvs_xvsadm_conn *c, unsigned int fmt)
+{
+	char cname[60], vname[60], dname[60], expire[32];
+
+	conn_addrport(cname, c->af, &c->caddr, c->cport, c->proto, fmt);
+	conn_addrport(vname, c->af, &c->vaddr, c->vport, c->proto, fmt);
+	conn_addrport(dname, c->daf, &c->daddr, c->dport, c->proto, fmt);
+	snprintf(expire, sizeof(expire), "%02u:%02u", c->expire / 60, c->expire % 60);
+	if (fmt & XVSADM_FMT_PERSISTENTCONN)
+		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %-18s %-16s %s\n", proto_name(c->proto),
+			expire, c->state, cname, vname, dname, c->pe_name, c->pe_data);
+	else
+		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %s\n", proto_name(c->proto), expire,
+			c->state, cname, vname, dname);
 	return ferror(f) ? -EIO : 0;
 }

@@ -37,6 +37,19 @@ struct xvs_xvsadm_table {
 	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp;
 };
 
+/* One entry of the connection listing, -L -c (GET /v1/conns). */
+struct xvs_xvsadm_conn {
+	uint16_t proto;    /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, 0 = "IP" (a template) */
+	int af;            /* of the client and virtual addresses */
+	int daf;           /* of the real server's (may differ for tunnels) */
+	char state[16];    /* IPVS's name: "ESTABLISHED", "UDP", ... */
+	uint32_t expire;   /* seconds left */
+	union xvs_ip caddr, vaddr, daddr;
+	uint16_t cport, vport, dport; /* host order */
+	char pe_name[16];  /* persistence engine, "" without */
+	char pe_data[64];
+};
+
 /* Free what a table owns (services and their dests), not the table itself. */
 void xvs_xvsadm_table_free(struct xvs_xvsadm_table *t);
 
@@ -49,6 +62,17 @@ int xvs_xvsadm_print_table(FILE *f, const struct xvs_xvsadm_table *t, unsigned i
 /* -L with a service: title and that one service; -ESRCH when there is no such service. */
 int xvs_xvsadm_print_service(FILE *f, const struct xvs_xvsadm_table *t,
 			     const struct xvs_xvsadm_service *key, unsigned int fmt);
+
+/* -L -c: "IPVS connection entries" and the column titles (XVSADM_FMT_PERSISTENTCONN adds
+ * the pe columns). Returns 0 or -EIO. */
+int xvs_xvsadm_print_conn_title(FILE *f, unsigned int fmt);
+
+/* One -L -c row, as ipvsadm prints it: unsorted, expiry as mm:ss, names unless -n. */
+int xvs_xvsadm_print_conn(FILE *f, const struct xvs_xvsadm_conn *c, unsigned int fmt);
+
+/* Whether two services have the same key (fwmark and family, or proto, address, port). */
+int xvs_xvsadm_same_service(const struct xvs_xvsadm_service *a,
+			    const struct xvs_xvsadm_service *b);
 
 /* -L --timeout. */
 int xvs_xvsadm_print_timeout(FILE *f, const struct xvs_xvsadm_table *t);

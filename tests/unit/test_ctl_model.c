@@ -157,6 +157,12 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"u_threshold\":-1}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"l_threshold\":5}}", ERANGE},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"tunnel\",\"tun_type\":\"gre\"}}", EOPNOTSUPP},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"tunnel\",\"tun_type\":\"gue\",\"tun_port\":6080,\"tun_csum\":\"remcsum\"}}", EOPNOTSUPP},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"tunnel\",\"tun_type\":\"gue\"}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"tunnel\",\"tun_type\":\"vxlan\"}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"tun_port\":65536}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"weight\":1.5}}", EINVAL},
+	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"weight\":\"1\"}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"nat\"}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"2001:db8::2\",\"port\":80}}", EAFNOSUPPORT},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":0}}", EINVAL},
@@ -700,4 +706,172 @@ Test(ctl_model, rates_follow_counters, .init = make_tmpdir, .fini = remove_tmpdi
 	free(r);
 	xvs_ctl_model_free(m);
 	xvs_shm_close(&shm);
+}
+
+/* ---- connection dump ----------------------------------------------------------------- */
+
+#include "ctl_conns.h"
+
+/*
+ * A fake worker: answers mailbox requests the way dp_worker.c's serve_dump does, over a
+ * table of `capacity` slots in which slot i is live when fake_live(i), `scan` slots a page.
+ */
+struct fake_worker {
+	struct xvs_shm *shm;
+	unsigned idx;
+	uint64_t capacity, scan;
+	atomic_int stop;
+	atomic_uint pages;
+	int bad; /* answer with a cursor that does not move */
+};
+
+static int fake_live(uint64_t i)
+{
+	return i % 7 == 3;
+}
+
+static void fake_page(struct fake_worker *fw, struct xvs_shm_mailbox *mb)
+{
+	uint64_t pos = mb->req_cursor, end = pos + fw->scan;
+	uint32_t nb = 0;
+	if (end > fw->capacity)
+		end = fw->capacity;
+	for (; pos < end && nb < XVS_CONN_DUMP_MAX; pos++) {
+		if (!fake_live(pos))
+			continue;
+		struct xvs_conn_dump_entry *e = &mb->e[nb++];
+		memset(e, 0, sizeof(*e));
+		e->af = XVS_AF_INET;
+		e->proto = XVS_PROTO_TCP;
+		e->state = 1;
+		e->expire = (uint32_t)pos; /* names the slot */
+	}
+	mb->nb = nb;
+	mb->next_cursor = fw->bad ? mb->req_cursor : pos >= fw->capacity ? UINT64_MAX : pos;
+}
+
+static void *fake_worker_run(void *arg)
+{
+	struct fake_worker *fw = arg;
+	struct xvs_shm_mailbox *mb = xvs_shm_mailbox(fw->shm, fw->idx);
+	while (!atomic_load(&fw->stop)) {
+		uint64_t req = atomic_load_explicit(&mb->req_seq, memory_order_acquire);
+		if (req == atomic_load_explicit(&mb->resp_seq, memory_order_relaxed)) {
+			usleep(200);
+			continue;
+		}
+		fake_page(fw, mb);
+		atomic_fetch_add(&fw->pages, 1);
+		atomic_store_explicit(&mb->resp_seq, req, memory_order_release);
+	}
+	return NULL;
+}
+
+/* Walk worker 1's table page by page: every live slot comes exactly once, in order. */
+Test(ctl_conns, pages_cover_the_table_once, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	open_shm(&shm);
+	struct fake_worker fw = {.shm = &shm, .idx = 1, .capacity = 50000, .scan = 16384};
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, fake_worker_run, &fw), 0);
+	struct xvs_conn_dump_entry *page = malloc(XVS_CONN_DUMP_MAX * sizeof(*page));
+	cr_assert_not_null(page);
+	uint64_t cursor = 0, seen = 0, want = 0, last = 0;
+	unsigned nb_pages = 0;
+	while (cursor != UINT64_MAX) {
+		uint32_t nb;
+		uint64_t next;
+		cr_assert_eq(xvs_ctl_conns_page(&shm, 1, cursor, 1000, page, &nb, &next), 0);
+		for (uint32_t i = 0; i < nb; i++) {
+			cr_assert(fake_live(page[i].expire) && (seen == 0 || page[i].expire > last),
+				  "slot %u out of order or not live", page[i].expire);
+			last = page[i].expire;
+			seen++;
+		}
+		cursor = next;
+		nb_pages++;
+	}
+	for (uint64_t i = 0; i < fw.capacity; i++)
+		want += fake_live(i) ? 1 : 0;
+	cr_expect_eq(seen, want);
+	/* 7143 live slots, pages end after 2048 entries: 2048 x 3 + 999. */
+	cr_expect_eq(nb_pages, 4);
+	cr_expect_eq(atomic_load(&fw.pages), nb_pages, "one answer per request");
+	atomic_store(&fw.stop, 1);
+	pthread_join(th, NULL);
+	free(page);
+	xvs_shm_close(&shm);
+}
+
+Test(ctl_conns, silent_or_broken_workers_are_errors, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_shm shm;
+	open_shm(&shm);
+	struct xvs_conn_dump_entry *page = malloc(XVS_CONN_DUMP_MAX * sizeof(*page));
+	uint32_t nb;
+	uint64_t next;
+	uint64_t t0 = xvs_now_ns();
+	cr_assert_not_null(page);
+	cr_expect_eq(xvs_ctl_conns_page(&shm, 0, 0, 50, page, &nb, &next), -ETIMEDOUT);
+	cr_expect_geq(xvs_now_ns() - t0, 50ULL * 1000000ULL, "waited its timeout");
+	cr_expect_eq(xvs_ctl_conns_page(&shm, XVS_MAX_LCORES, 0, 50, page, &nb, &next), -ENODEV);
+
+	struct fake_worker fw = {.shm = &shm, .idx = 0, .capacity = 100, .scan = 16384, .bad = 1};
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, fake_worker_run, &fw), 0);
+	cr_expect_eq(xvs_ctl_conns_page(&shm, 0, 10, 1000, page, &nb, &next), -EPROTO,
+		     "a cursor that does not move forward");
+	/* The abandoned request above was answered late: the next one still waits for its own. */
+	fw.bad = 0;
+	cr_expect_eq(xvs_ctl_conns_page(&shm, 0, 0, 1000, page, &nb, &next), 0);
+	cr_expect_eq(nb, 14);
+	cr_expect_eq(next, UINT64_MAX);
+	atomic_store(&fw.stop, 1);
+	pthread_join(th, NULL);
+	free(page);
+	xvs_shm_close(&shm);
+}
+
+Test(ctl_conns, entry_json)
+{
+	struct xvs_conn_dump_entry e = {.af = XVS_AF_INET, .proto = XVS_PROTO_TCP, .state = 4,
+					.fwd = XVS_FWD_MASQ, .expire = 95, .cport = htons(50001),
+					.vport = htons(80), .dport = htons(8080)};
+	char buf[XVS_CTL_CONN_JSON_MAX];
+	inet_pton(AF_INET, "10.0.1.101", &e.caddr.v4);
+	inet_pton(AF_INET, "10.0.0.1", &e.vaddr.v4);
+	inet_pton(AF_INET, "192.168.10.2", &e.daddr.v4);
+	cr_assert_gt(xvs_ctl_conn_json(&e, 3, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "{\"proto\": \"tcp\", \"state\": \"FIN_WAIT\", \"expire\": 95, "
+			      "\"caddr\": \"10.0.1.101\", \"cport\": 50001, \"vaddr\": \"10.0.0.1\", "
+			      "\"vport\": 80, \"daddr\": \"192.168.10.2\", \"dport\": 8080, "
+			      "\"fwd\": \"masq\", \"worker\": 3}");
+	json_t *o = json_loads(buf, 0, NULL);
+	cr_expect_not_null(o, "valid JSON");
+	json_decref(o);
+
+	/* The longest entry fits the documented room; a state out of range is IPVS's ERR!. */
+	e.af = XVS_AF_INET6;
+	memset(&e.caddr, 0xff, sizeof(e.caddr));
+	memset(&e.vaddr, 0xff, sizeof(e.vaddr));
+	memset(&e.daddr, 0xff, sizeof(e.daddr));
+	e.expire = UINT32_MAX;
+	e.state = 200;
+	cr_expect_gt(xvs_ctl_conn_json(&e, XVS_MAX_LCORES, buf, sizeof(buf)), 0);
+	cr_expect(strstr(buf, "\"state\": \"ERR!\"") != NULL, "%s", buf);
+	cr_expect_eq(xvs_ctl_conn_json(&e, 0, buf, 40), -ENOSPC);
+	e.af = 5;
+	cr_expect_eq(xvs_ctl_conn_json(&e, 0, buf, sizeof(buf)), -EINVAL);
+}
+
+Test(ctl_conns, state_names_follow_ipvs)
+{
+	static const char *const want[] = {"NONE", "ESTABLISHED", "SYN_SENT", "SYN_RECV",
+					   "FIN_WAIT", "TIME_WAIT", "CLOSE", "CLOSE_WAIT",
+					   "LAST_ACK", "LISTEN", "SYNACK"};
+	for (uint8_t i = 0; i < 11; i++)
+		cr_expect_str_eq(xvs_ctl_conn_state_name(XVS_PROTO_TCP, i), want[i]);
+	cr_expect_str_eq(xvs_ctl_conn_state_name(XVS_PROTO_UDP, 0), "UDP");
+	cr_expect_str_eq(xvs_ctl_conn_state_name(XVS_PROTO_TCP, 11), "ERR!");
 }

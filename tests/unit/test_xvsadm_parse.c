@@ -103,6 +103,22 @@ static const struct err_case error_cases[] = {
 	{ "-A -t 10.0.0.1:80 -a", "invalid option `-a'", 2 },
 	{ "-A -t 10.0.0.1:80 -E", "invalid option `-E'", 2 },
 	{ "-A -t 10.0.0.1:80 -6", "-6 used before -f", 2 },
+	/* --json (xvs's own) goes with listings only, once */
+	{ "-S --json", "Illegal 'json' option with the 'save' command", 2 },
+	{ "-A -t 10.0.0.1:80 --json", "Illegal 'json' option with the 'add-service' command", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 --json", "Illegal 'json' option with the 'add-server' command", 2 },
+	{ "-Z --json", "Illegal 'json' option with the 'zero' command", 2 },
+	{ "-C --json", "Illegal 'json' option with the 'flush' command", 2 },
+	{ "--set 1 2 3 --json", "Illegal 'json' option with the 'set' command", 2 },
+	{ "-L --json --json", "multiple 'json' options specified", 2 },
+	{ "-L -c --timeout", "The option 'timeout' conflicts with the 'connection' option in the 'list' command", 2 },
+	{ "-L -c --daemon", "The option 'daemon' conflicts with the 'connection' option in the 'list' command", 2 },
+	{ "-L -c --rate", "options conflicts in the list command", 2 },
+	{ "-L -c --thresholds", "options conflicts in the list command", 2 },
+	{ "-L --timeout --persistent-conn", "options conflicts in the list command", 2 },
+	{ "-L --daemon --stats", "options conflicts in the list command", 2 },
+	{ "-L -c -c", "multiple 'connection' options specified", 2 },
+	{ "-Lcc", "multiple 'connection' options specified", 2 },
 	/* popt and "not a command first": 255 */
 	{ "-L --foo", "--foo: unknown option", 255 },
 	{ "-A -t", "-t: missing argument", 255 },
@@ -129,7 +145,7 @@ Test(xvsadm_parse, error_messages_and_exit_statuses)
 Test(xvsadm_parse, unsupported_features_exit_2)
 {
 	static const char *const lines[] = {
-		"-L -c", "-Lnc", "-L --daemon", "--start-daemon master", "--stop-daemon backup",
+		"-L --daemon", "--start-daemon master", "--stop-daemon backup",
 		"-A -f 1 -p", "-a -f 1 -r 1.1.1.1", "-A --sctp-service 10.0.0.3:3868",
 		"-A -t 10.0.0.1:80 -p --pe sip",
 	};
@@ -150,7 +166,9 @@ Test(xvsadm_parse, supported_commands_pass_the_check)
 {
 	static const char *const lines[] = {
 		"-A -t 10.0.0.1:80", "-L -n", "-S -n", "-C", "-Z", "--set 1 2 3", "-L --timeout",
-		"-a -u 10.0.0.1:53 -r 10.1.1.1 -m",
+		"-a -u 10.0.0.1:53 -r 10.1.1.1 -m", "-L -c", "-Lnc", "-L -n -c --persistent-conn",
+		"-L --json", "-Ln --stats --json", "-L -c --json", "-L --timeout --json",
+		"-L -t 10.0.0.1:80 --json",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {

@@ -648,3 +648,122 @@ Test(xvsadm_json, malformed_documents_are_refused)
 		json_decref(doc);
 	}
 }
+
+/* ---- -L -c ------------------------------------------------------------------------------ */
+
+/* The rows of IPVSADM.md's -L -n -c sample, as GET /v1/conns objects, in listing order. */
+static const char *const conn_objs[] = {
+	"{\"proto\":\"tcp\",\"state\":\"ESTABLISHED\",\"expire\":897,\"caddr\":\"10.0.1.100\","
+	"\"cport\":50000,\"vaddr\":\"10.0.0.1\",\"vport\":80,\"daddr\":\"192.168.10.1\",\"dport\":8080}",
+	"{\"proto\":\"tcp\",\"state\":\"FIN_WAIT\",\"expire\":95,\"caddr\":\"10.0.1.101\","
+	"\"cport\":50001,\"vaddr\":\"10.0.0.1\",\"vport\":80,\"daddr\":\"192.168.10.2\",\"dport\":8080}",
+	"{\"proto\":\"tcp\",\"state\":\"NONE\",\"expire\":359,\"caddr\":\"10.0.1.0\","
+	"\"cport\":0,\"vaddr\":\"10.0.0.1\",\"vport\":443,\"daddr\":\"10.0.0.11\",\"dport\":443}",
+	"{\"proto\":\"udp\",\"state\":\"UDP\",\"expire\":299,\"caddr\":\"10.0.1.105\","
+	"\"cport\":54321,\"vaddr\":\"10.0.0.2\",\"vport\":53,\"daddr\":\"172.16.0.1\",\"dport\":53,"
+	"\"fwd\":\"tunnel\",\"worker\":1,\"future_field\":true}",
+	"{\"proto\":\"ip\",\"state\":\"NONE\",\"expire\":599,\"caddr\":\"10.0.1.106\","
+	"\"cport\":0,\"vaddr\":\"0.0.0.1\",\"vport\":0,\"daddr\":\"192.168.20.1\",\"dport\":0}",
+	"{\"proto\":\"tcp\",\"state\":\"ESTABLISHED\",\"expire\":880,\"caddr\":\"2001:db8::abc\","
+	"\"cport\":49152,\"vaddr\":\"2001:db8::80\",\"vport\":80,\"daddr\":\"2001:db8::a0a0\",\"dport\":80}",
+};
+
+static const char conns_n[] =
+	"IPVS connection entries\n"
+	"pro expire state       source             virtual            destination\n"
+	"TCP 14:57  ESTABLISHED 10.0.1.100:50000   10.0.0.1:80        192.168.10.1:8080\n"
+	"TCP 01:35  FIN_WAIT    10.0.1.101:50001   10.0.0.1:80        192.168.10.2:8080\n"
+	"TCP 05:59  NONE        10.0.1.0:0         10.0.0.1:443       10.0.0.11:443\n"
+	"UDP 04:59  UDP         10.0.1.105:54321   10.0.0.2:53        172.16.0.1:53\n"
+	"IP  09:59  NONE        10.0.1.106:0       0.0.0.1:0          192.168.20.1:0\n"
+	"TCP 14:40  ESTABLISHED [2001:db8::abc]:49152 [2001:db8::80]:80  [2001:db8::a0a0]:80\n";
+
+/* Print every sample object with fmt, the title first. */
+static char *print_conns(unsigned int fmt)
+{
+	char *got = NULL;
+	size_t len;
+	FILE *f = open_memstream(&got, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(xvs_xvsadm_print_conn_title(f, fmt), 0);
+	for (size_t i = 0; i < sizeof(conn_objs) / sizeof(conn_objs[0]); i++) {
+		struct xvs_xvsadm_conn c;
+		json_t *o = json_loads(conn_objs[i], 0, NULL);
+
+		cr_assert_not_null(o, "%s", conn_objs[i]);
+		cr_assert_eq(xvs_xvsadm_json_conn(o, &c), 0, "%s", conn_objs[i]);
+		json_decref(o);
+		cr_assert_eq(xvs_xvsadm_print_conn(f, &c, fmt), 0);
+	}
+	fclose(f);
+	return got;
+}
+
+Test(xvsadm_print, connections_match_ipvsadm)
+{
+	char *got = print_conns(XVSADM_FMT_NUMERIC);
+
+	cr_expect_str_eq(got, conns_n, "\n--- got ---\n%s--- want ---\n%s", got, conns_n);
+	free(got);
+}
+
+/* --persistent-conn adds the destination's padding and the two pe columns. */
+Test(xvsadm_print, connections_persistent_conn)
+{
+	char *got = print_conns(XVSADM_FMT_NUMERIC | XVSADM_FMT_PERSISTENTCONN);
+	char *line2 = strchr(got, '\n') + 1;
+	char *line3 = strchr(line2, '\n') + 1;
+
+	cr_expect_eq(strncmp(line2, "pro expire state       source             virtual            "
+			     "destination        pe name          pe_data\n", (size_t)(line3 - line2)), 0,
+		     "%s", line2);
+	cr_expect_eq(strncmp(line3, "TCP 14:57  ESTABLISHED 10.0.1.100:50000   10.0.0.1:80        "
+			     "192.168.10.1:8080                   \n", 98), 0, "%s", line3);
+	free(got);
+}
+
+/* Without -n, ports get their service names as in ipvsadm (addresses have none here). */
+Test(xvsadm_print, connections_names)
+{
+	struct xvs_xvsadm_conn c = { .proto = IPPROTO_TCP, .af = AF_INET, .daf = AF_INET,
+				     .state = "TIME_WAIT", .expire = 6000, .cport = 40000,
+				     .vport = 80, .dport = 8080 };
+	char *got = NULL;
+
+	inet_pton(AF_INET, "198.18.0.2", &c.caddr.v4);
+	inet_pton(AF_INET, "198.18.0.100", &c.vaddr.v4);
+	inet_pton(AF_INET, "198.19.0.11", &c.daddr.v4);
+	CAPTURE(got, xvs_xvsadm_print_conn(f, &c, 0));
+	cr_expect_str_eq(got, "TCP 100:00 TIME_WAIT   198.18.0.2:40000   198.18.0.100:http  "
+			      "198.19.0.11:http-alt\n");
+	free(got);
+}
+
+Test(xvsadm_json, malformed_connections_are_refused)
+{
+	static const char *const objs[] = {
+		"[]", "{}",
+		"{\"proto\":\"icmp\",\"state\":\"NONE\",\"expire\":1,\"caddr\":\"1.1.1.1\",\"cport\":1,"
+		"\"vaddr\":\"1.1.1.2\",\"vport\":1,\"daddr\":\"1.1.1.3\",\"dport\":1}",
+		"{\"proto\":\"tcp\",\"state\":\"NONE\",\"expire\":-1,\"caddr\":\"1.1.1.1\",\"cport\":1,"
+		"\"vaddr\":\"1.1.1.2\",\"vport\":1,\"daddr\":\"1.1.1.3\",\"dport\":1}",
+		"{\"proto\":\"tcp\",\"state\":\"NONE\",\"expire\":1,\"caddr\":\"1.1.1.1\",\"cport\":70000,"
+		"\"vaddr\":\"1.1.1.2\",\"vport\":1,\"daddr\":\"1.1.1.3\",\"dport\":1}",
+		"{\"proto\":\"tcp\",\"state\":\"NONE\",\"expire\":1,\"caddr\":\"1.1.1.1\",\"cport\":1,"
+		"\"vaddr\":\"2001:db8::1\",\"vport\":1,\"daddr\":\"1.1.1.3\",\"dport\":1}",
+		"{\"proto\":\"tcp\",\"state\":\"A_STATE_NAME_TOO_LONG\",\"expire\":1,\"caddr\":\"1.1.1.1\","
+		"\"cport\":1,\"vaddr\":\"1.1.1.2\",\"vport\":1,\"daddr\":\"1.1.1.3\",\"dport\":1}",
+		"{\"proto\":\"tcp\",\"expire\":1,\"caddr\":\"1.1.1.1\",\"cport\":1,"
+		"\"vaddr\":\"1.1.1.2\",\"vport\":1,\"daddr\":\"1.1.1.3\",\"dport\":1}",
+	};
+
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		struct xvs_xvsadm_conn c;
+		json_t *o = json_loads(objs[i], JSON_DECODE_ANY, NULL);
+
+		cr_assert_not_null(o, "%s", objs[i]);
+		cr_expect_eq(xvs_xvsadm_json_conn(o, &c), -EINVAL, "%s", objs[i]);
+		json_decref(o);
+	}
+}
