@@ -1,0 +1,400 @@
+/*
+ * The exception path: ICMP and ICMPv6 echo for owned addresses, neighbour solicitations and
+ * advertisements, ICMP errors quoting a connection, and the ICMP errors xvs itself sends
+ * (fragmentation needed, packet too big). Worker lcores.
+ */
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "dp_csum.h"
+#include "dp_nat.h"
+#include "dp_nd.h"
+#include "dp_path.h"
+
+#define XVS_ICMP_DEST_UNREACH 3
+#define XVS_ICMP_FRAG_NEEDED 4
+
+/* ---- ICMP to owned addresses ---------------------------------------------------------- */
+
+static void handle_icmp_local(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
+			      const struct xvs_pkt *p)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
+	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
+	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0)
+		return drop(w, m, XVS_DROP_ICMP_UNSUPPORTED);
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	ic->icmp_cksum = xvs_csum_replace2(ic->icmp_cksum, rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REQUEST << 8),
+					   rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REPLY << 8));
+	uint32_t s = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = s;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = w->dp->ports[in_port].mac;
+	w->st->icmp_echo_replies++;
+	enqueue(w, in_port, m);
+}
+
+/*
+ * ICMP "fragmentation needed" (RFC 792/1191) to the sender of orig, which does not fit a
+ * tunnel towards the real server, quoting its IP header and 8 bytes; orig is dropped.
+ */
+void xvs_send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			     uint16_t mtu)
+{
+	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, p->l3_off);
+	uint16_t qlen = sizeof(*oip) + 8;
+	struct rte_mbuf *m = p->proto == IPPROTO_ICMP ? NULL : rte_pktmbuf_alloc(xvs_rt.pool);
+	char *d = m ? rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) + sizeof(*oip) +
+						sizeof(struct rte_icmp_hdr) + qlen) : NULL;
+	if (d) {
+		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		*ip = (struct rte_ipv4_hdr){
+			.version_ihl = RTE_IPV4_VHL_DEF, .type_of_service = 0xc0,
+			.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*ic) + qlen)),
+			.time_to_live = 64, .next_proto_id = IPPROTO_ICMP,
+			.src_addr = oip->dst_addr, .dst_addr = oip->src_addr,
+		};
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		*ic = (struct rte_icmp_hdr){ .icmp_type = XVS_ICMP_DEST_UNREACH, .icmp_code = XVS_ICMP_FRAG_NEEDED,
+					     .icmp_seq_nb = rte_cpu_to_be_16(mtu) };
+		memcpy(ic + 1, oip, qlen);
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
+		xmit4(w, m, oip->src_addr);
+	} else if (m) {
+		rte_pktmbuf_free(m);
+	}
+	drop(w, orig, XVS_DROP_TOO_BIG);
+}
+
+/*
+ * ICMPv6 "packet too big" (RFC 4443 §3.2) to the sender of orig, from the address it sent to,
+ * quoting as much of it as keeps the error within the minimum MTU; orig is dropped.
+ */
+void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			     uint32_t mtu)
+{
+	const uint8_t *oip = rte_pktmbuf_mtod_offset(orig, const uint8_t *, p->l3_off);
+	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 1280u - XVS_IP6_HLEN - 8u);
+	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
+	struct rte_mbuf *m = p->proto == IPPROTO_ICMPV6 ? NULL : rte_pktmbuf_alloc(xvs_rt.pool);
+	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + 8 + qlen)) : NULL;
+	if (d) {
+		union xvs_ip src, dst;
+		memcpy(src.v6, oip + XVS_IP6_DST_OFF, 16);
+		memcpy(dst.v6, oip + XVS_IP6_SRC_OFF, 16);
+		((struct rte_ether_hdr *)d)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		uint8_t *l3 = d + RTE_ETHER_HDR_LEN, *ic = l3 + XVS_IP6_HLEN;
+		ip6_fill(l3, (uint16_t)(8 + qlen), IPPROTO_ICMPV6, 64, &src, &dst);
+		memset(ic, 0, 8);
+		ic[0] = XVS_ICMP6_PKT_TOO_BIG;
+		uint32_t be = rte_cpu_to_be_32(mtu);
+		memcpy(ic + 4, &be, 4);
+		memcpy(ic + 8, oip, qlen);
+		uint16_t ck = xvs_icmp6_cksum(&src, &dst, ic, 8 + qlen, IPPROTO_ICMPV6);
+		memcpy(ic + 2, &ck, 2);
+		xmit6(w, m, &dst);
+	} else if (m) {
+		rte_pktmbuf_free(m);
+	}
+	drop(w, orig, XVS_DROP_TOO_BIG);
+}
+
+static inline int icmp_is_error(uint8_t type)
+{
+	return type == XVS_ICMP_DEST_UNREACH || type == 11 /* time exceeded */ ||
+	       type == 12 /* parameter problem */ || type == 4 /* source quench */;
+}
+
+/*
+ * Rewrite one address and port of the quoted packet (is_dst: its destination) and keep its
+ * IPv4 checksum and, where the quote holds it, its L4 checksum right. qlen: bytes quoted.
+ */
+static void quote_rewrite(struct rte_ipv4_hdr *in, uint8_t *l4, uint32_t qlen, uint32_t addr,
+			  uint16_t port, int is_dst)
+{
+	uint32_t old = is_dst ? in->dst_addr : in->src_addr;
+	uint16_t oldp, ck;
+	unsigned poff = is_dst ? 2 : 0, ckoff = 0;
+	uint32_t l4_len = qlen - sizeof(*in);
+	memcpy(&oldp, l4 + poff, 2);
+	if (in->next_proto_id == IPPROTO_UDP && l4_len >= 8)
+		ckoff = 6;
+	else if (in->next_proto_id == IPPROTO_TCP && l4_len >= 18)
+		ckoff = 16;
+	if (ckoff) {
+		memcpy(&ck, l4 + ckoff, 2);
+		if (ck || in->next_proto_id == IPPROTO_TCP) {
+			ck = xvs_csum_replace2(xvs_csum_replace4(ck, old, addr), oldp, port);
+			memcpy(l4 + ckoff, &ck, 2);
+		}
+	}
+	in->hdr_checksum = xvs_csum_replace4(in->hdr_checksum, old, addr);
+	if (is_dst)
+		in->dst_addr = addr;
+	else
+		in->src_addr = addr;
+	memcpy(l4 + poff, &port, 2);
+}
+
+/*
+ * An ICMP error that quotes a packet of a known connection goes to the right party with the
+ * quote rewritten consistently: from the real-server side towards the client (NAT replies),
+ * or from the client side (a router quoting our reply to the client) towards the real server
+ * by the connection's method. That keeps path-MTU discovery working through xvs.
+ */
+static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			      const struct xvs_pkt *p)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
+	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
+	uint32_t icmp_len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(ic + 1);
+	if (icmp_len < sizeof(*ic) + sizeof(*in) + 8 || in->version_ihl != RTE_IPV4_VHL_DEF)
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	uint32_t qlen = icmp_len - sizeof(*ic);
+	uint8_t *l4 = (uint8_t *)(in + 1);
+	if (!g || (in->next_proto_id != IPPROTO_TCP && in->next_proto_id != IPPROTO_UDP))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	uint16_t qs, qd;
+	memcpy(&qs, l4, 2);
+	memcpy(&qd, l4 + 2, 2);
+	struct xvs_conn_key k = { .src = in->dst_addr, .dst = in->src_addr, .sport = qd, .dport = qs,
+				  .proto = in->next_proto_id };
+	uint32_t h = xvs_conn_hash(&k);
+	uint32_t v = xvs_conn_find(&w->conns, &k, h);
+	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
+	if (!c || conn_expired(w, c))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	if (dest_gone(g, c))
+		return drop(w, m, XVS_DROP_DEST_GONE);
+	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY) {
+		/* quotes client -> real server as sent by us: show the client the VIP instead */
+		quote_rewrite(in, l4, qlen, c->vaddr.v4, c->vport, 1);
+		if (ip->src_addr == c->daddr.v4) {
+			ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->src_addr, c->vaddr.v4);
+			ip->src_addr = c->vaddr.v4;
+		}
+		ic->icmp_cksum = 0;
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
+		return xmit4(w, m, ip->dst_addr);
+	}
+	/* quotes VIP -> client: the real server sent it (DR/TUN) or we did (NAT) */
+	if (fwd == XVS_FWD_MASQ) {
+		quote_rewrite(in, l4, qlen, c->daddr.v4, c->dport, 0);
+		ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->dst_addr, c->daddr.v4);
+		ip->dst_addr = c->daddr.v4;
+		ic->icmp_cksum = 0;
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
+	}
+	if (fwd == XVS_FWD_TUNNEL)
+		return xvs_tun_forward(w, g, m, p, c, h);
+	xmit4(w, m, c->daddr.v4);
+}
+
+/* Not a connection's packet and no service: ICMP to us, or a drop. */
+static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			  struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	if (p->proto == IPPROTO_ICMP) {
+		const struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, p->l4_off);
+		if (icmp_is_error(ic->icmp_type))
+			return handle_icmp_error(w, g, m, p);
+		if (xvs_owned4(w->dp, g, p->dst))
+			return handle_icmp_local(w, in_port, m, p);
+	}
+	drop(w, m, XVS_DROP_NO_VIP);
+}
+
+/* ---- IPv6 exception path: ND, ICMPv6 echo --------------------------------------------- */
+
+/* Answer a neighbour solicitation for an owned target: an advertisement, in m's buffer. */
+static void nd_advertise(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
+			 const union xvs_ip *sol_src, const struct xvs_nd_info *nd)
+{
+	static const union xvs_ip all_nodes = { .v6 = { 0xff, 0x02, [15] = 1 } };
+	const struct xvs_port *pt = &w->dp->ports[in_port];
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr to = eth->src_addr;
+	int dad = sol_src->d[0] == 0 && sol_src->d[1] == 0;
+	const union xvs_ip *dst = dad ? &all_nodes : sol_src;
+	uint32_t len = RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + XVS_ND_MSG_LEN;
+	if (m->nb_segs > 1 || rte_pktmbuf_tailroom(m) + m->data_len < len)
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	m->data_len = m->pkt_len = len;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	if (dad)
+		xvs_nd_mcast_mac(&all_nodes, &eth->dst_addr);
+	else
+		eth->dst_addr = to;
+	eth->src_addr = pt->mac;
+	ip6_fill(d + RTE_ETHER_HDR_LEN, XVS_ND_MSG_LEN, IPPROTO_ICMPV6, 255, &nd->target, dst);
+	xvs_nd_build(d + RTE_ETHER_HDR_LEN + XVS_IP6_HLEN, XVS_ND_NA,
+		     (uint8_t)((dad ? 0 : XVS_ND_NA_S) | XVS_ND_NA_O), &nd->target, &pt->mac, &nd->target, dst);
+	w->st->arp_replies++;
+	enqueue(w, in_port, m);
+}
+
+static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		      struct rte_mbuf *m, const struct xvs_pkt *p, const union xvs_ip *src)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
+	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct xvs_nd_info nd;
+	int dad = src->d[0] == 0 && src->d[1] == 0;
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || (dad && nd.has_lladdr))
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	if (!xvs_owned6(w->dp, g, &nd.target))
+		return drop(w, m, XVS_DROP_ARP_NOT_OURS);
+	if (nd.type == XVS_ND_NA) {
+		/* an answer about a neighbour: the target is theirs, which our table never holds */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!dad && nd.has_lladdr && !xvs_owned6(w->dp, g, src) &&
+	    xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, src, &nd.lladdr, 0) < 0)
+		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	nd_advertise(w, in_port, m, src, &nd);
+}
+
+/* Learn from an advertisement for an address that is not ours. */
+static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+		      const struct xvs_pkt *p)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
+	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct xvs_nd_info nd;
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0)
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	if (nd.has_lladdr && !xvs_owned6(w->dp, g, &nd.target) &&
+	    xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, &nd.target, &nd.lladdr, 0) < 0)
+		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	rte_pktmbuf_free(m);
+}
+
+static void echo_reply6(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
+			const struct xvs_pkt *p)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
+	uint8_t tmp[16];
+	uint16_t ck;
+	memcpy(tmp, l3 + XVS_IP6_SRC_OFF, 16);
+	memcpy(l3 + XVS_IP6_SRC_OFF, l3 + XVS_IP6_DST_OFF, 16);
+	memcpy(l3 + XVS_IP6_DST_OFF, tmp, 16);
+	l3[7] = 64;
+	ic[0] = XVS_ICMP6_ECHO_REPLY;
+	memcpy(&ck, ic + 2, 2);
+	ck = xvs_csum_replace2(ck, rte_cpu_to_be_16(XVS_ICMP6_ECHO_REQUEST << 8),
+			       rte_cpu_to_be_16(XVS_ICMP6_ECHO_REPLY << 8));
+	memcpy(ic + 2, &ck, 2);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = w->dp->ports[in_port].mac;
+	w->st->icmp_echo_replies++;
+	enqueue(w, in_port, m);
+}
+
+/* Rewrite one address and port of a quoted IPv6 packet, its L4 checksum too where quoted. */
+static void quote_rewrite6(uint8_t *in, uint8_t *l4, uint32_t l4_len, const union xvs_ip *addr,
+			   uint16_t port, int is_dst)
+{
+	unsigned ckoff = in[6] == IPPROTO_TCP ? 16 : 6;
+	if (l4_len >= ckoff + 2) {
+		uint16_t old;
+		memcpy(&old, l4 + (is_dst ? 2 : 0), 2);
+		xvs_nat_rewrite6(in, is_dst ? XVS_IP6_DST_OFF : XVS_IP6_SRC_OFF, in[6], l4, addr, old, port, is_dst);
+		return;
+	}
+	memcpy(in + (is_dst ? XVS_IP6_DST_OFF : XVS_IP6_SRC_OFF), addr->v6, 16);
+	memcpy(l4 + (is_dst ? 2 : 0), &port, 2);
+}
+
+/* The ICMPv6 counterpart of handle_icmp_error(): same directions, same rewrites. */
+static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			       const struct xvs_pkt *p)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
+	uint32_t icmp_len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	uint8_t *in = ic + 8, *l4 = in + XVS_IP6_HLEN;
+	if (icmp_len < 8 + XVS_IP6_HLEN + 8 || (in[0] >> 4) != 6)
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	if (!g || (in[6] != IPPROTO_TCP && in[6] != IPPROTO_UDP))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	struct xvs_conn_key k = { .af = XVS_AF_INET6, .proto = in[6] };
+	memcpy(k.src6.v6, in + XVS_IP6_DST_OFF, 16);
+	memcpy(k.dst6.v6, in + XVS_IP6_SRC_OFF, 16);
+	memcpy(&k.sport, l4 + 2, 2);
+	memcpy(&k.dport, l4, 2);
+	uint32_t h = xvs_conn_hash(&k);
+	uint32_t v = xvs_conn_find(&w->conns, &k, h);
+	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
+	if (!c || conn_expired(w, c))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+	if (dest_gone(g, c))
+		return drop(w, m, XVS_DROP_DEST_GONE);
+	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
+	union xvs_ip osrc, odst;
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY) {
+		quote_rewrite6(in, l4, l4_len, &c->vaddr, c->vport, 1);
+		if (memcmp(l3 + XVS_IP6_SRC_OFF, c->daddr.v6, 16) == 0)
+			memcpy(l3 + XVS_IP6_SRC_OFF, c->vaddr.v6, 16);
+	} else if (fwd == XVS_FWD_MASQ) {
+		quote_rewrite6(in, l4, l4_len, &c->daddr, c->dport, 0);
+		memcpy(l3 + XVS_IP6_DST_OFF, c->daddr.v6, 16);
+	}
+	memcpy(osrc.v6, l3 + XVS_IP6_SRC_OFF, 16);
+	memcpy(odst.v6, l3 + XVS_IP6_DST_OFF, 16);
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY || fwd == XVS_FWD_MASQ) {
+		memset(ic + 2, 0, 2);
+		uint16_t ck = xvs_icmp6_cksum(&osrc, &odst, ic, icmp_len, IPPROTO_ICMPV6);
+		memcpy(ic + 2, &ck, 2);
+	}
+	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY)
+		return xmit6(w, m, &odst);
+	if (fwd == XVS_FWD_TUNNEL)
+		return xvs_tun_forward(w, g, m, p, c, h);
+	xmit6(w, m, &c->daddr);
+}
+
+static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			  struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	union xvs_ip src, dst;
+	memcpy(src.v6, rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off + XVS_IP6_SRC_OFF), 16);
+	memcpy(dst.v6, rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off + XVS_IP6_DST_OFF), 16);
+	if (p->proto != IPPROTO_ICMPV6)
+		return drop(w, m, XVS_DROP_NO_VIP);
+	const uint8_t *ic = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	if (ic[0] == XVS_ND_NS)
+		return handle_nd(w, g, in_port, m, p, &src);
+	if (ic[0] == XVS_ND_NA)
+		return handle_na(w, g, m, p);
+	if (ic[0] >= XVS_ICMP6_DEST_UNREACH && ic[0] <= XVS_ICMP6_PARAM_PROBLEM)
+		return handle_icmp6_error(w, g, m, p);
+	if (!xvs_owned6(w->dp, g, &dst))
+		return drop(w, m, XVS_DROP_NO_VIP);
+	if (ic[0] == XVS_ICMP6_ECHO_REQUEST && ic[1] == 0)
+		return echo_reply6(w, in_port, m, p);
+	drop(w, m, XVS_DROP_ICMP_UNSUPPORTED);
+}
+
+void xvs_exception_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+				struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	if (p->kind == XVS_PKT_IP6)
+		return exception_ip6(w, g, in_port, m, p);
+	exception_ip4(w, g, in_port, m, p);
+}

@@ -1,0 +1,133 @@
+/*
+ * What the files of the packet path share (dp_worker.c: connections and the burst;
+ * dp_resolve.c: owned addresses, ARP, neighbour discovery, the hold queue; dp_local.c: the
+ * exception path, ICMP). Internal to the dataplane: worker lcore only, like everything here.
+ */
+#ifndef XVS_DP_PATH_H
+#define XVS_DP_PATH_H
+
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "dp_parse.h"
+#include "dp_worker.h"
+
+#define PROBE_INTERVAL_S 1 /* at most one ARP request / solicitation per neighbour per second */
+#define HOLD_S 1           /* how long a frame waits for its next hop */
+
+/* ---- counters and queues: dp_worker.c ---- */
+
+/* Hand port's queued frames to the driver; what it does not take is dropped and counted. */
+void xvs_path_tx_port(struct xvs_worker *w, uint16_t port);
+
+static inline void drop(struct xvs_worker *w, struct rte_mbuf *m, enum xvs_drop why)
+{
+	w->st->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct xvs_tx_buf *b = &w->txb[port];
+	w->st->tx_bytes += m->pkt_len;
+	b->pkts[b->n++] = m;
+	if (b->n == RTE_DIM(b->pkts))
+		xvs_path_tx_port(w, port);
+}
+
+/* ---- connections and forwarding: dp_worker.c ---- */
+
+static inline int conn_expired(const struct xvs_worker *w, const struct xvs_conn *c)
+{
+	return (int32_t)(c->expire - w->now) < 0;
+}
+
+static inline int dest_gone(const struct xvs_gen *g, const struct xvs_conn *c)
+{
+	return c->dest >= g->nb_dests || g->dests[c->dest].state != XVS_SLOT_USED;
+}
+
+/* Encapsulate towards the connection's real server (flow hash h spreads outer sources). */
+void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+		     const struct xvs_pkt *p, const struct xvs_conn *c, uint32_t h);
+
+/* ---- addresses, resolution and the hold queue: dp_resolve.c ---- */
+
+int xvs_owned4(const struct xvs_dp *dp, const struct xvs_gen *g, uint32_t ip);
+int xvs_owned6(const struct xvs_dp *dp, const struct xvs_gen *g, const union xvs_ip *ip);
+uint32_t xvs_port_src4(const struct xvs_port *pt, uint32_t ip);
+const union xvs_ip *xvs_port_src6(const struct xvs_port *pt, const union xvs_ip *ip);
+void xvs_hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
+			 const union xvs_ip *nh);
+void xvs_release_held(struct xvs_worker *w);
+void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port, struct rte_mbuf *m);
+void xvs_probe_dests(struct xvs_worker *w, const struct xvs_gen *g);
+
+/* Write an IPv6 header (no extension headers) at l3. */
+static inline void ip6_fill(uint8_t *l3, uint16_t plen, uint8_t nh, uint8_t hlim, const union xvs_ip *src,
+		     const union xvs_ip *dst)
+{
+	l3[0] = 0x60;
+	l3[1] = l3[2] = l3[3] = 0;
+	l3[4] = (uint8_t)(plen >> 8);
+	l3[5] = (uint8_t)plen;
+	l3[6] = nh;
+	l3[7] = hlim;
+	memcpy(l3 + XVS_IP6_SRC_OFF, src->v6, 16);
+	memcpy(l3 + XVS_IP6_DST_OFF, dst->v6, 16);
+}
+
+/* Resolve nh (af) and queue m on port; or hold it until resolved. */
+static inline void xmit_nh(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
+			   const union xvs_ip *nh)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, af, nh);
+	if (unlikely(!n || xvs_neigh_mac(n, &eth->dst_addr) < 0))
+		return xvs_hold_unresolved(w, m, port, af, nh);
+	eth->src_addr = w->dp->ports[port].mac;
+	enqueue(w, port, m);
+}
+
+/* Route m towards dst, fill its Ethernet header and queue it (or hold it, or drop it, counted). */
+static inline void xmit4(struct xvs_worker *w, struct rte_mbuf *m, uint32_t dst)
+{
+	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, dst);
+	if (unlikely(!r))
+		return drop(w, m, XVS_DROP_NO_ROUTE);
+	union xvs_ip nh = { .d = { 0, 0 } };
+	nh.v4 = r->gw ? r->gw : dst;
+	xmit_nh(w, m, r->port, XVS_AF_INET, &nh);
+}
+
+/* The same for IPv6. */
+static inline void xmit6(struct xvs_worker *w, struct rte_mbuf *m, const union xvs_ip *dst)
+{
+	const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, dst);
+	if (unlikely(!r))
+		return drop(w, m, XVS_DROP_NO_ROUTE);
+	xmit_nh(w, m, r->port, XVS_AF_INET6, r->has_gw ? &r->gw : dst);
+}
+
+/* Either family: the connection's addresses carry theirs. */
+static inline void xmit_af(struct xvs_worker *w, struct rte_mbuf *m, uint8_t af, const union xvs_ip *dst)
+{
+	if (af == XVS_AF_INET6)
+		return xmit6(w, m, dst);
+	xmit4(w, m, dst->v4);
+}
+
+/* ---- the exception path and ICMP: dp_local.c ---- */
+
+/* Not a connection's packet and no service: ARP/ND are elsewhere; ICMP to us, ICMP errors, drops. */
+void xvs_exception_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		      struct rte_mbuf *m, const struct xvs_pkt *p);
+void xvs_send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			  uint16_t mtu);
+void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			  uint32_t mtu);
+
+#endif
