@@ -107,6 +107,27 @@ void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const str
 	drop(w, orig, XVS_DROP_TOO_BIG);
 }
 
+/*
+ * The live connection that a quoted packet's reversed key (k, hash h) finds, and the direction
+ * it matched; NULL with *why set when there is none or its server is gone.
+ */
+static struct xvs_conn *quote_conn(struct xvs_worker *w, const struct xvs_gen *g,
+				   const struct xvs_conn_key *k, uint32_t h, unsigned *dir,
+				   enum xvs_drop *why)
+{
+	uint32_t v = xvs_conn_find(&w->conns, k, h);
+	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
+	*why = XVS_DROP_ICMP_QUOTE_NO_CONN;
+	if (!c || conn_expired(w, c))
+		return NULL;
+	if (dest_gone(g, c)) {
+		*why = XVS_DROP_DEST_GONE;
+		return NULL;
+	}
+	*dir = (v - 1) & 1;
+	return c;
+}
+
 static inline int icmp_is_error(uint8_t type)
 {
 	return type == XVS_ICMP_DEST_UNREACH || type == 11 /* time exceeded */ ||
@@ -169,14 +190,13 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, str
 	struct xvs_conn_key k = { .src = in->dst_addr, .dst = in->src_addr, .sport = qd, .dport = qs,
 				  .proto = in->next_proto_id };
 	uint32_t h = xvs_conn_hash(&k);
-	uint32_t v = xvs_conn_find(&w->conns, &k, h);
-	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
-	if (!c || conn_expired(w, c))
-		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
-	if (dest_gone(g, c))
-		return drop(w, m, XVS_DROP_DEST_GONE);
+	unsigned dir;
+	enum xvs_drop why;
+	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
+	if (!c)
+		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
-	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY) {
+	if (dir == XVS_CONN_DIR_REPLY) {
 		/* quotes client -> real server as sent by us: show the client the VIP instead */
 		quote_rewrite(in, l4, qlen, c->vaddr.v4, c->vport, 1);
 		if (ip->src_addr == c->daddr.v4) {
@@ -338,16 +358,15 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, st
 	memcpy(&k.sport, l4 + 2, 2);
 	memcpy(&k.dport, l4, 2);
 	uint32_t h = xvs_conn_hash(&k);
-	uint32_t v = xvs_conn_find(&w->conns, &k, h);
-	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
-	if (!c || conn_expired(w, c))
-		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
-	if (dest_gone(g, c))
-		return drop(w, m, XVS_DROP_DEST_GONE);
+	unsigned dir;
+	enum xvs_drop why;
+	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
+	if (!c)
+		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
 	union xvs_ip osrc, odst;
-	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY) {
+	if (dir == XVS_CONN_DIR_REPLY) {
 		quote_rewrite6(in, l4, l4_len, &c->vaddr, c->vport, 1);
 		if (memcmp(l3 + XVS_IP6_SRC_OFF, c->daddr.v6, 16) == 0)
 			memcpy(l3 + XVS_IP6_SRC_OFF, c->vaddr.v6, 16);
@@ -357,12 +376,12 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, st
 	}
 	memcpy(osrc.v6, l3 + XVS_IP6_SRC_OFF, 16);
 	memcpy(odst.v6, l3 + XVS_IP6_DST_OFF, 16);
-	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY || fwd == XVS_FWD_MASQ) {
+	if (dir == XVS_CONN_DIR_REPLY || fwd == XVS_FWD_MASQ) {
 		memset(ic + 2, 0, 2);
 		uint16_t ck = xvs_icmp6_cksum(&osrc, &odst, ic, icmp_len, IPPROTO_ICMPV6);
 		memcpy(ic + 2, &ck, 2);
 	}
-	if (((v - 1) & 1) == XVS_CONN_DIR_REPLY)
+	if (dir == XVS_CONN_DIR_REPLY)
 		return xmit6(w, m, &odst);
 	if (fwd == XVS_FWD_TUNNEL)
 		return xvs_tun_forward(w, g, m, p, c, h);
