@@ -4,7 +4,8 @@
  * prebuilt mbufs: two in-memory ports, routes and static neighbours for the client and
  * real-server networks, a generation adopted through the shared-region protocol, and a
  * transmit hook that takes the mbufs back for the next burst instead of sending them.
- * docs/performance.md says how to read the figures.
+ * One service per forwarding method (NAT, DR, IPIP and GUE tunnels), each measured on a
+ * table of its own flows. docs/performance.md says how to read the figures.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "dp_csum.h"
 #include "dp_worker.h"
@@ -49,9 +51,13 @@
 
 /* Addresses (host order): clients behind a router on port 0, real servers on port 1. */
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
-#define VIP IP4(203, 0, 113, 10)
+#define VIP IP4(203, 0, 113, 10) /* the NAT service's; service k has VIP + k */
 #define VPORT 80
-#define RS_PORT 8080
+#define RS_PORT 8080 /* NAT; DR and tunnels keep the virtual port */
+#define GUE_PORT 6080
+#define TUN_SRC IP4(172, 17, 0, 0) /* /16: tunnels' outer sources, one per flow */
+#define TUN_SRC_LEN 16
+#define PORT_MTU 1500
 #define PORT0_ADDR IP4(198, 18, 0, 1)
 #define GW_ADDR IP4(198, 18, 0, 254)
 #define PORT1_ADDR IP4(172, 16, 0, 1)
@@ -59,8 +65,10 @@
 #define CLIENT_NET IP4(10, 64, 0, 0) /* /10, routed via GW_ADDR */
 #define CLIENT_HOSTS ((1u << 22) - 2)
 
-enum mode { MODE_RESTORE, MODE_PASS, MODE_NAT };
+enum mode { MODE_RESTORE, MODE_PASS, MODE_WORKER };
 enum dir { DIR_CS, DIR_SC }; /* client -> server (port 0 in), server -> client (port 1 in) */
+/* The services, one per forwarding method; service k owns destination slots k * NB_DESTS.. */
+enum svc_kind { SVC_NAT, SVC_DR, SVC_IPIP, SVC_GUE, NB_SVCS };
 
 struct opts {
 	uint32_t flows;
@@ -107,7 +115,8 @@ static struct {
 	struct rte_mbuf *spare[SPARE_MAX]; /* mbufs handed back by bench_tx */
 	unsigned nb_spare;
 	uint64_t tx[2];                    /* frames handed to bench_tx per port */
-	struct tmpl syn, ack, reply[NB_DESTS];
+	struct tmpl syn[NB_SVCS], ack[NB_SVCS], reply[NB_DESTS];
+	enum svc_kind cur;                 /* the service whose flows fill the table now */
 	uint8_t *dest_of;                  /* per established flow: destination slot */
 	uint32_t *conn_of;                 /* per established flow: connection entry */
 	uint32_t *order;                   /* established flows in a random order, ORDER_* */
@@ -115,7 +124,7 @@ static struct {
 	uint32_t ring_size, ring_head;
 	uint64_t next_id;                  /* next fresh 5-tuple */
 	uint64_t tick_tsc;
-	double pass_ns[2];                 /* pass-through ns/packet per direction, for the NAT rows */
+	double pass_ns[2];                 /* pass-through ns/packet per direction, for "vs pass" */
 	char prefix[64];
 } B;
 
@@ -168,7 +177,8 @@ static void usage(FILE *f)
 		"  --no-huge     take memory from ordinary pages\n"
 		"  --core C      run on core C (default: the core it starts on)\n"
 		"  --only NAME   just one figure, for profiling: restore, pass-cs, nat-cs, pass-sc,\n"
-		"                nat-sc, churn; on the --flows table only (the fill is always run)\n",
+		"                nat-sc, churn, dr-cs, ipip-cs, gue-cs; on the --flows table only\n"
+		"                (the fill is always run)\n",
 		XVS_BURST, XVS_BURST, HUGE_DIR);
 }
 
@@ -295,6 +305,12 @@ static void setup_port(unsigned i, const char *name, uint32_t addr, uint8_t plen
 	pt->addr[0] = rte_cpu_to_be_32(addr);
 	pt->plen[0] = plen;
 	pt->nb_addrs = 1;
+	pt->mtu = PORT_MTU; /* what dp_port.c fills in from the device */
+}
+
+static uint32_t svc_vip(enum svc_kind k)
+{
+	return rte_cpu_to_be_32(VIP + k);
 }
 
 /* Ports, connected routes, the route to the clients and static neighbours, as main() does. */
@@ -302,6 +318,9 @@ static int setup_network(void)
 {
 	setup_port(0, "client", PORT0_ADDR, 24);
 	setup_port(1, "server", PORT1_ADDR, 16);
+	/* Tunnels take their outer source per flow from a prefix, as deployed for RSS. */
+	B.dp.ports[1].tun_src = rte_cpu_to_be_32(TUN_SRC);
+	B.dp.ports[1].tun_src_len = TUN_SRC_LEN;
 	B.dp.nb_ports = 2;
 	if (xvs_route_add(&B.dp.routes, rte_cpu_to_be_32(PORT0_ADDR), 24, 0, 0) < 0 ||
 	    xvs_route_add(&B.dp.routes, rte_cpu_to_be_32(PORT1_ADDR), 16, 0, 1) < 0 ||
@@ -318,27 +337,43 @@ static int setup_network(void)
 	return rc;
 }
 
-/* One TCP service, VIP:80 -> NB_DESTS real servers :8080 with NAT, round robin. */
+/* Service k: TCP VIP+k:80 -> NB_DESTS real servers with method k, round robin. */
+static int build_svc(struct xvs_gen *g, enum svc_kind k)
+{
+	static const uint8_t fwd[NB_SVCS] = { XVS_FWD_MASQ, XVS_FWD_DROUTE, XVS_FWD_TUNNEL,
+					      XVS_FWD_TUNNEL };
+	struct xvs_svc *s = &g->svcs[k];
+	uint16_t first = (uint16_t)(k * NB_DESTS);
+	*s = (struct xvs_svc){ .state = XVS_SLOT_USED, .af = XVS_AF_INET, .proto = XVS_PROTO_TCP,
+			       .sched = XVS_SCHED_RR, .port_be = rte_cpu_to_be_16(VPORT),
+			       .addr.v4 = svc_vip(k), .dest_first = first, .nb_dests = NB_DESTS,
+			       .sched_epoch = 1 };
+	const struct xvs_dest *list[NB_DESTS];
+	for (unsigned i = 0; i < NB_DESTS; i++) {
+		struct xvs_dest *d = &g->dests[first + i];
+		*d = (struct xvs_dest){ .state = XVS_SLOT_USED, .af = XVS_AF_INET, .fwd = fwd[k],
+					.port_be = rte_cpu_to_be_16(k == SVC_NAT ? RS_PORT : VPORT),
+					.svc = (uint16_t)k, .weight = 1, .addr.v4 = rs_addr(i) };
+		if (k == SVC_GUE) {
+			d->tun_type = XVS_TUN_TYPE_GUE;
+			d->tun_port_be = rte_cpu_to_be_16(GUE_PORT);
+		}
+		g->svc_dests[first + i] = (uint16_t)(first + i);
+		list[i] = d;
+	}
+	return xvs_sched_all[XVS_SCHED_RR]->build(s, list, NB_DESTS);
+}
+
 static int build_gen(struct xvs_gen *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->gen = 1;
-	g->nb_svcs = 1;
-	g->nb_dests = g->nb_svc_dests = NB_DESTS;
+	g->nb_svcs = NB_SVCS;
+	g->nb_dests = g->nb_svc_dests = NB_SVCS * NB_DESTS;
 	g->timeouts = (struct xvs_timeouts){ .tcp = 900, .tcpfin = 120, .udp = 300 };
-	struct xvs_svc *s = &g->svcs[0];
-	*s = (struct xvs_svc){ .state = XVS_SLOT_USED, .af = XVS_AF_INET, .proto = XVS_PROTO_TCP,
-			       .sched = XVS_SCHED_RR, .port_be = rte_cpu_to_be_16(VPORT),
-			       .addr.v4 = rte_cpu_to_be_32(VIP), .nb_dests = NB_DESTS, .sched_epoch = 1 };
-	const struct xvs_dest *list[NB_DESTS];
-	for (unsigned i = 0; i < NB_DESTS; i++) {
-		g->dests[i] = (struct xvs_dest){ .state = XVS_SLOT_USED, .af = XVS_AF_INET,
-						 .fwd = XVS_FWD_MASQ, .port_be = rte_cpu_to_be_16(RS_PORT),
-						 .svc = 0, .weight = 1, .addr.v4 = rs_addr(i) };
-		g->svc_dests[i] = (uint16_t)i;
-		list[i] = &g->dests[i];
-	}
-	int rc = xvs_sched_all[XVS_SCHED_RR]->build(s, list, NB_DESTS);
+	int rc = 0;
+	for (unsigned k = 0; k < NB_SVCS && rc == 0; k++)
+		rc = build_svc(g, (enum svc_kind)k);
 	if (rc == 0)
 		rc = xvs_gen_build_vip_hash(g);
 	xvs_gen_seal(g);
@@ -430,12 +465,12 @@ static int setup_dataplane(void)
  * Template of a TCP segment without payload; the client's side (address and port) is left
  * zero and patched per flow with incremental checksum updates, as a NIC would deliver it.
  */
-static void build_tmpl(struct tmpl *t, enum dir dir, unsigned dest, uint8_t flags)
+static void build_tmpl(struct tmpl *t, enum dir dir, enum svc_kind k, unsigned dest, uint8_t flags)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)t->hdr;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(t->hdr + L3_OFF);
 	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(t->hdr + L4_OFF);
-	uint32_t peer = dir == DIR_CS ? rte_cpu_to_be_32(VIP) : rs_addr(dest);
+	uint32_t peer = dir == DIR_CS ? svc_vip(k) : rs_addr(dest);
 	uint16_t peer_port = rte_cpu_to_be_16(dir == DIR_CS ? VPORT : RS_PORT);
 
 	memset(t, 0, sizeof(*t));
@@ -469,15 +504,18 @@ static void build_tmpl(struct tmpl *t, enum dir dir, unsigned dest, uint8_t flag
 
 static void build_templates(void)
 {
-	build_tmpl(&B.syn, DIR_CS, 0, RTE_TCP_SYN_FLAG);
-	build_tmpl(&B.ack, DIR_CS, 0, RTE_TCP_ACK_FLAG);
-	for (unsigned i = 0; i < NB_DESTS; i++)
-		build_tmpl(&B.reply[i], DIR_SC, i, RTE_TCP_ACK_FLAG);
+	for (unsigned k = 0; k < NB_SVCS; k++) {
+		build_tmpl(&B.syn[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_SYN_FLAG);
+		build_tmpl(&B.ack[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_ACK_FLAG);
+	}
+	for (unsigned i = 0; i < NB_DESTS; i++) /* replies: NAT only, its slots are 0.. */
+		build_tmpl(&B.reply[i], DIR_SC, SVC_NAT, i, RTE_TCP_ACK_FLAG);
 }
 
 /* What the NIC would have done: frame bytes and the mbuf's lengths. The restore cost. */
 static inline void restore(struct rte_mbuf *m, const struct tmpl *t, uint64_t flow)
 {
+	m->data_off = RTE_PKTMBUF_HEADROOM; /* a tunnel prepended its headers last time */
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t ip = flow_ip(flow);
 	uint16_t port = flow_port(flow);
@@ -494,7 +532,7 @@ static inline void restore(struct rte_mbuf *m, const struct tmpl *t, uint64_t fl
 
 static inline const struct tmpl *flow_tmpl(enum dir dir, uint32_t e)
 {
-	return dir == DIR_CS ? &B.ack : &B.reply[ORDER_DEST(e)];
+	return dir == DIR_CS ? &B.ack[B.cur] : &B.reply[ORDER_DEST(e)];
 }
 
 /* n frames for the next burst, from those handed back (or the pool after drops). */
@@ -587,13 +625,67 @@ static int frame_ok(const struct rte_mbuf *m, const struct rte_ether_addr *dmac,
 	       tcp->dst_port == dport;
 }
 
-/* Flow 0 both ways: the benchmark measures forwarding, so first check that it forwards. */
+/*
+ * A tunnelled frame of flow 0 to real server d: Ethernet to its MAC, an outer IPv4 header
+ * (checksum, length, TTL 64, protocol) from the tunnel_src prefix to d, GUE's UDP header
+ * and 4-byte header where kind is SVC_GUE, then the client's packet untouched.
+ */
+static int tun_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kind)
+{
+	uint16_t add = kind == SVC_GUE ? 20 + 8 + 4 : 20;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)f;
+	const struct rte_ipv4_hdr *o = (const struct rte_ipv4_hdr *)(f + L3_OFF);
+	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)(f + L3_OFF + add);
+	const struct rte_tcp_hdr *tcp = (const struct rte_tcp_hdr *)(in + 1);
+	struct rte_ether_addr dmac = rs_mac(d);
+	uint32_t src = rte_be_to_cpu_32(o->src_addr);
+	int ok = m->pkt_len == L3_OFF + add + 40u && rte_is_same_ether_addr(&eth->dst_addr, &dmac) &&
+		 rte_is_same_ether_addr(&eth->src_addr, &port_mac[1]) &&
+		 rte_raw_cksum(o, sizeof(*o)) == 0xffff && o->time_to_live == 64 &&
+		 rte_be_to_cpu_16(o->total_length) == add + 40u && o->dst_addr == rs_addr(d) &&
+		 src >> (32 - TUN_SRC_LEN) == TUN_SRC >> (32 - TUN_SRC_LEN) &&
+		 src != TUN_SRC && src != (TUN_SRC | ((1u << (32 - TUN_SRC_LEN)) - 1)) &&
+		 in->src_addr == flow_ip(0) && in->dst_addr == svc_vip(kind) &&
+		 tcp->src_port == flow_port(0) && tcp->dst_port == rte_cpu_to_be_16(VPORT) &&
+		 rte_raw_cksum(in, sizeof(*in)) == 0xffff && tcp_csum_ok(in, tcp);
+	if (kind == SVC_IPIP)
+		return ok && o->next_proto_id == IPPROTO_IPIP;
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(o + 1);
+	static const uint8_t gue[4] = { 0, IPPROTO_IPIP, 0, 0 };
+	return ok && o->next_proto_id == IPPROTO_UDP && u->dst_port == rte_cpu_to_be_16(GUE_PORT) &&
+	       rte_be_to_cpu_16(u->src_port) >= 0xc000 && u->dgram_cksum == 0 &&
+	       !memcmp(u + 1, gue, sizeof(gue));
+}
+
+/* Flow 0 of a DR or tunnel service, client to server. */
+static int verify_direct(void)
+{
+	uint16_t out;
+	unsigned d = B.dest_of[0] % NB_DESTS;
+	struct rte_ether_addr dmac = rs_mac(d);
+	struct rte_mbuf *m = process_one(&B.ack[B.cur], 0, 0, &out);
+	int ok = m && out == 1 &&
+		 (B.cur == SVC_DR ? frame_ok(m, &dmac, 1, flow_ip(0), flow_port(0), svc_vip(SVC_DR),
+					     rte_cpu_to_be_16(VPORT))
+				  : tun_frame_ok(m, d, B.cur));
+	if (!ok) {
+		fprintf(stderr, "xvs-bench: %s frame not as expected\n",
+			B.cur == SVC_DR ? "DR" : "tunnelled");
+		return -EIO;
+	}
+	return drops_total() ? report_drops("verify") : 0;
+}
+
+/* Flow 0 (both ways for NAT): the benchmark measures forwarding, so first check that it forwards. */
 static int verify_rewrite(void)
 {
+	if (B.cur != SVC_NAT)
+		return verify_direct();
 	uint16_t out;
 	unsigned d = B.dest_of[0];
 	struct rte_ether_addr dmac = rs_mac(d);
-	struct rte_mbuf *m = process_one(&B.ack, 0, 0, &out);
+	struct rte_mbuf *m = process_one(&B.ack[SVC_NAT], 0, 0, &out);
 	if (!m || out != 1 || !frame_ok(m, &dmac, 1, flow_ip(0), flow_port(0), rs_addr(d),
 					 rte_cpu_to_be_16(RS_PORT))) {
 		fprintf(stderr, "xvs-bench: client->server frame not rewritten as expected\n");
@@ -620,7 +712,7 @@ static void send_syns(uint64_t first, uint64_t count)
 		if (take_mbufs(rx, n) < 0)
 			break;
 		for (unsigned i = 0; i < n; i++)
-			restore(rx[i], &B.syn, f++);
+			restore(rx[i], &B.syn[B.cur], f++);
 		worker_turn(0, rx, (uint16_t)n, now);
 		now = rte_rdtsc();
 	}
@@ -632,7 +724,7 @@ static int map_flows(uint32_t nb)
 	for (uint32_t f = 0; f < nb; f++) {
 		if (xvs_quit)
 			return -EINTR;
-		struct xvs_conn_key k = { .src = flow_ip(f), .dst = rte_cpu_to_be_32(VIP),
+		struct xvs_conn_key k = { .src = flow_ip(f), .dst = svc_vip(B.cur),
 					  .sport = flow_port(f), .dport = rte_cpu_to_be_16(VPORT),
 					  .proto = IPPROTO_TCP };
 		uint32_t v = xvs_conn_find(&B.w->conns, &k, xvs_conn_hash(&k));
@@ -682,7 +774,7 @@ static uint64_t run_flows(enum mode mode, enum dir dir, uint32_t nb)
 			pos = pos + 1 == nb ? 0 : pos + 1;
 			restore(rx[i], flow_tmpl(dir, e), ORDER_FLOW(e));
 		}
-		if (mode == MODE_NAT)
+		if (mode == MODE_WORKER)
 			worker_turn(in_port, rx, (uint16_t)n, now);
 		else if (mode == MODE_PASS)
 			B.w->tx(B.w, out_port, rx, (uint16_t)n);
@@ -724,7 +816,7 @@ static uint64_t run_churn(void)
 		if (take_mbufs(rx, n) < 0)
 			break;
 		for (unsigned i = 0; i < n; i++)
-			restore(rx[i], &B.syn, B.next_id++);
+			restore(rx[i], &B.syn[SVC_NAT], B.next_id++);
 		uint32_t nb_free = B.w->conns.nb_free;
 		worker_turn(0, rx, (uint16_t)n, now);
 		churn_expire(nb_free);
@@ -809,13 +901,13 @@ static int figure(const char *name, const char *what, uint32_t flows, enum mode 
 		return 0;
 	uint64_t d0 = drops_total();
 	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
-		unsigned out = dir == DIR_CS ? 1 : 0; /* NAT: every frame leaves by the other port */
+		unsigned out = dir == DIR_CS ? 1 : 0; /* every frame leaves by the other port */
 		uint64_t tx0 = B.tx[out], rx0 = B.w->st->rx_pkts;
 		struct meter m;
 		meter_start(&m);
 		meter_stop(&m, run_flows(mode, dir, flows), &s);
 		uint64_t txd = B.tx[out] - tx0, rxd = B.w->st->rx_pkts - rx0;
-		if (mode == MODE_NAT && txd != rxd) {
+		if (mode == MODE_WORKER && txd != rxd) {
 			fprintf(stderr, "xvs-bench: %s: %llu frames in, %llu out of port %u\n", what,
 				(unsigned long long)rxd, (unsigned long long)txd, out);
 			return -EIO;
@@ -823,7 +915,7 @@ static int figure(const char *name, const char *what, uint32_t flows, enum mode 
 	}
 	if (drops_total() != d0)
 		return report_drops(what);
-	double base = mode == MODE_NAT ? B.pass_ns[dir] : 0;
+	double base = mode == MODE_WORKER ? B.pass_ns[dir] : 0;
 	if (mode == MODE_PASS)
 		B.pass_ns[dir] = 1e3 / median(&s);
 	print_row(what, flows, &s, base);
@@ -846,11 +938,14 @@ static int fill(uint32_t nb, struct sample *s)
 	return map_flows(nb);
 }
 
-/* Build the table of nb flows (several times when the fill itself is measured), establish them. */
+/*
+ * Build a table of nb flows of the service B.cur (several times when the fill itself is
+ * measured: NAT tables of 1024 flows or more), establish them.
+ */
 static int build_flows(uint32_t nb)
 {
 	struct sample s = { .n = 0 };
-	int measured = nb >= 1024;
+	int measured = nb >= 1024 && B.cur == SVC_NAT;
 	for (unsigned r = 0; r < (measured ? B.o.runs : 1); r++) {
 		int rc = fill(nb, measured ? &s : NULL);
 		if (rc < 0)
@@ -866,7 +961,7 @@ static int build_flows(uint32_t nb)
 		if (take_mbufs(rx, n) < 0)
 			return -ENOMEM;
 		for (unsigned i = 0; i < n; i++)
-			restore(rx[i], &B.ack, f++);
+			restore(rx[i], &B.ack[B.cur], f++);
 		worker_turn(0, rx, (uint16_t)n, rte_rdtsc());
 	}
 	return drops_total() ? report_drops("establish") : verify_rewrite();
@@ -897,23 +992,61 @@ static int churn_figure(uint32_t nb)
 	return 0;
 }
 
-/* Every figure for one table size. */
-static int bench_size(uint32_t nb)
+/* The NAT figures and the baselines for one table size. */
+static int bench_nat(uint32_t nb)
 {
+	static const char *const names[] = { "restore", "pass-cs", "nat-cs", "pass-sc", "nat-sc",
+					     "churn" };
+	int any = 0;
+	for (unsigned i = 0; i < RTE_DIM(names); i++)
+		any |= selected(names[i]);
+	if (!any)
+		return 0;
+	B.cur = SVC_NAT;
 	int rc = build_flows(nb);
 	if (rc == 0)
 		rc = figure("restore", "header restore only", nb, MODE_RESTORE, DIR_CS);
 	if (rc == 0)
 		rc = figure("pass-cs", "pass-through c->s (restore + tx)", nb, MODE_PASS, DIR_CS);
 	if (rc == 0)
-		rc = figure("nat-cs", "NAT established c->s", nb, MODE_NAT, DIR_CS);
+		rc = figure("nat-cs", "NAT established c->s", nb, MODE_WORKER, DIR_CS);
 	if (rc == 0)
 		rc = figure("pass-sc", "pass-through s->c (restore + tx)", nb, MODE_PASS, DIR_SC);
 	if (rc == 0)
-		rc = figure("nat-sc", "NAT established s->c", nb, MODE_NAT, DIR_SC);
+		rc = figure("nat-sc", "NAT established s->c", nb, MODE_WORKER, DIR_SC);
 	if (rc == 0)
 		rc = churn_figure(nb);
 	return rc;
+}
+
+/* DR and tunnels, client to server (their replies never pass the LB), on a table of their own. */
+static int bench_direct(uint32_t nb)
+{
+	static const struct {
+		enum svc_kind kind;
+		const char *name, *what;
+	} rows[] = {
+		{ SVC_DR, "dr-cs", "DR established c->s" },
+		{ SVC_IPIP, "ipip-cs", "TUN ipip established c->s" },
+		{ SVC_GUE, "gue-cs", "TUN gue established c->s" },
+	};
+	int rc = 0;
+	for (unsigned i = 0; i < RTE_DIM(rows) && rc == 0 && !xvs_quit; i++) {
+		if (!selected(rows[i].name))
+			continue;
+		B.cur = rows[i].kind;
+		rc = build_flows(nb);
+		if (rc == 0)
+			rc = figure(rows[i].name, rows[i].what, nb, MODE_WORKER, DIR_CS);
+	}
+	return rc;
+}
+
+/* Every figure for one table size. */
+static int bench_size(uint32_t nb)
+{
+	int rc = bench_nat(nb);
+	return rc == 0 ? bench_direct(nb) : rc;
 }
 
 static void print_header(void)

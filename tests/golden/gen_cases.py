@@ -27,7 +27,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from golden_pcap import ipv4_header_csum, verify_checksums, write_pcap  # noqa: E402
+from flow_hash import flow_hash, gue_sport, tunnel_src  # noqa: E402
+from golden_pcap import ipv4_header_csum, ones_sum, verify_checksums, write_pcap  # noqa: E402
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
@@ -95,9 +96,10 @@ def fix_ip_csum(frame):
 class Case:
     """One golden case: rules, neighbours, input frames, expected output and counters."""
 
-    def __init__(self, name, description, rules, neighbours):
+    def __init__(self, name, description, rules, neighbours, port_opts=()):
         self.name, self.description = name, description
         self.rules, self.neighbours = rules, neighbours
+        self.port_opts = list(port_opts)  # extra "key = value" lines of [port p0]
         self.frames_in, self.frames_out, self.good_in = [], [], []
         self.counters = {}
 
@@ -115,6 +117,8 @@ class Case:
         self.counters[key] = self.counters.get(key, 0) + n
 
     def check(self):
+        # inih reads at most 200 bytes a line: the description comment must fit
+        assert len(self.name) + len(self.description) < 170, self.name
         for i, frame in enumerate(self.frames_out):
             problems = verify_checksums(frame)
             if problems:
@@ -153,6 +157,9 @@ def render_ini(case):
         "dev = net_pcap0,rx_pcap=@TMP@/in.pcap,tx_pcap=@TMP@/out.pcap",
         f"addr = {LB_IP}/24",
         f"mac = {LB_MAC}",
+    ]
+    lines += case.port_opts
+    lines += [
         "",
         "[neighbours]",
     ]
@@ -529,9 +536,313 @@ def case_malformed(C, S):
     return c
 
 
+# --- tunnels (-i) ------------------------------------------------------------------------
+
+GUE_PORT = 6080
+TUN_SRC_PREFIX = "198.19.254.0/23"  # a /23, so the chosen host part can carry into the 3rd byte
+
+
+def ip_part(frame):
+    """The IPv4 packet of an Ethernet frame, without any Ethernet padding."""
+    tot = struct.unpack("!H", frame[16:18])[0]
+    return frame[14:14 + tot]
+
+
+def flow_hash_of(frame):
+    """The flow hash of a client->VIP TCP/UDP frame (flow_hash.py)."""
+    ip = ip_part(frame)
+    sport, dport = struct.unpack("!HH", ip[20:24])
+    return flow_hash(".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20])),
+                     sport, dport, ip[9])
+
+
+def edit_ip(frame, tos=None, df=None):
+    """frame with its IPv4 TOS or DF bit changed (L4 checksums do not cover either)."""
+    b = bytearray(frame)
+    if tos is not None:
+        b[15] = tos
+    if df is not None:
+        b[20] = (b[20] | 0x40) if df else (b[20] & ~0x40)
+    return fix_ip_csum(b)
+
+
+def tun_frame(frame, server, kind, h, src=LB_IP, csum=False):
+    """What the LB sends for `frame` tunnelled to server: the whole inner IPv4 packet
+    (Ethernet padding dropped) behind an outer IPv4 header from src to the server with the
+    inner TOS and DF bit, TTL 64, id 0. "ipip": protocol 4. "gue": UDP from gue_sport(h) to
+    GUE_PORT (checksum 0 unless csum) and a 4-byte GUE header (variant 0, protocol 4)."""
+    inner = ip_part(frame)
+    outer = IP(src=src, dst=server.ip, tos=inner[1], id=0, ttl=64,
+               flags="DF" if inner[6] & 0x40 else 0)
+    if kind == "ipip":
+        pkt = outer / Raw(inner)
+        pkt[IP].proto = 4
+    else:
+        pkt = outer / UDP(sport=gue_sport(h), dport=GUE_PORT) / Raw(b"\x00\x04\x00\x00" + inner)
+        if not csum:
+            pkt[UDP].chksum = 0
+    return concrete(Ether(src=LB_MAC, dst=server.mac) / pkt)
+
+
+def tun_method(kind, csum=False):
+    if kind == "ipip":
+        return "-i"
+    return f"-i --tun-type gue --tun-port {GUE_PORT}" + (" --tun-csum" if csum else "")
+
+
+def tun_step(c, frame, server, kind, csum=False, prefix=None):
+    """Feed a client->VIP frame; it must leave tunnelled to server (outer source from the
+    prefix when the port has tunnel_src, else the port's address)."""
+    h = flow_hash_of(frame)
+    src = tunnel_src(prefix, h) if prefix else LB_IP
+    c.step(frame, tun_frame(frame, server, kind, h, src, csum))
+    return src, gue_sport(h)
+
+
+def tcp_flow_through_tunnel(c, flows, kind, csum=False):
+    """SYN (with options), a padded ACK, data with TOS 0x28, data without DF, per flow."""
+    for f in flows:
+        syn, _ = f.c2v("S", options=[("MSS", 1460), ("SAckOK", b""), ("NOP", None),
+                                     ("WScale", 7)])
+        tun_step(c, syn, f.server, kind, csum)
+    for f in flows:
+        f.sseq = 900001  # the servers' SYN-ACKs go straight to the clients
+        ack, _ = f.c2v("A")
+        tun_step(c, ack + bytes(6), f.server, kind, csum)  # 60 bytes: padding is not tunnelled
+    for f in flows:
+        data, _ = f.c2v("PA", b"GET /tunnel HTTP/1.1\r\nHost: vip\r\n\r\n")
+        tun_step(c, edit_ip(data, tos=0x28), f.server, kind, csum)
+        more, _ = f.c2v("PA", b"odd-length body")
+        tun_step(c, edit_ip(more, df=False), f.server, kind, csum)
+    c.count("conns-new", len(flows))
+
+
+def case_tun_ipip(C, S):
+    c = Case("tun_ipip", "TCP through IPIP tunnels: the whole packet behind an outer header "
+             "from the port address; rr over A B",
+             svc_rules("rr", "tcp", 80, S[:2], tun_method("ipip"), 80), C + S)
+    tcp_flow_through_tunnel(c, [TcpFlow(C[0], 48000, S[0], 80, nat=False, isn=30000),
+                                TcpFlow(C[1], 48001, S[1], 80, nat=False, isn=31000)], "ipip")
+    return c
+
+
+def case_tun_gue(C, S):
+    c = Case("tun_gue", "TCP through GUE tunnels (variant 0, outer UDP checksum 0), "
+             "per-flow UDP source port; rr over A B",
+             svc_rules("rr", "tcp", 80, S[:2], tun_method("gue"), 80), C + S)
+    tcp_flow_through_tunnel(c, [TcpFlow(C[0], 48100, S[0], 80, nat=False, isn=32000),
+                                TcpFlow(C[1], 48101, S[1], 80, nat=False, isn=33000)], "gue")
+    return c
+
+
+def case_tun_gue_csum(C, S):
+    c = Case("tun_gue_csum", "TCP through GUE tunnels with --tun-csum: the outer UDP checksum "
+             "is filled; rr over A B",
+             svc_rules("rr", "tcp", 80, S[:2], tun_method("gue", csum=True), 80), C + S)
+    tcp_flow_through_tunnel(c, [TcpFlow(C[2], 48200, S[0], 80, nat=False, isn=34000),
+                                TcpFlow(C[3], 48201, S[1], 80, nat=False, isn=35000)], "gue",
+                            csum=True)
+    return c
+
+
+def case_tun_src_prefix(C, S):
+    rules = (svc_rules("rr", "tcp", 80, S, tun_method("gue"), 80)
+             + svc_rules("rr", "udp", 53, S[:1], tun_method("ipip"), 53))
+    c = Case("tun_src_prefix", f"tunnel_src {TUN_SRC_PREFIX}: each flow gets its own outer "
+             "source (and GUE source port), the same for all its packets",
+             rules, C + S, port_opts=[f"tunnel_src = {TUN_SRC_PREFIX}"])
+    flows = [TcpFlow(C[i], 49000 + 7 * i, S[i % 3], 80, nat=False, isn=36000 + i)
+             for i in range(9)]
+    chosen = [tun_step(c, f.c2v("S")[0], f.server, "gue", prefix=TUN_SRC_PREFIX)
+              for f in flows]
+    for f in flows[:3]:  # later packets of a flow keep its source and port
+        f.sseq = 900001
+        tun_step(c, f.c2v("A")[0], f.server, "gue", prefix=TUN_SRC_PREFIX)
+    for i in range(4):
+        udp = udp_c2v(C[i], 33100 + i, 53, b"tunnelled query %d" % i)
+        chosen.append(tun_step(c, udp, S[0], "ipip", prefix=TUN_SRC_PREFIX))
+    # The case only shows spreading if the flows really spread (and reach the carry).
+    srcs = {s for s, _ in chosen}
+    assert len(srcs) >= 9 and len({p for _, p in chosen[:9]}) == 9, chosen
+    assert any(s.startswith("198.19.255.") for s in srcs), srcs
+    c.count("conns-new", len(flows) + 4)
+    return c
+
+
+def icmp_msg(icmp_type, code, rest, quote):
+    """An ICMP message: type, code, checksum, 4 bytes `rest` (a u32) and the quote."""
+    m = struct.pack("!BBHI", icmp_type, code, 0, rest) + quote
+    return m[:2] + struct.pack("!H", ~ones_sum(m) & 0xFFFF) + m[4:]
+
+
+def frag_needed_from_vip(frame, client, mtu):
+    """The LB's ICMP "fragmentation needed" to the client for a frame that does not fit:
+    from the VIP, TOS 0xc0, TTL 64, id 0, DF clear, quoting the IP header and 8 bytes."""
+    quote = ip_part(frame)[:28]
+    return concrete(Ether(src=LB_MAC, dst=client.mac)
+                    / IP(src=VIP, dst=client.ip, tos=0xC0, id=0, flags=0, ttl=64, proto=1)
+                    / Raw(icmp_msg(3, 4, mtu, quote)))
+
+
+def case_tun_too_big(C, S):
+    rules = (svc_rules("rr", "tcp", 80, S[:1], tun_method("ipip"), 80)
+             + svc_rules("rr", "tcp", 443, S[1:2], tun_method("gue"), 443))
+    c = Case("tun_too_big", "mtu 1400: too big once encapsulated: dropped, frag-needed with "
+             "mtu - 20 (IPIP) or - 32 (GUE) to the client; one that just fits goes", rules, C + S, port_opts=["mtu = 1400"])
+    for f, kind, fit in ((TcpFlow(C[0], 50000, S[0], 80, nat=False, isn=40000), "ipip", 1380),
+                         (TcpFlow(C[1], 50001, S[1], 443, nat=False, vport=443, isn=41000),
+                          "gue", 1368)):
+        tun_step(c, f.c2v("S")[0], f.server, kind)
+        f.sseq = 900001
+        tun_step(c, f.c2v("A")[0], f.server, kind)
+        seq = f.cseq
+        big, _ = f.c2v("PA", bytes(fit + 1 - 40))  # one byte too many, DF set
+        c.drop(big, "too-big", frag_needed_from_vip(big, f.client, fit), good=True)
+        f.cseq = seq
+        just, _ = f.c2v("PA", bytes(fit - 40))     # the client's smaller retransmission
+        assert len(tun_frame(just, f.server, kind, 0)) == 14 + 1400
+        tun_step(c, just, f.server, kind)
+        f.cseq = seq
+        nodf, _ = f.c2v("PA", bytes(fit + 1 - 40))  # without DF it cannot go either:
+        nodf = edit_ip(nodf, df=False)              # outer fragments cannot be decapsulated
+        c.drop(nodf, "too-big", frag_needed_from_vip(nodf, f.client, fit), good=True)
+    c.count("conns-new", 2)
+    return c
+
+
+# --- ICMP errors quoting a connection -------------------------------------------------------
+
+def make_router():
+    """A router on the LAN that reports errors about packets it could not forward."""
+    r = Host("198.18.0.254", "02:00:00:00:00:fe")
+    r._ip_id = 0x7000  # Host's default (from the last byte) would overflow 16 bits
+    return r
+
+
+def icmp_error(sender, dst, icmp_type, code, quote, rest=0, eth_dst=LB_MAC):
+    """An ICMP error as a host or router sends it: TOS 0xc0, TTL 64, no DF."""
+    return concrete(Ether(src=sender.mac, dst=eth_dst)
+                    / IP(src=sender.ip, dst=dst, tos=0xC0, ttl=64, id=sender.next_id(), proto=1)
+                    / Raw(icmp_msg(icmp_type, code, rest, quote)))
+
+
+def icmp_rewritten(frame, eth_dst, quote, ip_src=None, ip_dst=None):
+    """frame (an ICMP error) as the LB forwards it: new Ethernet addresses, outer addresses
+    and quote; type, code, the rest of the header, TOS, TTL and id unchanged."""
+    p = Ether(frame)
+    ip = ip_part(frame)
+    icmp_type, code, _, rest = struct.unpack("!BBHI", ip[20:28])
+    return concrete(Ether(src=LB_MAC, dst=eth_dst)
+                    / IP(src=ip_src or p[IP].src, dst=ip_dst or p[IP].dst, tos=p[IP].tos,
+                         ttl=p[IP].ttl, id=p[IP].id, flags=p[IP].flags, proto=1)
+                    / Raw(icmp_msg(icmp_type, code, rest, quote)))
+
+
+def case_icmp_err_nat_reply(C, S):
+    rules = (svc_rules("rr", "udp", 53, S[:1], "-m", 5353)
+             + svc_rules("rr", "tcp", 80, S[1:2], "-m", 8080))
+    router = make_router()
+    c = Case("icmp_err_nat_reply", "ICMP errors about packets sent to a NAT real server reach "
+             "the client quoting the VIP (port unreachable from it, frag-needed from a router)",
+             rules, C + S)
+    query = udp_c2v(C[0], 33200, 53, b"query to a closed port")
+    to_a = rewrite(query, eth_src=LB_MAC, eth_dst=S[0].mac, ip_dst=S[0].ip, dport=5353)
+    c.step(query, to_a)
+    unreach = icmp_error(S[0], C[0].ip, 3, 3, ip_part(to_a))
+    c.step(unreach, icmp_rewritten(unreach, C[0].mac, ip_part(query), ip_src=VIP))
+    f = TcpFlow(C[1], 44100, S[1], 8080, isn=42000)
+    syn, syn_out = f.c2v("S")
+    c.step(syn, syn_out)
+    c.step(*f.s2c("SA"))
+    data, data_out = f.c2v("PA", b"x" * 1200)
+    c.step(data, data_out)
+    # a router between the LB and B: frag-needed to the client, quoting 28 bytes
+    big = icmp_error(router, C[1].ip, 3, 4, ip_part(data_out)[:28], rest=1000)
+    c.step(big, icmp_rewritten(big, C[1].mac, ip_part(data)[:28]))
+    c.count("conns-new", 2)
+    return c
+
+
+def case_icmp_err_client_side(C, S):
+    rules = (svc_rules("rr", "tcp", 80, S[:1], "-m", 8080)
+             + svc_rules("rr", "tcp", 81, S[1:2], "-g", 81)
+             + svc_rules("rr", "tcp", 82, S[2:3], tun_method("ipip"), 82))
+    router = make_router()
+    c = Case("icmp_err_client_side", "ICMP errors about VIP->client packets go to the real "
+             "server: NAT with the quote rewritten, DR unchanged, TUN encapsulated",
+             rules, C + S)
+    nat = TcpFlow(C[0], 45100, S[0], 8080, isn=43000)
+    dr = TcpFlow(C[1], 45101, S[1], 81, vport=81, nat=False, isn=44000)
+    tun = TcpFlow(C[2], 45102, S[2], 82, vport=82, nat=False, isn=45000)
+    c.step(*nat.c2v("S"))
+    synack, synack_out = nat.s2c("SA", b"s" * 600)
+    c.step(synack, synack_out)
+    c.step(*dr.c2v("S"))
+    tun_syn = tun.c2v("S")[0]
+    tun_step(c, tun_syn, tun.server, "ipip")
+    # NAT, whole quote: the server's own segment comes back to it
+    e = icmp_error(router, VIP, 3, 4, ip_part(synack_out), rest=576)
+    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(synack), ip_dst=S[0].ip))
+    # NAT, time exceeded quoting 28 bytes
+    e = icmp_error(router, VIP, 11, 0, ip_part(synack_out)[:28])
+    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(synack)[:28], ip_dst=S[0].ip))
+    # DR: the real server sent VIP:81 -> client itself; the error goes to it untouched
+    dr_reply = concrete(IP(src=VIP, dst=C[1].ip, id=0x5151, flags="DF")
+                        / TCP(sport=81, dport=45101, flags="SA", seq=900000, ack=44001,
+                              window=65160) / Raw(b"d" * 600))
+    e = icmp_error(router, VIP, 3, 4, dr_reply, rest=1280)
+    c.step(e, rewrite(e, eth_src=LB_MAC, eth_dst=S[1].mac))
+    # TUN: the error is tunnelled to the real server like the flow's packets
+    tun_reply = concrete(IP(src=VIP, dst=C[2].ip, id=0x5252, flags="DF")
+                         / TCP(sport=82, dport=45102, flags="SA", seq=900000, ack=45001,
+                               window=65160))
+    e = icmp_error(router, VIP, 3, 4, tun_reply[:28], rest=1280)
+    c.step(e, tun_frame(e, S[2], "ipip", flow_hash_of(tun_syn)))
+    c.count("conns-new", 3)
+    return c
+
+
+def case_icmp_err_bad(C, S):
+    router = make_router()
+    c = Case("icmp_err_bad", "ICMP errors with a short or malformed quote (icmp-quote-bad) "
+             "or quoting no connection (icmp-quote-no-conn) are dropped; a good one passes",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S)
+    f = TcpFlow(C[0], 46100, S[0], 8080, isn=46000)
+    syn, syn_out = f.c2v("S")
+    c.step(syn, syn_out)
+    synack, synack_out = f.s2c("SA")
+    c.step(synack, synack_out)
+    quote = ip_part(synack_out)
+    c.drop(icmp_error(router, VIP, 3, 4, quote[:27], rest=1280), "icmp-quote-bad", good=True)
+    c.drop(icmp_error(router, VIP, 3, 4, quote[:20], rest=1280), "icmp-quote-bad", good=True)
+    opts = concrete(IP(src=VIP, dst=C[0].ip, options=[IPOption_NOP()] * 4)
+                    / TCP(sport=80, dport=46100, flags="SA"))
+    c.drop(icmp_error(router, VIP, 3, 4, opts[:32], rest=1280), "icmp-quote-bad", good=True)
+    v6 = bytes([0x60]) + quote[1:28]
+    c.drop(icmp_error(router, VIP, 3, 4, v6, rest=1280), "icmp-quote-bad", good=True)
+    other = concrete(IP(src=VIP, dst=C[1].ip) / TCP(sport=80, dport=46101, flags="SA"))
+    c.drop(icmp_error(router, VIP, 3, 4, other, rest=1280), "icmp-quote-no-conn", good=True)
+    wrong_port = concrete(IP(src=VIP, dst=C[0].ip) / TCP(sport=81, dport=46100, flags="SA"))
+    c.drop(icmp_error(router, VIP, 3, 4, wrong_port, rest=1280), "icmp-quote-no-conn",
+           good=True)
+    udp = concrete(IP(src=VIP, dst=C[0].ip) / UDP(sport=80, dport=46100) / Raw(b"udp"))
+    c.drop(icmp_error(router, VIP, 3, 3, udp), "icmp-quote-no-conn", good=True)
+    echo = concrete(IP(src=VIP, dst=C[0].ip) / ICMP(type=0, id=1, seq=1) / Raw(b"ping"))
+    c.drop(icmp_error(router, VIP, 3, 4, echo, rest=1280), "icmp-quote-no-conn", good=True)
+    # from the server side, quoting a client -> server packet of no connection
+    stray = concrete(IP(src=C[2].ip, dst=S[0].ip) / TCP(sport=46102, dport=8080, flags="S"))
+    c.drop(icmp_error(S[0], C[2].ip, 3, 3, stray), "icmp-quote-no-conn", good=True)
+    e = icmp_error(router, VIP, 3, 4, quote, rest=1280)
+    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(synack), ip_dst=S[0].ip))
+    c.count("conns-new", 1)
+    return c
+
+
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_wrr, case_malformed]
+         case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_wrr, case_malformed,
+         case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
+         case_icmp_err_nat_reply, case_icmp_err_client_side, case_icmp_err_bad]
 
 
 def main():

@@ -71,44 +71,68 @@ def ipv4_header_csum(header):
     return (~ones_sum(h)) & 0xFFFF
 
 
+ICMP_ERRORS = (3, 4, 5, 11, 12)   # the ICMP types that quote a datagram
+GUE_V0_IPIP = b"\x00\x04\x00\x00"  # a 4-byte GUE header, variant 0, protocol 4
+
+
 def verify_checksums(frame):
     """Check an Ethernet frame's IPv4 header checksum and its TCP/UDP/ICMP checksum from
-    scratch. Returns a list of problems (empty when the frame is fine or not IPv4)."""
+    scratch, and the same of what it carries: the inner packet of an IPIP or GUE tunnel
+    and the datagram an ICMP error quotes (its IP header, and its TCP/UDP checksum when
+    the quote holds all of it). Returns a list of problems (empty when the frame is fine
+    or not IPv4)."""
     if len(frame) < 14 or frame[12:14] != b"\x08\x00":
         return []
-    ip = frame[14:]
+    return _verify_ipv4(frame[14:], "", quoted=False)
+
+
+def _verify_ipv4(ip, where, quoted):
+    """Problems of one IPv4 packet; `where` prefixes them ("inner ", "quoted "). A quoted
+    datagram may be cut short: then only what it holds in full is checked."""
     if len(ip) < 20 or ip[0] >> 4 != 4:
-        return ["IPv4 frame without a valid IPv4 header"]
+        return [] if quoted else [where + "IPv4 frame without a valid IPv4 header"]
     ihl = (ip[0] & 0x0F) * 4
     tot = struct.unpack("!H", ip[2:4])[0]
-    if ihl < 20 or len(ip) < ihl or tot < ihl or tot > len(ip):
-        return [f"IPv4 header lengths inconsistent (ihl {ihl}, total {tot}, have {len(ip)})"]
+    if ihl < 20 or len(ip) < ihl or tot < ihl or (tot > len(ip) and not quoted):
+        return [where + f"IPv4 header lengths inconsistent (ihl {ihl}, total {tot}, "
+                f"have {len(ip)})"]
     problems = []
     if ones_sum(ip[:ihl]) != 0xFFFF:
-        problems.append("IPv4 header checksum 0x%04x, should be 0x%04x"
+        problems.append(where + "IPv4 header checksum 0x%04x, should be 0x%04x"
                         % (struct.unpack("!H", ip[10:12])[0], ipv4_header_csum(ip[:ihl])))
+    if tot > len(ip):
+        return problems  # a quote of the header and the first bytes: nothing else to sum
     frag = struct.unpack("!H", ip[6:8])[0]
     if frag & 0x3FFF:
-        return problems + ["IPv4 fragment in the output"]
+        return problems + [where + "IPv4 fragment in the output"]
     proto, l4 = ip[9], ip[ihl:tot]
     pseudo = ip[12:20] + struct.pack("!BBH", 0, proto, len(l4))
     if proto == 6:
         if len(l4) < 20:
-            problems.append("TCP header truncated")
+            problems.append(where + "TCP header truncated")
         elif ones_sum(pseudo + l4) != 0xFFFF:
-            problems.append("TCP checksum 0x%04x does not verify" % struct.unpack("!H", l4[16:18]))
+            problems.append(where + "TCP checksum 0x%04x does not verify"
+                            % struct.unpack("!H", l4[16:18]))
     elif proto == 17:
         if len(l4) < 8:
-            problems.append("UDP header truncated")
+            problems.append(where + "UDP header truncated")
         elif struct.unpack("!H", l4[4:6])[0] != len(l4):
-            problems.append("UDP length field disagrees with the IPv4 total length")
+            problems.append(where + "UDP length field disagrees with the IPv4 total length")
         elif l4[6:8] != b"\x00\x00" and ones_sum(pseudo + l4) != 0xFFFF:
             # A zero UDP checksum means "none" (RFC 768); the byte comparison still
             # catches a zero where the expected frame has a checksum.
-            problems.append("UDP checksum 0x%04x does not verify" % struct.unpack("!H", l4[6:8]))
+            problems.append(where + "UDP checksum 0x%04x does not verify"
+                            % struct.unpack("!H", l4[6:8]))
+        elif not where and l4[8:12] == GUE_V0_IPIP:
+            problems += _verify_ipv4(l4[12:], "inner ", quoted=False)
     elif proto == 1:
         if len(l4) < 8:
-            problems.append("ICMP header truncated")
+            problems.append(where + "ICMP header truncated")
         elif ones_sum(l4) != 0xFFFF:
-            problems.append("ICMP checksum 0x%04x does not verify" % struct.unpack("!H", l4[2:4]))
+            problems.append(where + "ICMP checksum 0x%04x does not verify"
+                            % struct.unpack("!H", l4[2:4]))
+        elif l4[0] in ICMP_ERRORS and "quoted" not in where:
+            problems += _verify_ipv4(l4[8:], where + "quoted ", quoted=True)
+    elif proto == 4 and not where:
+        problems += _verify_ipv4(l4, "inner ", quoted=False)
     return problems

@@ -18,7 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from check_case import check_case, parse_expect, tshark_checksums  # noqa: E402
-from golden_pcap import ipv4_header_csum, read_pcap, verify_checksums, write_pcap  # noqa: E402
+from golden_pcap import (ipv4_header_csum, ones_sum, read_pcap, verify_checksums,  # noqa: E402
+                         write_pcap)
 
 CASES_DIR = os.path.join(HERE, "cases")
 results = {"passed": 0, "failed": 0}
@@ -115,14 +116,14 @@ def test_checksum_verifier():
         b = bytearray(frame)
         b[24] ^= 0xFF
         expect_true(bool(verify_checksums(bytes(b))), f"{name}: a bad IPv4 checksum is caught")
-        # Change the L4 checksum but keep the IPv4 header valid.
-        off = 14 + ihl + {6: 16, 17: 6, 1: 2}[proto]
+        # Change the L4 checksum (IPIP: the inner header's) but keep the IPv4 header valid.
+        off = 14 + ihl + {6: 16, 17: 6, 1: 2, 4: 10}[proto]
         b = bytearray(frame)
         b[off] ^= 0x10
         expect_true(bool(verify_checksums(bytes(b))),
                     f"{name}: a bad L4 checksum (proto {proto}) is caught")
-        if proto == 1:
-            continue  # the ICMP checksum does not cover the addresses
+        if proto in (1, 4) or (proto == 17 and frame[14 + ihl + 6:14 + ihl + 8] == b"\0\0"):
+            continue  # no L4 checksum over the addresses (ICMP, IPIP, UDP without one)
         # Rewrite an address without fixing the L4 checksum: what a forgetful NAT does.
         b = bytearray(frame)
         b[30:34] = bytes([198, 18, 0, 99])
@@ -142,7 +143,46 @@ def test_checksum_verifier():
             write_pcap(path, [frames[1], bytes(bad)])
             expect_true(tshark_checksums(path) == ["frame 1: tshark: tcp.checksum.status is bad"],
                         f"tshark catches a bad TCP checksum: {tshark_checksums(path)}")
-    expect_true(protos == {1, 6, 17}, f"the cases cover ICMP, TCP and UDP output: {protos}")
+    expect_true(protos == {1, 4, 6, 17},
+                f"the cases cover ICMP, IPIP, TCP and UDP output: {protos}")
+    test_nested_checksums()
+
+
+def with_icmp_csum(b, ihl):
+    """b (bytearray of a frame) with its ICMP checksum recomputed."""
+    tot = struct.unpack("!H", b[16:18])[0]
+    icmp = 14 + ihl
+    b[icmp + 2:icmp + 4] = b"\0\0"
+    b[icmp + 2:icmp + 4] = struct.pack("!H", ~ones_sum(bytes(b[icmp:14 + tot])) & 0xFFFF)
+    return bytes(b)
+
+
+def test_nested_checksums():
+    """What a tunnel carries and what an ICMP error quotes is checked too: a bad inner or
+    quoted checksum is caught although the outer ones are right."""
+    kinds = set()
+    for name, frame in ipv4_frames():
+        ihl = (frame[14] & 0x0F) * 4
+        proto, l4 = frame[14 + 9], 14 + ihl
+        b = bytearray(frame)
+        if proto == 4:
+            b[l4 + 20 + 16 if frame[l4 + 9] == 6 else l4 + 10] ^= 0x10  # inner TCP/IP checksum
+            kinds.add("ipip")
+        elif proto == 17 and frame[l4 + 8:l4 + 12] == b"\x00\x04\x00\x00":
+            b[l4 + 12 + 10] ^= 0x10  # inner IPv4 header checksum
+            if frame[l4 + 6:l4 + 8] != b"\0\0":
+                continue  # the outer UDP checksum would catch it anyway
+            kinds.add("gue")
+        elif proto == 1 and frame[l4] in (3, 11):
+            b[l4 + 8 + 10] ^= 0x10  # quoted IPv4 header checksum, ICMP checksum redone
+            b = bytearray(with_icmp_csum(b, ihl))
+            kinds.add("icmp quote")
+        else:
+            continue
+        expect_true(bool(verify_checksums(bytes(b))),
+                    f"{name}: a bad checksum inside the packet is caught")
+    expect_true(kinds == {"ipip", "gue", "icmp quote"},
+                f"the cases have IPIP, GUE and ICMP-error output: {kinds}")
 
 
 def main():

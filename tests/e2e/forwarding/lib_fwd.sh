@@ -3,18 +3,17 @@
 # In DR and TUN the real servers answer the client directly, so the testbed has a router
 # between the server and client networks; the client reaches the VIP through the LB.
 #
-#  ns client          ns br: two bridges and a router (ip_forward)           ns lb
-# +-------------+    +-----------------------------------------------+    +------------------+
-# | eth0        |veth| cl ─┐                                ┌─ lan   |veth| lan 198.18.0.1/24|
-# | 198.18.0.2  |----|     br1 198.18.0.254/24 ─ router ─ br0        |----|   VIP .100       |
-# | VIP on-link |    |   ┌─ lb           198.19.0.254/24  ─┘         |    |                  |
-# +-------------+    |   │  rs1  rs2  rs3 (ports of br0)             |----| srv 198.19.0.1/24|
-#                    +---│---│----│----│-----------------------------+    |  (mtu, tunnel_src|
-#                        └ to lb srv   │                                  |   per test)      |
-#                      ns xvs-<suffix>-rsN: eth0 198.19.0.1N/24          +------------------+
-#                        default via 198.19.0.254, VIP 198.18.0.100/32 on lo,
-#                        arp_ignore=1 arp_announce=2, fwd_http.py on :80,
-#                        TUN: xvs-rs-decap attached to eth0 (tc ingress)
+#  ns client           ns br (two bridges; the namespace routes between them)    ns lb
+# +--------------+     +---------------------------------------------+     +-------------------+
+# | eth0         |veth | cl ── br1 198.18.0.254/24 ── lan            |veth | lan 198.18.0.1/24 |
+# | 198.18.0.2/24|-----|                                             |-----|   VIP 198.18.0.100|
+# | gw .254      |     |       ip_forward=1, rp_filter=0             |     |                   |
+# +--------------+     |                                             |veth | srv 198.19.0.1/24 |
+#                      | lb ── br0 198.19.0.254/24 ── rs1 rs2 rs3    |-----|   (mtu, tunnel_src|
+#                      +--------------------------------|---|---|----+     |    per test)      |
+#                                                     veths to the servers +-------------------+
+#  ns xvs-<suffix>-rsN: eth0 198.19.0.1N/24, default via 198.19.0.254, VIP 198.18.0.100/32 on
+#  lo, arp_ignore=1 arp_announce=2, fwd_http.py on :80; TUN: xvs-rs-decap on eth0 (tc ingress)
 #
 # client -> VIP: the client ARPs for the VIP on br1, the LB answers, the LB forwards to the
 # real server over br0 (DR: same frame to its MAC; TUN: encapsulated to its address).
