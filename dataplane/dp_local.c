@@ -180,6 +180,9 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, str
 	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(ic + 1);
 	if (icmp_len < sizeof(*ic) + sizeof(*in) + 8 || in->version_ihl != RTE_IPV4_VHL_DEF)
 		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	/* the checksum is recomputed after the rewrite: check it first, or corruption would pass */
+	if (rte_raw_cksum(ic, icmp_len) != 0xffff)
+		return drop(w, m, XVS_DROP_ICMP_BAD_CSUM);
 	uint32_t qlen = icmp_len - sizeof(*ic);
 	uint8_t *l4 = (uint8_t *)(in + 1);
 	if (!g || (in->next_proto_id != IPPROTO_TCP && in->next_proto_id != IPPROTO_UDP))
@@ -350,6 +353,11 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, st
 	uint8_t *in = ic + 8, *l4 = in + XVS_IP6_HLEN;
 	if (icmp_len < 8 + XVS_IP6_HLEN + 8 || (in[0] >> 4) != 6)
 		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	union xvs_ip osrc, odst;
+	memcpy(osrc.v6, l3 + XVS_IP6_SRC_OFF, 16);
+	memcpy(odst.v6, l3 + XVS_IP6_DST_OFF, 16);
+	if (xvs_icmp6_cksum(&osrc, &odst, ic, icmp_len, IPPROTO_ICMPV6) != 0)
+		return drop(w, m, XVS_DROP_ICMP_BAD_CSUM);
 	if (!g || (in[6] != IPPROTO_TCP && in[6] != IPPROTO_UDP))
 		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
 	struct xvs_conn_key k = { .af = XVS_AF_INET6, .proto = in[6] };
@@ -365,7 +373,6 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, st
 		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
-	union xvs_ip osrc, odst;
 	if (dir == XVS_CONN_DIR_REPLY) {
 		quote_rewrite6(in, l4, l4_len, &c->vaddr, c->vport, 1);
 		if (memcmp(l3 + XVS_IP6_SRC_OFF, c->daddr.v6, 16) == 0)

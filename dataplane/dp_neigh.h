@@ -53,23 +53,20 @@ int xvs_neigh_learn_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip
 /* IPv4 shorthands. */
 static inline struct xvs_neigh *xvs_neigh_find(struct xvs_neigh_table *t, uint32_t ip)
 {
-	union xvs_ip a = { .d = { 0, 0 } };
-	a.v4 = ip;
+	union xvs_ip a = { .d = { ip, 0 } }; /* v4 lives in the low 32 bits (little endian) */
 	return xvs_neigh_find_ip(t, XVS_AF_INET, &a);
 }
 
 static inline struct xvs_neigh *xvs_neigh_get(struct xvs_neigh_table *t, uint32_t ip)
 {
-	union xvs_ip a = { .d = { 0, 0 } };
-	a.v4 = ip;
+	union xvs_ip a = { .d = { ip, 0 } }; /* v4 lives in the low 32 bits (little endian) */
 	return xvs_neigh_get_ip(t, XVS_AF_INET, &a);
 }
 
 static inline int xvs_neigh_learn(struct xvs_neigh_table *t, uint32_t ip,
 				  const struct rte_ether_addr *mac, int is_static)
 {
-	union xvs_ip a = { .d = { 0, 0 } };
-	a.v4 = ip;
+	union xvs_ip a = { .d = { ip, 0 } }; /* v4 lives in the low 32 bits (little endian) */
 	return xvs_neigh_learn_ip(t, XVS_AF_INET, &a, mac, is_static);
 }
 

@@ -98,8 +98,8 @@ static inline void xmit4(struct xvs_worker *w, struct rte_mbuf *m, uint32_t dst)
 	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, dst);
 	if (unlikely(!r))
 		return drop(w, m, XVS_DROP_NO_ROUTE);
-	union xvs_ip nh = { .d = { 0, 0 } };
-	nh.v4 = r->gw ? r->gw : dst;
+	/* whole 64-bit stores: a 32-bit store read back as 64 bits stalls store forwarding */
+	union xvs_ip nh = { .d = { r->gw ? r->gw : dst, 0 } };
 	xmit_nh(w, m, r->port, XVS_AF_INET, &nh);
 }
 

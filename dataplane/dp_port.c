@@ -22,6 +22,27 @@ static int port_id_of(const struct xvs_port *p, uint16_t *id)
 	return rte_eth_dev_get_port_by_name(name, id);
 }
 
+/*
+ * A vdev over a kernel interface (net_af_packet, net_af_xdp: "iface=X") reports DPDK's
+ * default MTU, not the interface's: read the real one from sysfs. 0 when not applicable.
+ */
+static uint16_t kernel_iface_mtu(const char *dev)
+{
+	const char *i = strstr(dev, "iface=");
+	char name[64], path[128];
+	unsigned mtu = 0;
+	if (!i || sscanf(i + 6, "%63[^,]", name) != 1)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", name);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%u", &mtu) != 1 || mtu > 65535)
+		mtu = 0;
+	fclose(f);
+	return (uint16_t)mtu;
+}
+
 static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_queues, char *err,
 		      size_t errlen)
 {
@@ -56,6 +77,8 @@ static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_
 		if (rc < 0)
 			goto fail;
 	}
+	if (p->mtu == 0)
+		p->mtu = kernel_iface_mtu(p->dev);
 	if (p->mtu == 0 && rte_eth_dev_get_mtu(p->port_id, &p->mtu) < 0)
 		p->mtu = RTE_ETHER_MTU;
 	if (p->mac_set) {

@@ -104,11 +104,11 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 	uint32_t want = (uint32_t)l3_off + in_len;
 	if (m->pkt_len > want && m->nb_segs == 1)
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - want));
-	char *old = rte_pktmbuf_mtod(m, char *);
 	char *front = rte_pktmbuf_prepend(m, add);
 	if (!front)
 		return -1;
-	memmove(front, old, l3_off); /* the Ethernet header moves to the front */
+	/* The Ethernet header is rebuilt at the new front: the caller's transmit fills both MACs
+	 * (l3_off is the Ethernet header's length); only the type is written here. */
 	uint8_t *l3 = (uint8_t *)front + l3_off;
 	uint8_t proto = tun_type == XVS_TUN_TYPE_GUE ? IPPROTO_UDP : xvs_tun_inner_proto(inner_af);
 	uint16_t olen = (uint16_t)(add - (outer_af == XVS_AF_INET6 ? 40 : 20) + in_len);
@@ -133,10 +133,11 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)front;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+	uint16_t tot = (uint16_t)(in_len + add);
 	*ip = (struct rte_ipv4_hdr){
 		.version_ihl = RTE_IPV4_VHL_DEF,
 		.type_of_service = tos,
-		.total_length = rte_cpu_to_be_16((uint16_t)(in_len + add)),
+		.total_length = rte_cpu_to_be_16(tot),
 		.packet_id = 0,
 		.fragment_offset = df,
 		.time_to_live = 64,
@@ -144,7 +145,13 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 		.src_addr = src->v4,
 		.dst_addr = dst->v4,
 	};
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	/* checksum from the values just written, not by reading the header back (that stalls) */
+	uint32_t sa = rte_be_to_cpu_32(src->v4), da = rte_be_to_cpu_32(dst->v4);
+	uint32_t sum = (uint32_t)(RTE_IPV4_VHL_DEF << 8 | tos) + tot + rte_be_to_cpu_16(df) +
+		       (64u << 8 | proto) + (sa >> 16) + (sa & 0xffff) + (da >> 16) + (da & 0xffff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 	if (tun_type == XVS_TUN_TYPE_GUE) {
 		struct rte_udp_hdr *u = xvs_tun_gue((uint8_t *)(ip + 1), in_len, inner_af, gue_dport, gue_sport);
 		if (tun_flags == XVS_TUN_F_CSUM)

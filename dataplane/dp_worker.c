@@ -175,21 +175,27 @@ void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 			const struct xvs_pkt *p, const struct xvs_conn *c, uint32_t h)
 {
 	const struct xvs_dest *d = &g->dests[c->dest];
-	union xvs_ip src = { .d = { 0, 0 } };
+	union xvs_ip src, nh;
 	const struct xvs_port *pt;
+	uint16_t port;
 	if (d->af == XVS_AF_INET6) {
 		const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, &c->daddr);
 		if (unlikely(!r))
 			return drop(w, m, XVS_DROP_NO_ROUTE);
-		pt = &w->dp->ports[r->port];
+		port = r->port;
+		pt = &w->dp->ports[port];
 		src = *xvs_port_src6(pt, &c->daddr);
+		nh = r->has_gw ? r->gw : c->daddr;
 	} else {
 		const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, c->daddr.v4);
 		if (unlikely(!r))
 			return drop(w, m, XVS_DROP_NO_ROUTE);
-		pt = &w->dp->ports[r->port];
-		src.v4 = pt->tun_src_len ? xvs_tun_src(pt->tun_src, pt->tun_src_len, h)
-					 : xvs_port_src4(pt, c->daddr.v4);
+		port = r->port;
+		pt = &w->dp->ports[port];
+		uint32_t s4 = pt->tun_src_len ? xvs_tun_src(pt->tun_src, pt->tun_src_len, h)
+					      : xvs_port_src4(pt, c->daddr.v4);
+		src = (union xvs_ip){ .d = { s4, 0 } };
+		nh = (union xvs_ip){ .d = { r->gw ? r->gw : c->daddr.v4, 0 } };
 	}
 	uint16_t add = xvs_tun_overhead_af(d->af, d->tun_type);
 	if (unlikely((uint32_t)p->ip_len + add > pt->mtu)) {
@@ -200,7 +206,7 @@ void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	if (unlikely(xvs_tun_encap(m, p->l3_off, c->af, d->af, d->tun_type, d->tun_flags, &src,
 				   &c->daddr, d->tun_port_be, xvs_tun_gue_sport(h), h) < 0))
 		return drop(w, m, XVS_DROP_NO_HEADROOM);
-	xmit_af(w, m, d->af, &c->daddr);
+	xmit_nh(w, m, port, d->af, &nh); /* the route is known: no second lookup */
 }
 
 /* IPv6 connections: NAT rewrites (no IP checksum), DR. */
@@ -364,7 +370,7 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 	if (ps->k.af == XVS_AF_INET6) {
 		svc = xvs_gen_vip_lookup(g, p->proto, &ps->k.dst6, p->dport);
 	} else {
-		union xvs_ip dst = { .v4 = p->dst };
+		union xvs_ip dst = { .d = { p->dst, 0 } }; /* 64-bit stores: see xmit4 */
 		svc = xvs_gen_vip_lookup(g, p->proto, &dst, p->dport);
 	}
 	if (svc >= 0 && g->svcs[svc].af == (ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET))

@@ -34,6 +34,7 @@
 	X(TOO_BIG, "too-big")               /* over the MTU after encapsulation */ \
 	X(NO_HEADROOM, "no-headroom")       /* no room in the mbuf for outer headers */ \
 	X(ICMP_QUOTE_BAD, "icmp-quote-bad") /* ICMP error quoting a malformed packet */ \
+	X(ICMP_BAD_CSUM, "icmp-bad-csum")   /* ICMP error with a wrong checksum */ \
 	X(ICMP_QUOTE_NO_CONN, "icmp-quote-no-conn") /* ... quoting no connection */ \
 	X(TX_FULL, "tx-full")
 
