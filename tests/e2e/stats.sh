@@ -22,7 +22,9 @@ rs_conns() {
 
 expect_eq "counters before traffic" "$(svc_stats)" "0 0 0 0 0"
 
-ip netns exec "$NS_CLIENT" tcpdump -i eth0 -n -U -w "$T/client.pcap" "ip host $VIP" \
+# --immediate-mode: with TPACKET_V3 buffering, a capture stopped by SIGINT may hold nothing;
+# -Z root: the work directory is root-only.
+ip netns exec "$NS_CLIENT" tcpdump -Z root -i eth0 -n --immediate-mode -U -w "$T/client.pcap" "ip host $VIP" \
 	>"$T/tcpdump.log" 2>&1 &
 DUMP_PID=$!
 E2E_PIDS+=("$DUMP_PID")
