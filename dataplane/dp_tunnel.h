@@ -7,7 +7,10 @@
 #ifndef XVS_DP_TUNNEL_H
 #define XVS_DP_TUNNEL_H
 
+#include <string.h>
+
 #include <rte_byteorder.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
