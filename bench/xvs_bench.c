@@ -4,8 +4,9 @@
  * prebuilt mbufs: two in-memory ports, routes and static neighbours for the client and
  * real-server networks, a generation adopted through the shared-region protocol, and a
  * transmit hook that takes the mbufs back for the next burst instead of sending them.
- * One service per forwarding method (NAT, DR, IPIP and GUE tunnels), each measured on a
- * table of its own flows. docs/performance.md says how to read the figures.
+ * One service per forwarding method (NAT, DR, IPIP and GUE tunnels) and family (IPv4,
+ * IPv6), each measured on a table of its own flows. docs/performance.md says how to read
+ * the figures.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,8 +37,11 @@
 
 #define FRAME_LEN 60      /* minimum Ethernet frame without FCS: 54 bytes of headers + pad */
 #define TMPL_LEN 64       /* bytes restored before every pass: the headers and the pad */
+#define FRAME6_LEN 74     /* IPv6: 14 + 40 + 20, no pad */
+#define TMPL6_LEN 80      /* IPv6 bytes restored (a multiple of 16 covering the frame) */
 #define L3_OFF 14
 #define L4_OFF 34
+#define L4_OFF6 54
 #define NB_DESTS 16
 #define MAX_RUNS 64
 #define SPARE_MAX (4 * XVS_BURST)
@@ -64,11 +68,29 @@
 #define RS_BASE IP4(172, 16, 1, 0)
 #define CLIENT_NET IP4(10, 64, 0, 0) /* /10, routed via GW_ADDR */
 #define CLIENT_HOSTS ((1u << 22) - 2)
+/*
+ * IPv6 (2001:db8:G::L, see ip6()): port 0 2001:db8:1::1/64 with the gateway ::fe, port 1
+ * 2001:db8:2::1/64 with the real servers, clients in 2001:db8:40::/64 via the gateway (the
+ * low 32 bits of a client are its IPv4 twin's address), service k's VIP 2001:db8:10::1k.
+ */
+#define NET6_PORT0 1
+#define NET6_PORT1 2
+#define NET6_VIP 0x10
+#define NET6_CLIENT 0x40
+#define HOST6_GW 0xfe
+#define HOST6_RS 0x100
 
 enum mode { MODE_RESTORE, MODE_PASS, MODE_WORKER };
 enum dir { DIR_CS, DIR_SC }; /* client -> server (port 0 in), server -> client (port 1 in) */
-/* The services, one per forwarding method; service k owns destination slots k * NB_DESTS.. */
-enum svc_kind { SVC_NAT, SVC_DR, SVC_IPIP, SVC_GUE, NB_SVCS };
+/* The services, one per forwarding method and family; service k owns destination slots
+ * k * NB_DESTS.. (a slot fits the 8 bits of ORDER_DEST) */
+enum svc_kind { SVC_NAT, SVC_DR, SVC_IPIP, SVC_GUE, SVC_NAT6, SVC_DR6, SVC_IPIP6, SVC_GUE6, NB_SVCS };
+_Static_assert(NB_SVCS * NB_DESTS <= 256, "destination slots must fit ORDER_DEST");
+
+static inline int svc_is6(enum svc_kind k)
+{
+	return k >= SVC_NAT6;
+}
 
 struct opts {
 	uint32_t flows;
@@ -81,13 +103,17 @@ struct opts {
 	const char *only; /* run just this figure (profiling), NULL: all */
 };
 
-/* A frame's first TMPL_LEN bytes with the client's address and port zero; flows patch them in. */
+/*
+ * A frame's first TMPL_LEN (IPv6: TMPL6_LEN) bytes with the client's address (IPv6: its low
+ * 32 bits) and port zero; flows patch them in.
+ */
 struct tmpl {
-	uint8_t hdr[TMPL_LEN];
+	uint8_t hdr[TMPL6_LEN];
 	uint8_t ip_off;   /* where the client's address goes */
 	uint8_t port_off; /* where the client's port goes */
-	uint16_t ip_csum; /* checksums as computed with both zero */
+	uint16_t ip_csum; /* checksums as computed with both zero (IPv6: no header checksum) */
 	uint16_t l4_csum;
+	uint8_t is6;
 };
 
 struct sample {
@@ -115,7 +141,7 @@ static struct {
 	struct rte_mbuf *spare[SPARE_MAX]; /* mbufs handed back by bench_tx */
 	unsigned nb_spare;
 	uint64_t tx[2];                    /* frames handed to bench_tx per port */
-	struct tmpl syn[NB_SVCS], ack[NB_SVCS], reply[NB_DESTS];
+	struct tmpl syn[NB_SVCS], ack[NB_SVCS], reply[NB_SVCS * NB_DESTS]; /* reply: by slot */
 	enum svc_kind cur;                 /* the service whose flows fill the table now */
 	uint8_t *dest_of;                  /* per established flow: destination slot */
 	uint32_t *conn_of;                 /* per established flow: connection entry */
@@ -150,6 +176,25 @@ static uint32_t rs_addr(unsigned i)
 	return rte_cpu_to_be_32(RS_BASE + 1 + i);
 }
 
+/* 2001:db8:<group>::<low>, low as the address's last 32 bits. */
+static union xvs_ip ip6(uint16_t group, uint32_t low_be)
+{
+	union xvs_ip a = { .d = { 0, 0 } };
+	a.v6[0] = 0x20;
+	a.v6[1] = 0x01;
+	a.v6[2] = 0x0d;
+	a.v6[3] = 0xb8;
+	a.v6[4] = (uint8_t)(group >> 8);
+	a.v6[5] = (uint8_t)group;
+	memcpy(&a.v6[12], &low_be, 4);
+	return a;
+}
+
+static union xvs_ip rs_addr6(unsigned i)
+{
+	return ip6(NET6_PORT1, rte_cpu_to_be_32(HOST6_RS + 1 + i));
+}
+
 /* Flow ids map to distinct (client address, client port) pairs: 16384 ports per address. */
 static inline uint32_t flow_ip(uint64_t f)
 {
@@ -177,8 +222,9 @@ static void usage(FILE *f)
 		"  --no-huge     take memory from ordinary pages\n"
 		"  --core C      run on core C (default: the core it starts on)\n"
 		"  --only NAME   just one figure, for profiling: restore, pass-cs, nat-cs, pass-sc,\n"
-		"                nat-sc, churn, dr-cs, ipip-cs, gue-cs; on the --flows table only\n"
-		"                (the fill is always run)\n",
+		"                nat-sc, churn, dr-cs, ipip-cs, gue-cs, and over IPv6 pass6-cs,\n"
+		"                nat6-cs, pass6-sc, nat6-sc, dr6-cs, ipip6-cs, gue6-cs; on the\n"
+		"                --flows table only (the fill is always run)\n",
 		XVS_BURST, XVS_BURST, HUGE_DIR);
 }
 
@@ -313,6 +359,40 @@ static uint32_t svc_vip(enum svc_kind k)
 	return rte_cpu_to_be_32(VIP + k);
 }
 
+static union xvs_ip svc_vip6(enum svc_kind k)
+{
+	return ip6(NET6_VIP, rte_cpu_to_be_32(0x10 + k));
+}
+
+static inline union xvs_ip flow_ip6(uint64_t f)
+{
+	return ip6(NET6_CLIENT, flow_ip(f));
+}
+
+/* The IPv6 half of setup_network: port addresses, connected routes, the clients' route. */
+static int setup_network6(void)
+{
+	union xvs_ip p0 = ip6(NET6_PORT0, rte_cpu_to_be_32(1)), p1 = ip6(NET6_PORT1, rte_cpu_to_be_32(1));
+	union xvs_ip gw = ip6(NET6_PORT0, rte_cpu_to_be_32(HOST6_GW)), cl = ip6(NET6_CLIENT, 0);
+	B.dp.ports[0].addr6[0] = p0;
+	B.dp.ports[0].plen6[0] = 64;
+	B.dp.ports[0].nb_addrs6 = 1;
+	B.dp.ports[1].addr6[0] = p1;
+	B.dp.ports[1].plen6[0] = 64;
+	B.dp.ports[1].nb_addrs6 = 1;
+	if (xvs_route6_add(&B.dp.routes6, &p0, 64, NULL, 0) < 0 ||
+	    xvs_route6_add(&B.dp.routes6, &p1, 64, NULL, 1) < 0 ||
+	    xvs_route6_add(&B.dp.routes6, &cl, 64, &gw, 0) < 0)
+		return -ENOSPC;
+	int rc = xvs_neigh_learn_ip(B.dp.neigh, XVS_AF_INET6, &gw, &gw_mac, 1);
+	for (unsigned i = 0; i < NB_DESTS && rc == 0; i++) {
+		struct rte_ether_addr m = rs_mac(i);
+		union xvs_ip a = rs_addr6(i);
+		rc = xvs_neigh_learn_ip(B.dp.neigh, XVS_AF_INET6, &a, &m, 1);
+	}
+	return rc;
+}
+
 /* Ports, connected routes, the route to the clients and static neighbours, as main() does. */
 static int setup_network(void)
 {
@@ -334,27 +414,37 @@ static int setup_network(void)
 		struct rte_ether_addr m = rs_mac(i);
 		rc = xvs_neigh_learn(B.dp.neigh, rs_addr(i), &m, 1);
 	}
-	return rc;
+	return rc == 0 ? setup_network6() : rc;
 }
 
-/* Service k: TCP VIP+k:80 -> NB_DESTS real servers with method k, round robin. */
+/* Service k: TCP VIP+k:80 (or its IPv6 VIP) -> NB_DESTS real servers with method k, rr. */
 static int build_svc(struct xvs_gen *g, enum svc_kind k)
 {
 	static const uint8_t fwd[NB_SVCS] = { XVS_FWD_MASQ, XVS_FWD_DROUTE, XVS_FWD_TUNNEL,
-					      XVS_FWD_TUNNEL };
+					      XVS_FWD_TUNNEL, XVS_FWD_MASQ, XVS_FWD_DROUTE,
+					      XVS_FWD_TUNNEL, XVS_FWD_TUNNEL };
 	struct xvs_svc *s = &g->svcs[k];
 	uint16_t first = (uint16_t)(k * NB_DESTS);
-	*s = (struct xvs_svc){ .state = XVS_SLOT_USED, .af = XVS_AF_INET, .proto = XVS_PROTO_TCP,
+	uint8_t af = svc_is6(k) ? XVS_AF_INET6 : XVS_AF_INET;
+	*s = (struct xvs_svc){ .state = XVS_SLOT_USED, .af = af, .proto = XVS_PROTO_TCP,
 			       .sched = XVS_SCHED_RR, .port_be = rte_cpu_to_be_16(VPORT),
-			       .addr.v4 = svc_vip(k), .dest_first = first, .nb_dests = NB_DESTS,
-			       .sched_epoch = 1 };
+			       .dest_first = first, .nb_dests = NB_DESTS, .sched_epoch = 1 };
+	if (svc_is6(k))
+		s->addr = svc_vip6(k);
+	else
+		s->addr.v4 = svc_vip(k);
 	const struct xvs_dest *list[NB_DESTS];
 	for (unsigned i = 0; i < NB_DESTS; i++) {
 		struct xvs_dest *d = &g->dests[first + i];
-		*d = (struct xvs_dest){ .state = XVS_SLOT_USED, .af = XVS_AF_INET, .fwd = fwd[k],
-					.port_be = rte_cpu_to_be_16(k == SVC_NAT ? RS_PORT : VPORT),
-					.svc = (uint16_t)k, .weight = 1, .addr.v4 = rs_addr(i) };
-		if (k == SVC_GUE) {
+		int nat = k == SVC_NAT || k == SVC_NAT6;
+		*d = (struct xvs_dest){ .state = XVS_SLOT_USED, .af = af, .fwd = fwd[k],
+					.port_be = rte_cpu_to_be_16(nat ? RS_PORT : VPORT),
+					.svc = (uint16_t)k, .weight = 1 };
+		if (svc_is6(k))
+			d->addr = rs_addr6(i);
+		else
+			d->addr.v4 = rs_addr(i);
+		if (k == SVC_GUE || k == SVC_GUE6) {
 			d->tun_type = XVS_TUN_TYPE_GUE;
 			d->tun_port_be = rte_cpu_to_be_16(GUE_PORT);
 		}
@@ -502,14 +592,56 @@ static void build_tmpl(struct tmpl *t, enum dir dir, enum svc_kind k, unsigned d
 	t->l4_csum = tcp->cksum;
 }
 
+/* The IPv6 counterpart of build_tmpl: the client's address is patched in its last 4 bytes. */
+static void build_tmpl6(struct tmpl *t, enum dir dir, enum svc_kind k, unsigned dest, uint8_t flags)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)t->hdr;
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(t->hdr + L3_OFF);
+	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(t->hdr + L4_OFF6);
+	union xvs_ip peer = dir == DIR_CS ? svc_vip6(k) : rs_addr6(dest), client = ip6(NET6_CLIENT, 0);
+	uint16_t peer_port = rte_cpu_to_be_16(dir == DIR_CS ? VPORT : RS_PORT);
+
+	memset(t, 0, sizeof(*t));
+	t->is6 = 1;
+	eth->dst_addr = port_mac[dir == DIR_CS ? 0 : 1];
+	eth->src_addr = dir == DIR_CS ? gw_mac : rs_mac(dest);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(sizeof(*tcp));
+	ip->proto = IPPROTO_TCP;
+	ip->hop_limits = 64;
+	tcp->data_off = (sizeof(*tcp) / 4) << 4;
+	tcp->tcp_flags = flags;
+	tcp->rx_win = rte_cpu_to_be_16(65535);
+	tcp->sent_seq = rte_cpu_to_be_32(1000);
+	memcpy(dir == DIR_CS ? ip->src_addr : ip->dst_addr, client.v6, 16);
+	memcpy(dir == DIR_CS ? ip->dst_addr : ip->src_addr, peer.v6, 16);
+	if (dir == DIR_CS) {
+		tcp->dst_port = peer_port;
+		t->ip_off = L3_OFF + offsetof(struct rte_ipv6_hdr, src_addr) + 12;
+		t->port_off = L4_OFF6 + offsetof(struct rte_tcp_hdr, src_port);
+	} else {
+		tcp->src_port = peer_port;
+		t->ip_off = L3_OFF + offsetof(struct rte_ipv6_hdr, dst_addr) + 12;
+		t->port_off = L4_OFF6 + offsetof(struct rte_tcp_hdr, dst_port);
+	}
+	tcp->cksum = rte_ipv6_udptcp_cksum(ip, tcp);
+	t->l4_csum = tcp->cksum;
+}
+
 static void build_templates(void)
 {
 	for (unsigned k = 0; k < NB_SVCS; k++) {
-		build_tmpl(&B.syn[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_SYN_FLAG);
-		build_tmpl(&B.ack[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_ACK_FLAG);
+		void (*build)(struct tmpl *, enum dir, enum svc_kind, unsigned, uint8_t) =
+			svc_is6((enum svc_kind)k) ? build_tmpl6 : build_tmpl;
+		build(&B.syn[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_SYN_FLAG);
+		build(&B.ack[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_ACK_FLAG);
 	}
-	for (unsigned i = 0; i < NB_DESTS; i++) /* replies: NAT only, its slots are 0.. */
-		build_tmpl(&B.reply[i], DIR_SC, SVC_NAT, i, RTE_TCP_ACK_FLAG);
+	/* replies: NAT only, by destination slot */
+	for (unsigned i = 0; i < NB_DESTS; i++) {
+		build_tmpl(&B.reply[SVC_NAT * NB_DESTS + i], DIR_SC, SVC_NAT, i, RTE_TCP_ACK_FLAG);
+		build_tmpl6(&B.reply[SVC_NAT6 * NB_DESTS + i], DIR_SC, SVC_NAT6, i, RTE_TCP_ACK_FLAG);
+	}
 }
 
 /* What the NIC would have done: frame bytes and the mbuf's lengths. The restore cost. */
@@ -519,11 +651,20 @@ static inline void restore(struct rte_mbuf *m, const struct tmpl *t, uint64_t fl
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t ip = flow_ip(flow);
 	uint16_t port = flow_port(flow);
+	uint16_t l4c = xvs_csum_replace2(xvs_csum_replace4(t->l4_csum, 0, ip), 0, port);
+	if (unlikely(t->is6)) {
+		memcpy(d, t->hdr, TMPL6_LEN);
+		memcpy(d + t->ip_off, &ip, sizeof(ip));
+		memcpy(d + t->port_off, &port, sizeof(port));
+		memcpy(d + L4_OFF6 + offsetof(struct rte_tcp_hdr, cksum), &l4c, sizeof(l4c));
+		m->data_len = FRAME6_LEN;
+		m->pkt_len = FRAME6_LEN;
+		return;
+	}
 	memcpy(d, t->hdr, TMPL_LEN);
 	memcpy(d + t->ip_off, &ip, sizeof(ip));
 	memcpy(d + t->port_off, &port, sizeof(port));
 	uint16_t ipc = xvs_csum_replace4(t->ip_csum, 0, ip);
-	uint16_t l4c = xvs_csum_replace2(xvs_csum_replace4(t->l4_csum, 0, ip), 0, port);
 	memcpy(d + L3_OFF + offsetof(struct rte_ipv4_hdr, hdr_checksum), &ipc, sizeof(ipc));
 	memcpy(d + L4_OFF + offsetof(struct rte_tcp_hdr, cksum), &l4c, sizeof(l4c));
 	m->data_len = FRAME_LEN;
@@ -658,20 +799,116 @@ static int tun_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kind
 	       !memcmp(u + 1, gue, sizeof(gue));
 }
 
+/* The TCP checksum of an IPv6 packet (no extension headers) verifies. */
+static int tcp6_csum_ok(const struct rte_ipv6_hdr *ip, const struct rte_tcp_hdr *tcp)
+{
+	uint32_t len = rte_be_to_cpu_16(ip->payload_len);
+	return xvs_csum_fold((uint32_t)rte_ipv6_phdr_cksum(ip, 0) + rte_raw_cksum(tcp, len)) == 0xffff;
+}
+
+/* frame_ok for IPv6: MACs, hop limit untouched, addresses, ports, TCP checksum. */
+static int frame6_ok(const struct rte_mbuf *m, const struct rte_ether_addr *dmac, uint16_t port,
+		     const union xvs_ip *src, uint16_t sport, const union xvs_ip *dst, uint16_t dport)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, L3_OFF);
+	const struct rte_tcp_hdr *tcp = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, L4_OFF6);
+	return m->pkt_len == FRAME6_LEN && rte_is_same_ether_addr(&eth->dst_addr, dmac) &&
+	       rte_is_same_ether_addr(&eth->src_addr, &port_mac[port]) &&
+	       eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) && ip->hop_limits == 64 &&
+	       !memcmp(ip->src_addr, src->v6, 16) && !memcmp(ip->dst_addr, dst->v6, 16) &&
+	       tcp->src_port == sport && tcp->dst_port == dport && tcp6_csum_ok(ip, tcp);
+}
+
+/*
+ * A 6in6 tunnelled frame of flow 0 to real server d: Ethernet to its MAC, an outer IPv6
+ * header (payload length, hop limit 64, next header, flow label from the flow hash) from
+ * port 1's address to d, for GUE a UDP header with a valid checksum and a GUE header naming
+ * IPv6, then the client's packet untouched.
+ */
+static int tun6_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kind)
+{
+	uint16_t add = kind == SVC_GUE6 ? 40 + 8 + 4 : 40;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)f;
+	const struct rte_ipv6_hdr *o = (const struct rte_ipv6_hdr *)(f + L3_OFF);
+	const struct rte_ipv6_hdr *in = (const struct rte_ipv6_hdr *)(f + L3_OFF + add);
+	const struct rte_tcp_hdr *tcp = (const struct rte_tcp_hdr *)(in + 1);
+	struct rte_ether_addr dmac = rs_mac(d);
+	struct xvs_conn_key k = { .sport = flow_port(0), .dport = rte_cpu_to_be_16(VPORT),
+				  .proto = IPPROTO_TCP, .af = XVS_AF_INET6, .src6 = flow_ip6(0),
+				  .dst6 = svc_vip6(kind) };
+	union xvs_ip osrc = ip6(NET6_PORT1, rte_cpu_to_be_32(1)), odst = rs_addr6(d);
+	union xvs_ip isrc = flow_ip6(0), idst = svc_vip6(kind);
+	uint32_t vtc = rte_be_to_cpu_32(o->vtc_flow);
+	int ok = m->pkt_len == L3_OFF + add + 60u && rte_is_same_ether_addr(&eth->dst_addr, &dmac) &&
+		 rte_is_same_ether_addr(&eth->src_addr, &port_mac[1]) &&
+		 eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) &&
+		 vtc == (6u << 28 | (xvs_conn_hash(&k) & 0xfffff)) && o->hop_limits == 64 &&
+		 rte_be_to_cpu_16(o->payload_len) == add - 40 + 60u &&
+		 !memcmp(o->src_addr, osrc.v6, 16) && !memcmp(o->dst_addr, odst.v6, 16) &&
+		 !memcmp(in->src_addr, isrc.v6, 16) && !memcmp(in->dst_addr, idst.v6, 16) &&
+		 tcp->src_port == flow_port(0) && tcp->dst_port == rte_cpu_to_be_16(VPORT) &&
+		 tcp6_csum_ok(in, tcp);
+	if (kind == SVC_IPIP6)
+		return ok && o->proto == IPPROTO_IPV6;
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(o + 1);
+	static const uint8_t gue[4] = { 0, IPPROTO_IPV6, 0, 0 };
+	return ok && o->proto == IPPROTO_UDP && u->dst_port == rte_cpu_to_be_16(GUE_PORT) &&
+	       rte_be_to_cpu_16(u->src_port) >= 0xc000 && u->dgram_cksum != 0 &&
+	       xvs_csum_fold((uint32_t)rte_ipv6_phdr_cksum(o, 0) +
+			     rte_raw_cksum(u, rte_be_to_cpu_16(u->dgram_len))) == 0xffff &&
+	       !memcmp(u + 1, gue, sizeof(gue));
+}
+
+/* Flow 0's frame of a DR or tunnel service (either family) as sent, checked. */
+static int direct_frame_ok(const struct rte_mbuf *m, unsigned d)
+{
+	struct rte_ether_addr dmac = rs_mac(d);
+	union xvs_ip c6 = flow_ip6(0), v6 = svc_vip6(SVC_DR6);
+	switch (B.cur) {
+	case SVC_DR:
+		return frame_ok(m, &dmac, 1, flow_ip(0), flow_port(0), svc_vip(SVC_DR),
+				rte_cpu_to_be_16(VPORT));
+	case SVC_DR6:
+		return frame6_ok(m, &dmac, 1, &c6, flow_port(0), &v6, rte_cpu_to_be_16(VPORT));
+	case SVC_IPIP6:
+	case SVC_GUE6:
+		return tun6_frame_ok(m, d, B.cur);
+	default:
+		return tun_frame_ok(m, d, B.cur);
+	}
+}
+
 /* Flow 0 of a DR or tunnel service, client to server. */
 static int verify_direct(void)
 {
 	uint16_t out;
 	unsigned d = B.dest_of[0] % NB_DESTS;
-	struct rte_ether_addr dmac = rs_mac(d);
 	struct rte_mbuf *m = process_one(&B.ack[B.cur], 0, 0, &out);
-	int ok = m && out == 1 &&
-		 (B.cur == SVC_DR ? frame_ok(m, &dmac, 1, flow_ip(0), flow_port(0), svc_vip(SVC_DR),
-					     rte_cpu_to_be_16(VPORT))
-				  : tun_frame_ok(m, d, B.cur));
-	if (!ok) {
+	if (!m || out != 1 || !direct_frame_ok(m, d)) {
 		fprintf(stderr, "xvs-bench: %s frame not as expected\n",
-			B.cur == SVC_DR ? "DR" : "tunnelled");
+			B.cur == SVC_DR || B.cur == SVC_DR6 ? "DR" : "tunnelled");
+		return -EIO;
+	}
+	return drops_total() ? report_drops("verify") : 0;
+}
+
+/* verify_rewrite for IPv6 NAT. */
+static int verify_rewrite6(void)
+{
+	uint16_t out;
+	unsigned slot = B.dest_of[0], d = slot % NB_DESTS;
+	struct rte_ether_addr dmac = rs_mac(d);
+	union xvs_ip c6 = flow_ip6(0), rs = rs_addr6(d), vip = svc_vip6(SVC_NAT6);
+	struct rte_mbuf *m = process_one(&B.ack[SVC_NAT6], 0, 0, &out);
+	if (!m || out != 1 || !frame6_ok(m, &dmac, 1, &c6, flow_port(0), &rs, rte_cpu_to_be_16(RS_PORT))) {
+		fprintf(stderr, "xvs-bench: IPv6 client->server frame not rewritten as expected\n");
+		return -EIO;
+	}
+	m = process_one(&B.reply[slot], 1, 0, &out);
+	if (!m || out != 0 || !frame6_ok(m, &gw_mac, 0, &vip, rte_cpu_to_be_16(VPORT), &c6, flow_port(0))) {
+		fprintf(stderr, "xvs-bench: IPv6 server->client frame not rewritten as expected\n");
 		return -EIO;
 	}
 	return drops_total() ? report_drops("verify") : 0;
@@ -680,6 +917,8 @@ static int verify_direct(void)
 /* Flow 0 (both ways for NAT): the benchmark measures forwarding, so first check that it forwards. */
 static int verify_rewrite(void)
 {
+	if (B.cur == SVC_NAT6)
+		return verify_rewrite6();
 	if (B.cur != SVC_NAT)
 		return verify_direct();
 	uint16_t out;
@@ -727,6 +966,11 @@ static int map_flows(uint32_t nb)
 		struct xvs_conn_key k = { .src = flow_ip(f), .dst = svc_vip(B.cur),
 					  .sport = flow_port(f), .dport = rte_cpu_to_be_16(VPORT),
 					  .proto = IPPROTO_TCP };
+		if (svc_is6(B.cur)) {
+			k.af = XVS_AF_INET6;
+			k.src6 = flow_ip6(f);
+			k.dst6 = svc_vip6(B.cur);
+		}
 		uint32_t v = xvs_conn_find(&B.w->conns, &k, xvs_conn_hash(&k));
 		if (!v || ((v - 1) & 1) != XVS_CONN_DIR_ORIG) {
 			fprintf(stderr, "xvs-bench: flow %u has no connection\n", f);
@@ -1019,8 +1263,33 @@ static int bench_nat(uint32_t nb)
 	return rc;
 }
 
-/* DR and tunnels, client to server (their replies never pass the LB), on a table of their own. */
-static int bench_direct(uint32_t nb)
+/* NAT over IPv6, both ways, with its own pass-through baselines (the frames are longer). */
+static int bench_nat6(uint32_t nb)
+{
+	static const char *const names[] = { "pass6-cs", "nat6-cs", "pass6-sc", "nat6-sc" };
+	int any = 0;
+	for (unsigned i = 0; i < RTE_DIM(names); i++)
+		any |= selected(names[i]);
+	if (!any)
+		return 0;
+	B.cur = SVC_NAT6;
+	int rc = build_flows(nb);
+	if (rc == 0)
+		rc = figure("pass6-cs", "pass-through IPv6 c->s (restore + tx)", nb, MODE_PASS, DIR_CS);
+	if (rc == 0)
+		rc = figure("nat6-cs", "NAT IPv6 established c->s", nb, MODE_WORKER, DIR_CS);
+	if (rc == 0)
+		rc = figure("pass6-sc", "pass-through IPv6 s->c (restore + tx)", nb, MODE_PASS, DIR_SC);
+	if (rc == 0)
+		rc = figure("nat6-sc", "NAT IPv6 established s->c", nb, MODE_WORKER, DIR_SC);
+	return rc;
+}
+
+/*
+ * DR and tunnels, client to server (their replies never pass the LB), on a table of their own;
+ * "vs pass" is against the last pass-through measured (IPv4 rows come before bench_nat6).
+ */
+static int bench_direct(uint32_t nb, int v6)
 {
 	static const struct {
 		enum svc_kind kind;
@@ -1029,9 +1298,14 @@ static int bench_direct(uint32_t nb)
 		{ SVC_DR, "dr-cs", "DR established c->s" },
 		{ SVC_IPIP, "ipip-cs", "TUN ipip established c->s" },
 		{ SVC_GUE, "gue-cs", "TUN gue established c->s" },
+		{ SVC_DR6, "dr6-cs", "DR IPv6 established c->s" },
+		{ SVC_IPIP6, "ipip6-cs", "TUN ipip 6in6 established c->s" },
+		{ SVC_GUE6, "gue6-cs", "TUN gue 6in6 established c->s" },
 	};
 	int rc = 0;
 	for (unsigned i = 0; i < RTE_DIM(rows) && rc == 0 && !xvs_quit; i++) {
+		if (svc_is6(rows[i].kind) != v6)
+			continue;
 		if (!selected(rows[i].name))
 			continue;
 		B.cur = rows[i].kind;
@@ -1042,11 +1316,15 @@ static int bench_direct(uint32_t nb)
 	return rc;
 }
 
-/* Every figure for one table size. */
+/* Every figure for one table size: IPv4, then IPv6. */
 static int bench_size(uint32_t nb)
 {
 	int rc = bench_nat(nb);
-	return rc == 0 ? bench_direct(nb) : rc;
+	if (rc == 0)
+		rc = bench_direct(nb, 0);
+	if (rc == 0)
+		rc = bench_nat6(nb);
+	return rc == 0 ? bench_direct(nb, 1) : rc;
 }
 
 static void print_header(void)

@@ -74,6 +74,8 @@ static json_t *state_json(const struct xvs_ctl_model *m)
 /* mkdir -p of path's directory; what we create is private to root (0700). */
 static int make_parent(const char *path)
 {
+	if (!strchr(path, '/'))
+		return 0; /* the current directory; dirname() would hand back a read-only "." */
 	char *copy = strdup(path);
 	if (!copy)
 		return -ENOMEM;

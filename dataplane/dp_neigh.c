@@ -3,10 +3,14 @@
 
 #include "dp_neigh.h"
 
+/* A full 64-bit mix: IPv6 neighbours often differ only in their last bytes. */
 static inline uint32_t slot_of(uint8_t af, const union xvs_ip *ip)
 {
-	uint64_t h = (ip->d[0] ^ (ip->d[1] * 0x9e3779b97f4a7c15ULL) ^ af) * 0xbf58476d1ce4e5b9ULL;
-	return (uint32_t)(h >> 40) & (XVS_NEIGH_SIZE - 1);
+	uint64_t h = ip->d[0] * 0x9e3779b97f4a7c15ULL ^ ip->d[1] * 0xc2b2ae3d27d4eb4fULL ^ af;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h & (XVS_NEIGH_SIZE - 1);
 }
 
 static inline int same(const struct xvs_neigh *e, uint8_t af, const union xvs_ip *ip)

@@ -190,6 +190,10 @@ static inline int xvs_parse_ip6(struct xvs_pkt *p, const uint8_t *l3, uint32_t l
 	int off = xvs_parse_ip6_ext(p, l3, &nh, XVS_IP6_HLEN, XVS_IP6_HLEN + plen);
 	if (off < 0)
 		return -1;
+	/* :: is a source only for duplicate-address probes (ICMPv6), never for a connection */
+	static const uint8_t unspec[16];
+	if (nh != IPPROTO_ICMPV6 && memcmp(src, unspec, 16) == 0)
+		return xvs_parse_drop(p, XVS_DROP_IP_BAD_ADDR);
 	p->proto = nh;
 	p->ip_len = (uint16_t)(XVS_IP6_HLEN + plen);
 	p->src = p->dst = 0;

@@ -23,6 +23,7 @@ MAX_FRAME_REPORTS = 5   # enough to see a pattern without burying it
 def dissect(frame):
     """scapy's dissection of a frame, or None when scapy cannot make sense of it."""
     import scapy.layers.inet  # noqa: F401  (binds IPv4/TCP/UDP/ICMP under Ethernet)
+    import scapy.layers.inet6  # noqa: F401  (and IPv6/ICMPv6)
     from scapy.layers.l2 import Ether
     try:
         return Ether(frame)
@@ -109,19 +110,26 @@ def tshark_checksums(path):
     if not shutil.which("tshark"):
         return []
     fields = ["ip.checksum.status", "tcp.checksum.status", "udp.checksum.status",
-              "icmp.checksum.status"]
+              "icmp.checksum.status", "icmpv6.checksum.status"]
     cmd = ["tshark", "-n", "-r", path, "-o", "ip.check_checksum:TRUE",
            "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
            "-T", "fields", "-E", "separator=/t", "-e", "frame.number"]
     for f in fields:
         cmd += ["-e", f]
+    cmd += ["-e", "icmpv6.type"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         return [f"tshark failed on {path}: {r.stderr.strip()[-300:]}"]
     errors = []
     for line in r.stdout.splitlines():
         cols = line.split("\t")
+        # An ICMPv6 error quotes as much of a packet as fits in 1280 bytes: tshark sums a
+        # quote that was cut short as if it were whole, so its TCP/UDP verdicts on a quote
+        # mean nothing (golden_pcap checks the quotes it can).
+        quote = len(cols) > len(fields) + 1 and cols[-1].split(",")[0] in ("1", "2", "3", "4")
         for name, value in zip(fields, cols[1:]):
+            if quote and name in ("tcp.checksum.status", "udp.checksum.status"):
+                continue
             if "0" in value.split(","):
                 errors.append(f"frame {int(cols[0]) - 1}: tshark: {name} is bad")
     return errors

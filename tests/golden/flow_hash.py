@@ -7,7 +7,8 @@ The flow hash h of a client->VIP packet is CRC32-C (Castagnoli, reflected polyno
 computes it: first a = src << 32 | dst, then b = sport << 32 | dport << 16 | proto,
 starting from 0x5a17c0de. Addresses and ports are the packet's network-order bytes read
 as little-endian integers (x86), and each word is fed least significant byte first, so
-a is the bytes dst, src and b is proto, 0, dport, sport, 0, 0.
+a is the bytes dst, src and b is proto, 0, dport, sport, 0, 0. IPv6 (flow_hash6) starts
+from 0x6a17c0de and feeds the 16 bytes of the source, the 16 of the destination, then b.
 """
 
 import ipaddress
@@ -69,3 +70,21 @@ def tunnel_src(prefix, h):
 def gue_sport(h):
     """GUE's outer UDP source port for hash h: 49152 + a 14-bit mix of h."""
     return 0xC000 | ((h ^ (h >> 16)) & 0x3FFF)
+
+
+FLOW_HASH6_SEED = 0x6A17C0DE
+
+
+def flow_hash6(src, dst, sport, dport, proto):
+    """h of an IPv6 client->VIP packet: CRC32-C from 0x6a17c0de over the source address's
+    16 bytes, then the destination's (each address as two 8-byte words in packet order,
+    which on x86 is just its bytes in order), then the same port/protocol word as IPv4."""
+    h = crc32c_bytes(ipaddress.IPv6Address(src).packed, FLOW_HASH6_SEED)
+    h = crc32c_bytes(ipaddress.IPv6Address(dst).packed, h)
+    b = _le16(sport) << 32 | _le16(dport) << 16 | proto
+    return crc32c_u64(b, h)
+
+
+def flow_label(h):
+    """The flow label of an IPv6 outer header for hash h: its low 20 bits."""
+    return h & 0xFFFFF

@@ -14,22 +14,30 @@ Topology ("one-armed", everything on port p0 198.18.0.1/24, MAC 02:00:00:00:00:0
   real servers  198.18.0.21 .22 .23  MAC 02:00:00:00:00:15 16 17 (A, B, C);
                 their gateway is the LB, so their replies go to the LB's MAC.
 
+IPv6 cases use the same port dual-stack (2001:db8::1/64, VIP 2001:db8::100, clients
+2001:db8::10 .. ::18, servers 2001:db8::21 .. ::23 with their IPv4 twins' MACs); see the
+IPv6 section below.
+
 Expected frames are built from the spec of the packet path, never from xvs output. The
 output is deterministic: fixed addresses, sequence numbers, IP ids and pcap timestamps.
 Run it again after changing a case and commit everything it writes.
 """
 
 import argparse
+import ipaddress
 import os
 import shutil
+import socket
 import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from flow_hash import flow_hash, gue_sport, tunnel_src  # noqa: E402
+from flow_hash import flow_hash, flow_hash6, flow_label, gue_sport, tunnel_src  # noqa: E402
 from golden_pcap import ipv4_header_csum, ones_sum, verify_checksums, write_pcap  # noqa: E402
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
+                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN)
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
 
@@ -838,11 +846,856 @@ def case_icmp_err_bad(C, S):
     return c
 
 
+# --- IPv6 -----------------------------------------------------------------------------------
+#
+# The same one-armed topology, dual-stack: the port also owns 2001:db8::1/64, the VIP is
+# 2001:db8::100, clients 2001:db8::10 .. ::18 and real servers A/B/C 2001:db8::21 .. ::23
+# with the MACs of their IPv4 twins, and 2001:db8::fe a router. IPv4 stays where a case mixes
+# families (4in6, 6in4).
+
+LB6 = "2001:db8::1"
+VIP6 = "2001:db8::100"
+NOBODY6 = "2001:db8::200"
+PORT6 = f"addr = {LB6}/64"
+ALL_NODES = "ff02::1"
+ALL_NODES_MAC = "33:33:00:00:00:01"
+IP6_QUOTE_MAX = 1280 - 40 - 8  # an ICMPv6 error quotes at most this much (RFC 4443 2.4 c)
+
+
+class Host6(Host):
+    """An IPv6 client or real server (IPv6 has no IP id)."""
+
+    def __init__(self, ip, mac):  # pylint: disable=super-init-not-called
+        self.ip, self.mac, self._ip_id = ip, mac, 0
+
+
+def make_hosts6():
+    clients = [Host6(f"2001:db8::{10 + i}", "02:00:00:00:00:%02x" % (0x0A + i)) for i in range(9)]
+    servers = [Host6(f"2001:db8::{21 + i}", "02:00:00:00:00:%02x" % (0x15 + i)) for i in range(3)]
+    return clients, servers
+
+
+def make_router6():
+    return Host6("2001:db8::fe", "02:00:00:00:00:fe")
+
+
+def bracket(ip):
+    return f"[{ip}]" if ":" in ip else ip
+
+
+def svc_rules6(sched, proto, vport, servers, method, rport, vip=VIP6):
+    """ipvsadm -R lines for one service on an IPv6 VIP (servers of either family)."""
+    flag = "-t" if proto == "tcp" else "-u"
+    rules = [f"-A {flag} {bracket(vip)}:{vport} -s {sched}"]
+    for s in servers:
+        rules.append(f"-a {flag} {bracket(vip)}:{vport} -r {bracket(s.ip)}:{rport} {method} -w 1")
+    return rules
+
+
+def ip6_addr(ip):
+    return socket.inet_pton(socket.AF_INET6, ip)
+
+
+def mac_bytes(mac):
+    return bytes.fromhex(mac.replace(":", ""))
+
+
+def ip6_part(frame):
+    """The IPv6 packet of an Ethernet frame (header and payload)."""
+    return frame[14:14 + 40 + struct.unpack("!H", frame[18:20])[0]]
+
+
+def ip_packet(frame):
+    """The IP packet of a frame of either family, without Ethernet padding."""
+    return ip6_part(frame) if frame[12:14] == b"\x86\xdd" else ip_part(frame)
+
+
+def icmp6_msg(src, dst, icmp_type, code, rest, body):
+    """An ICMPv6 message from src to dst: type, code, checksum over the pseudo-header,
+    4 bytes `rest` (a u32) and the body."""
+    m = struct.pack("!BBHI", icmp_type, code, 0, rest) + body
+    pseudo = ip6_addr(src) + ip6_addr(dst) + struct.pack("!IxxxB", len(m), 58)
+    return m[:2] + struct.pack("!H", ~ones_sum(pseudo + m) & 0xFFFF) + m[4:]
+
+
+def icmp6_frame(eth_src, eth_dst, src, dst, msg, hlim=64, tc=0, fl=0):
+    return concrete(Ether(src=eth_src, dst=eth_dst)
+                    / IPv6(src=src, dst=dst, hlim=hlim, tc=tc, fl=fl, nh=58) / Raw(msg))
+
+
+def rewrite6(frame, eth_src=None, eth_dst=None, ip_src=None, ip_dst=None, sport=None,
+             dport=None):
+    """An IPv6 frame with the given fields changed and its L4 checksum recomputed."""
+    p = Ether(frame)
+    if eth_src:
+        p.src = eth_src
+    if eth_dst:
+        p.dst = eth_dst
+    if ip_src:
+        p[IPv6].src = ip_src
+    if ip_dst:
+        p[IPv6].dst = ip_dst
+    for l4 in (TCP, UDP):
+        if l4 in p:
+            if sport is not None:
+                p[l4].sport = sport
+            if dport is not None:
+                p[l4].dport = dport
+            if ip_src or ip_dst or sport is not None or dport is not None:
+                del p[l4].chksum
+    return bytes(p)
+
+
+class TcpFlow6(TcpFlow):
+    """TcpFlow over IPv6. Clients and servers set a traffic class and flow label of their
+    own, which NAT and DR leave alone."""
+
+    def __init__(self, client, cport, server, rport, vport=80, nat=True, isn=1000, tc=0,
+                 fl=0, vip=VIP6):
+        super().__init__(client, cport, server, rport, vport=vport, nat=nat, isn=isn)
+        self.tc, self.fl, self.vip = tc, fl, vip
+
+    def c2v(self, flags, payload=b"", options=None):
+        ack = self.sseq if "A" in flags else 0
+        pkt = (Ether(src=self.client.mac, dst=LB_MAC)
+               / IPv6(src=self.client.ip, dst=self.vip, hlim=64, tc=self.tc, fl=self.fl)
+               / TCP(sport=self.cport, dport=self.vport, flags=flags, seq=self.cseq, ack=ack,
+                     window=64240, options=options or []))
+        if payload:
+            pkt = pkt / Raw(payload)
+        self.cseq = self._advance(self.cseq, flags, payload)
+        frame = concrete(pkt)
+        if self.nat:
+            return frame, rewrite6(frame, eth_src=LB_MAC, eth_dst=self.server.mac,
+                                   ip_dst=self.server.ip, dport=self.rport)
+        return frame, rewrite6(frame, eth_src=LB_MAC, eth_dst=self.server.mac)
+
+    def s2c(self, flags, payload=b""):
+        assert self.nat, "DR replies do not pass through the LB"
+        pkt = (Ether(src=self.server.mac, dst=LB_MAC)
+               / IPv6(src=self.server.ip, dst=self.client.ip, hlim=64, fl=0x5E4F)
+               / TCP(sport=self.rport, dport=self.cport, flags=flags, seq=self.sseq,
+                     ack=self.cseq, window=65160))
+        if payload:
+            pkt = pkt / Raw(payload)
+        self.sseq = self._advance(self.sseq, flags, payload)
+        frame = concrete(pkt)
+        return frame, rewrite6(frame, eth_src=LB_MAC, eth_dst=self.client.mac, ip_src=self.vip,
+                               sport=self.vport)
+
+
+def udp6_c2v(client, cport, vport, payload, vip=VIP6):
+    return concrete(Ether(src=client.mac, dst=LB_MAC)
+                    / IPv6(src=client.ip, dst=vip, hlim=64)
+                    / UDP(sport=cport, dport=vport) / Raw(payload))
+
+
+def tcp6_syn(client, cport, dst=VIP6, dport=80, seq=7000, flags="S", eth_dst=LB_MAC, src=None):
+    return concrete(Ether(src=client.mac, dst=eth_dst)
+                    / IPv6(src=src or client.ip, dst=dst, hlim=64)
+                    / TCP(sport=cport, dport=dport, flags=flags, seq=seq,
+                          ack=(seq * 3 if "A" in flags else 0), window=64240))
+
+
+def flow_hash_any(frame):
+    """The flow hash of a client->VIP TCP/UDP frame of either family (flow_hash.py)."""
+    if frame[12:14] != b"\x86\xdd":
+        return flow_hash_of(frame)
+    ip = ip6_part(frame)
+    sport, dport = struct.unpack("!HH", ip[40:44])
+    return flow_hash6(str(ipaddress.IPv6Address(ip[8:24])), str(ipaddress.IPv6Address(ip[24:40])),
+                      sport, dport, ip[6])
+
+
+def tun_any_frame(frame, server, kind, h, src, csum=False):
+    """`frame`'s IP packet (either family) tunnelled to server (either family), from src.
+    IPv6 outer: the inner traffic class, flow label h & 0xfffff, hop limit 64, next header
+    41 (inner IPv6) or 4 (inner IPv4) for IPIP, UDP with a checksum for GUE. IPv4 outer: as
+    tun_frame, an inner IPv6 packet counting as DF clear; protocol 41 for IPv6. GUE's header
+    names the inner protocol (4 or 41)."""
+    inner = ip_packet(frame)
+    v6_inner = inner[0] >> 4 == 6
+    inner_proto = 41 if v6_inner else 4
+    tos = ((inner[0] & 0x0F) << 4 | inner[1] >> 4) if v6_inner else inner[1]
+    gue = bytes([0, inner_proto, 0, 0])
+    if ":" in server.ip:
+        outer = IPv6(src=src, dst=server.ip, tc=tos, fl=flow_label(h), hlim=64)
+        if kind == "ipip":
+            pkt = outer / Raw(inner)
+            pkt[IPv6].nh = inner_proto
+        else:
+            pkt = outer / UDP(sport=gue_sport(h), dport=GUE_PORT) / Raw(gue + inner)
+    else:
+        df = not v6_inner and inner[6] & 0x40
+        outer = IP(src=src, dst=server.ip, tos=tos, id=0, ttl=64, flags="DF" if df else 0)
+        if kind == "ipip":
+            pkt = outer / Raw(inner)
+            pkt[IP].proto = inner_proto
+        else:
+            pkt = outer / UDP(sport=gue_sport(h), dport=GUE_PORT) / Raw(gue + inner)
+            if not csum:
+                pkt[UDP].chksum = 0
+    return concrete(Ether(src=LB_MAC, dst=server.mac) / pkt)
+
+
+def tun_any_step(c, frame, server, kind, csum=False, prefix=None):
+    """Feed a client->VIP frame; it must leave tunnelled to server. The outer source: the
+    port's IPv6 address for an IPv6 server; for an IPv4 one the tunnel_src choice or the
+    port's IPv4 address."""
+    h = flow_hash_any(frame)
+    if ":" in server.ip:
+        src = LB6
+    else:
+        src = tunnel_src(prefix, h) if prefix else LB_IP
+    c.step(frame, tun_any_frame(frame, server, kind, h, src, csum))
+    return src, gue_sport(h)
+
+
+def dr6_flows(C6, S6, n, vport=80, isn=60000):
+    return [TcpFlow6(C6[i], 51000 + i, S6[i % len(S6)], vport, vport=vport, nat=False,
+                     isn=isn + 1000 * i, tc=0x28 if i % 2 else 0, fl=0x12345 + i)
+            for i in range(n)]
+
+
+def tcp_through_any_tunnel(c, flows, kind, csum=False, prefix=None):
+    """SYN with options, ACK, data (the second with another traffic class), per flow."""
+    for f in flows:
+        syn, _ = f.c2v("S", options=[("MSS", 1440), ("SAckOK", b""), ("NOP", None),
+                                     ("WScale", 7)])
+        tun_any_step(c, syn, f.server, kind, csum, prefix)
+    for f in flows:
+        f.sseq = 900001  # the servers' SYN-ACKs go straight to the clients
+        tun_any_step(c, f.c2v("A")[0], f.server, kind, csum, prefix)
+    for f in flows:
+        tun_any_step(c, f.c2v("PA", b"GET /tunnel6 HTTP/1.1\r\nHost: vip\r\n\r\n")[0], f.server,
+                     kind, csum, prefix)
+        f.tc = 0xB8
+        tun_any_step(c, f.c2v("PA", b"odd-length body")[0], f.server, kind, csum, prefix)
+    c.count("conns-new", len(flows))
+
+
+def case_tcp6_nat(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("tcp6_nat", "IPv6 TCP through NAT both ways: handshake, data, FIN close; rr "
+             "over A B C; traffic class, flow label and hop limit kept",
+             svc_rules6("rr", "tcp", 80, S6, "-m", 8080), C6 + S6, port_opts=[PORT6])
+    flows = [TcpFlow6(C6[0], 40000, S6[0], 8080, isn=1000, tc=0x28, fl=0xABCDE),
+             TcpFlow6(C6[1], 40001, S6[1], 8080, isn=2000),
+             TcpFlow6(C6[2], 40002, S6[2], 8080, isn=3000, fl=1),
+             TcpFlow6(C6[0], 40003, S6[0], 8080, isn=4000, fl=0xFFFFF)]
+    for f in flows:
+        c.step(*f.c2v("S", options=[("MSS", 1440), ("SAckOK", b""), ("WScale", 7)]))
+    script = [("s", "SA", b""), ("c", "A", b""), ("c", "PA", b"GET / HTTP/1.0\r\n\r\n"),
+              ("s", "PA", b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello6"),
+              ("c", "A", b""), ("c", "FA", b""), ("s", "FA", b""), ("c", "A", b"")]
+    for side, flags, payload in script:
+        for f in flows:
+            c.step(*(f.c2v(flags, payload) if side == "c" else f.s2c(flags, payload)))
+    c.count("conns-new", len(flows))
+    return c
+
+
+def udp6_zero_sum_payload(client, cport, server, rport):
+    """A 4-byte payload whose datagram, rewritten to server:rport, sums to a checksum of
+    0: sent as 0xffff (a UDP checksum over IPv6 is never 0)."""
+    for tail in range(0x10000):
+        payload = b"zz" + struct.pack("!H", tail)
+        out = concrete(IPv6(src=client.ip, dst=server.ip, hlim=64)
+                       / UDP(sport=cport, dport=rport, chksum=0) / Raw(payload))
+        pseudo = ip6_addr(client.ip) + ip6_addr(server.ip) + struct.pack("!IxxxB", 12, 17)
+        if ones_sum(pseudo + out[40:]) == 0xFFFF:
+            return payload
+    raise AssertionError("no payload sums to 0")
+
+
+def case_udp6_nat(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("udp6_nat", "IPv6 UDP requests and replies through NAT, rr over A B; a "
+             "rewritten checksum of 0 leaves as 0xffff",
+             svc_rules6("rr", "udp", 53, S6[:2], "-m", 5353), C6 + S6, port_opts=[PORT6])
+
+    def request(client, cport, server, payload):
+        frame = udp6_c2v(client, cport, 53, payload)
+        return frame, rewrite6(frame, eth_src=LB_MAC, eth_dst=server.mac, ip_dst=server.ip,
+                               dport=5353)
+
+    def reply(client, cport, server, payload):
+        frame = concrete(Ether(src=server.mac, dst=LB_MAC)
+                         / IPv6(src=server.ip, dst=client.ip, hlim=63)
+                         / UDP(sport=5353, dport=cport) / Raw(payload))
+        return frame, rewrite6(frame, eth_src=LB_MAC, eth_dst=client.mac, ip_src=VIP6, sport=53)
+
+    c.step(*request(C6[0], 33000, S6[0], b"query6-a-1"))
+    c.step(*request(C6[1], 33001, S6[1], b"query6-b-1"))
+    c.step(*reply(C6[1], 33001, S6[1], b"answer6-b-1 with a longer payload"))
+    c.step(*reply(C6[0], 33000, S6[0], b"answer6-a-1"))
+    c.step(*request(C6[0], 33000, S6[0], b"query6-a-2, same flow: same server"))
+    zero = udp6_zero_sum_payload(C6[2], 33002, S6[0], 5353)
+    frame, out = request(C6[2], 33002, S6[0], zero)
+    assert out[14 + 40 + 6:14 + 40 + 8] == b"\xff\xff", out.hex()
+    c.step(frame, out)
+    c.count("conns-new", 3)
+    return c
+
+
+def case_tcp6_dr(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("tcp6_dr", "IPv6 TCP through DR: only the Ethernet addresses change; rr over A B",
+             svc_rules6("rr", "tcp", 80, S6[:2], "-g", 80), C6 + S6, port_opts=[PORT6])
+    a, b = dr6_flows(C6, S6[:2], 2)
+    c.step(*a.c2v("S", options=[("MSS", 1440), ("SAckOK", b""), ("NOP", None), ("WScale", 7)]))
+    c.step(*b.c2v("S"))
+    a.sseq = b.sseq = 900001
+    for f in (a, b):
+        c.step(*f.c2v("A"))
+    c.step(*a.c2v("PA", b"GET /dr6 HTTP/1.1\r\nHost: vip\r\n\r\n"))
+    c.step(*b.c2v("PA", b"GET /other HTTP/1.1\r\n\r\n"))
+    c.step(*a.c2v("FA"))
+    c.step(*a.c2v("A"))
+    c.count("conns-new", 2)
+    return c
+
+
+def case_tun6_ipip(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("tun6_ipip", "IPv6 TCP through IPIP (6in6, next header 41): outer from the port "
+             "address, inner traffic class, flow label from the flow hash; rr over A B",
+             svc_rules6("rr", "tcp", 80, S6[:2], tun_method("ipip"), 80), C6 + S6,
+             port_opts=[PORT6])
+    tcp_through_any_tunnel(c, dr6_flows(C6, S6[:2], 2, isn=61000), "ipip")
+    return c
+
+
+def case_tun6_gue(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("tun6_gue", "IPv6 TCP through GUE (6in6): outer UDP checksum although "
+             "--tun-nocsum, GUE protocol 41, per-flow port and flow label; rr over A B",
+             svc_rules6("rr", "tcp", 80, S6[:2], tun_method("gue"), 80), C6 + S6,
+             port_opts=[PORT6])
+    tcp_through_any_tunnel(c, dr6_flows(C6, S6[:2], 2, isn=62000), "gue")
+    return c
+
+
+def case_tun_4in6(C, S):
+    _, S6 = make_hosts6()
+    rules = ([f"-A -t {VIP}:80 -s rr"]
+             + [f"-a -t {VIP}:80 -r [{s.ip}]:80 -i -w 1" for s in S6[:2]]
+             + [f"-A -t {VIP}:443 -s rr",
+                f"-a -t {VIP}:443 -r [{S6[2].ip}]:443 {tun_method('gue')} -w 1"])
+    c = Case("tun_4in6", "IPv4 service, IPv6 tunnel servers: IPIP (next header 4) over A B "
+             "and GUE (protocol 4, UDP checksum) to C; TOS becomes the traffic class",
+             rules, C + S6, port_opts=[PORT6])
+    flows = [TcpFlow(C[0], 52000, S6[0], 80, nat=False, isn=63000),
+             TcpFlow(C[1], 52001, S6[1], 80, nat=False, isn=64000)]
+    for f in flows:
+        tun_any_step(c, f.c2v("S", options=[("MSS", 1460)])[0], f.server, "ipip")
+    for f in flows:
+        f.sseq = 900001
+        tun_any_step(c, edit_ip(f.c2v("A")[0], tos=0x28), f.server, "ipip")
+        tun_any_step(c, edit_ip(f.c2v("PA", b"4in6 data")[0], df=False), f.server, "ipip")
+    g = TcpFlow(C[2], 52002, S6[2], 443, vport=443, nat=False, isn=65000)
+    tun_any_step(c, g.c2v("S")[0], g.server, "gue")
+    g.sseq = 900001
+    tun_any_step(c, edit_ip(g.c2v("PA", b"gue 4in6")[0], tos=0x10), g.server, "gue")
+    udp = udp_c2v(C[3], 33300, 80, b"no service for UDP: dropped")
+    c.drop(udp, "no-vip", good=True)
+    c.count("conns-new", 3)
+    return c
+
+
+def case_tun_6in4(C, S):
+    C6, _ = make_hosts6()
+    rules = (svc_rules6("rr", "tcp", 80, S[:2], tun_method("gue"), 80)
+             + svc_rules6("rr", "tcp", 443, S[2:3], tun_method("gue", csum=True), 443))
+    c = Case("tun_6in4", f"IPv6 service, IPv4 GUE servers (protocol 41): outer source per flow "
+             f"from tunnel_src {TUN_SRC_PREFIX} by the IPv6 flow hash; with and without csum",
+             rules, C6 + S, port_opts=[PORT6, f"tunnel_src = {TUN_SRC_PREFIX}"])
+    flows = [TcpFlow6(C6[i], 53000 + i, S[i % 2], 80, nat=False, isn=66000 + 1000 * i,
+                      tc=0x48 if i == 1 else 0, fl=0x777 * i) for i in range(4)]
+    chosen = []
+    for f in flows:
+        chosen.append(tun_any_step(c, f.c2v("S")[0], f.server, "gue", prefix=TUN_SRC_PREFIX))
+    for f in flows[:2]:
+        f.sseq = 900001
+        tun_any_step(c, f.c2v("PA", b"6in4 data")[0], f.server, "gue", prefix=TUN_SRC_PREFIX)
+    g = TcpFlow6(C6[5], 53005, S[2], 443, vport=443, nat=False, isn=70000)
+    chosen.append(tun_any_step(c, g.c2v("S")[0], g.server, "gue", csum=True,
+                               prefix=TUN_SRC_PREFIX))
+    g.sseq = 900001
+    tun_any_step(c, g.c2v("A")[0], g.server, "gue", csum=True, prefix=TUN_SRC_PREFIX)
+    assert len({s for s, _ in chosen}) == len(chosen), chosen
+    c.count("conns-new", len(flows) + 1)
+    return c
+
+
+# --- neighbour discovery -------------------------------------------------------------------------
+
+def solicited_node(ip):
+    """The solicited-node group of ip and its MAC."""
+    last = ip6_addr(ip)[13:]
+    group = str(ipaddress.IPv6Address(b"\xff\x02" + bytes(9) + b"\x01\xff" + last))
+    return group, "33:33:ff:" + ":".join("%02x" % b for b in last)
+
+
+def nd_opt(kind, mac):
+    return bytes([kind, 1]) + mac_bytes(mac)
+
+
+def ns_frame(sender, target, src=None, dst=None, eth_dst=None, opts=None, hlim=255, code=0):
+    """A neighbour solicitation for target from sender: to the solicited-node group unless
+    dst is given, with sender's SLL option unless opts says otherwise."""
+    group, group_mac = solicited_node(target)
+    src = sender.ip if src is None else src
+    dst = dst or group
+    if opts is None:
+        opts = nd_opt(1, sender.mac)
+    msg = icmp6_msg(src, dst, 135, code, 0, ip6_addr(target) + opts)
+    return icmp6_frame(sender.mac, eth_dst or (group_mac if dst == group else LB_MAC), src, dst,
+                       msg, hlim=hlim)
+
+
+def na_from_lb(target, dst, eth_dst, flags=0x60):
+    """The LB's advertisement for an owned target: from the target, hop limit 255, the
+    flags (solicited + override, or override alone for a DAD probe) and our MAC as TLL."""
+    msg = icmp6_msg(target, dst, 136, 0, flags << 24, ip6_addr(target) + nd_opt(2, LB_MAC))
+    return icmp6_frame(LB_MAC, eth_dst, target, dst, msg, hlim=255)
+
+
+def na_frame(sender, dst, eth_dst=LB_MAC, flags=0x60, hlim=255, opts=None):
+    opts = nd_opt(2, sender.mac) if opts is None else opts
+    msg = icmp6_msg(sender.ip, dst, 136, 0, flags << 24, ip6_addr(sender.ip) + opts)
+    return icmp6_frame(sender.mac, eth_dst, sender.ip, dst, msg, hlim=hlim)
+
+
+def ns_from_lb(target):
+    """The LB's solicitation for a next hop: from the port address, to the solicited-node
+    group, hop limit 255, our MAC as SLL."""
+    group, group_mac = solicited_node(target)
+    msg = icmp6_msg(LB6, group, 135, 0, 0, ip6_addr(target) + nd_opt(1, LB_MAC))
+    return icmp6_frame(LB_MAC, group_mac, LB6, group, msg, hlim=255)
+
+
+def case_nd_ns(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("nd_ns", "NS for the port address and the VIP (multicast and unicast) get NAs with "
+             "S+O and our MAC; NS for a free or a server's address: arp-not-ours",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    c.step(ns_frame(C6[0], LB6), na_from_lb(LB6, C6[0].ip, C6[0].mac))
+    c.step(ns_frame(C6[1], VIP6), na_from_lb(VIP6, C6[1].ip, C6[1].mac))
+    c.step(ns_frame(C6[2], VIP6, dst=VIP6), na_from_lb(VIP6, C6[2].ip, C6[2].mac))
+    c.step(ns_frame(C6[3], LB6, dst=LB6, opts=b""), na_from_lb(LB6, C6[3].ip, C6[3].mac))
+    c.drop(ns_frame(C6[0], NOBODY6), "arp-not-ours", good=True)
+    c.drop(ns_frame(C6[1], S6[0].ip), "arp-not-ours", good=True)
+    c.drop(ns_frame(C6[2], "2001:db8:1::1"), "arp-not-ours", good=True)
+    c.count("arp-replies", 4)
+    return c
+
+
+def case_nd_dad(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("nd_dad", "duplicate-address probes (NS from ::, no SLL) for the VIP and the port "
+             "address are answered to all-nodes, override flag only",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    for target in (VIP6, LB6):
+        c.step(ns_frame(C6[4], target, src="::", opts=b""),
+               na_from_lb(target, ALL_NODES, ALL_NODES_MAC, flags=0x20))
+    c.drop(ns_frame(C6[4], VIP6, src="::"), "nd-malformed", good=True)  # SLL from ::
+    c.drop(ns_frame(C6[4], NOBODY6, src="::", opts=b""), "arp-not-ours", good=True)
+    c.count("arp-replies", 2)
+    return c
+
+
+def case_nd_learn(C, S):
+    C6, S6 = make_hosts6()
+    newcomer = Host6("2001:db8::30", "02:00:00:00:00:1e")  # no static neighbour entry
+    c = Case("nd_learn", "the sender of an NS for the VIP is learned: the server's reply to it "
+             "goes to the learned MAC",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    c.step(ns_frame(newcomer, VIP6), na_from_lb(VIP6, newcomer.ip, newcomer.mac))
+    f = TcpFlow6(newcomer, 43000, S6[0], 8080, isn=8000)
+    c.step(*f.c2v("S"))
+    c.step(*f.s2c("SA"))
+    c.count("arp-replies", 1)
+    c.count("conns-new", 1)
+    return c
+
+
+def case_nd_resolve(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("nd_resolve", "unresolved IPv6 server: one NS to its solicited-node group, frames "
+             "held until its NA, then sent in order",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6[1:], port_opts=[PORT6])
+    f = TcpFlow6(C6[0], 44000, S6[0], 8080, isn=9000)
+    syn, syn_out = f.c2v("S")
+    c.step(syn, ns_from_lb(S6[0].ip))  # held, and the next hop is asked for
+    c.step(syn)                         # held too; within a second no second NS
+    c.step(na_frame(S6[0], LB6))        # solicited advertisement with S6[0]'s MAC
+    c.step(syn, syn_out, syn_out, syn_out)
+    c.count("conns-new", 1)
+    return c
+
+
+def case_nd_malformed(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("nd_malformed", "NS/NA with a hop limit other than 255, a code, a short body, a "
+             "multicast target or options that do not add up: nd-malformed",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    cl = C6[0]
+    sll = nd_opt(1, cl.mac)
+    c.drop(ns_frame(cl, VIP6, hlim=254), "nd-malformed", good=True)
+    c.drop(ns_frame(cl, VIP6, hlim=64), "nd-malformed", good=True)
+    c.drop(ns_frame(cl, VIP6, code=1), "nd-malformed", good=True)
+    c.drop(ns_frame(cl, VIP6, opts=b"\x01\x00" + bytes(6)), "nd-malformed", good=True)
+    c.drop(ns_frame(cl, VIP6, opts=sll + b"\x01\x02" + bytes(6)), "nd-malformed", good=True)
+    c.drop(ns_frame(cl, VIP6, opts=sll + b"\x0e"), "nd-malformed", good=True)
+    c.drop(ns_frame(cl, VIP6, opts=b"\x01\x01" + mac_bytes(cl.mac)[:4]), "nd-malformed",
+           good=True)
+    group, group_mac = solicited_node(VIP6)
+    short = icmp6_msg(cl.ip, group, 135, 0, 0, ip6_addr(VIP6)[:12])
+    c.drop(icmp6_frame(cl.mac, group_mac, cl.ip, group, short, hlim=255), "nd-malformed",
+           good=True)
+    c.drop(ns_frame(cl, "ff02::1:ff00:100"), "nd-malformed", good=True)  # multicast target
+    c.drop(na_frame(S6[0], LB6, hlim=64), "nd-malformed", good=True)
+    c.drop(na_frame(S6[0], LB6, opts=b"\x02\x00" + bytes(6)), "nd-malformed", good=True)
+    c.step(ns_frame(cl, VIP6), na_from_lb(VIP6, cl.ip, cl.mac))
+    c.count("arp-replies", 1)
+    return c
+
+
+# --- ICMPv6 echo and packet too big ----------------------------------------------------------
+
+def icmp6_echo(client, dst, ident, seq, payload, hlim=57, tc=0, fl=0):
+    req = icmp6_frame(client.mac, LB_MAC, client.ip, dst,
+                      icmp6_msg(client.ip, dst, 128, 0, ident << 16 | seq, payload),
+                      hlim=hlim, tc=tc, fl=fl)
+    rep = icmp6_frame(LB_MAC, client.mac, dst, client.ip,
+                      icmp6_msg(dst, client.ip, 129, 0, ident << 16 | seq, payload),
+                      hlim=64, tc=tc, fl=fl)
+    return req, rep
+
+
+def case_icmp6_echo(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("icmp6_echo", "ICMPv6 echo requests to the VIP and the port address get replies "
+             "(hop limit 64); to a free address no-vip; a stray reply icmp-unsupported",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    c.step(*icmp6_echo(C6[0], VIP6, 0x77, 1, bytes(range(48)), tc=0x10, fl=0x2468A))
+    c.step(*icmp6_echo(C6[1], VIP6, 0x78, 9, b"xvs-echo6" * 7, hlim=255))
+    c.step(*icmp6_echo(C6[0], LB6, 0x1234, 1, bytes(range(56))))
+    c.step(*icmp6_echo(C6[0], LB6, 0x1234, 2, b"odd-length", hlim=1, tc=0xB8))
+    c.drop(icmp6_echo(C6[2], NOBODY6, 5, 5, b"nobody")[0], "no-vip", good=True)
+    stray = icmp6_frame(C6[2].mac, LB_MAC, C6[2].ip, VIP6,
+                        icmp6_msg(C6[2].ip, VIP6, 129, 0, 5 << 16 | 5, b"stray"))
+    c.drop(stray, "icmp-unsupported", good=True)
+    c.count("icmp-echo-replies", 4)
+    return c
+
+
+def ptb_from_vip(frame, client, mtu, vip=VIP6):
+    """The LB's "packet too big" to the client: from the VIP, hop limit 64, traffic class
+    and flow label 0, the MTU that fits, quoting as much as keeps the error in 1280 bytes."""
+    quote = ip_packet(frame)[:IP6_QUOTE_MAX]
+    return icmp6_frame(LB_MAC, client.mac, vip, client.ip,
+                       icmp6_msg(vip, client.ip, 2, 0, mtu, quote))
+
+
+def frag_needed_any(frame, client, mtu):
+    return frag_needed_from_vip(frame, client, mtu)
+
+
+def too_big_steps(c, f, kind, fit, over_hdr):
+    """For flow f through `kind`: SYN and ACK pass; a segment whose IP packet is fit + 1
+    bytes is refused (PTB or frag-needed with `fit`), one of fit bytes passes."""
+    tun_any_step(c, f.c2v("S")[0], f.server, kind)
+    f.sseq = 900001
+    tun_any_step(c, f.c2v("A")[0], f.server, kind)
+    seq = f.cseq
+    big = f.c2v("PA", bytes(fit + 1 - over_hdr))[0]
+    err = (ptb_from_vip(big, f.client, fit) if big[12:14] == b"\x86\xdd"
+           else frag_needed_from_vip(big, f.client, fit))
+    c.drop(big, "too-big", err, good=True)
+    f.cseq = seq
+    just = f.c2v("PA", bytes(fit - over_hdr))[0]
+    assert len(ip_packet(just)) == fit
+    tun_any_step(c, just, f.server, kind)
+    return big, err
+
+
+def case_tun6_too_big(C, S):
+    C6, S6 = make_hosts6()
+    rules = (svc_rules6("rr", "tcp", 80, S6[:1], tun_method("ipip"), 80)
+             + svc_rules6("rr", "tcp", 443, S6[1:2], tun_method("gue"), 443)
+             + svc_rules6("rr", "tcp", 8443, S[2:3], tun_method("gue"), 8443)
+             + [f"-A -t {VIP}:80 -s rr", f"-a -t {VIP}:80 -r [{S6[2].ip}]:80 -i -w 1"])
+    c = Case("tun6_too_big", "mtu 1400: one byte too big gets packet too big from the VIP "
+             "with mtu - 40 (6in6 IPIP), - 52 (GUE), - 32 (6in4 GUE), frag-needed - 40 (4in6)",
+             rules, C + C6 + S6 + S, port_opts=["mtu = 1400", PORT6])
+    for f, kind, fit in ((TcpFlow6(C6[0], 54000, S6[0], 80, nat=False, isn=71000), "ipip", 1360),
+                         (TcpFlow6(C6[1], 54001, S6[1], 443, vport=443, nat=False, isn=72000),
+                          "gue", 1348),
+                         (TcpFlow6(C6[2], 54002, S[2], 8443, vport=8443, nat=False,
+                                   isn=73000), "gue", 1368)):
+        _, err = too_big_steps(c, f, kind, fit, 60)
+        assert len(err) == 14 + 1280, len(err)  # quote cut to keep the error in 1280 bytes
+    f = TcpFlow(C[3], 54003, S6[2], 80, nat=False, isn=74000)
+    too_big_steps(c, f, "ipip", 1360, 40)
+    c.count("conns-new", 4)
+    return c
+
+
+def case_tun6_too_big_min(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("tun6_too_big_min", "mtu 1280 with 6in6 GUE (fits 1228): a 1229-byte packet is "
+             "quoted whole, a 1233-byte one cut to 1232 bytes (an error of 1280)",
+             svc_rules6("rr", "tcp", 80, S6[:1], tun_method("gue"), 80), C6 + S6,
+             port_opts=["mtu = 1280", PORT6])
+    f = TcpFlow6(C6[0], 55000, S6[0], 80, nat=False, isn=75000)
+    big, err = too_big_steps(c, f, "gue", 1228, 60)
+    assert len(err) == 14 + 48 + 1229
+    seq = f.cseq
+    bigger = f.c2v("PA", bytes(1233 - 60))[0]
+    err = ptb_from_vip(bigger, f.client, 1228)
+    assert len(err) == 14 + 1280
+    c.drop(bigger, "too-big", err, good=True)
+    f.cseq = seq
+    c.count("conns-new", 1)
+    return c
+
+
+# --- ICMPv6 errors quoting a connection -----------------------------------------------------
+
+def icmp6_error(sender, dst, icmp_type, code, quote, rest=0, eth_dst=LB_MAC):
+    return icmp6_frame(sender.mac, eth_dst, sender.ip, dst,
+                       icmp6_msg(sender.ip, dst, icmp_type, code, rest, quote))
+
+
+def icmp6_rewritten(frame, eth_dst, quote, ip_src=None, ip_dst=None):
+    """An ICMPv6 error as the LB forwards it: new Ethernet addresses, outer addresses and
+    quote, the checksum over the new pseudo-header; the rest as it came."""
+    ip = ip6_part(frame)
+    src = ip_src or str(ipaddress.IPv6Address(ip[8:24]))
+    dst = ip_dst or str(ipaddress.IPv6Address(ip[24:40]))
+    icmp_type, code, _, rest = struct.unpack("!BBHI", ip[40:48])
+    tc = (ip[0] & 0x0F) << 4 | ip[1] >> 4
+    fl = struct.unpack("!I", ip[0:4])[0] & 0xFFFFF
+    return icmp6_frame(LB_MAC, eth_dst, src, dst, icmp6_msg(src, dst, icmp_type, code, rest, quote),
+                       hlim=ip[7], tc=tc, fl=fl)
+
+
+def case_icmp6_err_nat_reply(C, S):
+    C6, S6 = make_hosts6()
+    router = make_router6()
+    rules = (svc_rules6("rr", "udp", 53, S6[:1], "-m", 5353)
+             + svc_rules6("rr", "tcp", 80, S6[1:2], "-m", 8080))
+    c = Case("icmp6_err_nat_reply", "ICMPv6 errors about packets sent to a NAT server reach the "
+             "client quoting the VIP (port unreachable from it, packet too big from a router)",
+             rules, C6 + S6, port_opts=[PORT6])
+    query = udp6_c2v(C6[0], 33200, 53, b"query to a closed port")
+    to_a = rewrite6(query, eth_src=LB_MAC, eth_dst=S6[0].mac, ip_dst=S6[0].ip, dport=5353)
+    c.step(query, to_a)
+    e = icmp6_error(S6[0], C6[0].ip, 1, 4, ip6_part(to_a))
+    c.step(e, icmp6_rewritten(e, C6[0].mac, ip6_part(query), ip_src=VIP6))
+    f = TcpFlow6(C6[1], 44100, S6[1], 8080, isn=42000)
+    c.step(*f.c2v("S"))
+    c.step(*f.s2c("SA"))
+    data, data_out = f.c2v("PA", b"x" * 1300)
+    c.step(data, data_out)
+    for qlen in (IP6_QUOTE_MAX, 48, 60):  # cut in the payload, after the ports, in the TCP header
+        e = icmp6_error(router, C6[1].ip, 2, 0, ip6_part(data_out)[:qlen], rest=1280)
+        c.step(e, icmp6_rewritten(e, C6[1].mac, ip6_part(data)[:qlen]))
+    e = icmp6_error(router, C6[1].ip, 3, 0, ip6_part(data_out)[:IP6_QUOTE_MAX])
+    c.step(e, icmp6_rewritten(e, C6[1].mac, ip6_part(data)[:IP6_QUOTE_MAX]))
+    c.count("conns-new", 2)
+    return c
+
+
+def case_icmp6_err_client_side(C, S):
+    C6, S6 = make_hosts6()
+    router = make_router6()
+    rules = (svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080)
+             + svc_rules6("rr", "tcp", 81, S6[1:2], "-g", 81)
+             + svc_rules6("rr", "tcp", 82, S6[2:3], tun_method("ipip"), 82))
+    c = Case("icmp6_err_client_side", "ICMPv6 errors about VIP->client packets go to the real "
+             "server: NAT with the quote rewritten, DR unchanged, TUN encapsulated (6in6)",
+             rules, C6 + S6, port_opts=[PORT6])
+    nat = TcpFlow6(C6[0], 45100, S6[0], 8080, isn=43000)
+    dr = TcpFlow6(C6[1], 45101, S6[1], 81, vport=81, nat=False, isn=44000)
+    tun = TcpFlow6(C6[2], 45102, S6[2], 82, vport=82, nat=False, isn=45000)
+    c.step(*nat.c2v("S"))
+    synack, synack_out = nat.s2c("SA", b"s" * 600)
+    c.step(synack, synack_out)
+    c.step(*dr.c2v("S"))
+    tun_syn = tun.c2v("S")[0]
+    tun_any_step(c, tun_syn, tun.server, "ipip")
+    e = icmp6_error(router, VIP6, 2, 0, ip6_part(synack_out), rest=1280)
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack), ip_dst=S6[0].ip))
+    e = icmp6_error(router, VIP6, 3, 0, ip6_part(synack_out)[:48])
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack)[:48], ip_dst=S6[0].ip))
+    e = icmp6_error(router, VIP6, 1, 0, ip6_part(synack_out)[:70])
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack)[:70], ip_dst=S6[0].ip))
+    dr_reply = concrete(IPv6(src=VIP6, dst=C6[1].ip, hlim=64)
+                        / TCP(sport=81, dport=45101, flags="SA", seq=900000, ack=44001,
+                              window=65160) / Raw(b"d" * 600))
+    e = icmp6_error(router, VIP6, 2, 0, dr_reply, rest=1280)
+    c.step(e, rewrite6(e, eth_src=LB_MAC, eth_dst=S6[1].mac))
+    tun_reply = concrete(IPv6(src=VIP6, dst=C6[2].ip, hlim=64)
+                         / TCP(sport=82, dport=45102, flags="SA", seq=900000, ack=45001,
+                               window=65160))
+    e = icmp6_error(router, VIP6, 1, 3, tun_reply)
+    c.step(e, tun_any_frame(e, S6[2], "ipip", flow_hash_any(tun_syn), LB6))
+    c.count("conns-new", 3)
+    return c
+
+
+def case_icmp6_err_bad(C, S):
+    C6, S6 = make_hosts6()
+    router = make_router6()
+    c = Case("icmp6_err_bad", "ICMPv6 errors with a bad checksum, a short or non-IPv6 quote, "
+             "or quoting no connection are dropped and counted; a good one passes",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    f = TcpFlow6(C6[0], 46100, S6[0], 8080, isn=46000)
+    c.step(*f.c2v("S"))
+    synack, synack_out = f.s2c("SA")
+    c.step(synack, synack_out)
+    quote = ip6_part(synack_out)
+    bad = bytearray(icmp6_error(router, VIP6, 2, 0, quote, rest=1280))
+    bad[14 + 40 + 2] ^= 0x5A
+    c.drop(bytes(bad), "icmp-bad-csum")
+    bad = bytearray(icmp6_error(router, VIP6, 1, 4, quote))
+    bad[-1] ^= 0x01  # a quoted byte changed after the checksum was made
+    c.drop(bytes(bad), "icmp-bad-csum")
+    c.drop(icmp6_error(router, VIP6, 2, 0, quote[:47], rest=1280), "icmp-quote-bad", good=True)
+    c.drop(icmp6_error(router, VIP6, 2, 0, quote[:40], rest=1280), "icmp-quote-bad", good=True)
+    v4 = concrete(IP(src=LB_IP, dst=C[0].ip) / TCP(sport=80, dport=46100, flags="SA"))
+    c.drop(icmp6_error(router, VIP6, 1, 0, v4 + bytes(16)), "icmp-quote-bad", good=True)
+    other = concrete(IPv6(src=VIP6, dst=C6[1].ip) / TCP(sport=80, dport=46100, flags="SA"))
+    c.drop(icmp6_error(router, VIP6, 1, 0, other), "icmp-quote-no-conn", good=True)
+    wrong = concrete(IPv6(src=VIP6, dst=C6[0].ip) / TCP(sport=81, dport=46100, flags="SA"))
+    c.drop(icmp6_error(router, VIP6, 1, 0, wrong), "icmp-quote-no-conn", good=True)
+    udp = concrete(IPv6(src=VIP6, dst=C6[0].ip) / UDP(sport=80, dport=46100) / Raw(b"udp"))
+    c.drop(icmp6_error(router, VIP6, 1, 4, udp), "icmp-quote-no-conn", good=True)
+    echo = icmp6_echo(C6[0], VIP6, 1, 1, b"ping")[1][14:]
+    c.drop(icmp6_error(router, VIP6, 2, 0, echo, rest=1280), "icmp-quote-no-conn", good=True)
+    stray = concrete(IPv6(src=C6[2].ip, dst=S6[0].ip) / TCP(sport=46102, dport=8080, flags="S"))
+    c.drop(icmp6_error(S6[0], C6[2].ip, 1, 4, stray), "icmp-quote-no-conn", good=True)
+    e = icmp6_error(router, VIP6, 2, 0, quote, rest=1280)
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack), ip_dst=S6[0].ip))
+    c.count("conns-new", 1)
+    return c
+
+
+# --- hostile IPv6 headers -------------------------------------------------------------------
+
+def syn6_with(client, cport, ext, dst=VIP6, src=None):
+    """A SYN to dst:80 behind the extension headers ext (scapy layers, or None)."""
+    pkt = IPv6(src=src or client.ip, dst=dst, hlim=64)
+    if ext is not None:
+        pkt = pkt / ext
+    return concrete(Ether(src=client.mac, dst=LB_MAC) / pkt
+                    / TCP(sport=cport, dport=80, flags="S", seq=5000 + cport, window=64240))
+
+
+def dstopts(n):
+    """n destination-options headers (8 bytes each, PadN)."""
+    chain = IPv6ExtHdrDestOpt()
+    for _ in range(n - 1):
+        chain = chain / IPv6ExtHdrDestOpt()
+    return chain
+
+
+def raw_ip6(client, nh, payload, plen=None, first=0x60):
+    hdr = bytes([first, 0, 0, 0]) + struct.pack("!HBB", len(payload) if plen is None else plen,
+                                                nh, 64)
+    return (mac_bytes(LB_MAC) + mac_bytes(client.mac) + b"\x86\xdd" + hdr + ip6_addr(client.ip)
+            + ip6_addr(VIP6) + payload)
+
+
+def case_ip6_ext(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("ip6_ext", "IPv6 extension headers: allowed chains are walked and forwarded; too "
+             "many, truncated, misplaced hop-by-hop, routing with segments left dropped",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    cl = C6[0]
+    tcp = concrete(IPv6(src=cl.ip, dst=VIP6) / TCP(sport=47000, dport=80, flags="S"))[40:]
+    good = [IPv6ExtHdrHopByHop(), dstopts(8),
+            IPv6ExtHdrHopByHop() / IPv6ExtHdrRouting(addresses=["2001:db8::99"], segleft=0)
+            / IPv6ExtHdrDestOpt(options=[PadN(optdata=bytes(12))]),
+            IPv6ExtHdrDestOpt(options=[PadN(optdata=bytes(252))])]
+    for i, ext in enumerate(good):
+        frame = syn6_with(cl, 47100 + i, ext)
+        c.step(frame, rewrite6(frame, eth_src=LB_MAC, eth_dst=S6[0].mac, ip_dst=S6[0].ip,
+                               dport=8080))
+    c.drop(syn6_with(cl, 47200, dstopts(9)), "ip6-bad-ext", good=True)
+    c.drop(syn6_with(cl, 47201, IPv6ExtHdrDestOpt() / IPv6ExtHdrHopByHop()), "ip6-bad-ext",
+           good=True)
+    c.drop(syn6_with(cl, 47202, IPv6ExtHdrHopByHop() / IPv6ExtHdrHopByHop()), "ip6-bad-ext",
+           good=True)
+    c.drop(syn6_with(cl, 47203, IPv6ExtHdrRouting(addresses=["2001:db8::99"], segleft=1)),
+           "ip6-bad-ext")
+    # a destination-options header claiming 24 bytes where 16 are left
+    c.drop(raw_ip6(cl, 60, bytes([6, 2, 1, 4]) + bytes(12)), "ip6-bad-ext")
+    # the payload ends 4 bytes into an extension header
+    c.drop(raw_ip6(cl, 0, bytes([6, 0, 1, 2])), "ip6-bad-ext")
+    # 7 headers each pointing at the next and an 8th that runs past the payload
+    c.drop(raw_ip6(cl, 60, b"".join(bytes([60, 0, 1, 4]) + bytes(4) for _ in range(7))
+                   + bytes([6, 0, 1, 4])), "ip6-bad-ext")
+    c.drop(syn6_with(cl, 47204, IPv6ExtHdrFragment(offset=0, m=1, id=7)), "ip-fragment")
+    c.drop(syn6_with(cl, 47205, IPv6ExtHdrFragment(offset=0, m=0, id=8)), "ip-fragment")
+    c.drop(raw_ip6(cl, 44, bytes([6, 0, 0x05, 0x38, 0, 0, 0, 9]) + tcp[:16]), "ip-fragment")
+    c.drop(syn6_with(cl, 47206, IPv6ExtHdrHopByHop() / IPv6ExtHdrFragment(id=9)), "ip-fragment")
+    c.count("conns-new", len(good))
+    return c
+
+
+def case_ip6_malformed(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("ip6_malformed", "malformed IPv6 (truncated, bad version or length, short L4, "
+             "unknown next header) and martian sources are dropped; a good SYN passes",
+             svc_rules6("rr", "tcp", 80, S6[:1], "-m", 8080), C6 + S6, port_opts=[PORT6])
+    cl = C6[0]
+    syn = tcp6_syn(cl, 48000)
+    c.drop(syn[:14 + 30], "ip-truncated")
+    c.drop(syn[:14] + b"\x40" + syn[15:], "ip-bad-version")
+    c.drop(syn[:18] + struct.pack("!H", 21) + syn[20:], "ip-bad-len")
+    tcp = syn[14 + 40:]
+    c.drop(raw_ip6(cl, 6, tcp[:10]), "l4-truncated")
+    c.drop(raw_ip6(cl, 6, tcp[:12] + bytes([0xF0]) + tcp[13:]), "l4-truncated")
+    c.drop(raw_ip6(cl, 17, struct.pack("!HHHH", 48001, 53, 40, 0) + b"short"), "l4-truncated")
+    c.drop(raw_ip6(cl, 58, b"\x80\x00\x00"), "l4-truncated")
+    c.drop(raw_ip6(cl, 59, b""), "l4-unsupported")
+    c.drop(raw_ip6(cl, 47, b"\x00\x00\x86\xdd" + bytes(20)), "l4-unsupported")
+    v4_58 = concrete(Ether(src=C[0].mac, dst=LB_MAC)
+                     / IP(src=C[0].ip, dst=VIP, id=C[0].next_id(), proto=58)
+                     / Raw(icmp6_msg(LB6, VIP6, 128, 0, 0, b"v4")))
+    c.drop(v4_58, "l4-unsupported")
+    for src in ("ff02::1", "::1", "ff05::2"):
+        c.drop(tcp6_syn(cl, 48002, src=src), "ip-bad-addr", good=True)
+    c.drop(tcp6_syn(cl, 48003, dport=81), "no-vip", good=True)
+    c.drop(tcp6_syn(cl, 48004, dst=NOBODY6), "no-vip", good=True)
+    c.drop(udp6_c2v(cl, 48005, 80, b"udp to a tcp-only vip"), "no-vip", good=True)
+    rs = icmp6_frame(cl.mac, "33:33:00:00:00:02", cl.ip, "ff02::2",
+                     icmp6_msg(cl.ip, "ff02::2", 133, 0, 0, nd_opt(1, cl.mac)), hlim=255)
+    c.drop(rs, "no-vip", good=True)
+    c.drop(tcp6_syn(cl, 48006, flags="A"), "tcp-not-syn", good=True)
+    c.drop(tcp6_syn(cl, 48007, eth_dst="02:00:00:00:00:99"), "l2-not-ours", good=True)
+    f = TcpFlow6(C6[1], 48100, S6[0], 8080, isn=13000)
+    c.step(*f.c2v("S"))
+    c.count("conns-new", 1)
+    return c
+
+
+CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_tun6_ipip, case_tun6_gue,
+          case_tun_4in6, case_tun_6in4, case_nd_ns, case_nd_dad, case_nd_learn, case_nd_resolve,
+          case_nd_malformed, case_icmp6_echo, case_tun6_too_big, case_tun6_too_big_min,
+          case_icmp6_err_nat_reply, case_icmp6_err_client_side, case_icmp6_err_bad,
+          case_ip6_ext, case_ip6_malformed]
+
+
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
          case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_wrr, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
-         case_icmp_err_nat_reply, case_icmp_err_client_side, case_icmp_err_bad]
+         case_icmp_err_nat_reply, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
 
 
 def main():

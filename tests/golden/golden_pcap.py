@@ -72,7 +72,10 @@ def ipv4_header_csum(header):
 
 
 ICMP_ERRORS = (3, 4, 5, 11, 12)   # the ICMP types that quote a datagram
+ICMP6_ERRORS = (1, 2, 3, 4)        # the ICMPv6 types that quote a packet
 GUE_V0_IPIP = b"\x00\x04\x00\x00"  # a 4-byte GUE header, variant 0, protocol 4
+GUE_V0_IPV6 = b"\x00\x29\x00\x00"  # the same carrying IPv6 (protocol 41)
+IP6_EXT = (0, 43, 60)              # hop-by-hop, routing, destination options
 
 
 def verify_checksums(frame):
@@ -80,10 +83,15 @@ def verify_checksums(frame):
     scratch, and the same of what it carries: the inner packet of an IPIP or GUE tunnel
     and the datagram an ICMP error quotes (its IP header, and its TCP/UDP checksum when
     the quote holds all of it). Returns a list of problems (empty when the frame is fine
-    or not IPv4)."""
-    if len(frame) < 14 or frame[12:14] != b"\x08\x00":
+    or neither IPv4 nor IPv6). IPv6 the same way: TCP, UDP (which must have a checksum) and
+    ICMPv6 checksums over the IPv6 pseudo-header, tunnels in either family, ICMPv6 quotes."""
+    if len(frame) < 14:
         return []
-    return _verify_ipv4(frame[14:], "", quoted=False)
+    if frame[12:14] == b"\x08\x00":
+        return _verify_ipv4(frame[14:], "", quoted=False)
+    if frame[12:14] == b"\x86\xdd":
+        return _verify_ipv6(frame[14:], "", quoted=False)
+    return []
 
 
 def _verify_ipv4(ip, where, quoted):
@@ -125,6 +133,8 @@ def _verify_ipv4(ip, where, quoted):
                             % struct.unpack("!H", l4[6:8]))
         elif not where and l4[8:12] == GUE_V0_IPIP:
             problems += _verify_ipv4(l4[12:], "inner ", quoted=False)
+        elif not where and l4[8:12] == GUE_V0_IPV6:
+            problems += _verify_ipv6(l4[12:], "inner ", quoted=False)
     elif proto == 1:
         if len(l4) < 8:
             problems.append(where + "ICMP header truncated")
@@ -135,4 +145,72 @@ def _verify_ipv4(ip, where, quoted):
             problems += _verify_ipv4(l4[8:], where + "quoted ", quoted=True)
     elif proto == 4 and not where:
         problems += _verify_ipv4(l4, "inner ", quoted=False)
+    elif proto == 41 and not where:
+        problems += _verify_ipv6(l4, "inner ", quoted=False)
+    return problems
+
+
+def _ip6_l4(ip, end):
+    """(protocol, offset) of the upper-layer header of an IPv6 packet, past its extension
+    headers; protocol 44 for a fragment, None when the chain runs past `end`."""
+    nh, off = ip[6], 40
+    while nh in IP6_EXT:
+        if off + 8 > end:
+            return None, off
+        nh, off = ip[off], off + (ip[off + 1] + 1) * 8
+    return (nh, off) if off <= end else (None, off)
+
+
+def _verify_ipv6(ip, where, quoted):
+    """Problems of one IPv6 packet (see _verify_ipv4). There is no header checksum: what is
+    checked is the payload length and the upper-layer checksum over the pseudo-header."""
+    if len(ip) < 40 or ip[0] >> 4 != 6:
+        return [] if quoted else [where + "IPv6 frame without a valid IPv6 header"]
+    end = 40 + struct.unpack("!H", ip[4:6])[0]
+    if end > len(ip):
+        # a quote of the packet's first bytes: nothing to sum
+        return [] if quoted else [where + f"IPv6 payload length {end - 40} exceeds the "
+                                  f"{len(ip) - 40} bytes present"]
+    if end < len(ip) and not quoted:
+        return [where + f"{len(ip) - end} bytes after the IPv6 payload"]
+    proto, off = _ip6_l4(ip, end)
+    if proto is None:
+        return [where + "IPv6 extension headers run past the payload"]
+    if proto == 44:
+        return [where + "IPv6 fragment in the output"]
+    l4 = ip[off:end]
+    pseudo = ip[8:40] + struct.pack("!IxxxB", len(l4), proto)
+    problems = []
+    if proto == 6:
+        if len(l4) < 20:
+            problems.append(where + "TCP header truncated")
+        elif ones_sum(pseudo + l4) != 0xFFFF:
+            problems.append(where + "TCP checksum 0x%04x does not verify"
+                            % struct.unpack("!H", l4[16:18]))
+    elif proto == 17:
+        if len(l4) < 8:
+            problems.append(where + "UDP header truncated")
+        elif struct.unpack("!H", l4[4:6])[0] != len(l4):
+            problems.append(where + "UDP length field disagrees with the IPv6 payload length")
+        elif l4[6:8] == b"\x00\x00":
+            problems.append(where + "UDP over IPv6 without a checksum (RFC 8200 8.1)")
+        elif ones_sum(pseudo + l4) != 0xFFFF:
+            problems.append(where + "UDP checksum 0x%04x does not verify"
+                            % struct.unpack("!H", l4[6:8]))
+        elif not where and l4[8:12] == GUE_V0_IPIP:
+            problems += _verify_ipv4(l4[12:], "inner ", quoted=False)
+        elif not where and l4[8:12] == GUE_V0_IPV6:
+            problems += _verify_ipv6(l4[12:], "inner ", quoted=False)
+    elif proto == 58:
+        if len(l4) < 8:
+            problems.append(where + "ICMPv6 header truncated")
+        elif ones_sum(pseudo + l4) != 0xFFFF:
+            problems.append(where + "ICMPv6 checksum 0x%04x does not verify"
+                            % struct.unpack("!H", l4[2:4]))
+        elif l4[0] in ICMP6_ERRORS and "quoted" not in where:
+            problems += _verify_ipv6(l4[8:], where + "quoted ", quoted=True)
+    elif proto == 4 and not where:
+        problems += _verify_ipv4(l4, "inner ", quoted=False)
+    elif proto == 41 and not where:
+        problems += _verify_ipv6(l4, "inner ", quoted=False)
     return problems

@@ -686,7 +686,7 @@ Test(parse6, routing_segments_left)
 	cr_assert_eq(p.drop, XVS_DROP_IP6_BAD_EXT);
 }
 
-/* Multicast or loopback sources are martians; :: is allowed (DAD). */
+/* Multicast or loopback sources are martians; :: only for ICMPv6 (DAD). */
 Test(parse6, martian_sources)
 {
 	struct frame f;
@@ -702,7 +702,13 @@ Test(parse6, martian_sources)
 	cr_assert_eq(p.drop, XVS_DROP_IP_BAD_ADDR);
 	build6(&f, NULL, 0, IPPROTO_TCP);
 	memset(ip(&f) + 8, 0, 16);
+	cr_assert_eq(xvs_parse(&p, f.b, f.len), -1, ":: opens no connection");
+	cr_assert_eq(p.drop, XVS_DROP_IP_BAD_ADDR);
+	/* ... but may send ICMPv6 (duplicate-address probes) */
+	build6(&f, NULL, 0, IPPROTO_ICMPV6);
+	memset(ip(&f) + 8, 0, 16);
 	cr_assert_eq(xvs_parse(&p, f.b, f.len), 0);
+	cr_assert_eq(p.proto, IPPROTO_ICMPV6);
 }
 
 /* Random extension chains and lengths never read past the frame (run under ASan). */

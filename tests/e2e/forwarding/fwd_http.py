@@ -4,11 +4,13 @@ is on its loopback): GET answers the server's name; PUT or POST answers
 "<name> <bytes received> <sha256 of the body>", so an upload through the VIP can be
 checked end to end.
 
-Usage: fwd_http.py NAME PORT. Each request is logged to stderr as
-"<client address> <method>": in DR and TUN the server must see the client's own address.
+Usage: fwd_http.py NAME PORT. It listens on IPv6 and IPv4 (one dual-stack socket). Each
+request is logged to stderr as "<client address> <method>" (an IPv4 client as its dotted
+quad): in DR and TUN the server must see the client's own address.
 """
 import hashlib
 import http.server
+import socket
 import socketserver
 import sys
 
@@ -42,12 +44,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_POST = do_PUT
 
     def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (self.client_address[0], self.command))
+        client = self.client_address[0]
+        if client.startswith("::ffff:"):  # IPv4 through the dual-stack socket
+            client = client[len("::ffff:"):]
+        sys.stderr.write("%s %s\n" % (client, self.command))
         sys.stderr.flush()
 
 
 class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
     def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         # HTTPServer.server_bind would look the address up in DNS, which has no server here.
         socketserver.TCPServer.server_bind(self)
 
@@ -55,7 +63,7 @@ class Server(http.server.ThreadingHTTPServer):
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: fwd_http.py NAME PORT")
-    srv = Server(("0.0.0.0", int(sys.argv[2])), Handler)
+    srv = Server(("::", int(sys.argv[2])), Handler)
     srv.rs_name = sys.argv[1]
     srv.serve_forever()
 

@@ -20,6 +20,16 @@
 # real server -> client: from the VIP, through the router, never through the LB.
 # Namespaces, processes and the work directory are lib.sh's (e2e_cleanup); the bpffs for
 # xvs-rs-decap's pins is ours and is unmounted by fwd_cleanup, which then calls it.
+#
+# IPv6 (fwd_start --v6): the same testbed, dual-stack. lib.sh turns IPv6 off in every
+# namespace; fwd6_topology_up turns it back on everywhere but in the lb namespace (its
+# kernel owns nothing there), with duplicate-address detection and router solicitations off
+# so that addresses work at once and nothing else talks, and multicast snooping off on the
+# bridges (xvs joins no multicast group, it just answers solicitations for what it owns).
+#
+#   client 2001:db8:1::2/64 ── br1 2001:db8:1::fe ── lan 2001:db8:1::1/64, VIP 2001:db8:1::100
+#   rsN    2001:db8:2::1N/64 ── br0 2001:db8:2::fe ── srv 2001:db8:2::1/64
+#   rsN's default route: the router (DR, TUN: VIP/128 on lo) or xvs's srv address (NAT).
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 
@@ -31,6 +41,16 @@ TUNNEL_SRC=198.19.254.0/23 # outer sources for tunnels (per flow), not on any in
 FWD_PIN=""                 # bpffs of xvs-rs-decap's pins
 FWD_SRV_MTU=""             # set by fwd_start --srv-mtu: link and dataplane MTU of srv
 FWD_SRV_EXTRA=""           # extra lines of the dataplane's [port srv]
+
+CLIENT_IP6=2001:db8:1::2
+LB_LAN_IP6=2001:db8:1::1
+ROUTER_LAN_IP6=2001:db8:1::fe
+VIP6=2001:db8:1::100
+LB_SRV_IP6=2001:db8:2::1
+ROUTER_SRV_IP6=2001:db8:2::fe
+declare -A RS_IP6=([rs1]=2001:db8:2::11 [rs2]=2001:db8:2::12 [rs3]=2001:db8:2::13)
+FWD_V6=""                  # set by fwd_start --v6: the testbed is dual-stack
+FWD_V6_NAT=""              # set by fwd_start --v6-nat: servers route IPv6 through xvs
 
 fwd_cleanup() {
 	local rc=$?
@@ -130,6 +150,7 @@ fwd_decap_up() {
 		ns=$(e2e_ns_rs "$r")
 		mkdir -p "$FWD_PIN/$r" || e2e_fail "mkdir $FWD_PIN/$r"
 		ip netns exec "$ns" "$XVS_RS_DECAP" attach eth0 --local "${RS_IP[$r]}" \
+			${FWD_V6:+--local "${RS_IP6[$r]}"} \
 			--gue-port "$GUE_PORT" --pin-dir "$FWD_PIN/$r" >>"$T/decap.log" 2>&1 ||
 			e2e_fail "xvs-rs-decap attach on $r failed: $(tail -n 3 "$T/decap.log")"
 	done
@@ -154,10 +175,12 @@ fwd_write_dp_config() {
 	[port lan]
 	dev = net_af_packet0,iface=lan
 	addr = $LB_LAN_IP/24
+	${FWD_V6:+addr = $LB_LAN_IP6/64}
 
 	[port srv]
 	dev = net_af_packet1,iface=srv
 	addr = $LB_SRV_IP/24
+	${FWD_V6:+addr = $LB_SRV_IP6/64}
 	EOF
 	[ -n "$FWD_SRV_MTU" ] && echo "mtu = $FWD_SRV_MTU" >>"$T/dp.ini"
 	[ -n "$FWD_SRV_EXTRA" ] && echo "$FWD_SRV_EXTRA" >>"$T/dp.ini"
@@ -174,22 +197,73 @@ fwd_xvs_up() {
 		e2e_fail "xvs-dataplane did not attach to xvs-control (status: $(e2e_api /v1/status))"
 	e2e_retry 50 ip netns exec "$NS_CLIENT" ping -c 1 -W 1 -q "$LB_LAN_IP" >/dev/null ||
 		e2e_fail "the dataplane does not answer ping on $LB_LAN_IP"
+	if [ -n "$FWD_V6" ]; then
+		e2e_retry 50 ip netns exec "$NS_CLIENT" ping -6 -c 1 -W 1 -q "$LB_LAN_IP6" >/dev/null ||
+			e2e_fail "the dataplane does not answer ping on $LB_LAN_IP6"
+	fi
 	e2e_log "xvs up: control pid $CTL_PID, dataplane pid $DP_PID, work dir $T"
 }
 
-# fwd_start [tun] [--srv-mtu N]: the whole testbed.
+# IPv6 back on in namespace $1 (lib.sh turned it off), without duplicate-address detection
+# or router solicitations on any of its interfaces.
+fwd6_ns_enable() {
+	local ns=$1 dev
+	for dev in $(ip -n "$ns" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.accept_dad=0" \
+			"net.ipv6.conf.$dev.accept_ra=0" "net.ipv6.conf.$dev.router_solicitations=0" ||
+			return 1
+	done
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.default.router_solicitations=0 \
+		net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+}
+
+# IPv6 addresses and routes on top of fwd_topology_up (see the diagram at the top).
+fwd6_topology_up() {
+	local r ns gw=$ROUTER_SRV_IP6
+	[ -n "$FWD_V6_NAT" ] && gw=$LB_SRV_IP6
+	for ns in "$NS_CLIENT" "$NS_BR" $(for r in "${RS_NAMES[@]}"; do e2e_ns_rs "$r"; done); do
+		fwd6_ns_enable "$ns" || e2e_fail "cannot turn IPv6 on in $ns"
+	done
+	ip -n "$NS_BR" link set br0 type bridge mcast_snooping 0 &&
+		ip -n "$NS_BR" link set br1 type bridge mcast_snooping 0 &&
+		ip -n "$NS_BR" -6 addr add "$ROUTER_LAN_IP6/64" dev br1 nodad &&
+		ip -n "$NS_BR" -6 addr add "$ROUTER_SRV_IP6/64" dev br0 nodad &&
+		ip netns exec "$NS_BR" sysctl -qw net.ipv6.conf.all.forwarding=1 ||
+		e2e_fail "cannot make $NS_BR an IPv6 router"
+	ip -n "$NS_CLIENT" -6 addr add "$CLIENT_IP6/64" dev eth0 nodad &&
+		ip -n "$NS_CLIENT" -6 route add default via "$ROUTER_LAN_IP6" ||
+		e2e_fail "cannot set up the client's IPv6"
+	for r in "${RS_NAMES[@]}"; do
+		ns=$(e2e_ns_rs "$r")
+		ip -n "$ns" -6 addr add "${RS_IP6[$r]}/64" dev eth0 nodad &&
+			ip -n "$ns" -6 route add default via "$gw" ||
+			e2e_fail "cannot set up real server $r's IPv6"
+		# DR and TUN: the VIP on lo. Linux answers a solicitation only for an address of
+		# the interface it came in on, so nothing like arp_ignore is needed (the tests check).
+		if [ -z "$FWD_V6_NAT" ]; then
+			ip -n "$ns" -6 addr add "$VIP6/128" dev lo nodad ||
+				e2e_fail "cannot put $VIP6 on lo in $ns"
+		fi
+	done
+}
+
+# fwd_start [tun] [--srv-mtu N] [--v6 | --v6-nat]: the whole testbed.
 fwd_start() {
 	local mode=plain
 	while [ $# -gt 0 ]; do
 		case $1 in
 		tun) mode=tun ;;
 		--srv-mtu) FWD_SRV_MTU=$2; shift ;;
+		--v6) FWD_V6=1 ;;
+		--v6-nat) FWD_V6=1; FWD_V6_NAT=1 ;;
 		*) e2e_fail "fwd_start: bad argument $1" ;;
 		esac
 		shift
 	done
 	fwd_init "$mode"
 	fwd_topology_up
+	[ -n "$FWD_V6" ] && fwd6_topology_up
 	fwd_servers_up
 	[ "$mode" = tun ] && fwd_decap_up
 	fwd_xvs_up
@@ -232,4 +306,85 @@ fwd_check_http_rr() {
 	[ "${inpkts%[KMGT]}" -ge $((4 * n)) ] ||
 		e2e_fail "service InPkts $inpkts: fewer than 4 per connection"
 	expect_eq "service OutPkts (replies bypass the LB)" "$outpkts" 0
+}
+
+# ---- IPv6 -------------------------------------------------------------------------------
+
+# An rr service on [VIP6]:80 over the three real servers' IPv6 addresses, options "$@".
+fwd6_rr_service() {
+	adm_ok -A -t "[$VIP6]:80" -s rr
+	local r
+	for r in "${RS_NAMES[@]}"; do
+		adm_ok -a -t "[$VIP6]:80" -r "[${RS_IP6[$r]}]:80" "$@"
+	done
+}
+
+# The exact xvsadm -L -n rows of that service, forwarding method $1 (Masq, Route, Tunnel).
+fwd6_listing() {
+	local r
+	printf 'TCP  [%s]:80 rr\n' "$VIP6"
+	for r in "${RS_NAMES[@]}"; do
+		printf '  -> %-28s %-7s %-6d %-10d %-10d\n' "[${RS_IP6[$r]}]:80" "$1" 1 0 0
+	done
+}
+
+# One GET of http://[VIP6]/ from the client over IPv6; prints the body or ERR.
+http6_get() {
+	local out
+	out=$(ip netns exec "$NS_CLIENT" curl -6 -g -s --max-time 5 "http://[$VIP6]:80/") || out=ERR
+	echo "${out:-EMPTY}"
+}
+
+http6_seq() {
+	local n=$1 i out=()
+	for ((i = 0; i < n; i++)); do
+		out+=("$(http6_get)")
+	done
+	echo "${out[*]}"
+}
+
+# fwd6_check_http_rr N MODE: N GETs over IPv6 answered in rr order, each server saw N/3
+# from the client's own IPv6 address, the service counted N connections; the replies
+# passed through xvs for NAT only.
+fwd6_check_http_rr() {
+	local n=$1 mode=$2 got r cnt stats svc
+	got=$(http6_seq "$n")
+	expect_eq "$n GETs of [$VIP6], rr order" "$got" "$(cycle "$n" rs1 rs2 rs3)"
+	for r in "${RS_NAMES[@]}"; do
+		cnt=$(grep -c "^$CLIENT_IP6 GET" "$T/http-$r.log")
+		expect_eq "$r saw $((n / 3)) GETs from the client's own IPv6 address" "$cnt" "$((n / 3))"
+	done
+	stats=$(adm -L -n --stats) || e2e_fail "xvsadm -L -n --stats failed"
+	svc=$(awk -v s="[$VIP6]:80" '$1 == "TCP" && $2 == s' <<<"$stats")
+	read -r _ _ conns inpkts outpkts _ _ <<<"$svc"
+	expect_eq "service Conns" "$conns" "$n"
+	[ "${inpkts%[KMGT]}" -ge $((4 * n)) ] ||
+		e2e_fail "service InPkts $inpkts: fewer than 4 per connection"
+	if [ "$mode" = nat ]; then
+		[ "${outpkts%[KMGT]}" -ge $((3 * n)) ] ||
+			e2e_fail "service OutPkts $outpkts: NAT replies did not all pass through xvs"
+		e2e_ok "service OutPkts $outpkts (NAT replies through xvs)"
+	else
+		expect_eq "service OutPkts (replies bypass the LB)" "$outpkts" 0
+	fi
+}
+
+# DR and TUN servers hold the VIP on lo: none of them may answer a solicitation for it. The
+# router solicits the VIP on the servers' link (a host route to it there) and pings it; xvs
+# answers from srv (it owns the VIP on every port); every advertisement seen must be xvs's.
+fwd6_check_rs_silent() {
+	local srv_mac n others
+	srv_mac=$(ip -n "$NS_LB" -o link show srv | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	ip -n "$NS_BR" -6 route add "$VIP6/128" dev br0 || e2e_fail "cannot route $VIP6 to br0"
+	ip netns exec "$NS_BR" timeout 4 tcpdump -i br0 -nn -e -l \
+		"icmp6 and ip6[40] == 136" >"$T/na.txt" 2>/dev/null &
+	local tpid=$!
+	sleep 1
+	ip netns exec "$NS_BR" ping -6 -c 2 -W 1 -q "$VIP6" >/dev/null
+	wait "$tpid"
+	ip -n "$NS_BR" -6 route del "$VIP6/128" dev br0
+	n=$(grep -c "tgt is $VIP6" "$T/na.txt")
+	others=$(grep "tgt is $VIP6" "$T/na.txt" | awk '{ print $2 }' | grep -vc "^$srv_mac$")
+	[ "$n" -ge 1 ] || e2e_fail "no advertisement for $VIP6 seen on the servers' link"
+	expect_eq "advertisements for $VIP6 on the servers' link not from xvs" "$others" 0
 }
