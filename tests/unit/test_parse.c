@@ -645,7 +645,7 @@ ParameterizedTestParameters(parse6, ext_chain)
 ParameterizedTest(const struct ext_case *c, parse6, ext_chain)
 {
 	struct frame f;
-	struct xvs_pkt p;
+	struct xvs_pkt p = { 0 };
 	build6(&f, c->ext, c->nb_ext, IPPROTO_TCP);
 	f.len -= (uint32_t)c->trunc;
 	int rc = xvs_parse(&p, f.b, f.len);
