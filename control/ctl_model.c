@@ -484,7 +484,9 @@ static int dest_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
 	return slot < 0 ? fail(err, ESRCH, "Service not defined") : slot;
 }
 
-static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+/* The service of an add/edit-dest op, once the destination's settings are valid for it. */
+static int dest_svc_checked(const struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
+			    struct xvs_ctl_err *err)
 {
 	int svc = dest_svc(m, op, err);
 	if (svc < 0)
@@ -494,6 +496,14 @@ static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, str
 		return rc;
 	if (op->dest.af != m->svcs[svc].cfg.af && op->dest.fwd != XVS_FWD_TUNNEL)
 		return fail(err, EAFNOSUPPORT, "Different address family is allowed only for tunneling servers");
+	return svc;
+}
+
+static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int svc = dest_svc_checked(m, op, err);
+	if (svc < 0)
+		return svc;
 	if (xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest) >= 0)
 		return fail(err, EEXIST, "Destination already exists");
 	int slot = find_dest_state(m, (unsigned)svc, &op->dest, XVS_SLOT_TRASH);
@@ -518,14 +528,9 @@ static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, str
 
 static int op_edit_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
 {
-	int svc = dest_svc(m, op, err);
+	int svc = dest_svc_checked(m, op, err);
 	if (svc < 0)
 		return svc;
-	int rc = check_dest_cfg(&op->dest, err);
-	if (rc)
-		return rc;
-	if (op->dest.af != m->svcs[svc].cfg.af && op->dest.fwd != XVS_FWD_TUNNEL)
-		return fail(err, EAFNOSUPPORT, "Different address family is allowed only for tunneling servers");
 	int slot = xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest);
 	if (slot < 0)
 		return fail(err, ENOENT, "No such destination");
