@@ -167,6 +167,9 @@ static int set_port(struct load_ctx *c, const char *pname, const char *k, const 
 	} else if (!strcmp(k, "tunnel_src")) {
 		if (xvs_config_parse_prefix(v, &p->tun_src, &p->tun_src_len) < 0 || p->tun_src_len == 0)
 			return fail(c, "bad tunnel_src '%s' on port %s", v, pname);
+		/* the host part is chosen per flow: keep only the network part */
+		if (p->tun_src_len < 32)
+			p->tun_src &= rte_cpu_to_be_32(~0u << (32 - p->tun_src_len));
 	} else if (!strcmp(k, "rxq_size") || !strcmp(k, "txq_size")) {
 		if (parse_uint(v, 16384, &n) < 0 || n < 64)
 			return fail(c, "bad queue size '%s' on port %s", v, pname);

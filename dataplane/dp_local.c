@@ -199,6 +199,10 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, str
 	if (!c)
 		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	/* The error must be on its way to the party the quote names (the client, or the VIP):
+	 * anything else would turn xvs into a relay for spoofed packets. */
+	if (ip->dst_addr != (dir == XVS_CONN_DIR_REPLY ? c->caddr.v4 : c->vaddr.v4))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
 	if (dir == XVS_CONN_DIR_REPLY) {
 		/* quotes client -> real server as sent by us: show the client the VIP instead */
 		quote_rewrite(in, l4, qlen, c->vaddr.v4, c->vport, 1);
@@ -208,7 +212,7 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, str
 		}
 		ic->icmp_cksum = 0;
 		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
-		return xmit4(w, m, ip->dst_addr);
+		return xmit4(w, m, c->caddr.v4);
 	}
 	/* quotes VIP -> client: the real server sent it (DR/TUN) or we did (NAT) */
 	if (fwd == XVS_FWD_MASQ) {
@@ -266,6 +270,15 @@ static void nd_advertise(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf
 	enqueue(w, in_port, m);
 }
 
+/* RFC 4861 §7.1: a neighbour discovery message must carry a valid ICMPv6 checksum. */
+static int nd_cksum_ok(const uint8_t *l3, const uint8_t *msg, uint32_t len)
+{
+	union xvs_ip src, dst;
+	memcpy(src.v6, l3 + XVS_IP6_SRC_OFF, 16);
+	memcpy(dst.v6, l3 + XVS_IP6_DST_OFF, 16);
+	return xvs_icmp6_cksum(&src, &dst, msg, len, IPPROTO_ICMPV6) == 0;
+}
+
 static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 		      struct rte_mbuf *m, const struct xvs_pkt *p, const union xvs_ip *src)
 {
@@ -274,7 +287,8 @@ static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in
 	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
 	struct xvs_nd_info nd;
 	int dad = src->d[0] == 0 && src->d[1] == 0;
-	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || (dad && nd.has_lladdr))
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || (dad && nd.has_lladdr) ||
+	    !nd_cksum_ok(l3, msg, len))
 		return drop(w, m, XVS_DROP_ND_MALFORMED);
 	if (!xvs_owned6(w->dp, g, &nd.target))
 		return drop(w, m, XVS_DROP_ARP_NOT_OURS);
@@ -297,11 +311,12 @@ static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, struct rte_
 	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
 	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
 	struct xvs_nd_info nd;
-	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0)
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || !nd_cksum_ok(l3, msg, len))
 		return drop(w, m, XVS_DROP_ND_MALFORMED);
-	if (nd.has_lladdr && !xvs_owned6(w->dp, g, &nd.target) &&
-	    xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, &nd.target, &nd.lladdr, 0) < 0)
-		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	/* RFC 4861 §7.2.5: an advertisement updates an entry, it never creates one */
+	struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, XVS_AF_INET6, &nd.target);
+	if (nd.has_lladdr && n && !xvs_owned6(w->dp, g, &nd.target))
+		xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, &nd.target, &nd.lladdr, 0);
 	rte_pktmbuf_free(m);
 }
 
@@ -373,6 +388,9 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, st
 		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
+	/* on its way to the party the quote names, or it is not ours to relay (see IPv4) */
+	if (!xvs_ip_eq(&odst, dir == XVS_CONN_DIR_REPLY ? &c->caddr : &c->vaddr))
+		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
 	if (dir == XVS_CONN_DIR_REPLY) {
 		quote_rewrite6(in, l4, l4_len, &c->vaddr, c->vport, 1);
 		if (memcmp(l3 + XVS_IP6_SRC_OFF, c->daddr.v6, 16) == 0)
@@ -389,7 +407,7 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, st
 		memcpy(ic + 2, &ck, 2);
 	}
 	if (dir == XVS_CONN_DIR_REPLY)
-		return xmit6(w, m, &odst);
+		return xmit6(w, m, &c->caddr);
 	if (fwd == XVS_FWD_TUNNEL)
 		return xvs_tun_forward(w, g, m, p, c, h);
 	xmit6(w, m, &c->daddr);

@@ -21,7 +21,7 @@ static inline int same(const struct xvs_neigh *e, uint8_t af, const union xvs_ip
 struct xvs_neigh *xvs_neigh_find_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip)
 {
 	uint32_t s = slot_of(af, ip);
-	for (unsigned n = 0; n < XVS_NEIGH_SIZE; n++, s = (s + 1) & (XVS_NEIGH_SIZE - 1)) {
+	for (unsigned n = 0; n < XVS_NEIGH_MAX_PROBE; n++, s = (s + 1) & (XVS_NEIGH_SIZE - 1)) {
 		struct xvs_neigh *e = &t->e[s];
 		uint32_t st = atomic_load_explicit(&e->state, memory_order_acquire);
 		if (st == XVS_NEIGH_FREE)
@@ -37,7 +37,7 @@ struct xvs_neigh *xvs_neigh_get_ip(struct xvs_neigh_table *t, uint8_t af, const 
 	if (ip->d[0] == 0 && ip->d[1] == 0)
 		return NULL;
 	uint32_t s = slot_of(af, ip);
-	for (unsigned n = 0; n < XVS_NEIGH_SIZE; n++, s = (s + 1) & (XVS_NEIGH_SIZE - 1)) {
+	for (unsigned n = 0; n < XVS_NEIGH_MAX_PROBE; n++, s = (s + 1) & (XVS_NEIGH_SIZE - 1)) {
 		struct xvs_neigh *e = &t->e[s];
 		uint32_t st = atomic_load_explicit(&e->state, memory_order_acquire);
 		if (st == XVS_NEIGH_READY && same(e, af, ip))

@@ -20,6 +20,9 @@
 #define XVS_NEIGH_SIZE 4096 /* power of two */
 #endif
 
+/* Slots a lookup probes: a table filled by hostile ARP stays cheap to miss in. */
+#define XVS_NEIGH_MAX_PROBE 16
+
 #define XVS_NEIGH_VALID  (1ULL << 63)
 #define XVS_NEIGH_STATIC (1ULL << 62)
 

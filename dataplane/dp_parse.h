@@ -200,6 +200,9 @@ static inline int xvs_parse_ip6(struct xvs_pkt *p, const uint8_t *l3, uint32_t l
 	p->l4_off = (uint16_t)(p->l3_off + off);
 	if (xvs_parse_l4(p, l3 + off, XVS_IP6_HLEN + plen - (uint32_t)off) < 0)
 		return -1;
+	/* UDP over IPv6 must carry a checksum (RFC 8200 §8.1) */
+	if (nh == IPPROTO_UDP && l3[off + 6] == 0 && l3[off + 7] == 0)
+		return xvs_parse_drop(p, XVS_DROP_UDP6_NO_CSUM);
 	p->kind = XVS_PKT_IP6;
 	return 0;
 }

@@ -144,6 +144,8 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 		rte_pktmbuf_free(m);
 		return;
 	}
+	if (m->nb_segs > 1) /* the reply is built in place, in the first segment */
+		return drop(w, m, XVS_DROP_ARP_MALFORMED);
 	struct rte_ether_addr sha = a->arp_data.arp_sha;
 	arp_fill(m, RTE_ARP_OP_REPLY, &w->dp->ports[in_port].mac, &eth->src_addr, tip, &sha, sip);
 	w->st->arp_replies++;

@@ -199,6 +199,8 @@ void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	}
 	uint16_t add = xvs_tun_overhead_af(d->af, d->tun_type);
 	if (unlikely((uint32_t)p->ip_len + add > pt->mtu)) {
+		/* the true figure even below 1280: hosts then keep 1280 (RFC 8201) and a link
+		 * that cannot carry 1280 + tunnel overhead is a configuration error (docs) */
 		if (c->af == XVS_AF_INET6)
 			return xvs_send_pkt_too_big(w, m, p, (uint32_t)(pt->mtu - add));
 		return xvs_send_frag_needed(w, m, p, (uint16_t)(pt->mtu - add));
@@ -337,12 +339,13 @@ struct pkt_state {
 	uint8_t lookup; /* TCP/UDP: has a key */
 };
 
-/* Our MAC, broadcast, or IPv6 multicast (33:33:..., for neighbour discovery). */
+/* Our MAC, broadcast ARP, or IPv6 multicast (33:33:..., for neighbour discovery). */
 static inline int l2_ours(const struct xvs_port *pt, const struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	return rte_is_same_ether_addr(&eth->dst_addr, &pt->mac) ||
-	       rte_is_broadcast_ether_addr(&eth->dst_addr) ||
+	       (rte_is_broadcast_ether_addr(&eth->dst_addr) &&
+		eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) ||
 	       (eth->dst_addr.addr_bytes[0] == 0x33 && eth->dst_addr.addr_bytes[1] == 0x33 &&
 		eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6));
 }

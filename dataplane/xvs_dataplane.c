@@ -23,7 +23,7 @@
 #include "dp_worker.h"
 
 #define MAX_EAL_ARGS 64
-#define NB_MBUFS 16383
+#define MBUF_CACHE 256
 
 static struct xvs_dp dp;
 static struct xvs_cfg_extra cfg_extra;
@@ -178,13 +178,31 @@ static void housekeeping(void)
 		xvs_quit = 1;
 }
 
+/*
+ * Enough mbufs for every RX and TX ring, each lcore's mempool cache, and what a worker holds
+ * at once (tx buffers, the hold queue, a burst), with a margin; 2^n - 1 as mempools like.
+ */
+static unsigned nb_mbufs(void)
+{
+	uint64_t n = 1024;
+	for (unsigned i = 0; i < dp.nb_ports; i++)
+		n += (uint64_t)dp.nb_workers * (dp.ports[i].rxq_size + dp.ports[i].txq_size);
+	n += (uint64_t)rte_lcore_count() *
+	     (MBUF_CACHE + dp.nb_ports * 2 * XVS_BURST + XVS_NEIGH_HOLD + XVS_BURST);
+	unsigned pow = 8192;
+	while (pow < n + 1 && pow < (1u << 30))
+		pow <<= 1;
+	return pow - 1;
+}
+
 static int setup_memory(char *err, size_t errlen)
 {
 	int socket = (int)rte_socket_id();
 	dp.neigh = rte_zmalloc_socket("xvs_neigh", sizeof(*dp.neigh), 64, socket);
 	struct xvs_gen *g0 = rte_zmalloc_socket("xvs_gen0", sizeof(struct xvs_gen), 64, socket);
 	struct xvs_gen *g1 = rte_zmalloc_socket("xvs_gen1", sizeof(struct xvs_gen), 64, socket);
-	xvs_rt.pool = rte_pktmbuf_pool_create("xvs_pool", NB_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	xvs_rt.pool = rte_pktmbuf_pool_create("xvs_pool", nb_mbufs(), MBUF_CACHE, 0,
+					      RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (!dp.neigh || !g0 || !g1 || !xvs_rt.pool) {
 		snprintf(err, errlen, "out of memory for tables and mbufs");
 		return -ENOMEM;

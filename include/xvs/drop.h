@@ -21,6 +21,7 @@
 	X(ND_MALFORMED, "nd-malformed")     /* bad hop limit, length or options */ \
 	X(L4_TRUNCATED, "l4-truncated")                                          \
 	X(L4_UNSUPPORTED, "l4-unsupported") /* protocol not served */            \
+	X(UDP6_NO_CSUM, "udp6-no-csum")     /* UDP over IPv6 without checksum */ \
 	X(ICMP_UNSUPPORTED, "icmp-unsupported")                                  \
 	X(NO_VIP, "no-vip")                 /* no service, no connection */      \
 	X(NOT_SYN, "tcp-not-syn")           /* no connection, not a SYN */       \

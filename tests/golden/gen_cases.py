@@ -771,6 +771,33 @@ def case_icmp_err_nat_reply(C, S):
     return c
 
 
+def case_icmp_err_relay(C, S):
+    rules = svc_rules("rr", "udp", 53, S[:1], "-m", 5353)
+    router = make_router()
+    c = Case("icmp_err_relay", "an ICMP error quoting a connection but addressed elsewhere is "
+             "dropped: xvs relays errors only to the party the quote names",
+             rules, C + S)
+    query = udp_c2v(C[0], 33300, 53, b"query")
+    to_a = rewrite(query, eth_src=LB_MAC, eth_dst=S[0].mac, ip_dst=S[0].ip, dport=5353)
+    c.step(query, to_a)
+    # from the real server, quoting what it got from us, but sent to another host (C[1])
+    stray = icmp_error(S[0], C[1].ip, 3, 3, ip_part(to_a) + bytes(300))
+    c.drop(stray, "icmp-quote-bad", good=True)
+    # from a router, quoting VIP -> client, but sent to a port address instead of the VIP
+    reply = concrete(Ether(src=S[0].mac, dst=LB_MAC)
+                     / IP(src=S[0].ip, dst=C[0].ip, ttl=64, id=S[0].next_id())
+                     / UDP(sport=5353, dport=33300) / Raw(b"answer"))
+    back = rewrite(reply, eth_src=LB_MAC, eth_dst=C[0].mac, ip_src=VIP, sport=53)
+    c.step(reply, back)
+    wrong = icmp_error(router, LB_IP, 3, 4, ip_part(back), rest=1000)
+    c.drop(wrong, "icmp-quote-bad", good=True)
+    # the genuine error still goes through
+    unreach = icmp_error(S[0], C[0].ip, 3, 3, ip_part(to_a))
+    c.step(unreach, icmp_rewritten(unreach, C[0].mac, ip_part(query), ip_src=VIP))
+    c.count("conns-new", 1)
+    return c
+
+
 def case_icmp_err_client_side(C, S):
     rules = (svc_rules("rr", "tcp", 80, S[:1], "-m", 8080)
              + svc_rules("rr", "tcp", 81, S[1:2], "-g", 81)
@@ -1695,7 +1722,7 @@ CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_ad
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
          case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_wrr, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
-         case_icmp_err_nat_reply, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
+         case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
 
 
 def main():

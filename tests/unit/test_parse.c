@@ -738,3 +738,18 @@ Test(parse6, fuzz_chains)
 		free(exact);
 	}
 }
+
+/* UDP over IPv6 must carry a checksum (RFC 8200): a zero one is refused. */
+Test(parse6, udp_zero_checksum)
+{
+	struct frame f;
+	struct xvs_pkt p = { 0 };
+	build6(&f, NULL, 0, IPPROTO_UDP);
+	uint8_t *u = ip(&f) + 40;
+	wr16(u + 4, 20); /* UDP length: the 20 bytes build6 laid down */
+	wr16(u + 6, 0x1234);
+	cr_assert_eq(xvs_parse(&p, f.b, f.len), 0);
+	wr16(u + 6, 0);
+	cr_assert_eq(xvs_parse(&p, f.b, f.len), -1);
+	cr_assert_eq(p.drop, XVS_DROP_UDP6_NO_CSUM);
+}
