@@ -50,6 +50,7 @@ struct xvs_neigh *xvs_neigh_get_ip(struct xvs_neigh_table *t, uint8_t af, const 
 		e->af = af;
 		e->ip = *ip;
 		atomic_store_explicit(&e->state, XVS_NEIGH_READY, memory_order_release);
+		atomic_fetch_add_explicit(&t->nb_used, 1, memory_order_relaxed);
 		return e;
 	}
 	return NULL;
@@ -58,7 +59,10 @@ struct xvs_neigh *xvs_neigh_get_ip(struct xvs_neigh_table *t, uint8_t af, const 
 int xvs_neigh_learn_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip,
 		       const struct rte_ether_addr *mac, int is_static)
 {
-	struct xvs_neigh *n = xvs_neigh_get_ip(t, af, ip);
+	struct xvs_neigh *n = xvs_neigh_find_ip(t, af, ip);
+	if (!n && (is_static ||
+		   atomic_load_explicit(&t->nb_used, memory_order_relaxed) < XVS_NEIGH_LEARN_MAX))
+		n = xvs_neigh_get_ip(t, af, ip);
 	if (!n)
 		return -ENOSPC;
 	uint64_t old = atomic_load_explicit(&n->lladdr, memory_order_relaxed);

@@ -41,7 +41,15 @@ struct xvs_neigh {
 
 struct xvs_neigh_table {
 	struct xvs_neigh e[XVS_NEIGH_SIZE];
+	_Atomic uint32_t nb_used; /* entries claimed */
 };
+
+/*
+ * Learning from what others send (ARP, solicitations) creates entries only while the table is
+ * under this mark: the rest is kept for the next hops xvs itself needs, so a LAN host cannot
+ * crowd out real servers and gateways.
+ */
+#define XVS_NEIGH_LEARN_MAX (XVS_NEIGH_SIZE / 4 * 3)
 
 /* Find the entry of (af, ip), or NULL. Any lcore. */
 struct xvs_neigh *xvs_neigh_find_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip);
@@ -49,7 +57,10 @@ struct xvs_neigh *xvs_neigh_find_ip(struct xvs_neigh_table *t, uint8_t af, const
 /* Find or claim the entry of (af, ip); NULL when the table is full. Any lcore. */
 struct xvs_neigh *xvs_neigh_get_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip);
 
-/* Learn (af, ip) -> mac (not over a static entry). Returns 0 or -ENOSPC. Any lcore. */
+/*
+ * Learn (af, ip) -> mac (not over a static entry). A new dynamic entry is created only under
+ * XVS_NEIGH_LEARN_MAX. Returns 0 or -ENOSPC. Any lcore.
+ */
 int xvs_neigh_learn_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip,
 		       const struct rte_ether_addr *mac, int is_static);
 
