@@ -72,6 +72,82 @@ static inline struct rte_udp_hdr *xvs_tun_gue(uint8_t *at, uint16_t in_len, uint
 	return u;
 }
 
+/*
+ * One's complement sum of len bytes as big-endian 16-bit words, added to s (not folded).
+ * DPDK's rte_raw_cksum sums host-order (little-endian) words; a one's complement sum commutes
+ * with swapping bytes, so swapping its result gives the big-endian sum.
+ */
+static inline uint32_t xvs_tun_sum(const uint8_t *p, uint32_t len, uint32_t s)
+{
+	return s + rte_bswap16(rte_raw_cksum(p, len));
+}
+
+static inline uint16_t xvs_tun_fold(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * One's complement sum of the whole inner packet without reading its payload, from its own
+ * TCP/UDP checksum (local checksum offload, RFC 7605 style): a valid L4 checksum makes the
+ * segment sum to the complement of its pseudo-header, and a valid IPv4 header sums to zero.
+ * Returns -1 when that does not apply (another protocol, IPv6 extension headers, IPv4 options,
+ * UDP without checksum): the caller sums the packet.
+ */
+static inline int32_t xvs_tun_inner_sum(const uint8_t *in, uint8_t inner_af, uint16_t in_len)
+{
+	uint32_t hl, pseudo, hdr = 0;
+	uint8_t proto;
+	if (inner_af == XVS_AF_INET6) {
+		hl = 40;
+		proto = in[6];
+		pseudo = xvs_tun_sum(in + 8, 32, 0);
+		hdr = xvs_tun_sum(in, 40, 0);
+	} else {
+		hl = (in[0] & 0xf) * 4u;
+		proto = in[9];
+		if (hl != 20)
+			return -1;
+		pseudo = xvs_tun_sum(in + 12, 8, 0);
+	}
+	uint32_t l4_len = in_len - hl;
+	unsigned ckoff = proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 0;
+	if (!ckoff || l4_len < ckoff + 2u)
+		return -1;
+	if (proto == IPPROTO_UDP && in[hl + 6] == 0 && in[hl + 7] == 0)
+		return -1;
+	pseudo += proto + (l4_len >> 16) + (l4_len & 0xffff);
+	uint32_t seg = 0xffffu - xvs_tun_fold(pseudo);
+	return xvs_tun_fold(hdr + seg);
+}
+
+/*
+ * The outer UDP checksum of a GUE packet (outer header at o, UDP at u, the inner packet after
+ * GUE), from the values just written rather than by reading them back (that would stall on
+ * store forwarding), and from the inner checksum where it can stand in for the payload.
+ */
+static inline uint16_t xvs_tun_gue_cksum(const uint8_t *o, uint8_t outer_af, const uint8_t *u,
+					 const union xvs_ip *src, const union xvs_ip *dst,
+					 uint16_t sport, uint16_t dport, uint8_t inner_af, uint16_t in_len)
+{
+	uint16_t ulen = (uint16_t)(in_len + 8 + XVS_GUE_HLEN);
+	int32_t inner = xvs_tun_inner_sum(u + 8 + XVS_GUE_HLEN, inner_af, in_len);
+	if (inner < 0) /* sum it all */
+		return outer_af == XVS_AF_INET6 ?
+			rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)o, u) :
+			rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)o, u);
+	uint32_t s = outer_af == XVS_AF_INET6 ? xvs_tun_sum(src->v6, 16, xvs_tun_sum(dst->v6, 16, 0))
+					      : xvs_tun_sum((const uint8_t *)&src->v4, 4,
+							    xvs_tun_sum((const uint8_t *)&dst->v4, 4, 0));
+	/* pseudo-header protocol and length, UDP ports and length; GUE adds the inner protocol */
+	s += IPPROTO_UDP + 2u * ulen + rte_be_to_cpu_16(sport) + rte_be_to_cpu_16(dport) +
+	     xvs_tun_inner_proto(inner_af) + (uint32_t)inner;
+	uint16_t ck = (uint16_t)~xvs_tun_fold(s);
+	return rte_cpu_to_be_16(ck ? ck : 0xffff);
+}
+
 /* Traffic class / TOS and, for IPv4, the DF bit of the inner packet at l3. */
 static inline void xvs_tun_inner_info(const uint8_t *l3, uint8_t inner_af, uint16_t *len,
 				      uint8_t *tos, uint16_t *df)
@@ -129,7 +205,8 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 		memcpy(l3 + 24, dst->v6, 16);
 		if (tun_type == XVS_TUN_TYPE_GUE) {
 			struct rte_udp_hdr *u = xvs_tun_gue(l3 + 40, in_len, inner_af, gue_dport, gue_sport);
-			u->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)l3, u);
+			u->dgram_cksum = xvs_tun_gue_cksum(l3, XVS_AF_INET6, (const uint8_t *)u, src, dst,
+							   gue_sport, gue_dport, inner_af, in_len);
 		}
 		return 0;
 	}
@@ -158,7 +235,8 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 	if (tun_type == XVS_TUN_TYPE_GUE) {
 		struct rte_udp_hdr *u = xvs_tun_gue((uint8_t *)(ip + 1), in_len, inner_af, gue_dport, gue_sport);
 		if (tun_flags == XVS_TUN_F_CSUM)
-			u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+			u->dgram_cksum = xvs_tun_gue_cksum(l3, XVS_AF_INET, (const uint8_t *)u, src, dst,
+							   gue_sport, gue_dport, inner_af, in_len);
 	}
 	return 0;
 }

@@ -87,6 +87,19 @@ static uint32_t build_inner(uint8_t *f, uint8_t af, uint8_t tos)
 	}
 	for (uint32_t i = l4; i < len; i++)
 		l3[i] = (uint8_t)(i * 7);
+	if (af == XVS_AF_INET) { /* the parser let only valid IPv4 headers in */
+		uint16_t hc = (uint16_t)~fold(sum16(l3, 20, 0));
+		l3[10] = (uint8_t)(hc >> 8);
+		l3[11] = (uint8_t)hc;
+	}
+	/* a valid TCP checksum: the outer GUE checksum may be derived from it */
+	uint8_t *t = l3 + l4;
+	t[16] = t[17] = 0;
+	uint32_t seg = len - l4, ps = IPPROTO_TCP + seg;
+	ps = af == XVS_AF_INET ? sum16(l3 + 12, 8, ps) : sum16(l3 + 8, 32, ps);
+	uint16_t ck = (uint16_t)~fold(sum16(t, seg, ps));
+	t[16] = (uint8_t)(ck >> 8);
+	t[17] = (uint8_t)ck;
 	return L2 + len;
 }
 
@@ -203,4 +216,32 @@ Test(tunnel, source_prefix)
 		if (hosts > 2 && hosts <= 256)
 			cr_assert(seen_lo == 1 && seen_hi == hosts - 2, "/%u: not spread", len);
 	}
+}
+
+/* Where the inner checksum cannot stand in for the payload (UDP without one), it is summed. */
+Test(tunnel, gue_checksum_without_inner_checksum)
+{
+	uint8_t inner[512];
+	uint32_t flen = build_inner(inner, XVS_AF_INET, 0);
+	uint8_t *l3 = inner + L2;
+	l3[9] = IPPROTO_UDP; /* same bytes, now a UDP datagram without checksum */
+	l3[10] = l3[11] = 0;
+	uint16_t hc = (uint16_t)~fold(sum16(l3, 20, 0));
+	l3[10] = (uint8_t)(hc >> 8);
+	l3[11] = (uint8_t)hc;
+	uint32_t ilen = flen - L2;
+	l3[20 + 4] = (uint8_t)((ilen - 20) >> 8);
+	l3[20 + 5] = (uint8_t)(ilen - 20);
+	l3[20 + 6] = l3[20 + 7] = 0;
+	mbuf_init(flen);
+	memcpy(buf + RTE_PKTMBUF_HEADROOM, inner, flen);
+	union xvs_ip src = { .d = { 0, 0 } }, dst = { .d = { 0, 0 } };
+	src.v6[0] = 0x20, src.v6[15] = 5;
+	dst.v6[0] = 0x20, dst.v6[15] = 6;
+	cr_assert_eq(xvs_tun_encap(&mb, L2, XVS_AF_INET, XVS_AF_INET6, XVS_TUN_TYPE_GUE, XVS_TUN_F_NOCSUM,
+				   &src, &dst, rte_cpu_to_be_16(6080), rte_cpu_to_be_16(50000), 7), 0);
+	uint8_t *o = rte_pktmbuf_mtod(&mb, uint8_t *) + L2, *u = o + 40;
+	uint32_t ulen = (uint32_t)(u[4] << 8 | u[5]);
+	uint32_t s = sum16(o + 8, 32, IPPROTO_UDP + ulen);
+	cr_assert_eq(fold(sum16(u, ulen, s)), 0xffff, "UDP checksum verifies");
 }
