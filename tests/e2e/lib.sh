@@ -63,7 +63,7 @@ e2e_dump_logs() {
 e2e_require() {
 	local missing=() c
 	[ "$(id -u)" -eq 0 ] || missing+=("root (network namespaces need it)")
-	for c in ip ethtool curl socat ping sysctl "$PY"; do
+	for c in ip ethtool curl ping sysctl "$PY"; do
 		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 	done
 	[ -x "$XVS_DATAPLANE" ] || missing+=("xvs-dataplane at '$XVS_DATAPLANE' (built with DPDK?)")
@@ -203,8 +203,8 @@ e2e_topology_up() {
 }
 
 # Each real server answers HTTP on :80 with its name (rs_http.py, which logs the client
-# address of every request to $T/http-<name>.log) and UDP on :53 with its name (socat,
-# one child per datagram).
+# address of every request to $T/http-<name>.log) and UDP on :53 with its name (rs_udp.py,
+# every datagram answered from one socket).
 e2e_servers_up() {
 	local r ns ip
 	for r in "${RS_NAMES[@]}"; do
@@ -212,8 +212,7 @@ e2e_servers_up() {
 		ip=${RS_IP[$r]}
 		ip netns exec "$ns" "$PY" "$E2E_DIR/rs_http.py" "$r" "$ip" 80 >"$T/http-$r.log" 2>&1 &
 		E2E_PIDS+=($!)
-		ip netns exec "$ns" socat "UDP4-RECVFROM:53,bind=$ip,fork" "SYSTEM:echo $r" \
-			>"$T/udp-$r.log" 2>&1 &
+		ip netns exec "$ns" "$PY" "$E2E_DIR/rs_udp.py" "$r" "$ip" 53 >"$T/udp-$r.log" 2>&1 &
 		E2E_PIDS+=($!)
 	done
 	for r in "${RS_NAMES[@]}"; do
