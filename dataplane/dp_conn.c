@@ -85,7 +85,5 @@ void xvs_conn_free(struct xvs_conn_table *t, uint32_t idx)
 	xvs_conn_remove_key(t, xvs_conn_hash(&ko), idx, XVS_CONN_DIR_ORIG);
 	if (c->flags & XVS_CONN_F_REPLY)
 		xvs_conn_remove_key(t, xvs_conn_hash(&kr), idx, XVS_CONN_DIR_REPLY);
-	c->proto = 0;
-	c->flags = 0;
-	t->free_stack[t->nb_free++] = idx;
+	xvs_conn_unalloc(t, idx);
 }

@@ -183,6 +183,14 @@ static inline int64_t xvs_conn_alloc(struct xvs_conn_table *t)
 	return t->free_stack[--t->nb_free];
 }
 
+/* Return an entry that has no keys in the table to the free stack. */
+static inline void xvs_conn_unalloc(struct xvs_conn_table *t, uint32_t idx)
+{
+	t->conns[idx].proto = 0;
+	t->conns[idx].flags = 0;
+	t->free_stack[t->nb_free++] = idx;
+}
+
 /* Remove an entry's keys and return it to the free stack. */
 void xvs_conn_free(struct xvs_conn_table *t, uint32_t idx);
 

@@ -4,12 +4,25 @@
 
 #include <stdint.h>
 
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
 /* Fold a 32-bit one's complement sum into 16 bits. */
 static inline uint16_t xvs_csum_fold(uint32_t s)
 {
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
+}
+
+/*
+ * One's complement sum of len bytes as big-endian 16-bit words, added to s (not folded).
+ * rte_raw_cksum sums host-order (little-endian) words; a one's complement sum commutes with
+ * swapping bytes, so swapping its result gives the big-endian sum.
+ */
+static inline uint32_t xvs_csum_sum_be(const void *p, uint32_t len, uint32_t s)
+{
+	return s + rte_bswap16(rte_raw_cksum(p, len));
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#include "dp_csum.h"
 #include "xvs/addr.h"
 
 #define XVS_ICMP6_DEST_UNREACH  1
@@ -42,16 +43,6 @@ struct xvs_nd_info {
 	struct rte_ether_addr lladdr;
 };
 
-/* One's complement sum of len bytes (any alignment), not folded. */
-static inline uint32_t xvs_sum_bytes(const uint8_t *p, uint32_t len, uint32_t sum)
-{
-	for (uint32_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
 /*
  * ICMPv6 checksum (RFC 4443 §2.3) of the message at l4 (len bytes, its checksum field
  * included as it is) with the IPv6 pseudo-header of src, dst and next header 58. Returns the
@@ -60,13 +51,11 @@ static inline uint32_t xvs_sum_bytes(const uint8_t *p, uint32_t len, uint32_t su
 static inline uint16_t xvs_icmp6_cksum(const union xvs_ip *src, const union xvs_ip *dst,
 				       const uint8_t *l4, uint32_t len, uint8_t nh)
 {
-	uint32_t s = xvs_sum_bytes(src->v6, 16, 0);
-	s = xvs_sum_bytes(dst->v6, 16, s);
+	uint32_t s = xvs_csum_sum_be(src->v6, 16, 0);
+	s = xvs_csum_sum_be(dst->v6, 16, s);
 	s += (len >> 16) + (len & 0xffff) + nh;
-	s = xvs_sum_bytes(l4, len, s);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return rte_cpu_to_be_16((uint16_t)~s);
+	s = xvs_csum_sum_be(l4, len, s);
+	return rte_cpu_to_be_16((uint16_t)~xvs_csum_fold(s));
 }
 
 /* The solicited-node multicast address of ip (ff02::1:ffXX:XXXX) and its MAC. */

@@ -112,14 +112,6 @@ static inline void xmit6(struct xvs_worker *w, struct rte_mbuf *m, const union x
 	xmit_nh(w, m, r->port, XVS_AF_INET6, r->has_gw ? &r->gw : dst);
 }
 
-/* Either family: the connection's addresses carry theirs. */
-static inline void xmit_af(struct xvs_worker *w, struct rte_mbuf *m, uint8_t af, const union xvs_ip *dst)
-{
-	if (af == XVS_AF_INET6)
-		return xmit6(w, m, dst);
-	xmit4(w, m, dst->v4);
-}
-
 /* ---- the exception path and ICMP: dp_local.c ---- */
 
 /* Not a connection's packet and no service: ARP/ND are elsewhere; ICMP to us, ICMP errors, drops. */

@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "dp_csum.h"
 #include "xvs/table.h"
 
 #define XVS_GUE_HLEN 4 /* GUE header, variant 0, no extension fields */
@@ -24,11 +25,6 @@ static inline uint16_t xvs_tun_overhead_af(uint8_t outer_af, uint8_t tun_type)
 {
 	return (uint16_t)((outer_af == XVS_AF_INET6 ? 40 : sizeof(struct rte_ipv4_hdr)) +
 			  (tun_type == XVS_TUN_TYPE_GUE ? sizeof(struct rte_udp_hdr) + XVS_GUE_HLEN : 0));
-}
-
-static inline uint16_t xvs_tun_overhead(uint8_t tun_type)
-{
-	return xvs_tun_overhead_af(XVS_AF_INET, tun_type);
 }
 
 /*
@@ -73,23 +69,6 @@ static inline struct rte_udp_hdr *xvs_tun_gue(uint8_t *at, uint16_t in_len, uint
 }
 
 /*
- * One's complement sum of len bytes as big-endian 16-bit words, added to s (not folded).
- * DPDK's rte_raw_cksum sums host-order (little-endian) words; a one's complement sum commutes
- * with swapping bytes, so swapping its result gives the big-endian sum.
- */
-static inline uint32_t xvs_tun_sum(const uint8_t *p, uint32_t len, uint32_t s)
-{
-	return s + rte_bswap16(rte_raw_cksum(p, len));
-}
-
-static inline uint16_t xvs_tun_fold(uint32_t s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-/*
  * One's complement sum of the whole inner packet without reading its payload, from its own
  * TCP/UDP checksum (local checksum offload, RFC 7605 style): a valid L4 checksum makes the
  * segment sum to the complement of its pseudo-header, and a valid IPv4 header sums to zero.
@@ -103,14 +82,14 @@ static inline int32_t xvs_tun_inner_sum(const uint8_t *in, uint8_t inner_af, uin
 	if (inner_af == XVS_AF_INET6) {
 		hl = 40;
 		proto = in[6];
-		pseudo = xvs_tun_sum(in + 8, 32, 0);
-		hdr = xvs_tun_sum(in, 40, 0);
+		pseudo = xvs_csum_sum_be(in + 8, 32, 0);
+		hdr = xvs_csum_sum_be(in, 40, 0);
 	} else {
 		hl = (in[0] & 0xf) * 4u;
 		proto = in[9];
 		if (hl != 20)
 			return -1;
-		pseudo = xvs_tun_sum(in + 12, 8, 0);
+		pseudo = xvs_csum_sum_be(in + 12, 8, 0);
 	}
 	uint32_t l4_len = in_len - hl;
 	unsigned ckoff = proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 0;
@@ -119,8 +98,8 @@ static inline int32_t xvs_tun_inner_sum(const uint8_t *in, uint8_t inner_af, uin
 	if (proto == IPPROTO_UDP && in[hl + 6] == 0 && in[hl + 7] == 0)
 		return -1;
 	pseudo += proto + (l4_len >> 16) + (l4_len & 0xffff);
-	uint32_t seg = 0xffffu - xvs_tun_fold(pseudo);
-	return xvs_tun_fold(hdr + seg);
+	uint32_t seg = 0xffffu - xvs_csum_fold(pseudo);
+	return xvs_csum_fold(hdr + seg);
 }
 
 /*
@@ -138,13 +117,13 @@ static inline uint16_t xvs_tun_gue_cksum(const uint8_t *o, uint8_t outer_af, con
 		return outer_af == XVS_AF_INET6 ?
 			rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)o, u) :
 			rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)o, u);
-	uint32_t s = outer_af == XVS_AF_INET6 ? xvs_tun_sum(src->v6, 16, xvs_tun_sum(dst->v6, 16, 0))
-					      : xvs_tun_sum((const uint8_t *)&src->v4, 4,
-							    xvs_tun_sum((const uint8_t *)&dst->v4, 4, 0));
+	uint32_t s = outer_af == XVS_AF_INET6 ? xvs_csum_sum_be(src->v6, 16, xvs_csum_sum_be(dst->v6, 16, 0))
+					      : xvs_csum_sum_be((const uint8_t *)&src->v4, 4,
+							    xvs_csum_sum_be((const uint8_t *)&dst->v4, 4, 0));
 	/* pseudo-header protocol and length, UDP ports and length; GUE adds the inner protocol */
 	s += IPPROTO_UDP + 2u * ulen + rte_be_to_cpu_16(sport) + rte_be_to_cpu_16(dport) +
 	     xvs_tun_inner_proto(inner_af) + (uint32_t)inner;
-	uint16_t ck = (uint16_t)~xvs_tun_fold(s);
+	uint16_t ck = (uint16_t)~xvs_csum_fold(s);
 	return rte_cpu_to_be_16(ck ? ck : 0xffff);
 }
 

@@ -308,8 +308,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		c->vaddr.v4 = p->dst;
 	}
 	if (xvs_conn_insert_key(&w->conns, h, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
-		c->proto = 0;
-		w->conns.free_stack[w->conns.nb_free++] = (uint32_t)idx;
+		xvs_conn_unalloc(&w->conns, (uint32_t)idx);
 		return drop(w, m, XVS_DROP_CONN_FULL);
 	}
 	if (d->fwd == XVS_FWD_MASQ) {
