@@ -226,6 +226,7 @@ e2e_rs_answers() {
 	[ "$(ip netns exec "$1" curl -s --max-time 1 "http://$2/" 2>/dev/null)" = "$3" ]
 }
 
+# The dataplane's configuration; E2E_LAN_EXTRA / E2E_SRV_EXTRA add lines to a port's section.
 e2e_write_dp_config() {
 	cat >"$T/dp.ini" <<-EOF
 	[dataplane]
@@ -239,10 +240,12 @@ e2e_write_dp_config() {
 	[port lan]
 	dev = net_af_packet0,iface=lan
 	addr = $LB_LAN_IP/24
+	${E2E_LAN_EXTRA:-}
 
 	[port srv]
 	dev = net_af_packet1,iface=srv
 	addr = $LB_SRV_IP/24
+	${E2E_SRV_EXTRA:-}
 	EOF
 }
 

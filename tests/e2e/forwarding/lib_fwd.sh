@@ -163,28 +163,10 @@ fwd_decap_stat() {
 }
 
 fwd_write_dp_config() {
-	cat >"$T/dp.ini" <<-EOF
-	[dataplane]
-	lcores = 0
-	file_prefix = $FILE_PREFIX
-	huge_dir = $XVS_HUGE_DIR
-	in_memory = yes
-	shm = $T/shm
-	conn_max = 65536
-
-	[port lan]
-	dev = net_af_packet0,iface=lan
-	addr = $LB_LAN_IP/24
-	${FWD_V6:+addr = $LB_LAN_IP6/64}
-
-	[port srv]
-	dev = net_af_packet1,iface=srv
-	addr = $LB_SRV_IP/24
-	${FWD_V6:+addr = $LB_SRV_IP6/64}
-	EOF
-	[ -n "$FWD_SRV_MTU" ] && echo "mtu = $FWD_SRV_MTU" >>"$T/dp.ini"
-	[ -n "$FWD_SRV_EXTRA" ] && echo "$FWD_SRV_EXTRA" >>"$T/dp.ini"
-	return 0
+	E2E_LAN_EXTRA=${FWD_V6:+addr = $LB_LAN_IP6/64} \
+	E2E_SRV_EXTRA="${FWD_V6:+addr = $LB_SRV_IP6/64}
+${FWD_SRV_MTU:+mtu = $FWD_SRV_MTU}
+${FWD_SRV_EXTRA:-}" e2e_write_dp_config
 }
 
 # Both daemons up, the dataplane attached and answering ping on the client side.
