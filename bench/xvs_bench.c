@@ -27,6 +27,7 @@
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -80,7 +81,8 @@
 #define HOST6_GW 0xfe
 #define HOST6_RS 0x100
 
-enum mode { MODE_RESTORE, MODE_PASS, MODE_WORKER };
+/* MODE_HANDOFF: a second worker receives, misses and hands every frame to the owner (B.w). */
+enum mode { MODE_RESTORE, MODE_PASS, MODE_WORKER, MODE_HANDOFF };
 enum dir { DIR_CS, DIR_SC }; /* client -> server (port 0 in), server -> client (port 1 in) */
 /* The services, one per forwarding method and family; service k owns destination slots
  * k * NB_DESTS.. (a slot fits the 8 bits of ORDER_DEST) */
@@ -135,6 +137,8 @@ static struct {
 	struct opts o;
 	struct xvs_dp dp;
 	struct xvs_worker *w;
+	struct xvs_worker *w2;             /* MODE_HANDOFF's receiving worker (empty table) */
+	struct rte_ring *ho;               /* w2 -> w */
 	void *conn_mem;
 	size_t conn_size;
 	struct rte_mempool *pool;
@@ -223,7 +227,8 @@ static void usage(FILE *f)
 		"  --core C      run on core C (default: the core it starts on)\n"
 		"  --only NAME   just one figure, for profiling: restore, pass-cs, nat-cs, pass-sc,\n"
 		"                nat-sc, churn, dr-cs, ipip-cs, gue-cs, and over IPv6 pass6-cs,\n"
-		"                nat6-cs, pass6-sc, nat6-sc, dr6-cs, ipip6-cs, gue6-cs; on the\n"
+		"                nat6-cs, pass6-sc, nat6-sc, dr6-cs, ipip6-cs, gue6-cs, and the\n"
+		"                hand-off between two workers nat-cs-ho, nat-sc-ho; on the\n"
 		"                --flows table only (the fill is always run)\n",
 		XVS_BURST, XVS_BURST, HUGE_DIR);
 }
@@ -710,22 +715,69 @@ static inline void worker_turn(uint16_t in_port, struct rte_mbuf **rx, uint16_t 
 	xvs_worker_flush(w);
 }
 
+/*
+ * The same turn with two workers on this core: w2, whose table is empty, receives the burst
+ * and hands every frame over (whichever worker the client's hash names, its rings all lead
+ * to B.w); B.w takes them from its ring and forwards them. Both workers' costs are counted.
+ */
+static inline void handoff_turn(uint16_t in_port, struct rte_mbuf **rx, uint16_t n, uint64_t now)
+{
+	const struct xvs_gen *g = xvs_dp_gen_get(&B.dp.gens, 0);
+	B.w2->now_tsc = now;
+	B.w->now_tsc = now;
+	xvs_worker_process(B.w2, g, in_port, rx, n);
+	xvs_worker_drain(B.w, g);
+	xvs_worker_flush(B.w);
+}
+
+/* Switch the hand-off between w2 and B.w on (for MODE_HANDOFF figures) or off. */
+static void handoff_mode(int on)
+{
+	B.dp.nb_workers = on ? 2 : 1;
+	B.dp.steer.nb_workers = on ? 2 : 1;
+	B.w->hi_ring[1] = on ? B.ho : NULL;
+}
+
+static int setup_handoff(void)
+{
+	size_t sz = xvs_conn_table_memsize(16);
+	void *mem = rte_zmalloc("bench_conns2", sz, 64);
+	B.w2 = rte_zmalloc("bench_worker2", sizeof(*B.w2), 64);
+	B.ho = rte_ring_create("bench_ho", XVS_HANDOFF_RING, (int)rte_socket_id(),
+			       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	uint32_t conn_max = B.dp.cfg.conn_max;
+	B.dp.cfg.conn_max = 16; /* w2 never holds a connection */
+	int rc = !mem || !B.w2 || !B.ho ? -ENOMEM : xvs_worker_init(B.w2, &B.dp, 1, mem);
+	B.dp.cfg.conn_max = conn_max;
+	if (rc < 0)
+		return rc;
+	B.w2->tx = bench_tx;
+	B.w2->probes = 0;
+	B.w2->idx = 2; /* neither owner 0 nor 1: every miss is handed over */
+	B.w2->ho_ring[0] = B.w2->ho_ring[1] = B.ho;
+	B.dp.steer.key[0] = 0x9e3779b97f4a7c15ULL;
+	B.dp.steer.key[1] = 0x632be59bd9b4e019ULL;
+	return 0;
+}
+
 /* ---- checks --------------------------------------------------------------------------- */
 
 static uint64_t drops_total(void)
 {
 	uint64_t s = 0;
 	for (unsigned i = 0; i < XVS_DROP_MAX; i++)
-		s += B.w->st->drops[i];
+		s += B.w->st->drops[i] + (B.w2 ? B.w2->st->drops[i] : 0);
 	return s;
 }
 
 static int report_drops(const char *what)
 {
 	fprintf(stderr, "xvs-bench: %s: frames were dropped:", what);
-	for (unsigned i = 0; i < XVS_DROP_MAX; i++)
-		if (B.w->st->drops[i])
-			fprintf(stderr, " %s=%llu", xvs_drop_names[i], (unsigned long long)B.w->st->drops[i]);
+	for (unsigned i = 0; i < XVS_DROP_MAX; i++) {
+		uint64_t d = B.w->st->drops[i] + (B.w2 ? B.w2->st->drops[i] : 0);
+		if (d)
+			fprintf(stderr, " %s=%llu", xvs_drop_names[i], (unsigned long long)d);
+	}
 	fprintf(stderr, "\n");
 	return -EIO;
 }
@@ -1020,6 +1072,8 @@ static uint64_t run_flows(enum mode mode, enum dir dir, uint32_t nb)
 		}
 		if (mode == MODE_WORKER)
 			worker_turn(in_port, rx, (uint16_t)n, now);
+		else if (mode == MODE_HANDOFF)
+			handoff_turn(in_port, rx, (uint16_t)n, now);
 		else if (mode == MODE_PASS)
 			B.w->tx(B.w, out_port, rx, (uint16_t)n);
 		else
@@ -1144,22 +1198,31 @@ static int figure(const char *name, const char *what, uint32_t flows, enum mode 
 	if (!selected(name))
 		return 0;
 	uint64_t d0 = drops_total();
+	const struct xvs_lcore_stats *rs = mode == MODE_HANDOFF ? B.w2->st : B.w->st;
+	handoff_mode(mode == MODE_HANDOFF);
 	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
 		unsigned out = dir == DIR_CS ? 1 : 0; /* every frame leaves by the other port */
-		uint64_t tx0 = B.tx[out], rx0 = B.w->st->rx_pkts;
+		uint64_t tx0 = B.tx[out], rx0 = rs->rx_pkts;
+		uint64_t hin0 = B.w->st->handoff_in, hout0 = B.w2->st->handoff_out;
 		struct meter m;
 		meter_start(&m);
 		meter_stop(&m, run_flows(mode, dir, flows), &s);
-		uint64_t txd = B.tx[out] - tx0, rxd = B.w->st->rx_pkts - rx0;
-		if (mode == MODE_WORKER && txd != rxd) {
+		uint64_t txd = B.tx[out] - tx0, rxd = rs->rx_pkts - rx0;
+		if (mode == MODE_HANDOFF && (B.w->st->handoff_in - hin0 != rxd ||
+					     B.w2->st->handoff_out - hout0 != rxd)) {
+			fprintf(stderr, "xvs-bench: %s: not every frame was handed over\n", what);
+			return -EIO;
+		}
+		if ((mode == MODE_WORKER || mode == MODE_HANDOFF) && txd != rxd) {
 			fprintf(stderr, "xvs-bench: %s: %llu frames in, %llu out of port %u\n", what,
 				(unsigned long long)rxd, (unsigned long long)txd, out);
 			return -EIO;
 		}
 	}
+	handoff_mode(0);
 	if (drops_total() != d0)
 		return report_drops(what);
-	double base = mode == MODE_WORKER ? B.pass_ns[dir] : 0;
+	double base = mode == MODE_WORKER || mode == MODE_HANDOFF ? B.pass_ns[dir] : 0;
 	if (mode == MODE_PASS)
 		B.pass_ns[dir] = 1e3 / median(&s);
 	print_row(what, flows, &s, base);
@@ -1240,7 +1303,7 @@ static int churn_figure(uint32_t nb)
 static int bench_nat(uint32_t nb)
 {
 	static const char *const names[] = { "restore", "pass-cs", "nat-cs", "pass-sc", "nat-sc",
-					     "churn" };
+					     "nat-cs-ho", "nat-sc-ho", "churn" };
 	int any = 0;
 	for (unsigned i = 0; i < RTE_DIM(names); i++)
 		any |= selected(names[i]);
@@ -1258,6 +1321,10 @@ static int bench_nat(uint32_t nb)
 		rc = figure("pass-sc", "pass-through s->c (restore + tx)", nb, MODE_PASS, DIR_SC);
 	if (rc == 0)
 		rc = figure("nat-sc", "NAT established s->c", nb, MODE_WORKER, DIR_SC);
+	if (rc == 0)
+		rc = figure("nat-cs-ho", "NAT c->s, all handed to the owner", nb, MODE_HANDOFF, DIR_CS);
+	if (rc == 0)
+		rc = figure("nat-sc-ho", "NAT s->c, all handed to the owner", nb, MODE_HANDOFF, DIR_SC);
 	if (rc == 0)
 		rc = churn_figure(nb);
 	return rc;
@@ -1360,7 +1427,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if ((rc = setup_dataplane()) < 0)
+	if ((rc = setup_dataplane()) < 0 || (rc = setup_handoff()) < 0)
 		rte_exit(EXIT_FAILURE, "setup: %s\n", strerror(-rc));
 	build_templates();
 	B.next_id = NEW_ID_BASE;

@@ -26,7 +26,7 @@ static void layout(struct xvs_shm_hdr *h)
 	h->off_lcores = off;
 	off = ALIGN_UP(off + sizeof(struct xvs_shm_lcore) * XVS_MAX_LCORES, 4096);
 	h->off_stats = off;
-	off = ALIGN_UP(off + sizeof(struct xvs_lcore_stats) * XVS_MAX_LCORES, 4096);
+	off = ALIGN_UP(off + sizeof(struct xvs_lcore_stats) * XVS_SHM_NB_STATS, 4096);
 	h->off_mailboxes = off;
 	off = ALIGN_UP(off + sizeof(struct xvs_shm_mailbox) * XVS_MAX_LCORES, 4096);
 	h->slot_size = ALIGN_UP(sizeof(struct xvs_gen), 4096);

@@ -484,13 +484,23 @@ static json_t *dataplane_json(const struct xvs_shm *shm)
 	char reason[sizeof(h->refuse_reason) + 1];
 	memcpy(reason, h->refuse_reason, sizeof(h->refuse_reason));
 	reason[sizeof(h->refuse_reason)] = '\0';
-	return json_pack("{sb sI sI sI sI sI ss sI}", "attached", xvs_shm_dataplane_alive(shm),
+	static const char *const steering[] = { [XVS_STEER_NONE] = "none",
+						[XVS_STEER_SOFTWARE] = "software" };
+	uint32_t st = atomic_load(&h->steering);
+	json_t *stalled = json_array();
+	uint64_t mask = atomic_load(&h->stalled_workers);
+	for (unsigned i = 0; stalled && i < XVS_MAX_LCORES; i++)
+		if (mask >> i & 1)
+			json_array_append_new(stalled, json_integer(i));
+	return json_pack("{sb sI sI sI sI sI ss sI ss so*}", "attached", xvs_shm_dataplane_alive(shm),
 			 "pid", (json_int_t)atomic_load(&h->dp_pid),
 			 "published", (json_int_t)XVS_PUB_GEN(atomic_load(&h->published)),
 			 "adopted", (json_int_t)XVS_PUB_GEN(atomic_load(&h->adopted)),
 			 "refused", (json_int_t)atomic_load(&h->refused_gen),
 			 "nb_refused", (json_int_t)atomic_load(&h->nb_refused),
-			 "refuse_reason", reason, "workers", (json_int_t)atomic_load(&h->nb_workers));
+			 "refuse_reason", reason, "workers", (json_int_t)atomic_load(&h->nb_workers),
+			 "steering", st < sizeof(steering) / sizeof(steering[0]) ? steering[st] : "unknown",
+			 "stalled_workers", stalled);
 }
 
 json_t *xvs_ctl_json_status(const struct xvs_ctl_model *m, const struct xvs_shm *shm)
@@ -507,7 +517,7 @@ static const struct {
 #define XVS_CTR(f) {#f, offsetof(struct xvs_lcore_stats, f)}
 	XVS_CTR(rx_pkts), XVS_CTR(rx_bytes), XVS_CTR(tx_pkts), XVS_CTR(tx_bytes),
 	XVS_CTR(conns_new), XVS_CTR(conns_expired), XVS_CTR(conns_cur), XVS_CTR(arp_replies),
-	XVS_CTR(icmp_echo_replies),
+	XVS_CTR(icmp_echo_replies), XVS_CTR(handoff_out), XVS_CTR(handoff_in),
 #undef XVS_CTR
 };
 
@@ -516,7 +526,7 @@ static const struct {
 json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 {
 	uint64_t sum[NB_LCORE_CTRS] = {0}, drops[XVS_DROP_MAX] = {0};
-	for (unsigned i = 0; shm && shm->hdr && i < XVS_MAX_LCORES; i++) {
+	for (unsigned i = 0; shm && shm->hdr && i < XVS_SHM_NB_STATS; i++) {
 		const struct xvs_lcore_stats *s = xvs_shm_stats(shm, i);
 		for (unsigned k = 0; k < NB_LCORE_CTRS; k++)
 			sum[k] += *(const uint64_t *)((const char *)s + lcore_ctrs[k].off);

@@ -40,7 +40,7 @@ static void shm_sum(const struct xvs_shm *shm, bool dest, unsigned slot, struct 
 	memset(st, 0, sizeof(*st));
 	if (!shm || !shm->hdr)
 		return;
-	for (unsigned i = 0; i < XVS_MAX_LCORES; i++) {
+	for (unsigned i = 0; i < XVS_SHM_NB_STATS; i++) {
 		const struct xvs_lcore_stats *ls = xvs_shm_stats(shm, i);
 		const struct xvs_stats_ctr *c = dest ? &ls->dest[slot] : &ls->svc[slot];
 		st->c.conns += c->conns;

@@ -15,6 +15,7 @@
 #include "dp_conn.h"
 #include "dp_neigh.h"
 #include "dp_route.h"
+#include "dp_steer.h"
 #include "xvs/sched.h"
 #include "xvs/shm.h"
 
@@ -51,6 +52,7 @@ struct xvs_dp_config {
 	int in_memory;
 	char shm_path[256];
 	uint32_t conn_max;
+	unsigned idle_sleep_us; /* workers sleep this long after an empty poll; 0 = never */
 	char eal_args[512];
 };
 
@@ -67,6 +69,7 @@ struct xvs_dp {
 	struct xvs_neigh_table *neigh;
 	struct xvs_shm shm;
 	struct xvs_dp_gens gens;
+	struct xvs_steer steer;
 	unsigned nb_workers;
 	uint64_t tsc_hz;
 };
@@ -88,11 +91,27 @@ struct xvs_held {
 	uint16_t port;
 };
 
+/* Packets on their way to the worker that owns their connection (dp_steer.h). */
+struct xvs_handoff_buf {
+	uint16_t n;
+	struct rte_mbuf *pkts[XVS_BURST];
+};
+
+#define XVS_WORKER_MAIN (~0u) /* idx of the main lcore's context: probes, no forwarding */
+
 struct xvs_worker {
 	struct xvs_dp *dp;
-	unsigned idx;             /* worker index: shm lcore record, queue id */
+	unsigned idx;             /* worker index: shm lcore record, rx queue; main lcore: -1u */
+	uint16_t txq;             /* tx queue on every port */
+	uint8_t handed;           /* processing packets another worker handed over */
+	uint8_t probes;           /* this loop probes the real servers' next hops */
 	unsigned lcore;
 	struct xvs_lcore_stats *st;
+	struct rte_ring *ho_ring[XVS_MAX_LCORES]; /* to worker i (NULL: self or one worker) */
+	struct rte_ring *hi_ring[XVS_MAX_LCORES]; /* from worker i */
+	uint32_t ho_mask;                          /* ho[i] holds packets */
+	struct xvs_handoff_buf ho[XVS_MAX_LCORES];
+	struct xvs_dest_load *others; /* other workers' load by destination; NULL: one worker */
 	struct xvs_conn_table conns;
 	xvs_tx_fn tx;
 	uint32_t now;             /* seconds since start, worker clock */

@@ -109,6 +109,10 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		if (parse_uint(v, 1 << 20, &n) < 0)
 			return fail(c, "bad memory '%s'%s", v, "");
 		cfg->memory_mb = (unsigned)n;
+	} else if (!strcmp(k, "idle_sleep_us")) {
+		if (parse_uint(v, 100000, &n) < 0)
+			return fail(c, "idle_sleep_us '%s' must be 0..100000%s", v, "");
+		cfg->idle_sleep_us = (unsigned)n;
 	} else if (!strcmp(k, "conn_max")) {
 		if (parse_uint(v, 1u << 24, &n) < 0 || n < 16 || (n & (n - 1)))
 			return fail(c, "conn_max '%s' must be a power of two, 16..16777216%s", v, "");

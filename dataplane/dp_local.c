@@ -10,6 +10,7 @@
 #include "dp_nat.h"
 #include "dp_nd.h"
 #include "dp_path.h"
+#include "xvs/gen.h"
 
 #define XVS_ICMP_DEST_UNREACH 3
 #define XVS_ICMP_FRAG_NEEDED 4
@@ -128,6 +129,18 @@ static struct xvs_conn *quote_conn(struct xvs_worker *w, const struct xvs_gen *g
 	return c;
 }
 
+/*
+ * With several workers, a quote that finds no connection here may belong to another worker's:
+ * hand the error to the owner. The quote's reversed key k is a client's packet when its
+ * destination is a service, else a real server's reply. Returns 1 if it handed m over.
+ */
+static int quote_steer_away(struct xvs_worker *w, const struct xvs_gen *g,
+			    const struct xvs_conn_key *k, uint16_t in_port, struct rte_mbuf *m)
+{
+	union xvs_ip dst = k->af == XVS_AF_INET6 ? k->dst6 : (union xvs_ip){ .d = { k->dst, 0 } };
+	return xvs_steer_away(w, k, xvs_gen_vip_lookup(g, k->proto, &dst, k->dport) < 0, in_port, m);
+}
+
 static inline int icmp_is_error(uint8_t type)
 {
 	return type == XVS_ICMP_DEST_UNREACH || type == 11 /* time exceeded */ ||
@@ -171,8 +184,8 @@ static void quote_rewrite(struct rte_ipv4_hdr *in, uint8_t *l4, uint32_t qlen, u
  * or from the client side (a router quoting our reply to the client) towards the real server
  * by the connection's method. That keeps path-MTU discovery working through xvs.
  */
-static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-			      const struct xvs_pkt *p)
+static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			      struct rte_mbuf *m, const struct xvs_pkt *p)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
 	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
@@ -196,6 +209,8 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, str
 	unsigned dir;
 	enum xvs_drop why;
 	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
+	if (!c && why == XVS_DROP_ICMP_QUOTE_NO_CONN && quote_steer_away(w, g, &k, in_port, m))
+		return;
 	if (!c)
 		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
@@ -234,7 +249,7 @@ static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 	if (p->proto == IPPROTO_ICMP) {
 		const struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, p->l4_off);
 		if (icmp_is_error(ic->icmp_type))
-			return handle_icmp_error(w, g, m, p);
+			return handle_icmp_error(w, g, in_port, m, p);
 		if (xvs_owned4(w->dp, g, p->dst))
 			return handle_icmp_local(w, in_port, m, p);
 	}
@@ -359,8 +374,8 @@ static void quote_rewrite6(uint8_t *in, uint8_t *l4, uint32_t l4_len, const unio
 }
 
 /* The ICMPv6 counterpart of handle_icmp_error(): same directions, same rewrites. */
-static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-			       const struct xvs_pkt *p)
+static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			       struct rte_mbuf *m, const struct xvs_pkt *p)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
 	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
@@ -384,6 +399,8 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, st
 	unsigned dir;
 	enum xvs_drop why;
 	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
+	if (!c && why == XVS_DROP_ICMP_QUOTE_NO_CONN && quote_steer_away(w, g, &k, in_port, m))
+		return;
 	if (!c)
 		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
@@ -427,7 +444,7 @@ static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 	if (ic[0] == XVS_ND_NA)
 		return handle_na(w, g, m, p);
 	if (ic[0] >= XVS_ICMP6_DEST_UNREACH && ic[0] <= XVS_ICMP6_PARAM_PROBLEM)
-		return handle_icmp6_error(w, g, m, p);
+		return handle_icmp6_error(w, g, in_port, m, p);
 	if (!xvs_owned6(w->dp, g, &dst))
 		return drop(w, m, XVS_DROP_NO_VIP);
 	if (ic[0] == XVS_ICMP6_ECHO_REQUEST && ic[1] == 0)

@@ -40,6 +40,35 @@ static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf 
 
 /* ---- connections and forwarding: dp_worker.c ---- */
 
+/* Queue m (received on in_port) for the worker that owns its connection (dp_steer.h). */
+void xvs_handoff(struct xvs_worker *w, unsigned owner, uint16_t in_port, struct rte_mbuf *m);
+
+/*
+ * The worker that owns the connection of a packet with key k: the client is the source of a
+ * packet to a service, the destination of a real server's reply (reply set).
+ */
+static inline unsigned xvs_steer_owner_of(const struct xvs_steer *s, const struct xvs_conn_key *k,
+					  int reply)
+{
+	if (k->af == XVS_AF_INET6)
+		return reply ? xvs_steer_owner6(s, &k->dst6, k->dport)
+			     : xvs_steer_owner6(s, &k->src6, k->sport);
+	return reply ? xvs_steer_owner4(s, k->dst, k->dport) : xvs_steer_owner4(s, k->src, k->sport);
+}
+
+/* Hand m away when another worker owns key k's connection; returns 1 if it did. */
+static inline int xvs_steer_away(struct xvs_worker *w, const struct xvs_conn_key *k, int reply,
+				 uint16_t in_port, struct rte_mbuf *m)
+{
+	if (likely(w->dp->steer.nb_workers <= 1) || w->handed)
+		return 0;
+	unsigned o = xvs_steer_owner_of(&w->dp->steer, k, reply);
+	if (o == w->idx)
+		return 0;
+	xvs_handoff(w, o, in_port, m);
+	return 1;
+}
+
 static inline int conn_expired(const struct xvs_worker *w, const struct xvs_conn *c)
 {
 	return (int32_t)(c->expire - w->now) < 0;

@@ -43,25 +43,25 @@ static uint16_t kernel_iface_mtu(const char *dev)
 	return (uint16_t)mtu;
 }
 
-static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_queues, char *err,
-		      size_t errlen)
+static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_rxq,
+		      unsigned nb_txq, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf = { 0 };
 	int rc = rte_eth_dev_info_get(p->port_id, &info);
 	if (rc < 0)
 		goto fail;
-	if (nb_queues > info.max_rx_queues || nb_queues > info.max_tx_queues) {
-		snprintf(err, errlen, "port %s: %u queues wanted, device has %u rx / %u tx", p->name,
-			 nb_queues, info.max_rx_queues, info.max_tx_queues);
+	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues) {
+		snprintf(err, errlen, "port %s: %u rx / %u tx queues wanted, device has %u rx / %u tx",
+			 p->name, nb_rxq, nb_txq, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
-	if (nb_queues > 1 && info.flow_type_rss_offloads) {
+	if (nb_rxq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
-	rc = rte_eth_dev_configure(p->port_id, (uint16_t)nb_queues, (uint16_t)nb_queues, &conf);
+	rc = rte_eth_dev_configure(p->port_id, (uint16_t)nb_rxq, (uint16_t)nb_txq, &conf);
 	if (rc < 0)
 		goto fail;
 	uint16_t rxd = p->rxq_size, txd = p->txq_size;
@@ -69,10 +69,12 @@ static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_
 	if (rc < 0)
 		goto fail;
 	int socket = rte_eth_dev_socket_id(p->port_id);
-	for (unsigned q = 0; q < nb_queues; q++) {
+	for (unsigned q = 0; q < nb_rxq; q++) {
 		rc = rte_eth_rx_queue_setup(p->port_id, (uint16_t)q, rxd, (unsigned)socket, NULL, pool);
 		if (rc < 0)
 			goto fail;
+	}
+	for (unsigned q = 0; q < nb_txq; q++) {
 		rc = rte_eth_tx_queue_setup(p->port_id, (uint16_t)q, txd, (unsigned)socket, NULL);
 		if (rc < 0)
 			goto fail;
@@ -94,8 +96,20 @@ fail:
 	return rc;
 }
 
-int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues, char *err,
-		      size_t errlen)
+int xvs_port_spare_txq(const struct xvs_dp *dp, unsigned nb_queues)
+{
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		uint16_t id;
+		struct rte_eth_dev_info info;
+		if (port_id_of(&dp->ports[i], &id) < 0 || rte_eth_dev_info_get(id, &info) < 0 ||
+		    info.max_tx_queues <= nb_queues)
+			return 0;
+	}
+	return 1;
+}
+
+int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues,
+		      unsigned nb_txq, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < dp->nb_ports; i++) {
 		struct xvs_port *p = &dp->ports[i];
@@ -103,7 +117,7 @@ int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_q
 			snprintf(err, errlen, "port %s: no DPDK device for '%s'", p->name, p->dev);
 			return -ENODEV;
 		}
-		int rc = port_setup(p, pool, nb_queues, err, errlen);
+		int rc = port_setup(p, pool, nb_queues, nb_txq, err, errlen);
 		if (rc < 0)
 			return rc;
 	}

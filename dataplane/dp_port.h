@@ -6,9 +6,12 @@
 
 #include "dp.h"
 
-/* Find each configured port's DPDK id and set it up with nb_queues RX/TX queues. */
-int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues, char *err,
-		      size_t errlen);
+/* Whether every port has a TX queue to spare beyond nb_queues (for the main lcore). */
+int xvs_port_spare_txq(const struct xvs_dp *dp, unsigned nb_queues);
+
+/* Find each configured port's DPDK id and set it up with nb_queues RX and nb_txq TX queues. */
+int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues,
+		      unsigned nb_txq, char *err, size_t errlen);
 int xvs_port_start_all(struct xvs_dp *dp, char *err, size_t errlen);
 void xvs_port_stop_all(struct xvs_dp *dp);
 

@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include "dp_nat.h"
 #include "dp_path.h"
@@ -25,7 +26,7 @@ struct xvs_dp_runtime xvs_rt;
 
 static uint16_t tx_eth(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_tx_burst(w->dp->ports[port].port_id, (uint16_t)w->idx, pkts, n);
+	return rte_eth_tx_burst(w->dp->ports[port].port_id, w->txq, pkts, n);
 }
 
 int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void *conn_mem)
@@ -33,7 +34,9 @@ int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void 
 	memset(w, 0, sizeof(*w));
 	w->dp = dp;
 	w->idx = idx;
-	w->st = xvs_shm_stats(&dp->shm, idx);
+	w->txq = (uint16_t)(idx == XVS_WORKER_MAIN ? dp->nb_workers : idx);
+	w->st = xvs_shm_stats(&dp->shm, idx == XVS_WORKER_MAIN ? XVS_SHM_MAIN_STATS : idx);
+	w->probes = idx == 0 || idx == XVS_WORKER_MAIN; /* main() takes them off worker 0 */
 	w->tx = tx_eth;
 	w->start_tsc = rte_rdtsc();
 	w->now_tsc = w->start_tsc;
@@ -42,6 +45,8 @@ int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void 
 	 * baselines when it sees a new dataplane pid.
 	 */
 	memset(w->st, 0, sizeof(*w->st));
+	if (!conn_mem)
+		return 0; /* the main lcore's: it forwards nothing */
 	return xvs_conn_table_init(&w->conns, conn_mem, dp->cfg.conn_max);
 }
 
@@ -65,6 +70,60 @@ void xvs_worker_flush(struct xvs_worker *w)
 	for (uint16_t p = 0; p < w->dp->nb_ports; p++)
 		if (w->txb[p].n)
 			xvs_path_tx_port(w, p);
+}
+
+/* ---- hand-off to the owning worker (dp_steer.h) ---------------------------------------- */
+
+static void handoff_flush_one(struct xvs_worker *w, unsigned owner)
+{
+	struct xvs_handoff_buf *b = &w->ho[owner];
+	unsigned n = b->n;
+	b->n = 0;
+	w->ho_mask &= ~(1u << owner);
+	unsigned sent = rte_ring_sp_enqueue_burst(w->ho_ring[owner], (void **)b->pkts, n, NULL);
+	w->st->handoff_out += sent;
+	for (unsigned i = sent; i < n; i++)
+		drop(w, b->pkts[i], XVS_DROP_HANDOFF_FULL);
+}
+
+static void handoff_flush(struct xvs_worker *w)
+{
+	while (w->ho_mask)
+		handoff_flush_one(w, (unsigned)__builtin_ctz(w->ho_mask));
+}
+
+void xvs_handoff(struct xvs_worker *w, unsigned owner, uint16_t in_port, struct rte_mbuf *m)
+{
+	struct xvs_handoff_buf *b = &w->ho[owner];
+	m->hash.usr = in_port; /* the owner needs the port it came in on */
+	b->pkts[b->n++] = m;
+	w->ho_mask |= 1u << owner;
+	if (b->n == XVS_BURST)
+		handoff_flush_one(w, owner);
+}
+
+unsigned xvs_worker_drain(struct xvs_worker *w, const struct xvs_gen *g)
+{
+	struct rte_mbuf *pkts[XVS_BURST];
+	unsigned total = 0;
+	for (unsigned v = 0; v < w->dp->nb_workers; v++) {
+		if (!w->hi_ring[v])
+			continue;
+		unsigned n = rte_ring_sc_dequeue_burst(w->hi_ring[v], (void **)pkts, XVS_BURST, NULL);
+		if (!n)
+			continue;
+		total += n;
+		w->st->handoff_in += n;
+		w->handed = 1;
+		for (unsigned i = 0, j; i < n; i = j) {
+			uint32_t port = pkts[i]->hash.usr;
+			for (j = i + 1; j < n && pkts[j]->hash.usr == port; j++)
+				;
+			xvs_worker_process(w, g, (uint16_t)port, pkts + i, (uint16_t)(j - i));
+		}
+		w->handed = 0;
+	}
+	return total;
 }
 
 /* ---- connections ---------------------------------------------------------------------- */
@@ -280,7 +339,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	if (p->proto == IPPROTO_TCP &&
 	    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG)
 		return drop(w, m, XVS_DROP_NOT_SYN);
-	struct xvs_sched_key sk = { .cport_be = p->sport, .dest_ctr = w->st->dest };
+	struct xvs_sched_key sk = { .cport_be = p->sport, .dest_ctr = w->st->dest, .others = w->others };
 	if (k->af == XVS_AF_INET6)
 		sk.caddr = k->src6;
 	else
@@ -375,7 +434,11 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 		union xvs_ip dst = { .d = { p->dst, 0 } }; /* 64-bit stores: see xmit4 */
 		svc = xvs_gen_vip_lookup(g, p->proto, &dst, p->dport);
 	}
-	if (svc >= 0 && g->svcs[svc].af == (ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET))
+	int is_svc = svc >= 0 && g->svcs[svc].af == (ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET);
+	/* to a service, the client is the source; anything else may be a reply to a client */
+	if (xvs_steer_away(w, &ps->k, !is_svc, in_port, m))
+		return;
+	if (is_svc)
 		return conn_new(w, g, m, p, &ps->k, ps->h, svc);
 	xvs_exception_ip(w, g, in_port, m, p);
 }
@@ -391,8 +454,10 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_state *s = &ps[i];
-		w->st->rx_pkts++;
-		w->st->rx_bytes += m->pkt_len;
+		if (likely(!w->handed)) {
+			w->st->rx_pkts++;
+			w->st->rx_bytes += m->pkt_len;
+		}
 		xvs_parse(&s->p, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
 		s->lookup = (s->p.kind == XVS_PKT_IP4 && s->p.proto != IPPROTO_ICMP) ||
 			    (s->p.kind == XVS_PKT_IP6 && s->p.proto != IPPROTO_ICMPV6);
@@ -448,6 +513,8 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 	}
 	if (unlikely(w->nb_held))
 		xvs_release_held(w);
+	if (w->ho_mask)
+		handoff_flush(w);
 }
 
 /* ---- periodic work -------------------------------------------------------------------- */
@@ -498,11 +565,23 @@ static void serve_dump(struct xvs_worker *w, const struct xvs_gen *g)
 void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 {
 	w->now = (uint32_t)((w->now_tsc - w->start_tsc) / w->dp->tsc_hz);
+	if (w->idx == XVS_WORKER_MAIN) {
+		/* the main lcore forwards nothing: it probes next hops and flushes what it sent */
+		if (w->probes && g && w->now_tsc >= w->next_probe_tsc) {
+			w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
+			xvs_probe_dests(w, g);
+		}
+		xvs_worker_flush(w);
+		return;
+	}
+	struct xvs_shm_lcore *l = xvs_shm_lcore(&w->dp->shm, w->idx);
+	atomic_store_explicit(&l->ticks, atomic_load_explicit(&l->ticks, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	sweep(w);
 	serve_dump(w, g);
 	if (w->nb_held)
 		xvs_release_held(w);
-	if (w->idx == 0 && g && w->now_tsc >= w->next_probe_tsc) {
+	if (w->probes && g && w->now_tsc >= w->next_probe_tsc) {
 		w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
 		xvs_probe_dests(w, g);
 	}
@@ -520,6 +599,7 @@ int xvs_worker_loop(void *arg)
 
 	while (!xvs_quit) {
 		struct xvs_gen *g = xvs_dp_gen_get(&w->dp->gens, w->idx);
+		unsigned got = 0;
 		w->now_tsc = rte_rdtsc();
 		if (w->now_tsc >= w->next_tick_tsc) {
 			w->next_tick_tsc = w->now_tsc + tick;
@@ -529,14 +609,21 @@ int xvs_worker_loop(void *arg)
 			uint16_t n = rte_eth_rx_burst(w->dp->ports[p].port_id, (uint16_t)w->idx, pkts, XVS_BURST);
 			if (!n)
 				continue;
+			got += n;
 			atomic_store_explicit(&xvs_rt.last_rx_tsc, w->now_tsc, memory_order_relaxed);
 			xvs_worker_process(w, g, p, pkts, n);
 		}
+		if (w->dp->nb_workers > 1)
+			got += xvs_worker_drain(w, g);
 		xvs_worker_flush(w);
+		/* the optional back-off for machines with fewer CPUs than lcores (off by default) */
+		if (unlikely(!got && w->dp->cfg.idle_sleep_us))
+			rte_delay_us_sleep(w->dp->cfg.idle_sleep_us);
 	}
 	for (unsigned i = 0; i < w->nb_held; i++)
 		rte_pktmbuf_free(w->held[i].m);
 	w->nb_held = 0;
 	xvs_worker_flush(w);
+	handoff_flush(w);
 	return 0;
 }

@@ -30,6 +30,13 @@ int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void 
 void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 			struct rte_mbuf **pkts, uint16_t n);
 
+/*
+ * Take what other workers handed over (dp_steer.h), at most one burst from each (bounded
+ * work), and run it through the packet path as if received here, in runs of the same input
+ * port. Returns the number of packets taken. Worker lcore only.
+ */
+unsigned xvs_worker_drain(struct xvs_worker *w, const struct xvs_gen *g);
+
 /* Transmit everything queued. Worker lcore only. */
 void xvs_worker_flush(struct xvs_worker *w);
 

@@ -17,6 +17,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
+#include <rte_ring.h>
 
 #include "dp_config.h"
 #include "dp_port.h"
@@ -28,6 +30,7 @@
 static struct xvs_dp dp;
 static struct xvs_cfg_extra cfg_extra;
 static struct xvs_worker *workers[XVS_MAX_LCORES];
+static struct xvs_worker *main_ctx; /* the main lcore's probes, when it has a TX queue */
 static unsigned idle_exit_ms;
 static unsigned wait_config_s;
 
@@ -84,7 +87,7 @@ static int build_eal_args(char **av)
 	static char mem[16], eal_extra[512];
 	int ac = 0, has_pci = 0;
 	av[ac++] = "xvs-dataplane";
-	av[ac++] = "-l";
+	av[ac++] = "--lcores"; /* "0-2" as -l takes it, or "0@0,(1-2)@1" to share CPUs */
 	av[ac++] = dp.cfg.lcores;
 	av[ac++] = "--file-prefix";
 	av[ac++] = dp.cfg.file_prefix;
@@ -156,7 +159,51 @@ static void heartbeat(void)
 	atomic_store_explicit(&dp.shm.hdr->dp_heartbeat_ns, xvs_now_ns(), memory_order_release);
 }
 
-/* Main lcore duties: heartbeat, generation adoption, idle exit. */
+/*
+ * For the least-connection schedulers: each worker's view of the other workers' connections
+ * per destination (struct xvs_dest_load), over the current generation's destinations.
+ */
+static void sum_dest_loads(void)
+{
+	const struct xvs_gen *g = atomic_load_explicit(&dp.gens.cur, memory_order_acquire);
+	if (!g || dp.nb_workers < 2)
+		return;
+	for (uint32_t d = 0; d < g->nb_dests && d < XVS_MAX_DESTS; d++) {
+		int64_t a = 0, i = 0;
+		for (unsigned w = 0; w < dp.nb_workers; w++) {
+			a += workers[w]->st->dest[d].active;
+			i += workers[w]->st->dest[d].inactive;
+		}
+		for (unsigned w = 0; w < dp.nb_workers; w++) {
+			workers[w]->others[d].active = a - workers[w]->st->dest[d].active;
+			workers[w]->others[d].inactive = i - workers[w]->st->dest[d].inactive;
+		}
+	}
+}
+
+/* Workers whose periodic tick has not moved for XVS_STALL_MS, as a bit mask in the header. */
+static void watch_workers(uint64_t now)
+{
+	static uint64_t last_ticks[XVS_MAX_LCORES], last_move[XVS_MAX_LCORES];
+	uint64_t stalled = 0;
+	for (unsigned w = 0; w < dp.nb_workers; w++) {
+		uint64_t t = atomic_load_explicit(&xvs_shm_lcore(&dp.shm, w)->ticks, memory_order_relaxed);
+		if (t != last_ticks[w] || !last_move[w]) {
+			last_ticks[w] = t;
+			last_move[w] = now;
+		} else if (now - last_move[w] > dp.tsc_hz / 1000 * XVS_STALL_MS) {
+			stalled |= 1ull << w;
+		}
+	}
+	uint64_t old = atomic_load_explicit(&dp.shm.hdr->stalled_workers, memory_order_relaxed);
+	if (old != stalled) {
+		atomic_store_explicit(&dp.shm.hdr->stalled_workers, stalled, memory_order_release);
+		printf("xvs-dataplane: stalled workers: mask 0x%llx\n", (unsigned long long)stalled);
+		fflush(stdout);
+	}
+}
+
+/* Main lcore duties: heartbeat, generation adoption, probes, loads, watchdog, idle exit. */
 static void housekeeping(void)
 {
 	static uint64_t next_tsc;
@@ -165,6 +212,12 @@ static void housekeeping(void)
 		return;
 	next_tsc = now + dp.tsc_hz / 1000;
 	heartbeat();
+	if (main_ctx) {
+		main_ctx->now_tsc = now;
+		xvs_worker_tick(main_ctx, atomic_load_explicit(&dp.gens.cur, memory_order_acquire));
+	}
+	sum_dest_loads();
+	watch_workers(now);
 	int rc = xvs_dp_adopt_poll(&dp.gens);
 	if (rc == 1)
 		printf("xvs-dataplane: generation %llu handed to the workers\n",
@@ -189,10 +242,65 @@ static unsigned nb_mbufs(void)
 		n += (uint64_t)dp.nb_workers * (dp.ports[i].rxq_size + dp.ports[i].txq_size);
 	n += (uint64_t)rte_lcore_count() *
 	     (MBUF_CACHE + dp.nb_ports * 2 * XVS_BURST + XVS_NEIGH_HOLD + XVS_BURST);
+	if (dp.nb_workers > 1) /* hand-off rings and staging buffers */
+		n += (uint64_t)dp.nb_workers * (dp.nb_workers - 1) * (XVS_HANDOFF_RING + XVS_BURST);
 	unsigned pow = 8192;
 	while (pow < n + 1 && pow < (1u << 30))
 		pow <<= 1;
 	return pow - 1;
+}
+
+/*
+ * Several workers: the hand-off rings between every ordered pair, each worker's view of the
+ * others' loads, and the main lcore's own context for probes (when every port has a TX queue
+ * for it; otherwise worker 0 keeps probing, and says so).
+ */
+static int setup_workers_apart(int socket, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < dp.nb_workers; i++) {
+		workers[i]->others = rte_zmalloc_socket("xvs_loads", sizeof(struct xvs_dest_load) * XVS_MAX_DESTS,
+							64, socket);
+		if (!workers[i]->others)
+			goto nomem;
+		for (unsigned j = 0; j < dp.nb_workers; j++) {
+			if (i == j)
+				continue;
+			char name[RTE_RING_NAMESIZE];
+			snprintf(name, sizeof(name), "xvs_ho_%u_%u", i, j);
+			struct rte_ring *r = rte_ring_create(name, XVS_HANDOFF_RING, socket,
+							     RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!r)
+				goto nomem;
+			workers[i]->ho_ring[j] = r;
+			workers[j]->hi_ring[i] = r;
+		}
+	}
+	dp.steer.key[0] = rte_rand();
+	dp.steer.key[1] = rte_rand();
+	dp.steer.nb_workers = dp.nb_workers;
+	atomic_store(&dp.shm.hdr->steering, XVS_STEER_SOFTWARE);
+	if (!xvs_port_spare_txq(&dp, dp.nb_workers)) {
+		printf("xvs-dataplane: no spare TX queue for the main lcore: worker 0 probes next hops\n");
+		return 0;
+	}
+	main_ctx = rte_zmalloc_socket("xvs_main", sizeof(struct xvs_worker), 64, socket);
+	if (!main_ctx || xvs_worker_init(main_ctx, &dp, XVS_WORKER_MAIN, NULL) < 0)
+		goto nomem;
+	workers[0]->probes = 0;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory for the hand-off rings of %u workers", dp.nb_workers);
+	return -ENOMEM;
+}
+
+/* Free what the hand-off rings still hold once every worker has stopped. */
+static void drain_rings(void)
+{
+	void *m;
+	for (unsigned i = 0; i < dp.nb_workers; i++)
+		for (unsigned j = 0; j < dp.nb_workers; j++)
+			while (workers[i]->ho_ring[j] && rte_ring_sc_dequeue(workers[i]->ho_ring[j], &m) == 0)
+				rte_pktmbuf_free(m);
 }
 
 static int setup_memory(char *err, size_t errlen)
@@ -220,7 +328,7 @@ static int setup_memory(char *err, size_t errlen)
 			return -ENOMEM;
 		}
 	}
-	return 0;
+	return dp.nb_workers > 1 ? setup_workers_apart(socket, err, errlen) : 0;
 }
 
 static int wait_for_config(void)
@@ -323,7 +431,8 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "shared region %s: %s\n", dp.cfg.shm_path, strerror(-rc));
 	if (setup_memory(err, sizeof(err)) < 0 || setup_routes(err, sizeof(err)) < 0 ||
-	    xvs_port_init_all(&dp, xvs_rt.pool, dp.nb_workers, err, sizeof(err)) < 0)
+	    xvs_port_init_all(&dp, xvs_rt.pool, dp.nb_workers, dp.nb_workers + (main_ctx ? 1 : 0), err,
+			      sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	xvs_port_numa_check(&dp);
 	atomic_store(&dp.shm.hdr->dp_pid, (uint64_t)getpid());
@@ -332,10 +441,12 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "no table generation adopted within %u s\n", wait_config_s);
 	if (xvs_port_start_all(&dp, err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
-	printf("xvs-dataplane: running, %u worker(s), %u port(s)\n", dp.nb_workers, dp.nb_ports);
+	printf("xvs-dataplane: running, %u worker(s), %u port(s), steering %s\n", dp.nb_workers,
+	       dp.nb_ports, dp.nb_workers > 1 ? "software (hand-off to the client's owner)" : "none");
 	fflush(stdout);
 
 	run_workers();
+	drain_rings();
 
 	atomic_store(&dp.shm.hdr->dp_pid, 0);
 	xvs_port_stop_all(&dp);

@@ -3,8 +3,10 @@
  * server with the smallest overhead = active * 256 + inactive, the first one in list order on a
  * tie. Active connections weigh far more than inactive ones (TIME_WAIT and the like).
  *
- * Connection counts are this worker's own (as in DPVS: each worker balances the connections it
- * owns); with one worker they are exact. The control half has nothing to compute.
+ * Connection counts are the node's: this worker's own, exact, plus the other workers' as the
+ * main lcore summed them at most about a millisecond ago (struct xvs_dest_load), so several
+ * workers balance one node's load, not each its own share. The control half has nothing to
+ * compute.
  */
 #include "xvs/sched.h"
 #include "xvs/shm.h"
@@ -17,13 +19,19 @@ static int lc_build(struct xvs_svc *svc, const struct xvs_dest *const *dests, un
 	return 0;
 }
 
-/* IPVS's overhead of a destination on this worker. */
+/* IPVS's overhead of a destination on the node: this worker's counts plus the others'. */
 uint64_t xvs_sched_overhead(const struct xvs_sched_key *key, uint16_t slot)
 {
 	if (!key || !key->dest_ctr)
 		return 0;
 	const struct xvs_stats_ctr *c = &key->dest_ctr[slot];
-	int64_t a = c->active > 0 ? c->active : 0, i = c->inactive > 0 ? c->inactive : 0;
+	int64_t a = c->active, i = c->inactive;
+	if (key->others) {
+		a += key->others[slot].active;
+		i += key->others[slot].inactive;
+	}
+	a = a > 0 ? a : 0;
+	i = i > 0 ? i : 0;
 	return ((uint64_t)a << 8) + (uint64_t)i;
 }
 

@@ -4,7 +4,7 @@
  * comparing by cross-multiplication (oh1 * w2 > oh2 * w1) so no division is needed; the first
  * server in list order wins a tie.
  *
- * Connection counts are this worker's own (see xvs_sched_lc.c). Nothing to build in control.
+ * Connection counts are the node's (see xvs_sched_lc.c). Nothing to build in control.
  */
 #include "xvs/sched.h"
 

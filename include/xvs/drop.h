@@ -37,6 +37,7 @@
 	X(ICMP_QUOTE_BAD, "icmp-quote-bad") /* ICMP error quoting a malformed packet */ \
 	X(ICMP_BAD_CSUM, "icmp-bad-csum")   /* ICMP error with a wrong checksum */ \
 	X(ICMP_QUOTE_NO_CONN, "icmp-quote-no-conn") /* ... quoting no connection */ \
+	X(HANDOFF_FULL, "handoff-full")     /* ring to the owning worker full */ \
 	X(TX_FULL, "tx-full")
 
 enum xvs_drop {

@@ -22,13 +22,25 @@ struct xvs_sched_state {
 
 struct xvs_stats_ctr;
 
-/* What a scheduler may use besides the tables: the packet's keys and the worker's counters. */
+/*
+ * The connections that the other workers hold to one destination. The dataplane's main lcore
+ * sums them every millisecond, so a worker sees its own counts exactly and the others' as
+ * they were at most about a millisecond ago.
+ */
+struct xvs_dest_load {
+	int64_t active;
+	int64_t inactive;
+};
+
+/* What a scheduler may use besides the tables: the packet's keys and the node's counters. */
 struct xvs_sched_key {
 	union xvs_ip caddr;
 	uint16_t cport_be;
 	/* This worker's per-destination counters (active/inactive connections), indexed by
 	 * destination slot; NULL counts as no connections anywhere. */
 	const struct xvs_stats_ctr *dest_ctr;
+	/* The other workers' counts, by destination slot; NULL with one worker. */
+	const struct xvs_dest_load *others;
 };
 
 struct xvs_sched_ops {

@@ -7,7 +7,8 @@
  *   +---------------------------+ off_lcores
  *   | xvs_shm_lcore[MAX_LCORES] |  per-worker quiescent counters (one cache line each)
  *   +---------------------------+ off_stats
- *   | xvs_lcore_stats[...]      |  per-worker counters (written by that worker only)
+ *   | xvs_lcore_stats[...]      |  per-worker counters (written by that worker only), then
+ *   |                           |  the main lcore's (its probes and housekeeping)
  *   +---------------------------+ off_mailboxes
  *   | xvs_shm_mailbox[...]      |  per-worker connection-dump pages (query mailbox)
  *   +---------------------------+ off_slots[0]
@@ -37,12 +38,23 @@
 #include "table.h"
 
 #define XVS_SHM_MAGIC 0x314d485353565801ULL /* "\1XVSSHM1" */
-#define XVS_SHM_ABI   2
+#define XVS_SHM_ABI   3
 #define XVS_SHM_DEFAULT_PATH "/dev/shm/xvs"
 
 #ifndef XVS_MAX_LCORES
 #define XVS_MAX_LCORES 16
 #endif
+/* Counter records: one per worker, and one for the main lcore after them. */
+#define XVS_SHM_MAIN_STATS XVS_MAX_LCORES
+#define XVS_SHM_NB_STATS   (XVS_MAX_LCORES + 1)
+
+/*
+ * How a packet reaches the worker that owns its connection (docs/dataplane.md):
+ * NONE with one worker; SOFTWARE when a worker that misses hands the packet to the owner
+ * chosen by the client's address and port.
+ */
+#define XVS_STEER_NONE     0
+#define XVS_STEER_SOFTWARE 1
 
 /* published/adopted words: generation in the high bits, slot in bit 0. */
 #define XVS_PUB(gen, slot) (((uint64_t)(gen) << 1) | ((slot) & 1))
@@ -77,15 +89,20 @@ struct xvs_shm_hdr {
 	_Atomic uint64_t dp_pid;
 	_Atomic uint64_t dp_heartbeat_ns; /* CLOCK_MONOTONIC, updated every few ms */
 	_Atomic uint32_t nb_workers;
-	uint32_t pad0;
+	_Atomic uint32_t steering;        /* XVS_STEER_* */
+	_Atomic uint64_t stalled_workers; /* bit i: worker i has not ticked for XVS_STALL_MS */
 	char refuse_reason[128];
 };
+
+/* A worker whose tick is older than this is reported in stalled_workers. */
+#define XVS_STALL_MS 100
 
 /* Per worker quiescent counter: written by that worker only. */
 struct xvs_shm_lcore {
 	_Atomic uint64_t seen_gen; /* generation the worker runs now */
 	_Atomic uint64_t lcore_id;
-	uint64_t pad[6];
+	_Atomic uint64_t ticks;    /* bumped by the worker's periodic tick (every ms) */
+	uint64_t pad[5];
 } __attribute__((aligned(64)));
 
 /* Traffic counters of one service or destination (one worker's share). */
@@ -111,6 +128,8 @@ struct xvs_lcore_stats {
 	uint64_t conns_cur;
 	uint64_t arp_replies;
 	uint64_t icmp_echo_replies;
+	uint64_t handoff_out;  /* packets handed to the worker that owns their connection */
+	uint64_t handoff_in;   /* packets taken from other workers */
 	uint64_t drops[XVS_DROP_MAX];
 	struct xvs_stats_ctr svc[XVS_MAX_SVCS];
 	struct xvs_stats_ctr dest[XVS_MAX_DESTS];

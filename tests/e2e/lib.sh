@@ -226,24 +226,28 @@ e2e_rs_answers() {
 	[ "$(ip netns exec "$1" curl -s --max-time 1 "http://$2/" 2>/dev/null)" = "$3" ]
 }
 
-# The dataplane's configuration; E2E_LAN_EXTRA / E2E_SRV_EXTRA add lines to a port's section.
+# The dataplane's configuration; E2E_LAN_EXTRA / E2E_SRV_EXTRA add lines to a port's section,
+# E2E_DP_EXTRA to [dataplane]; E2E_LCORES sets the lcores (default one: "0") and E2E_QPAIRS
+# the queues of each af_packet port (one per worker).
 e2e_write_dp_config() {
+	local q=${E2E_QPAIRS:+,qpairs=$E2E_QPAIRS}
 	cat >"$T/dp.ini" <<-EOF
 	[dataplane]
-	lcores = 0
+	lcores = ${E2E_LCORES:-0}
 	file_prefix = $FILE_PREFIX
 	huge_dir = $XVS_HUGE_DIR
 	in_memory = yes
 	shm = $T/shm
 	conn_max = 65536
+	${E2E_DP_EXTRA:-}
 
 	[port lan]
-	dev = net_af_packet0,iface=lan
+	dev = net_af_packet0,iface=lan$q
 	addr = $LB_LAN_IP/24
 	${E2E_LAN_EXTRA:-}
 
 	[port srv]
-	dev = net_af_packet1,iface=srv
+	dev = net_af_packet1,iface=srv$q
 	addr = $LB_SRV_IP/24
 	${E2E_SRV_EXTRA:-}
 	EOF
