@@ -278,7 +278,6 @@ static int setup_workers_apart(int socket, char *err, size_t errlen)
 	dp.steer.key[0] = rte_rand();
 	dp.steer.key[1] = rte_rand();
 	dp.steer.nb_workers = dp.nb_workers;
-	atomic_store(&dp.shm.hdr->steering, XVS_STEER_SOFTWARE);
 	if (!xvs_port_spare_txq(&dp, dp.nb_workers)) {
 		printf("xvs-dataplane: no spare TX queue for the main lcore: worker 0 probes next hops\n");
 		return 0;
@@ -435,6 +434,9 @@ int main(int argc, char **argv)
 			      sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	xvs_port_numa_check(&dp);
+	/* the region outlives a dataplane: say afresh how this one steers */
+	atomic_store(&dp.shm.hdr->steering, dp.nb_workers > 1 ? XVS_STEER_SOFTWARE : XVS_STEER_NONE);
+	atomic_store(&dp.shm.hdr->stalled_workers, 0);
 	atomic_store(&dp.shm.hdr->dp_pid, (uint64_t)getpid());
 	heartbeat();
 	if (wait_config_s && wait_for_config() < 0 && !xvs_quit)

@@ -126,4 +126,8 @@ chmod 0600 "$T/sock"
 chmod 0700 "$T"
 expect_eq "nothing changed for the non-root attempts" "$(snapshot)" "$before"
 
+# One worker: no steering between workers, and none stalled.
+expect_eq "status with one worker" "$(e2e_api /v1/status | "$PY" -c 'import json,sys
+d = json.load(sys.stdin)["dataplane"]; print(d["workers"], d["steering"], d["stalled_workers"])')" "1 none []"
+
 e2e_xvs_alive
