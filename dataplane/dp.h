@@ -101,7 +101,7 @@ struct xvs_handoff_buf {
 
 struct xvs_worker {
 	struct xvs_dp *dp;
-	unsigned idx;             /* worker index: shm lcore record, rx queue; main lcore: -1u */
+	unsigned idx;             /* worker index: shm lcore record, rx queue; or XVS_WORKER_MAIN */
 	uint16_t txq;             /* tx queue on every port */
 	uint8_t handed;           /* processing packets another worker handed over */
 	uint8_t probes;           /* this loop probes the real servers' next hops */

@@ -562,15 +562,21 @@ static void serve_dump(struct xvs_worker *w, const struct xvs_gen *g)
 	atomic_store_explicit(&mb->resp_seq, req, memory_order_release);
 }
 
+/* Resolve the real servers' next hops ahead of their first packet, four times a second. */
+static void probe_tick(struct xvs_worker *w, const struct xvs_gen *g)
+{
+	if (w->probes && g && w->now_tsc >= w->next_probe_tsc) {
+		w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
+		xvs_probe_dests(w, g);
+	}
+}
+
 void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 {
 	w->now = (uint32_t)((w->now_tsc - w->start_tsc) / w->dp->tsc_hz);
 	if (w->idx == XVS_WORKER_MAIN) {
 		/* the main lcore forwards nothing: it probes next hops and flushes what it sent */
-		if (w->probes && g && w->now_tsc >= w->next_probe_tsc) {
-			w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
-			xvs_probe_dests(w, g);
-		}
+		probe_tick(w, g);
 		xvs_worker_flush(w);
 		return;
 	}
@@ -581,10 +587,7 @@ void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 	serve_dump(w, g);
 	if (w->nb_held)
 		xvs_release_held(w);
-	if (w->probes && g && w->now_tsc >= w->next_probe_tsc) {
-		w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
-		xvs_probe_dests(w, g);
-	}
+	probe_tick(w, g);
 	if (w->idx == 0 && xvs_rt.housekeeping)
 		xvs_rt.housekeeping();
 }

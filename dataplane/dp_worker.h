@@ -40,7 +40,10 @@ unsigned xvs_worker_drain(struct xvs_worker *w, const struct xvs_gen *g);
 /* Transmit everything queued. Worker lcore only. */
 void xvs_worker_flush(struct xvs_worker *w);
 
-/* Periodic work: clock, expiry sweep, neighbour probes. Worker lcore only. */
+/*
+ * Periodic work: clock, expiry sweep, neighbour probes. Worker lcore only, except the main
+ * lcore's own context (idx XVS_WORKER_MAIN), whose tick only probes and transmits.
+ */
 void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g);
 
 /* lcore entry point: poll every port's queue w->idx until xvs_quit. */
