@@ -896,7 +896,7 @@ static int tun6_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kin
 	int ok = m->pkt_len == L3_OFF + add + 60u && rte_is_same_ether_addr(&eth->dst_addr, &dmac) &&
 		 rte_is_same_ether_addr(&eth->src_addr, &port_mac[1]) &&
 		 eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) &&
-		 vtc == (6u << 28 | (xvs_conn_hash(&k) & 0xfffff)) && o->hop_limits == 64 &&
+		 vtc == (6u << 28 | (xvs_flow_hash(&k) & 0xfffff)) && o->hop_limits == 64 &&
 		 rte_be_to_cpu_16(o->payload_len) == add - 40 + 60u &&
 		 !memcmp(o->src_addr, osrc.v6, 16) && !memcmp(o->dst_addr, odst.v6, 16) &&
 		 !memcmp(in->src_addr, isrc.v6, 16) && !memcmp(in->dst_addr, idst.v6, 16) &&
@@ -1023,7 +1023,7 @@ static int map_flows(uint32_t nb)
 			k.src6 = flow_ip6(f);
 			k.dst6 = svc_vip6(B.cur);
 		}
-		uint32_t v = xvs_conn_find(&B.w->conns, &k, xvs_conn_hash(&k));
+		uint32_t v = xvs_conn_find(&B.w->conns, &k, xvs_conn_hash(&B.w->conns, &k));
 		if (!v || ((v - 1) & 1) != XVS_CONN_DIR_ORIG) {
 			fprintf(stderr, "xvs-bench: flow %u has no connection\n", f);
 			return -ENOENT;
@@ -1084,13 +1084,13 @@ static uint64_t run_flows(enum mode mode, enum dir dir, uint32_t nb)
 	return pkts;
 }
 
-/* Replace the burst's oldest live connections by the ones it just created (LIFO stack pops). */
-static void churn_expire(uint32_t nb_free_before)
+/* Replace the burst's oldest live connections by the ones it just created (embryonic ring). */
+static void churn_expire(uint32_t embryo_before)
 {
 	struct xvs_conn_table *t = &B.w->conns;
 	uint32_t fresh[XVS_BURST], n = 0;
-	for (uint32_t i = t->nb_free; i < nb_free_before && n < XVS_BURST; i++)
-		fresh[n++] = t->free_stack[i];
+	for (uint32_t i = embryo_before; i != t->embryo_head && n < XVS_BURST; i++)
+		fresh[n++] = t->embryo[i & t->embryo_mask];
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t old = B.ring[B.ring_head];
 		if (old != EMPTY_SLOT)
@@ -1115,9 +1115,9 @@ static uint64_t run_churn(void)
 			break;
 		for (unsigned i = 0; i < n; i++)
 			restore(rx[i], &B.syn[SVC_NAT], B.next_id++);
-		uint32_t nb_free = B.w->conns.nb_free;
+		uint32_t embryo_before = B.w->conns.embryo_head;
 		worker_turn(0, rx, (uint16_t)n, now);
-		churn_expire(nb_free);
+		churn_expire(embryo_before);
 		conns += n;
 		now = rte_rdtsc();
 	}

@@ -205,7 +205,7 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uin
 	memcpy(&qd, l4 + 2, 2);
 	struct xvs_conn_key k = { .src = in->dst_addr, .dst = in->src_addr, .sport = qd, .dport = qs,
 				  .proto = in->next_proto_id };
-	uint32_t h = xvs_conn_hash(&k);
+	uint32_t h = xvs_conn_hash(&w->conns, &k);
 	unsigned dir;
 	enum xvs_drop why;
 	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
@@ -214,32 +214,35 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uin
 	if (!c)
 		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	uint32_t caddr = xvs_conn_caddr(c).v4, vaddr = xvs_conn_vaddr(c).v4;
 	/* The error must be on its way to the party the quote names (the client, or the VIP):
 	 * anything else would turn xvs into a relay for spoofed packets. */
-	if (ip->dst_addr != (dir == XVS_CONN_DIR_REPLY ? c->caddr.v4 : c->vaddr.v4))
+	if (ip->dst_addr != (dir == XVS_CONN_DIR_REPLY ? caddr : vaddr))
 		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	if (fwd == XVS_FWD_TUNNEL && dir == XVS_CONN_DIR_ORIG)
+		return xvs_tun_forward(w, g, m, p, c);
+	/* NAT and DR keep the service's family: the real server is IPv4 too */
+	uint32_t daddr = xvs_conn_daddr(c).v4;
 	if (dir == XVS_CONN_DIR_REPLY) {
 		/* quotes client -> real server as sent by us: show the client the VIP instead */
-		quote_rewrite(in, l4, qlen, c->vaddr.v4, c->vport, 1);
-		if (ip->src_addr == c->daddr.v4) {
-			ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->src_addr, c->vaddr.v4);
-			ip->src_addr = c->vaddr.v4;
+		quote_rewrite(in, l4, qlen, vaddr, c->vport, 1);
+		if (ip->src_addr == daddr) {
+			ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->src_addr, vaddr);
+			ip->src_addr = vaddr;
 		}
 		ic->icmp_cksum = 0;
 		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
-		return xmit4(w, m, c->caddr.v4);
+		return xmit4(w, m, caddr);
 	}
-	/* quotes VIP -> client: the real server sent it (DR/TUN) or we did (NAT) */
+	/* quotes VIP -> client: the real server sent it (DR) or we did (NAT) */
 	if (fwd == XVS_FWD_MASQ) {
-		quote_rewrite(in, l4, qlen, c->daddr.v4, c->dport, 0);
-		ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->dst_addr, c->daddr.v4);
-		ip->dst_addr = c->daddr.v4;
+		quote_rewrite(in, l4, qlen, daddr, c->dport, 0);
+		ip->hdr_checksum = xvs_csum_replace4(ip->hdr_checksum, ip->dst_addr, daddr);
+		ip->dst_addr = daddr;
 		ic->icmp_cksum = 0;
 		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
 	}
-	if (fwd == XVS_FWD_TUNNEL)
-		return xvs_tun_forward(w, g, m, p, c, h);
-	xmit4(w, m, c->daddr.v4);
+	xmit4(w, m, daddr);
 }
 
 /* Not a connection's packet and no service: ICMP to us, or a drop. */
@@ -395,7 +398,7 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, ui
 	memcpy(k.dst6.v6, in + XVS_IP6_SRC_OFF, 16);
 	memcpy(&k.sport, l4 + 2, 2);
 	memcpy(&k.dport, l4, 2);
-	uint32_t h = xvs_conn_hash(&k);
+	uint32_t h = xvs_conn_hash(&w->conns, &k);
 	unsigned dir;
 	enum xvs_drop why;
 	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
@@ -405,16 +408,17 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, ui
 		return drop(w, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
+	union xvs_ip caddr = xvs_conn_caddr(c), vaddr = xvs_conn_vaddr(c), daddr = xvs_conn_daddr(c);
 	/* on its way to the party the quote names, or it is not ours to relay (see IPv4) */
-	if (!xvs_ip_eq(&odst, dir == XVS_CONN_DIR_REPLY ? &c->caddr : &c->vaddr))
+	if (!xvs_ip_eq(&odst, dir == XVS_CONN_DIR_REPLY ? &caddr : &vaddr))
 		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
 	if (dir == XVS_CONN_DIR_REPLY) {
-		quote_rewrite6(in, l4, l4_len, &c->vaddr, c->vport, 1);
-		if (memcmp(l3 + XVS_IP6_SRC_OFF, c->daddr.v6, 16) == 0)
-			memcpy(l3 + XVS_IP6_SRC_OFF, c->vaddr.v6, 16);
+		quote_rewrite6(in, l4, l4_len, &vaddr, c->vport, 1);
+		if (memcmp(l3 + XVS_IP6_SRC_OFF, daddr.v6, 16) == 0)
+			memcpy(l3 + XVS_IP6_SRC_OFF, vaddr.v6, 16);
 	} else if (fwd == XVS_FWD_MASQ) {
-		quote_rewrite6(in, l4, l4_len, &c->daddr, c->dport, 0);
-		memcpy(l3 + XVS_IP6_DST_OFF, c->daddr.v6, 16);
+		quote_rewrite6(in, l4, l4_len, &daddr, c->dport, 0);
+		memcpy(l3 + XVS_IP6_DST_OFF, daddr.v6, 16);
 	}
 	memcpy(osrc.v6, l3 + XVS_IP6_SRC_OFF, 16);
 	memcpy(odst.v6, l3 + XVS_IP6_DST_OFF, 16);
@@ -424,10 +428,10 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, ui
 		memcpy(ic + 2, &ck, 2);
 	}
 	if (dir == XVS_CONN_DIR_REPLY)
-		return xmit6(w, m, &c->caddr);
+		return xmit6(w, m, &caddr);
 	if (fwd == XVS_FWD_TUNNEL)
-		return xvs_tun_forward(w, g, m, p, c, h);
-	xmit6(w, m, &c->daddr);
+		return xvs_tun_forward(w, g, m, p, c);
+	xmit6(w, m, &daddr);
 }
 
 static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,

@@ -79,9 +79,9 @@ static inline int dest_gone(const struct xvs_gen *g, const struct xvs_conn *c)
 	return c->dest >= g->nb_dests || g->dests[c->dest].state != XVS_SLOT_USED;
 }
 
-/* Encapsulate towards the connection's real server (flow hash h spreads outer sources). */
+/* Encapsulate towards the connection's real server (its flow hash spreads outer sources). */
 void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-		     const struct xvs_pkt *p, const struct xvs_conn *c, uint32_t h);
+		     const struct xvs_pkt *p, const struct xvs_conn *c);
 
 /* ---- addresses, resolution and the hold queue: dp_resolve.c ---- */
 

@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 
 #include "dp_nat.h"
@@ -47,7 +48,7 @@ int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void 
 	memset(w->st, 0, sizeof(*w->st));
 	if (!conn_mem)
 		return 0; /* the main lcore's: it forwards nothing */
-	return xvs_conn_table_init(&w->conns, conn_mem, dp->cfg.conn_max);
+	return xvs_conn_table_init(&w->conns, conn_mem, dp->cfg.conn_max, rte_rand());
 }
 
 /* ---- counters and queues ------------------------------------------------------------ */
@@ -195,7 +196,8 @@ static inline void conn_account(struct xvs_worker *w, struct xvs_conn *c, int ac
 	}
 }
 
-static void conn_release(struct xvs_worker *w, uint32_t idx)
+/* Take a connection out of the table and its counts; `ctr` says why (expired or evicted). */
+static void conn_remove(struct xvs_worker *w, uint32_t idx, uint64_t *ctr)
 {
 	struct xvs_conn *c = &w->conns.conns[idx];
 	struct xvs_stats_ctr *d = &w->st->dest[c->dest];
@@ -204,8 +206,40 @@ static void conn_release(struct xvs_worker *w, uint32_t idx)
 	else
 		d->inactive--;
 	w->st->conns_cur--;
-	w->st->conns_expired++;
+	(*ctr)++;
 	xvs_conn_free(&w->conns, idx);
+}
+
+static void conn_release(struct xvs_worker *w, uint32_t idx)
+{
+	conn_remove(w, idx, &w->st->conns_expired);
+}
+
+/* Evict the oldest connection that is still embryonic; 0 if there is none. */
+static int conn_evict(struct xvs_worker *w)
+{
+	int64_t victim = xvs_conn_embryo_pop(&w->conns, 16);
+	if (victim < 0)
+		return 0;
+	conn_remove(w, (uint32_t)victim, &w->st->conns_evicted);
+	return 1;
+}
+
+/*
+ * Cells for a new connection. When free cells run low (or none fit), the oldest embryonic
+ * connection makes room: a SYN flood churns embryonic entries only, never an established
+ * one, and a new client keeps its entry while the flood creates the free margin's worth of
+ * new ones after it (docs/dataplane.md, "Connection table").
+ */
+static int64_t conn_alloc(struct xvs_worker *w, int wide)
+{
+	struct xvs_conn_table *t = &w->conns;
+	if (unlikely(t->nb_free < t->low_water))
+		conn_evict(w);
+	int64_t idx = xvs_conn_alloc(t, wide);
+	for (unsigned i = 0; unlikely(idx < 0) && i < 3 && conn_evict(w); i++)
+		idx = xvs_conn_alloc(t, wide);
+	return idx;
 }
 
 static inline void count_packet(struct xvs_worker *w, const struct xvs_gen *g,
@@ -228,33 +262,34 @@ static inline void count_packet(struct xvs_worker *w, const struct xvs_gen *g,
 
 /*
  * Encapsulate towards the connection's real server, in the real server's family; the flow
- * hash h spreads the outer source (IPv4 tunnel_src prefix, GUE source port, IPv6 flow label).
+ * hash spreads the outer source (IPv4 tunnel_src prefix, GUE source port, IPv6 flow label).
  */
 void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-			const struct xvs_pkt *p, const struct xvs_conn *c, uint32_t h)
+			const struct xvs_pkt *p, const struct xvs_conn *c)
 {
 	const struct xvs_dest *d = &g->dests[c->dest];
-	union xvs_ip src, nh;
+	union xvs_ip src, nh, daddr = xvs_conn_daddr(c);
 	const struct xvs_port *pt;
+	uint32_t h = xvs_conn_flow_hash(c);
 	uint16_t port;
 	if (d->af == XVS_AF_INET6) {
-		const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, &c->daddr);
+		const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, &daddr);
 		if (unlikely(!r))
 			return drop(w, m, XVS_DROP_NO_ROUTE);
 		port = r->port;
 		pt = &w->dp->ports[port];
-		src = *xvs_port_src6(pt, &c->daddr);
-		nh = r->has_gw ? r->gw : c->daddr;
+		src = *xvs_port_src6(pt, &daddr);
+		nh = r->has_gw ? r->gw : daddr;
 	} else {
-		const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, c->daddr.v4);
+		const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, daddr.v4);
 		if (unlikely(!r))
 			return drop(w, m, XVS_DROP_NO_ROUTE);
 		port = r->port;
 		pt = &w->dp->ports[port];
 		uint32_t s4 = pt->tun_src_len ? xvs_tun_src(pt->tun_src, pt->tun_src_len, h)
-					      : xvs_port_src4(pt, c->daddr.v4);
+					      : xvs_port_src4(pt, daddr.v4);
 		src = (union xvs_ip){ .d = { s4, 0 } };
-		nh = (union xvs_ip){ .d = { r->gw ? r->gw : c->daddr.v4, 0 } };
+		nh = (union xvs_ip){ .d = { r->gw ? r->gw : daddr.v4, 0 } };
 	}
 	uint16_t add = xvs_tun_overhead_af(d->af, d->tun_type);
 	if (unlikely((uint32_t)p->ip_len + add > pt->mtu)) {
@@ -265,20 +300,25 @@ void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		return xvs_send_frag_needed(w, m, p, (uint16_t)(pt->mtu - add));
 	}
 	if (unlikely(xvs_tun_encap(m, p->l3_off, c->af, d->af, d->tun_type, d->tun_flags, &src,
-				   &c->daddr, d->tun_port_be, xvs_tun_gue_sport(h), h) < 0))
+				   &daddr, d->tun_port_be, xvs_tun_gue_sport(h), h) < 0))
 		return drop(w, m, XVS_DROP_NO_HEADROOM);
 	xmit_nh(w, m, port, d->af, &nh); /* the route is known: no second lookup */
 }
 
-/* IPv6 connections: NAT rewrites (no IP checksum), DR. */
-static void conn_forward6(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-			  const struct xvs_pkt *p, const struct xvs_conn *c, unsigned dir, uint32_t h,
-			  unsigned fwd, void *l4)
+/* Wide connections (an IPv6 address anywhere): NAT rewrites (no IP checksum), DR, tunnels. */
+static void conn_forward_wide(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			      const struct xvs_pkt *p, const struct xvs_conn *c, unsigned dir,
+			      unsigned fwd, void *l4)
 {
+	if (fwd == XVS_FWD_TUNNEL && dir == XVS_CONN_DIR_ORIG)
+		return xvs_tun_forward(w, g, m, p, c);
+	if (c->af != XVS_AF_INET6)
+		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED); /* NAT and DR keep the family */
+	const struct xvs_conn_ext *e = xvs_conn_ext(c);
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
 	if (dir == XVS_CONN_DIR_REPLY) {
-		xvs_nat_rewrite6(l3, XVS_IP6_SRC_OFF, p->proto, l4, &c->vaddr, p->sport, c->vport, 0);
-		return xmit6(w, m, &c->caddr);
+		xvs_nat_rewrite6(l3, XVS_IP6_SRC_OFF, p->proto, l4, &e->vaddr, p->sport, c->vport, 0);
+		return xmit6(w, m, &e->caddr);
 	}
 	switch (fwd) {
 	case XVS_FWD_MASQ:
@@ -286,16 +326,18 @@ static void conn_forward6(struct xvs_worker *w, const struct xvs_gen *g, struct 
 		return xmit6(w, m, &c->daddr);
 	case XVS_FWD_DROUTE:
 		return xmit6(w, m, &c->daddr);
-	case XVS_FWD_TUNNEL:
-		return xvs_tun_forward(w, g, m, p, c, h);
 	default:
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
 	}
 }
 
-/* Forward a packet of connection c seen in direction dir; h is the packet's flow hash. */
+/*
+ * Forward a packet of connection c seen in direction dir; `fresh` for the packet that created
+ * it. A connection stops being embryonic (evictable) once TCP is established, or when a UDP
+ * flow sees its second packet.
+ */
 static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-				const struct xvs_pkt *p, struct xvs_conn *c, unsigned dir, uint32_t h)
+				const struct xvs_pkt *p, struct xvs_conn *c, unsigned dir, int fresh)
 {
 	if (unlikely(dest_gone(g, c)))
 		return drop(w, m, XVS_DROP_DEST_GONE);
@@ -304,28 +346,32 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 		if (ns != c->state) {
 			c->state = ns;
 			conn_account(w, c, tcp_state_active(ns));
+			if (ns == XVS_TCP_ESTABLISHED)
+				c->flags |= XVS_CONN_F_CONFIRMED;
 		}
+	} else if (!fresh) {
+		c->flags |= XVS_CONN_F_CONFIRMED;
 	}
 	c->expire = w->now + conn_timeout(g, c);
 	count_packet(w, g, c, dir, p->ip_len);
 
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	void *l4 = rte_pktmbuf_mtod_offset(m, void *, p->l4_off);
-	if (c->af == XVS_AF_INET6)
-		return conn_forward6(w, g, m, p, c, dir, h, fwd, l4);
+	if (unlikely(c->flags & XVS_CONN_F_WIDE))
+		return conn_forward_wide(w, g, m, p, c, dir, fwd, l4);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
 	if (dir == XVS_CONN_DIR_REPLY) {
-		xvs_nat_snat4(ip, l4, c->vaddr.v4, c->vport, p->sport);
-		return xmit4(w, m, c->caddr.v4);
+		xvs_nat_snat4(ip, l4, c->a4.vaddr, c->vport, p->sport);
+		return xmit4(w, m, c->a4.caddr);
 	}
 	switch (fwd) {
 	case XVS_FWD_MASQ:
-		xvs_nat_dnat4(ip, l4, c->daddr.v4, c->dport, p->dport);
-		return xmit4(w, m, c->daddr.v4);
+		xvs_nat_dnat4(ip, l4, c->a4.daddr, c->dport, p->dport);
+		return xmit4(w, m, c->a4.daddr);
 	case XVS_FWD_DROUTE:
-		return xmit4(w, m, c->daddr.v4);
+		return xmit4(w, m, c->a4.daddr);
 	case XVS_FWD_TUNNEL:
-		return xvs_tun_forward(w, g, m, p, c, h);
+		return xvs_tun_forward(w, g, m, p, c);
 	default:
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
 	}
@@ -351,20 +397,30 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	if (unlikely((d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL) ||
 		     (d->af != s->af && d->fwd != XVS_FWD_TUNNEL)))
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
-	int64_t idx = xvs_conn_alloc(&w->conns);
+	int wide = s->af == XVS_AF_INET6 || d->af == XVS_AF_INET6;
+	int64_t idx = conn_alloc(w, wide);
 	if (idx < 0)
 		return drop(w, m, XVS_DROP_CONN_FULL);
 	struct xvs_conn *c = &w->conns.conns[idx];
 	*c = (struct xvs_conn){
-		.daddr = d->addr, .cport = p->sport, .vport = p->dport, .dport = d->port_be,
-		.proto = p->proto, .af = s->af, .flags = d->fwd, .dest = (uint16_t)slot,
+		.cport = p->sport, .vport = p->dport, .dport = d->port_be, .proto = p->proto,
+		.af = s->af, .flags = d->fwd, .dest = (uint16_t)slot,
 	};
-	if (s->af == XVS_AF_INET6) {
-		c->caddr = k->src6;
-		c->vaddr = k->dst6;
+	if (likely(!wide)) {
+		c->a4.caddr = p->src;
+		c->a4.vaddr = p->dst;
+		c->a4.daddr = d->addr.v4;
 	} else {
-		c->caddr.v4 = p->src;
-		c->vaddr.v4 = p->dst;
+		struct xvs_conn_ext *e = xvs_conn_ext(c);
+		c->flags |= XVS_CONN_F_WIDE;
+		c->daddr = d->addr;
+		if (s->af == XVS_AF_INET6) {
+			e->caddr = k->src6;
+			e->vaddr = k->dst6;
+		} else {
+			e->caddr = (union xvs_ip){ .d = { p->src, 0 } };
+			e->vaddr = (union xvs_ip){ .d = { p->dst, 0 } };
+		}
 	}
 	if (xvs_conn_insert_key(&w->conns, h, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
 		xvs_conn_unalloc(&w->conns, (uint32_t)idx);
@@ -373,19 +429,21 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	if (d->fwd == XVS_FWD_MASQ) {
 		struct xvs_conn_key ko, kr;
 		xvs_conn_keys(c, &ko, &kr);
-		if (xvs_conn_insert_key(&w->conns, xvs_conn_hash(&kr), (uint32_t)idx, XVS_CONN_DIR_REPLY) < 0) {
+		if (xvs_conn_insert_key(&w->conns, xvs_conn_hash(&w->conns, &kr), (uint32_t)idx,
+					XVS_CONN_DIR_REPLY) < 0) {
 			xvs_conn_free(&w->conns, (uint32_t)idx);
 			return drop(w, m, XVS_DROP_CONN_FULL);
 		}
 		c->flags |= XVS_CONN_F_REPLY;
 	}
+	xvs_conn_embryo_push(&w->conns, (uint32_t)idx);
 	struct xvs_stats_ctr *dc = &w->st->dest[slot];
 	dc->conns++;
 	dc->inactive++;
 	w->st->svc[svc].conns++;
 	w->st->conns_new++;
 	w->st->conns_cur++;
-	conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG, h);
+	conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG, 1);
 }
 
 /* ---- the burst ------------------------------------------------------------------------ */
@@ -424,7 +482,7 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 			    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
 			    (c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE);
 		if (!conn_expired(w, c) && !reuse)
-			return conn_forward(w, g, m, p, c, dir, ps->h);
+			return conn_forward(w, g, m, p, c, dir, 0);
 		conn_release(w, v >> 1);
 	}
 	int svc;
@@ -471,7 +529,7 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 			memcpy(s->k.src6.v6, l3 + XVS_IP6_SRC_OFF, 16);
 			memcpy(s->k.dst6.v6, l3 + XVS_IP6_DST_OFF, 16);
 		}
-		s->h = xvs_conn_hash(&s->k);
+		s->h = xvs_conn_hash(&w->conns, &s->k);
 		rte_prefetch0(xvs_conn_bucket_of(&w->conns, s->h));
 	}
 	for (uint16_t i = 0; i < n; i++) {
@@ -519,15 +577,13 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 
 /* ---- periodic work -------------------------------------------------------------------- */
 
-#define SWEEP_PER_TICK 256
-
 static void sweep(struct xvs_worker *w)
 {
 	struct xvs_conn_table *t = &w->conns;
-	for (unsigned i = 0; i < SWEEP_PER_TICK; i++) {
+	for (uint32_t i = 0, n = xvs_conn_sweep_step(t); i < n; i++) {
 		uint32_t idx = t->sweep_pos++ & (t->capacity - 1);
-		struct xvs_conn *c = &t->conns[idx];
-		if (c->proto && conn_expired(w, c))
+		struct xvs_conn *c = xvs_conn_live(t, idx);
+		if (c && conn_expired(w, c))
 			conn_release(w, idx);
 	}
 }
@@ -545,15 +601,16 @@ static void serve_dump(struct xvs_worker *w, const struct xvs_gen *g)
 	if (end > t->capacity)
 		end = t->capacity;
 	for (; pos < end && nb < XVS_CONN_DUMP_MAX; pos++) {
-		const struct xvs_conn *c = &t->conns[pos];
-		if (!c->proto || conn_expired(w, c))
+		const struct xvs_conn *c = xvs_conn_live(t, (uint32_t)pos);
+		if (!c || conn_expired(w, c))
 			continue;
 		uint16_t svc = g && c->dest < g->nb_dests ? g->dests[c->dest].svc : XVS_MAX_SVCS;
 		mb->e[nb++] = (struct xvs_conn_dump_entry){
 			.af = c->af, .proto = c->proto, .state = c->state,
 			.fwd = c->flags & XVS_CONN_F_FWD_MASK, .dest = c->dest, .svc = svc,
 			.expire = c->expire - w->now, .cport = c->cport, .vport = c->vport,
-			.dport = c->dport, .caddr = c->caddr, .vaddr = c->vaddr, .daddr = c->daddr,
+			.dport = c->dport, .caddr = xvs_conn_caddr(c), .vaddr = xvs_conn_vaddr(c),
+			.daddr = xvs_conn_daddr(c),
 		};
 	}
 	mb->nb = nb;

@@ -38,7 +38,7 @@
 #include "table.h"
 
 #define XVS_SHM_MAGIC 0x314d485353565801ULL /* "\1XVSSHM1" */
-#define XVS_SHM_ABI   3
+#define XVS_SHM_ABI   4
 #define XVS_SHM_DEFAULT_PATH "/dev/shm/xvs"
 
 #ifndef XVS_MAX_LCORES
@@ -130,6 +130,7 @@ struct xvs_lcore_stats {
 	uint64_t icmp_echo_replies;
 	uint64_t handoff_out;  /* packets handed to the worker that owns their connection */
 	uint64_t handoff_in;   /* packets taken from other workers */
+	uint64_t conns_evicted; /* embryonic connections evicted for new ones (table low) */
 	uint64_t drops[XVS_DROP_MAX];
 	struct xvs_stats_ctr svc[XVS_MAX_SVCS];
 	struct xvs_stats_ctr dest[XVS_MAX_DESTS];
