@@ -227,8 +227,8 @@ e2e_rs_answers() {
 }
 
 # The dataplane's configuration; E2E_LAN_EXTRA / E2E_SRV_EXTRA add lines to a port's section,
-# E2E_DP_EXTRA to [dataplane]; E2E_LCORES sets the lcores (default one: "0") and E2E_QPAIRS
-# the queues of each af_packet port (one per worker).
+# E2E_DP_EXTRA to [dataplane]; E2E_LCORES sets the lcores (default one: "0"), E2E_QPAIRS
+# the queues of each af_packet port (one per worker) and E2E_CONN_MAX each worker's table.
 e2e_write_dp_config() {
 	local q=${E2E_QPAIRS:+,qpairs=$E2E_QPAIRS}
 	cat >"$T/dp.ini" <<-EOF
@@ -238,7 +238,7 @@ e2e_write_dp_config() {
 	huge_dir = $XVS_HUGE_DIR
 	in_memory = yes
 	shm = $T/shm
-	conn_max = 65536
+	conn_max = ${E2E_CONN_MAX:-65536}
 	${E2E_DP_EXTRA:-}
 
 	[port lan]
