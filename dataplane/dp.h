@@ -53,6 +53,7 @@ struct xvs_dp_config {
 	char shm_path[256];
 	uint32_t conn_max;
 	unsigned idle_sleep_us; /* workers sleep this long after an empty poll; 0 = never */
+	int sloppy_tcp;         /* any TCP segment but RST may create a connection (IPVS sloppy_tcp) */
 	char eal_args[512];
 };
 

@@ -113,6 +113,11 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		if (parse_uint(v, 100000, &n) < 0)
 			return fail(c, "idle_sleep_us '%s' must be 0..100000%s", v, "");
 		cfg->idle_sleep_us = (unsigned)n;
+	} else if (!strcmp(k, "sloppy_tcp")) {
+		if (!parse_bool(v) && strcasecmp(v, "no") && strcasecmp(v, "false") && strcmp(v, "0") &&
+		    strcasecmp(v, "off"))
+			return fail(c, "sloppy_tcp '%s' must be yes or no%s", v, "");
+		cfg->sloppy_tcp = parse_bool(v);
 	} else if (!strcmp(k, "conn_max")) {
 		if (parse_uint(v, 1u << 24, &n) < 0 || n < 16 || (n & (n - 1)))
 			return fail(c, "conn_max '%s' must be a power of two, 16..16777216%s", v, "");

@@ -19,6 +19,7 @@
 
 #include "dp_nat.h"
 #include "dp_path.h"
+#include "dp_tcp.h"
 #include "dp_tunnel.h"
 #include "xvs/gen.h"
 
@@ -145,38 +146,6 @@ static inline uint32_t conn_timeout(const struct xvs_gen *g, const struct xvs_co
 	if (c->state == XVS_TCP_FIN_WAIT)
 		return g->timeouts.tcpfin;
 	return tcp_timeout_s[c->state < XVS_TCP_STATE_MAX ? c->state : 0];
-}
-
-static inline int tcp_state_active(uint8_t s)
-{
-	return s == XVS_TCP_ESTABLISHED || s == XVS_TCP_SYN_SENT || s == XVS_TCP_SYN_RECV ||
-	       s == XVS_TCP_SYNACK;
-}
-
-/*
- * TCP state after a segment with `flags` in direction dir; a reduced form of IPVS's
- * tcp_states table (client segments are "input", real-server segments "output").
- */
-static inline uint8_t tcp_next_state(uint8_t s, uint8_t flags, unsigned dir)
-{
-	if (flags & RTE_TCP_RST_FLAG)
-		return XVS_TCP_CLOSE;
-	if (dir == XVS_CONN_DIR_ORIG) {
-		if (flags & RTE_TCP_SYN_FLAG)
-			return s == XVS_TCP_ESTABLISHED ? s : XVS_TCP_SYN_RECV;
-		if (flags & RTE_TCP_FIN_FLAG)
-			return s == XVS_TCP_CLOSE_WAIT ? XVS_TCP_LAST_ACK : XVS_TCP_FIN_WAIT;
-		if ((flags & RTE_TCP_ACK_FLAG) && s == XVS_TCP_SYN_RECV)
-			return XVS_TCP_ESTABLISHED;
-		if ((flags & RTE_TCP_ACK_FLAG) && s == XVS_TCP_LAST_ACK)
-			return XVS_TCP_TIME_WAIT;
-		return s;
-	}
-	if (flags & RTE_TCP_SYN_FLAG)
-		return s == XVS_TCP_NONE ? XVS_TCP_SYN_RECV : s;
-	if (flags & RTE_TCP_FIN_FLAG)
-		return s == XVS_TCP_FIN_WAIT ? XVS_TCP_TIME_WAIT : XVS_TCP_CLOSE_WAIT;
-	return s;
 }
 
 /* Move the destination's active/inactive counts when a connection changes state. */
@@ -342,10 +311,14 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 	if (unlikely(dest_gone(g, c)))
 		return drop(w, m, XVS_DROP_DEST_GONE);
 	if (c->proto == IPPROTO_TCP) {
-		uint8_t ns = tcp_next_state(c->state, p->tcp_flags, dir);
+		/* DR and TUN replies bypass xvs: their client segments use the input-only row */
+		enum xvs_tcp_dir td = XVS_TCP_DIR_INPUT_ONLY;
+		if ((c->flags & XVS_CONN_F_FWD_MASK) == XVS_FWD_MASQ)
+			td = dir == XVS_CONN_DIR_ORIG ? XVS_TCP_DIR_INPUT : XVS_TCP_DIR_OUTPUT;
+		uint8_t ns = xvs_tcp_next_state(c->state, p->tcp_flags, td);
 		if (ns != c->state) {
 			c->state = ns;
-			conn_account(w, c, tcp_state_active(ns));
+			conn_account(w, c, xvs_tcp_state_active(ns));
 			if (ns == XVS_TCP_ESTABLISHED)
 				c->flags |= XVS_CONN_F_CONFIRMED;
 		}
@@ -382,8 +355,10 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		     const struct xvs_pkt *p, const struct xvs_conn_key *k, uint32_t h, int svc)
 {
 	const struct xvs_svc *s = &g->svcs[svc];
+	/* as IPVS: a SYN (SYN+ACK too) without RST, or any but RST with sloppy_tcp */
 	if (p->proto == IPPROTO_TCP &&
-	    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG)
+	    ((p->tcp_flags & RTE_TCP_RST_FLAG) ||
+	     (!(p->tcp_flags & RTE_TCP_SYN_FLAG) && !w->dp->cfg.sloppy_tcp)))
 		return drop(w, m, XVS_DROP_NOT_SYN);
 	struct xvs_sched_key sk = { .cport_be = p->sport, .dest_ctr = w->st->dest, .others = w->others };
 	if (k->af == XVS_AF_INET6)
