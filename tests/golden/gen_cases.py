@@ -104,10 +104,11 @@ def fix_ip_csum(frame):
 class Case:
     """One golden case: rules, neighbours, input frames, expected output and counters."""
 
-    def __init__(self, name, description, rules, neighbours, port_opts=()):
+    def __init__(self, name, description, rules, neighbours, port_opts=(), dp_opts=()):
         self.name, self.description = name, description
         self.rules, self.neighbours = rules, neighbours
         self.port_opts = list(port_opts)  # extra "key = value" lines of [port p0]
+        self.dp_opts = list(dp_opts)  # extra "key = value" lines of [dataplane]
         self.frames_in, self.frames_out, self.good_in = [], [], []
         self.counters = {}
 
@@ -160,6 +161,9 @@ def render_ini(case):
         "memory = 256",
         "shm = @TMP@/shm",
         "conn_max = 4096",
+    ]
+    lines += case.dp_opts
+    lines += [
         "",
         "[port p0]",
         "dev = net_pcap0,rx_pcap=@TMP@/in.pcap,tx_pcap=@TMP@/out.pcap",
@@ -461,6 +465,17 @@ def case_tcp_not_syn(C, S):
     g = TcpFlow(C[0], 46001, S[0], 8080, isn=13000)
     c.step(*g.c2v("SA"))
     c.count("conns-new", 2)
+    return c
+
+
+def case_tcp_sloppy(C, S):
+    c = Case("tcp_sloppy", "sloppy_tcp = yes: an ACK with no connection schedules one; RST never does",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S, dp_opts=["sloppy_tcp = yes"])
+    c.drop(tcp_syn(C[0], 46100, flags="R", seq=14000), "tcp-not-syn", good=True)
+    f = TcpFlow(C[0], 46101, S[0], 8080, isn=14100)
+    c.step(*f.c2v("PA"))
+    c.step(*f.s2c("A"))
+    c.count("conns-new", 1)
     return c
 
 
@@ -1723,7 +1738,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_tun6_ipip, case_tun6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_wrr, case_malformed,
+         case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_wrr, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
 
