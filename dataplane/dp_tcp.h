@@ -1,7 +1,8 @@
 /*
  * IPVS's TCP state machine (docs/dataplane.md, "TCP states"): the next state of a connection
  * after a segment, by direction and by the segment's most significant flag, as the Linux
- * kernel's ip_vs_proto_tcp.c tracks it (its default table, not the secure_tcp one).
+ * kernel's ip_vs_proto_tcp.c tracks it (5.x and later: its default table, not the secure_tcp
+ * one; an ACK with no state yet, as sloppy_tcp lets through, counts as ESTABLISHED).
  *
  * Three directions: a client segment of a NAT connection (input), a real server's segment
  * through xvs (output), and a client segment of a connection whose replies never come back
@@ -41,7 +42,7 @@ static const uint8_t xvs_tcp_next[3][XVS_TCP_EV_MAX][XVS_TCP_STATE_MAX] = {
 		/*                   NO  ES  SS  SR  FW  TW  CL  CW  LA  LI  SA */
 		[XVS_TCP_EV_SYN] = { SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR },
 		[XVS_TCP_EV_FIN] = { CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, TW },
-		[XVS_TCP_EV_ACK] = { CL, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES },
+		[XVS_TCP_EV_ACK] = { ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES },
 		[XVS_TCP_EV_RST] = { CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, SR },
 	},
 	[XVS_TCP_DIR_OUTPUT] = {
@@ -53,7 +54,7 @@ static const uint8_t xvs_tcp_next[3][XVS_TCP_EV_MAX][XVS_TCP_STATE_MAX] = {
 	[XVS_TCP_DIR_INPUT_ONLY] = {
 		[XVS_TCP_EV_SYN] = { SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR },
 		[XVS_TCP_EV_FIN] = { CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW },
-		[XVS_TCP_EV_ACK] = { CL, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES },
+		[XVS_TCP_EV_ACK] = { ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES },
 		[XVS_TCP_EV_RST] = { CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL },
 	},
 };
@@ -86,10 +87,11 @@ static inline uint8_t xvs_tcp_next_state(uint8_t state, uint8_t flags, enum xvs_
 	return xvs_tcp_next[dir][ev][state < XVS_TCP_STATE_MAX ? state : XVS_TCP_NONE];
 }
 
-/* IPVS counts a TCP connection active only while it is ESTABLISHED. */
+/* IPVS counts a TCP connection active in ESTABLISHED, SYN_SENT, SYN_RECV and SYNACK. */
 static inline int xvs_tcp_state_active(uint8_t state)
 {
-	return state == XVS_TCP_ESTABLISHED;
+	return state == XVS_TCP_ESTABLISHED || state == XVS_TCP_SYN_SENT ||
+	       state == XVS_TCP_SYN_RECV || state == XVS_TCP_SYNACK;
 }
 
 #endif

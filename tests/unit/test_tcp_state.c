@@ -94,7 +94,8 @@ Test(tcp_state, flagless_and_precedence)
 	/* a new SYN from the client on a closing connection */
 	cr_assert_eq(xvs_tcp_next_state(XVS_TCP_TIME_WAIT, S, IN), XVS_TCP_SYN_RECV);
 	/* ACK without a prior SYN (sloppy_tcp) */
-	cr_assert_eq(xvs_tcp_next_state(XVS_TCP_NONE, A, IN), XVS_TCP_CLOSE);
+	cr_assert_eq(xvs_tcp_next_state(XVS_TCP_NONE, A, IN), XVS_TCP_ESTABLISHED);
+	cr_assert_eq(xvs_tcp_next_state(XVS_TCP_NONE, A, IO), XVS_TCP_ESTABLISHED);
 	cr_assert_eq(xvs_tcp_next_state(XVS_TCP_NONE, A, OUT), XVS_TCP_ESTABLISHED);
 	/* out-of-range states are read as NONE */
 	cr_assert_eq(xvs_tcp_next_state(200, S, IN), XVS_TCP_SYN_RECV);
@@ -109,9 +110,12 @@ Test(tcp_state, server_syn)
 	cr_assert_eq(xvs_tcp_next_state(XVS_TCP_LISTEN, A, OUT), XVS_TCP_ESTABLISHED);
 }
 
-/* Only ESTABLISHED counts as active (IPVS's activeconns). */
-Test(tcp_state, active_is_established_only)
+/* ESTABLISHED and the handshake states count as active (IPVS's activeconns since 5.x). */
+Test(tcp_state, active_states)
 {
 	for (uint8_t s = 0; s < XVS_TCP_STATE_MAX; s++)
-		cr_assert_eq(xvs_tcp_state_active(s), s == XVS_TCP_ESTABLISHED, "state %u", s);
+		cr_assert_eq(xvs_tcp_state_active(s),
+			     s == XVS_TCP_ESTABLISHED || s == XVS_TCP_SYN_SENT || s == XVS_TCP_SYN_RECV ||
+				     s == XVS_TCP_SYNACK,
+			     "state %u", s);
 }
