@@ -39,13 +39,17 @@ struct xvs_port {
 	unsigned nb_addrs6;
 	uint16_t rxq_size;
 	uint16_t txq_size;
+	int node;               /* NUMA node from sysfs (PCI device or kernel interface); -1: none */
 	uint16_t mtu;           /* IP MTU of the link; 0 = ask the device */
 	uint32_t tun_src;       /* outer source prefix for tunnels leaving here (network order) */
 	uint8_t tun_src_len;    /* 0 with tun_src 0: use the port's address */
 };
 
 struct xvs_dp_config {
-	char lcores[128];
+	char lcores[128];       /* EAL --lcores, unless lcores_auto */
+	int lcores_auto;        /* lcores = auto: dp_numa plans them */
+	unsigned workers;       /* with lcores = auto: how many workers; 0 = as many as fit */
+	int numa_force;         /* run a cross-node plan, with a warning, instead of refusing it */
 	char file_prefix[64];
 	char huge_dir[256];
 	unsigned memory_mb;
