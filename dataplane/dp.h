@@ -40,6 +40,7 @@ struct xvs_port {
 	uint16_t rxq_size;
 	uint16_t txq_size;
 	int node;               /* NUMA node from sysfs (PCI device or kernel interface); -1: none */
+	struct rte_mempool *rx_pool; /* its RX queues' mbufs: the pool of its node */
 	uint16_t mtu;           /* IP MTU of the link; 0 = ask the device */
 	uint32_t tun_src;       /* outer source prefix for tunnels leaving here (network order) */
 	uint8_t tun_src_len;    /* 0 with tun_src 0: use the port's address */
@@ -116,6 +117,7 @@ struct xvs_worker {
 	uint32_t ho_mask;                          /* ho[i] holds packets */
 	struct xvs_handoff_buf ho[XVS_MAX_LCORES];
 	struct xvs_dest_load *others; /* other workers' load by destination; NULL: one worker */
+	struct rte_mempool *pool; /* for the frames it originates (probes, ICMP errors): its node's */
 	struct xvs_conn_table conns;
 	xvs_tx_fn tx;
 	uint32_t now;             /* seconds since start, worker clock */
