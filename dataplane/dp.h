@@ -39,13 +39,18 @@ struct xvs_port {
 	unsigned nb_addrs6;
 	uint16_t rxq_size;
 	uint16_t txq_size;
+	int node;               /* NUMA node from sysfs (PCI device or kernel interface); -1: none */
+	struct rte_mempool *rx_pool; /* its RX queues' mbufs: the pool of its node */
 	uint16_t mtu;           /* IP MTU of the link; 0 = ask the device */
 	uint32_t tun_src;       /* outer source prefix for tunnels leaving here (network order) */
 	uint8_t tun_src_len;    /* 0 with tun_src 0: use the port's address */
 };
 
 struct xvs_dp_config {
-	char lcores[128];
+	char lcores[128];       /* EAL --lcores, unless lcores_auto */
+	int lcores_auto;        /* lcores = auto: dp_numa plans them */
+	unsigned workers;       /* with lcores = auto: how many workers; 0 = as many as fit */
+	int numa_force;         /* run a cross-node plan, with a warning, instead of refusing it */
 	char file_prefix[64];
 	char huge_dir[256];
 	unsigned memory_mb;
@@ -113,6 +118,7 @@ struct xvs_worker {
 	uint32_t ho_mask;                          /* ho[i] holds packets */
 	struct xvs_handoff_buf ho[XVS_MAX_LCORES];
 	struct xvs_dest_load *others; /* other workers' load by destination; NULL: one worker */
+	struct rte_mempool *pool; /* for the frames it originates (probes, ICMP errors): its node's */
 	struct xvs_conn_table conns;
 	xvs_tx_fn tx;
 	uint32_t now;             /* seconds since start, worker clock */

@@ -93,8 +93,15 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 {
 	struct xvs_dp_config *cfg = &c->dp->cfg;
 	unsigned long n;
-	if (!strcmp(k, "lcores"))
+	if (!strcmp(k, "lcores")) {
+		cfg->lcores_auto = !strcmp(v, "auto");
 		snprintf(cfg->lcores, sizeof(cfg->lcores), "%s", v);
+	} else if (!strcmp(k, "workers")) {
+		if (parse_uint(v, XVS_MAX_LCORES, &n) < 0 || n < 1)
+			return fail(c, "workers '%s' must be 1.." RTE_STR(XVS_MAX_LCORES) "%s", v, "");
+		cfg->workers = (unsigned)n;
+	} else if (!strcmp(k, "numa_force"))
+		cfg->numa_force = parse_bool(v);
 	else if (!strcmp(k, "file_prefix"))
 		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", v);
 	else if (!strcmp(k, "huge_dir"))
@@ -140,6 +147,7 @@ static struct xvs_port *port_named(struct load_ctx *c, const char *name, int cre
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->rxq_size = 1024;
 	p->txq_size = 1024;
+	p->node = -1;
 	return p;
 }
 
@@ -274,6 +282,10 @@ int xvs_config_load(const char *path, struct xvs_dp *dp, struct xvs_cfg_extra *x
 		}
 	if (dp->nb_ports == 0) {
 		snprintf(err, errlen, "%s: no [port NAME] section", path);
+		return -EINVAL;
+	}
+	if (cfg->workers && !cfg->lcores_auto) {
+		snprintf(err, errlen, "%s: workers needs lcores = auto (an lcores list names its workers)", path);
 		return -EINVAL;
 	}
 	return 0;

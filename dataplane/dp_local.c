@@ -49,7 +49,7 @@ void xvs_send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const str
 {
 	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, p->l3_off);
 	uint16_t qlen = sizeof(*oip) + 8;
-	struct rte_mbuf *m = p->proto == IPPROTO_ICMP ? NULL : rte_pktmbuf_alloc(xvs_rt.pool);
+	struct rte_mbuf *m = p->proto == IPPROTO_ICMP ? NULL : rte_pktmbuf_alloc(w->pool);
 	char *d = m ? rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) + sizeof(*oip) +
 						sizeof(struct rte_icmp_hdr) + qlen) : NULL;
 	if (d) {
@@ -85,7 +85,7 @@ void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const str
 	const uint8_t *oip = rte_pktmbuf_mtod_offset(orig, const uint8_t *, p->l3_off);
 	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 1280u - XVS_IP6_HLEN - 8u);
 	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
-	struct rte_mbuf *m = p->proto == IPPROTO_ICMPV6 ? NULL : rte_pktmbuf_alloc(xvs_rt.pool);
+	struct rte_mbuf *m = p->proto == IPPROTO_ICMPV6 ? NULL : rte_pktmbuf_alloc(w->pool);
 	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + 8 + qlen)) : NULL;
 	if (d) {
 		union xvs_ip src, dst;

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
-#include <rte_lcore.h>
 #include <rte_log.h>
 
 #include "dp_port.h"
@@ -43,8 +42,8 @@ static uint16_t kernel_iface_mtu(const char *dev)
 	return (uint16_t)mtu;
 }
 
-static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_rxq,
-		      unsigned nb_txq, char *err, size_t errlen)
+static int port_setup(struct xvs_port *p, unsigned nb_rxq, unsigned nb_txq, char *err,
+		      size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf = { 0 };
@@ -70,7 +69,7 @@ static int port_setup(struct xvs_port *p, struct rte_mempool *pool, unsigned nb_
 		goto fail;
 	int socket = rte_eth_dev_socket_id(p->port_id);
 	for (unsigned q = 0; q < nb_rxq; q++) {
-		rc = rte_eth_rx_queue_setup(p->port_id, (uint16_t)q, rxd, (unsigned)socket, NULL, pool);
+		rc = rte_eth_rx_queue_setup(p->port_id, (uint16_t)q, rxd, (unsigned)socket, NULL, p->rx_pool);
 		if (rc < 0)
 			goto fail;
 	}
@@ -108,8 +107,7 @@ int xvs_port_spare_txq(const struct xvs_dp *dp, unsigned nb_queues)
 	return 1;
 }
 
-int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues,
-		      unsigned nb_txq, char *err, size_t errlen)
+int xvs_port_find_all(struct xvs_dp *dp, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < dp->nb_ports; i++) {
 		struct xvs_port *p = &dp->ports[i];
@@ -117,7 +115,15 @@ int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_q
 			snprintf(err, errlen, "port %s: no DPDK device for '%s'", p->name, p->dev);
 			return -ENODEV;
 		}
-		int rc = port_setup(p, pool, nb_queues, nb_txq, err, errlen);
+	}
+	return 0;
+}
+
+int xvs_port_init_all(struct xvs_dp *dp, unsigned nb_queues, unsigned nb_txq, char *err,
+		      size_t errlen)
+{
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		int rc = port_setup(&dp->ports[i], nb_queues, nb_txq, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
@@ -149,22 +155,4 @@ void xvs_port_stop_all(struct xvs_dp *dp)
 		rte_eth_dev_stop(dp->ports[i].port_id);
 		rte_eth_dev_close(dp->ports[i].port_id);
 	}
-}
-
-unsigned xvs_port_numa_check(const struct xvs_dp *dp)
-{
-	unsigned bad = 0, lcore;
-	for (unsigned i = 0; i < dp->nb_ports; i++) {
-		int s = rte_eth_dev_socket_id(dp->ports[i].port_id);
-		if (s < 0)
-			continue; /* virtual device: no home node */
-		RTE_LCORE_FOREACH(lcore) {
-			if ((int)rte_lcore_to_socket_id(lcore) != s) {
-				PORT_LOG(WARNING, "lcore %u is on node %u, port %s on node %d\n", lcore,
-					 rte_lcore_to_socket_id(lcore), dp->ports[i].name, s);
-				bad++;
-			}
-		}
-	}
-	return bad;
 }

@@ -9,13 +9,13 @@
 /* Whether every port has a TX queue to spare beyond nb_queues (for the main lcore). */
 int xvs_port_spare_txq(const struct xvs_dp *dp, unsigned nb_queues);
 
-/* Find each configured port's DPDK id and set it up with nb_queues RX and nb_txq TX queues. */
-int xvs_port_init_all(struct xvs_dp *dp, struct rte_mempool *pool, unsigned nb_queues,
-		      unsigned nb_txq, char *err, size_t errlen);
+/* Find each configured port's DPDK id (p->port_id), once EAL has probed the devices. */
+int xvs_port_find_all(struct xvs_dp *dp, char *err, size_t errlen);
+
+/* Set up every found port with nb_queues RX queues (mbufs from p->rx_pool) and nb_txq TX queues. */
+int xvs_port_init_all(struct xvs_dp *dp, unsigned nb_queues, unsigned nb_txq, char *err,
+		      size_t errlen);
 int xvs_port_start_all(struct xvs_dp *dp, char *err, size_t errlen);
 void xvs_port_stop_all(struct xvs_dp *dp);
-
-/* Warn about worker lcores on another NUMA node than a port. Returns the number of mismatches. */
-unsigned xvs_port_numa_check(const struct xvs_dp *dp);
 
 #endif

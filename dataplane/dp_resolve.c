@@ -114,7 +114,7 @@ static void arp_request(struct xvs_worker *w, uint16_t port, uint32_t ip)
 	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	static const struct rte_ether_addr zero;
 	const struct xvs_port *pt = &w->dp->ports[port];
-	struct rte_mbuf *m = rte_pktmbuf_alloc(xvs_rt.pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 	if (!m)
 		return;
 	arp_fill(m, RTE_ARP_OP_REQUEST, &pt->mac, &bcast, xvs_port_src4(pt, ip), &zero, ip);
@@ -158,7 +158,7 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 static void nd_solicit(struct xvs_worker *w, uint16_t port, const union xvs_ip *target)
 {
 	const struct xvs_port *pt = &w->dp->ports[port];
-	struct rte_mbuf *m = rte_pktmbuf_alloc(xvs_rt.pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + XVS_ND_MSG_LEN) : NULL;
 	if (!d) {
 		if (m)

@@ -40,6 +40,7 @@ int xvs_worker_init(struct xvs_worker *w, struct xvs_dp *dp, unsigned idx, void 
 	w->st = xvs_shm_stats(&dp->shm, idx == XVS_WORKER_MAIN ? XVS_SHM_MAIN_STATS : idx);
 	w->probes = idx == 0 || idx == XVS_WORKER_MAIN; /* main() takes them off worker 0 */
 	w->tx = tx_eth;
+	w->pool = xvs_rt.pool;
 	w->start_tsc = rte_rdtsc();
 	w->now_tsc = w->start_tsc;
 	/*

@@ -13,7 +13,7 @@ extern volatile int xvs_quit;
 
 /* Process-wide things a worker needs besides struct xvs_dp. */
 struct xvs_dp_runtime {
-	struct rte_mempool *pool;      /* for ARP requests the workers originate */
+	struct rte_mempool *pool;      /* the main lcore's node's; xvs_worker_init gives it to w->pool */
 	void (*housekeeping)(void);    /* main duties run by worker 0 when it is the main lcore */
 	_Atomic uint64_t last_rx_tsc;  /* for --idle-exit */
 };

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <rte_ring.h>
 
 #include "dp_config.h"
+#include "dp_numa.h"
 #include "dp_port.h"
 #include "dp_worker.h"
 
@@ -30,6 +32,9 @@
 static struct xvs_dp dp;
 static struct xvs_cfg_extra cfg_extra;
 static struct xvs_worker *workers[XVS_MAX_LCORES];
+static unsigned worker_lcore[XVS_MAX_LCORES]; /* worker i runs on lcore worker_lcore[i] */
+static struct xvs_numa_plan plan;             /* lcores = auto */
+static struct rte_mempool *pools[RTE_MAX_NUMA_NODES + 1]; /* by node + 1; [0]: any node */
 static struct xvs_worker *main_ctx; /* the main lcore's probes, when it has a TX queue */
 static unsigned idle_exit_ms;
 static unsigned wait_config_s;
@@ -88,7 +93,7 @@ static int build_eal_args(char **av)
 	int ac = 0, has_pci = 0;
 	av[ac++] = "xvs-dataplane";
 	av[ac++] = "--lcores"; /* "0-2" as -l takes it, or "0@0,(1-2)@1" to share CPUs */
-	av[ac++] = dp.cfg.lcores;
+	av[ac++] = dp.cfg.lcores_auto ? plan.lcores : dp.cfg.lcores;
 	av[ac++] = "--file-prefix";
 	av[ac++] = dp.cfg.file_prefix;
 	if (!strcmp(dp.cfg.huge_dir, "none")) {
@@ -234,6 +239,7 @@ static void housekeeping(void)
 /*
  * Enough mbufs for every RX and TX ring, each lcore's mempool cache, and what a worker holds
  * at once (tx buffers, the hold queue, a burst), with a margin; 2^n - 1 as mempools like.
+ * Each node's pool gets as many: its frames may wait in any port's TX ring or hand-off ring.
  */
 static unsigned nb_mbufs(void)
 {
@@ -250,16 +256,157 @@ static unsigned nb_mbufs(void)
 	return pow - 1;
 }
 
+/* ---- NUMA placement (dp_numa.h) --------------------------------------------------------- */
+
+/* Before EAL init: the ports' nodes as sysfs tells them, and the plan of lcores = auto. */
+static int plan_lcores(char *err, size_t errlen)
+{
+	static struct xvs_numa_topo topo;
+	for (unsigned i = 0; i < dp.nb_ports; i++)
+		dp.ports[i].node = xvs_numa_dev_node("/sys", dp.ports[i].dev);
+	if (!dp.cfg.lcores_auto)
+		return 0;
+	int rc = xvs_numa_read_topo(&dp, &topo);
+	if (rc < 0) {
+		snprintf(err, errlen, "lcores = auto: cannot read the CPU affinity: %s", strerror(-rc));
+		return rc;
+	}
+	rc = xvs_numa_plan_auto(&topo, dp.cfg.workers, dp.cfg.numa_force, &plan, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		printf("xvs-dataplane: warning: %s\n", err);
+	printf("xvs-dataplane: lcores = auto: --lcores %s (%u worker(s), main lcore on CPU %d)\n",
+	       plan.lcores, plan.nb_workers, plan.main_cpu);
+	fflush(stdout);
+	return 0;
+}
+
+static int lcore_node(unsigned lcore)
+{
+	return (int)rte_lcore_to_socket_id(lcore); /* an lcore on CPUs of several nodes: -1 */
+}
+
+/* Worker i runs on the i-th worker lcore, or on the main lcore when it is the only one. */
+static void map_workers(void)
+{
+	unsigned lcore, i = 0;
+	worker_lcore[0] = rte_get_main_lcore();
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		worker_lcore[i++] = lcore;
+	}
+}
+
 /*
- * Several workers: the hand-off rings between every ordered pair, each worker's view of the
- * others' loads, and the main lcore's own context for probes (when every port has a TX queue
- * for it; otherwise worker 0 keeps probing, and says so).
+ * After EAL init: an explicit lcores list against the nodes DPDK gives the PCI ports. A
+ * virtual device is never refused: DPDK gives it the node its driver was probed on
+ * (net_af_packet, net_null: the main lcore's), not its hardware's. lcores = auto is planned.
  */
-static int setup_workers_apart(int socket, char *err, size_t errlen)
+static int check_lcores(char *err, size_t errlen)
+{
+	struct xvs_numa_ports ports = { .nb = dp.nb_ports };
+	struct xvs_numa_plan p = { .main_cpu = -1, .nb_workers = dp.nb_workers };
+	if (dp.cfg.lcores_auto)
+		return 0;
+	for (unsigned i = 0; i < dp.nb_ports; i++) {
+		const struct xvs_port *pt = &dp.ports[i];
+		ports.node[i] = is_pci_addr(pt->dev) ? rte_eth_dev_socket_id(pt->port_id) : -1;
+		ports.name[i] = pt->name;
+	}
+	for (unsigned w = 0; w < dp.nb_workers; w++)
+		p.worker_node[w] = lcore_node(worker_lcore[w]);
+	int rc = xvs_numa_check(&ports, &p, dp.cfg.numa_force, err, errlen);
+	if (rc == 1)
+		printf("xvs-dataplane: warning: %s\n", err);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Where to allocate what belongs to node: there, or on any node when DPDK has no memory there
+ * (--no-huge keeps it all on node 0; hugepages may be reserved on some nodes only), said once.
+ */
+static int mem_node(int node)
+{
+	static int8_t has[RTE_MAX_NUMA_NODES]; /* 0: not tried yet, 1: yes, -1: no */
+	if (node < 0 || node >= RTE_MAX_NUMA_NODES)
+		return SOCKET_ID_ANY;
+	if (!has[node]) {
+		void *t = rte_malloc_socket("xvs_node_try", 64, 0, node);
+		has[node] = t ? 1 : -1;
+		rte_free(t);
+		if (!t)
+			printf("xvs-dataplane: no DPDK memory on node %d: its share goes to any node\n", node);
+	}
+	return has[node] > 0 ? node : SOCKET_ID_ANY;
+}
+
+/* The mbuf pool of node (-1: the main lcore's node), created at first use. */
+static struct rte_mempool *pool_of(int node)
+{
+	int m = mem_node(node < 0 ? (int)rte_socket_id() : node);
+	struct rte_mempool **pool = &pools[m + 1];
+	if (!*pool) {
+		char name[RTE_MEMPOOL_NAMESIZE];
+		snprintf(name, sizeof(name), "xvs_pool_%d", m);
+		*pool = rte_pktmbuf_pool_create(name, nb_mbufs(), MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+						m);
+	}
+	return *pool;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void addf(char *s, size_t len, const char *fmt, ...)
+{
+	size_t o = strlen(s);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s + o, len - o, fmt, ap);
+	va_end(ap);
+}
+
+/* One line per node: the lcores that run there, the ports on it, its mbuf pool. */
+static void log_placement(void)
+{
+	for (int n = -1; n < RTE_MAX_NUMA_NODES; n++) {
+		char s[512] = "";
+		if (lcore_node(rte_get_main_lcore()) == n)
+			addf(s, sizeof(s), ", main lcore %u", rte_get_main_lcore());
+		for (unsigned w = 0; w < dp.nb_workers; w++)
+			if (lcore_node(worker_lcore[w]) == n)
+				addf(s, sizeof(s), ", worker %u (lcore %u)", w, worker_lcore[w]);
+		for (unsigned i = 0; i < dp.nb_ports; i++)
+			if (dp.ports[i].node == n)
+				addf(s, sizeof(s), ", port %s", dp.ports[i].name);
+		if (pools[n + 1])
+			addf(s, sizeof(s), ", %u mbufs", pools[n + 1]->size);
+		if (!s[0])
+			continue;
+		if (n < 0)
+			printf("xvs-dataplane: node any: %s\n", s + 2);
+		else
+			printf("xvs-dataplane: node %d: %s\n", n, s + 2);
+	}
+	fflush(stdout);
+}
+
+/* ---- memory ------------------------------------------------------------------------------ */
+
+/* Where worker i's own memory goes: its lcore's node. */
+static int worker_mem(unsigned i)
+{
+	return mem_node(lcore_node(worker_lcore[i]));
+}
+
+/*
+ * Several workers: the hand-off rings between every ordered pair (each on its consumer's
+ * node), each worker's view of the others' loads, and the main lcore's own context for probes
+ * (when every port has a TX queue for it; otherwise worker 0 keeps probing, and says so).
+ */
+static int setup_workers_apart(char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < dp.nb_workers; i++) {
 		workers[i]->others = rte_zmalloc_socket("xvs_loads", sizeof(struct xvs_dest_load) * XVS_MAX_DESTS,
-							64, socket);
+							64, worker_mem(i));
 		if (!workers[i]->others)
 			goto nomem;
 		for (unsigned j = 0; j < dp.nb_workers; j++) {
@@ -267,7 +414,7 @@ static int setup_workers_apart(int socket, char *err, size_t errlen)
 				continue;
 			char name[RTE_RING_NAMESIZE];
 			snprintf(name, sizeof(name), "xvs_ho_%u_%u", i, j);
-			struct rte_ring *r = rte_ring_create(name, XVS_HANDOFF_RING, socket,
+			struct rte_ring *r = rte_ring_create(name, XVS_HANDOFF_RING, worker_mem(j),
 							     RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (!r)
 				goto nomem;
@@ -282,7 +429,8 @@ static int setup_workers_apart(int socket, char *err, size_t errlen)
 		printf("xvs-dataplane: no spare TX queue for the main lcore: worker 0 probes next hops\n");
 		return 0;
 	}
-	main_ctx = rte_zmalloc_socket("xvs_main", sizeof(struct xvs_worker), 64, socket);
+	main_ctx = rte_zmalloc_socket("xvs_main", sizeof(struct xvs_worker), 64,
+				      mem_node((int)rte_socket_id()));
 	if (!main_ctx || xvs_worker_init(main_ctx, &dp, XVS_WORKER_MAIN, NULL) < 0)
 		goto nomem;
 	workers[0]->probes = 0;
@@ -302,15 +450,36 @@ static void drain_rings(void)
 				rte_pktmbuf_free(m);
 }
 
+/* Worker i's context, connection table and mbuf pool, on the node of its lcore. */
+static int setup_worker(unsigned i, char *err, size_t errlen)
+{
+	int node = lcore_node(worker_lcore[i]);
+	size_t sz = xvs_conn_table_memsize(dp.cfg.conn_max);
+	void *mem = rte_zmalloc_socket("xvs_conns", sz, 64, worker_mem(i));
+	workers[i] = rte_zmalloc_socket("xvs_worker", sizeof(struct xvs_worker), 64, worker_mem(i));
+	if (!mem || !workers[i] || xvs_worker_init(workers[i], &dp, i, mem) < 0) {
+		snprintf(err, errlen, "out of memory for %u connections (%zu bytes)", dp.cfg.conn_max, sz);
+		return -ENOMEM;
+	}
+	workers[i]->pool = pool_of(node);
+	if (!workers[i]->pool) {
+		snprintf(err, errlen, "out of memory for %u mbufs for node %d", nb_mbufs(), node);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* What the main lcore and every worker share sits on the main lcore's node. */
 static int setup_memory(char *err, size_t errlen)
 {
-	int socket = (int)rte_socket_id();
-	dp.neigh = rte_zmalloc_socket("xvs_neigh", sizeof(*dp.neigh), 64, socket);
-	struct xvs_gen *g0 = rte_zmalloc_socket("xvs_gen0", sizeof(struct xvs_gen), 64, socket);
-	struct xvs_gen *g1 = rte_zmalloc_socket("xvs_gen1", sizeof(struct xvs_gen), 64, socket);
-	xvs_rt.pool = rte_pktmbuf_pool_create("xvs_pool", nb_mbufs(), MBUF_CACHE, 0,
-					      RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (!dp.neigh || !g0 || !g1 || !xvs_rt.pool) {
+	int home = mem_node((int)rte_socket_id()), rc;
+	dp.neigh = rte_zmalloc_socket("xvs_neigh", sizeof(*dp.neigh), 64, home);
+	struct xvs_gen *g0 = rte_zmalloc_socket("xvs_gen0", sizeof(struct xvs_gen), 64, home);
+	struct xvs_gen *g1 = rte_zmalloc_socket("xvs_gen1", sizeof(struct xvs_gen), 64, home);
+	int pools_ok = (xvs_rt.pool = pool_of(-1)) != NULL;
+	for (unsigned i = 0; i < dp.nb_ports; i++)
+		pools_ok &= (dp.ports[i].rx_pool = pool_of(dp.ports[i].node)) != NULL;
+	if (!dp.neigh || !g0 || !g1 || !pools_ok) {
 		snprintf(err, errlen, "out of memory for tables and mbufs");
 		return -ENOMEM;
 	}
@@ -318,16 +487,10 @@ static int setup_memory(char *err, size_t errlen)
 		xvs_neigh_learn_ip(dp.neigh, cfg_extra.neigh[i].af, &cfg_extra.neigh[i].ip,
 				   &cfg_extra.neigh[i].mac, 1);
 	xvs_dp_adopt_init(&dp.gens, &dp.shm, g0, g1, dp.nb_workers);
-	for (unsigned i = 0; i < dp.nb_workers; i++) {
-		size_t sz = xvs_conn_table_memsize(dp.cfg.conn_max);
-		void *mem = rte_zmalloc_socket("xvs_conns", sz, 64, socket);
-		workers[i] = rte_zmalloc_socket("xvs_worker", sizeof(struct xvs_worker), 64, socket);
-		if (!mem || !workers[i] || xvs_worker_init(workers[i], &dp, i, mem) < 0) {
-			snprintf(err, errlen, "out of memory for %u connections (%zu bytes)", dp.cfg.conn_max, sz);
-			return -ENOMEM;
-		}
-	}
-	return dp.nb_workers > 1 ? setup_workers_apart(socket, err, errlen) : 0;
+	for (unsigned i = 0; i < dp.nb_workers; i++)
+		if ((rc = setup_worker(i, err, errlen)) < 0)
+			return rc;
+	return dp.nb_workers > 1 ? setup_workers_apart(err, errlen) : 0;
 }
 
 static int wait_for_config(void)
@@ -345,15 +508,13 @@ static int wait_for_config(void)
 
 static void run_workers(void)
 {
-	unsigned lcore, i = 0;
 	if (dp.nb_workers == 1 && rte_lcore_count() == 1) {
 		xvs_rt.housekeeping = housekeeping;
 		xvs_worker_loop(workers[0]);
 		return;
 	}
-	RTE_LCORE_FOREACH_WORKER(lcore) {
-		rte_eal_remote_launch(xvs_worker_loop, workers[i++], lcore);
-	}
+	for (unsigned i = 0; i < dp.nb_workers; i++)
+		rte_eal_remote_launch(xvs_worker_loop, workers[i], worker_lcore[i]);
 	while (!xvs_quit) {
 		housekeeping();
 		rte_delay_us_sleep(1000);
@@ -416,6 +577,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xvs-dataplane: %s\n", err);
 		return 2;
 	}
+	if (plan_lcores(err, sizeof(err)) < 0) {
+		fprintf(stderr, "xvs-dataplane: %s\n", err);
+		return 2;
+	}
 	int eal_argc = build_eal_args(eal_argv);
 	if (rte_eal_init(eal_argc, eal_argv) < 0)
 		rte_exit(EXIT_FAILURE, "EAL init failed: %s\n", rte_strerror(rte_errno));
@@ -425,15 +590,18 @@ int main(int argc, char **argv)
 	dp.nb_workers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
 	if (dp.nb_workers > XVS_MAX_LCORES)
 		rte_exit(EXIT_FAILURE, "at most %u workers\n", XVS_MAX_LCORES);
+	map_workers();
+	if (xvs_port_find_all(&dp, err, sizeof(err)) < 0 || check_lcores(err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
 
 	int rc = xvs_shm_open(&dp.shm, dp.cfg.shm_path, 0);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "shared region %s: %s\n", dp.cfg.shm_path, strerror(-rc));
 	if (setup_memory(err, sizeof(err)) < 0 || setup_routes(err, sizeof(err)) < 0 ||
-	    xvs_port_init_all(&dp, xvs_rt.pool, dp.nb_workers, dp.nb_workers + (main_ctx ? 1 : 0), err,
+	    xvs_port_init_all(&dp, dp.nb_workers, dp.nb_workers + (main_ctx ? 1 : 0), err,
 			      sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
-	xvs_port_numa_check(&dp);
+	log_placement();
 	/* the region outlives a dataplane: say afresh how this one steers */
 	atomic_store(&dp.shm.hdr->steering, dp.nb_workers > 1 ? XVS_STEER_SOFTWARE : XVS_STEER_NONE);
 	atomic_store(&dp.shm.hdr->stalled_workers, 0);
