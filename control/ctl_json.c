@@ -433,7 +433,7 @@ static json_t *dest_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rat
 	xvs_ctl_model_dest_stats(m, slot, &st);
 	json_object_set_new(o, "active_conns", json_integer(st.active > 0 ? st.active : 0));
 	json_object_set_new(o, "inactive_conns", json_integer(st.inactive > 0 ? st.inactive : 0));
-	json_object_set_new(o, "persist_conns", json_integer(0));
+	json_object_set_new(o, "persist_conns", json_integer(st.persist > 0 ? st.persist : 0));
 	add_counters(o, &st.c);
 	add_rates(o, rates ? &rates->dest[slot] : NULL);
 	return o;

@@ -50,6 +50,7 @@ static void shm_sum(const struct xvs_shm *shm, bool dest, unsigned slot, struct 
 		st->c.outbytes += c->outbytes;
 		st->active += c->active;
 		st->inactive += c->inactive;
+		st->persist += c->persist;
 	}
 }
 
@@ -243,12 +244,6 @@ static bool ipv4_unicast(uint32_t be)
 	return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
 }
 
-static bool mask_contiguous(uint32_t be)
-{
-	uint32_t inv = ~ntohl(be);
-	return (inv & (inv + 1)) == 0;
-}
-
 static bool ipv6_unicast(const union xvs_ip *a)
 {
 	static const union xvs_ip loop = { .v6 = { [15] = 1 } };
@@ -290,10 +285,6 @@ static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 			    XVS_CTL_PERSIST_MAX);
 	if (c->port == 0 && !c->persistent)
 		return fail(err, EINVAL, "Zero port specified for non-persistent service");
-	if (c->af == XVS_AF_INET && !mask_contiguous(c->netmask.v4))
-		return fail(err, EINVAL, "illegal virtual server persistent mask specified");
-	if (c->persistent)
-		return fail(err, EOPNOTSUPP, "persistent services (-p) are not supported yet");
 	if (c->ops)
 		return fail(err, EOPNOTSUPP, "one-packet scheduling (-o) is not supported yet");
 	if (c->flags)
@@ -309,9 +300,6 @@ static int check_dest_cfg(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *
 		return rc;
 	if (!addr_unicast(c->af, &c->addr, a, sizeof(a)))
 		return fail(err, EINVAL, "real server address %s is not a unicast address", a);
-	if (c->port == 0)
-		return fail(err, EINVAL, "real server port 0 is only meaningful for persistent "
-					 "port-0 services, which are not supported yet");
 	if (c->weight < 0 || c->weight > 65535)
 		return fail(err, EINVAL, "illegal weight %lld (0..65535)", (long long)c->weight);
 	if (c->u_thresh < 0 || c->u_thresh > INT32_MAX || c->l_thresh < 0 || c->l_thresh > INT32_MAX)
@@ -369,7 +357,7 @@ static int alloc_dest(const struct xvs_ctl_model *m, int hint)
 			continue;
 		struct xvs_ctl_stats st;
 		shm_sum(m->shm, true, i, &st);
-		if (st.active + st.inactive <= 0)
+		if (st.active + st.inactive + st.persist <= 0)
 			return (int)i;
 		if (any < 0)
 			any = (int)i;
@@ -666,7 +654,7 @@ static bool trash_done(const struct xvs_ctl_model *m, unsigned slot, uint64_t no
 		return false;
 	struct xvs_ctl_stats st;
 	shm_sum(m->shm, true, slot, &st);
-	return st.active + st.inactive <= 0;
+	return st.active + st.inactive + st.persist <= 0; /* templates name the slot too */
 }
 
 unsigned xvs_ctl_model_purge(struct xvs_ctl_model *m, uint64_t now_ns, bool dp_alive)

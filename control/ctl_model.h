@@ -85,6 +85,7 @@ struct xvs_ctl_stats {
 	struct xvs_ctl_ctr c;
 	int64_t active;
 	int64_t inactive;
+	int64_t persist; /* persistence templates */
 };
 
 struct xvs_ctl_svc {

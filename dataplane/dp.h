@@ -110,6 +110,7 @@ struct xvs_worker {
 	unsigned idx;             /* worker index: shm lcore record, rx queue; or XVS_WORKER_MAIN */
 	uint16_t txq;             /* tx queue on every port */
 	uint8_t handed;           /* processing packets another worker handed over */
+	uint8_t hop;              /* of those, which owner candidate this worker is (dp_path.h) */
 	uint8_t probes;           /* this loop probes the real servers' next hops */
 	unsigned lcore;
 	struct xvs_lcore_stats *st;
@@ -120,6 +121,11 @@ struct xvs_worker {
 	struct xvs_dest_load *others; /* other workers' load by destination; NULL: one worker */
 	struct rte_mempool *pool; /* for the frames it originates (probes, ICMP errors): its node's */
 	struct xvs_conn_table conns;
+	/* the distinct persistence granularities of the generation pm_gen (reply steering) */
+	uint64_t pm_gen;
+	uint8_t nb_pm4, nb_pm6;
+	uint32_t pm4[XVS_STEER_MASKS]; /* IPv4 netmasks, network order */
+	uint8_t pm6[XVS_STEER_MASKS];  /* IPv6 prefix lengths */
 	xvs_tx_fn tx;
 	uint32_t now;             /* seconds since start, worker clock */
 	uint64_t now_tsc;

@@ -64,6 +64,14 @@ enum xvs_tcp_state {
 #define XVS_CONN_F_REPLY     0x08 /* reply key inserted */
 #define XVS_CONN_F_WIDE      0x10 /* two cells: an address is IPv6 */
 #define XVS_CONN_F_CONFIRMED 0x20 /* no longer embryonic (never evicted) */
+#define XVS_CONN_F_CONTROLLED 0x40 /* a persistence template counts this connection */
+
+/*
+ * A persistence template is an entry whose protocol has this bit set: its key (client address
+ * masked, port 0, VIP, virtual port or 0) never matches a packet's. Its real-server port and
+ * TCP state hold the number of connections it controls (24 bits).
+ */
+#define XVS_CONN_PROTO_TPL 0x80
 
 /* One cell: a connection's head, or a free cell. */
 struct xvs_conn {

@@ -138,7 +138,10 @@ static int quote_steer_away(struct xvs_worker *w, const struct xvs_gen *g,
 			    const struct xvs_conn_key *k, uint16_t in_port, struct rte_mbuf *m)
 {
 	union xvs_ip dst = k->af == XVS_AF_INET6 ? k->dst6 : (union xvs_ip){ .d = { k->dst, 0 } };
-	return xvs_steer_away(w, k, xvs_gen_vip_lookup(g, k->proto, &dst, k->dport) < 0, in_port, m);
+	int svc = xvs_svc_lookup(g, k->proto, &dst, k->dport);
+	if (svc >= 0 && g->svcs[svc].af != (k->af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET))
+		svc = -1;
+	return xvs_steer(w, g, k, svc, in_port, m);
 }
 
 static inline int icmp_is_error(uint8_t type)

@@ -14,6 +14,7 @@
 
 #include "dp_parse.h"
 #include "dp_worker.h"
+#include "xvs/gen.h"
 
 #define PROBE_INTERVAL_S 1 /* at most one ARP request / solicitation per neighbour per second */
 #define HOLD_S 1           /* how long a frame waits for its next hop */
@@ -40,8 +41,12 @@ static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf 
 
 /* ---- connections and forwarding: dp_worker.c ---- */
 
-/* Queue m (received on in_port) for the worker that owns its connection (dp_steer.h). */
-void xvs_handoff(struct xvs_worker *w, unsigned owner, uint16_t in_port, struct rte_mbuf *m);
+/*
+ * Queue m (received on in_port) for the worker that owns its connection (dp_steer.h); hop
+ * says which of the packet's owner candidates that worker is (xvs_steer).
+ */
+void xvs_handoff(struct xvs_worker *w, unsigned owner, uint16_t in_port, unsigned hop,
+		 struct rte_mbuf *m);
 
 /*
  * The worker that owns the connection of a packet with key k: the client is the source of a
@@ -56,17 +61,30 @@ static inline unsigned xvs_steer_owner_of(const struct xvs_steer *s, const struc
 	return reply ? xvs_steer_owner4(s, k->dst, k->dport) : xvs_steer_owner4(s, k->src, k->sport);
 }
 
-/* Hand m away when another worker owns key k's connection; returns 1 if it did. */
-static inline int xvs_steer_away(struct xvs_worker *w, const struct xvs_conn_key *k, int reply,
-				 uint16_t in_port, struct rte_mbuf *m)
+/*
+ * With several workers, hand m (key k, found in no connection here) to the worker that owns
+ * its connection; returns 1 if it did. svc: the service k is addressed to, or -1 (a reply, or
+ * nothing at all). A packet to a persistent service goes to the owner of its client's prefix;
+ * a reply tries the owner of its client's address and port, then the owner of each
+ * persistence granularity in use, one hop at a time (dp_worker.c).
+ */
+int xvs_steer_slow(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_conn_key *k,
+		   int svc, uint16_t in_port, struct rte_mbuf *m);
+
+static inline int xvs_steer(struct xvs_worker *w, const struct xvs_gen *g,
+			    const struct xvs_conn_key *k, int svc, uint16_t in_port, struct rte_mbuf *m)
 {
-	if (likely(w->dp->steer.nb_workers <= 1) || w->handed)
+	if (likely(w->dp->steer.nb_workers <= 1))
 		return 0;
-	unsigned o = xvs_steer_owner_of(&w->dp->steer, k, reply);
-	if (o == w->idx)
-		return 0;
-	xvs_handoff(w, o, in_port, m);
-	return 1;
+	return xvs_steer_slow(w, g, k, svc, in_port, m);
+}
+
+/* The service a packet to addr:port (network order) is for: exact, else a port-0 service. */
+static inline int xvs_svc_lookup(const struct xvs_gen *g, uint8_t proto, const union xvs_ip *addr,
+				 uint16_t port_be)
+{
+	int svc = xvs_gen_vip_lookup(g, proto, addr, port_be);
+	return svc >= 0 || port_be == 0 ? svc : xvs_gen_vip_lookup(g, proto, addr, 0);
 }
 
 static inline int conn_expired(const struct xvs_worker *w, const struct xvs_conn *c)

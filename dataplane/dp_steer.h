@@ -21,6 +21,14 @@
 #define XVS_HANDOFF_RING 1024
 #endif
 
+/*
+ * Persistent services: every connection of a client (its address masked by the service's
+ * granularity) has one owner, so that its template and connections live together. Replies
+ * try the usual owner first, then the owner of each distinct granularity in use, up to
+ * this many per family.
+ */
+#define XVS_STEER_MASKS 8
+
 struct xvs_steer {
 	uint64_t key[2];     /* secret, set once at start */
 	uint32_t nb_workers; /* 1: no hand-off at all */
@@ -53,6 +61,31 @@ static inline unsigned xvs_steer_owner6(const struct xvs_steer *s, const union x
 {
 	uint64_t h = xvs_steer_mix(addr->d[0] ^ s->key[0]);
 	return xvs_steer_pick(s, xvs_steer_mix(h ^ addr->d[1] ^ ((uint64_t)port << 48) ^ s->key[1]));
+}
+
+/* Owner of the connections of a persistent service's IPv4 client prefix (masked address). */
+static inline unsigned xvs_steer_owner4_prefix(const struct xvs_steer *s, uint32_t masked)
+{
+	return xvs_steer_pick(s, xvs_steer_mix(((uint64_t)masked << 16) ^ s->key[1]));
+}
+
+/* Owner of the connections of a persistent service's IPv6 client prefix (masked address). */
+static inline unsigned xvs_steer_owner6_prefix(const struct xvs_steer *s, const union xvs_ip *masked)
+{
+	uint64_t h = xvs_steer_mix(masked->d[0] ^ s->key[1]);
+	return xvs_steer_pick(s, xvs_steer_mix(h ^ masked->d[1] ^ s->key[0]));
+}
+
+/* addr with all but the first plen bits cleared (IPv6 persistence granularity). */
+static inline union xvs_ip xvs_ip6_prefix(const union xvs_ip *addr, unsigned plen)
+{
+	union xvs_ip r = *addr;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = plen > i * 8 ? plen - i * 8 : 0;
+		if (keep < 8)
+			r.v6[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	return r;
 }
 
 #endif

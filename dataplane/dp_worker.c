@@ -95,10 +95,11 @@ static void handoff_flush(struct xvs_worker *w)
 		handoff_flush_one(w, (unsigned)__builtin_ctz(w->ho_mask));
 }
 
-void xvs_handoff(struct xvs_worker *w, unsigned owner, uint16_t in_port, struct rte_mbuf *m)
+void xvs_handoff(struct xvs_worker *w, unsigned owner, uint16_t in_port, unsigned hop,
+		 struct rte_mbuf *m)
 {
 	struct xvs_handoff_buf *b = &w->ho[owner];
-	m->hash.usr = in_port; /* the owner needs the port it came in on */
+	m->hash.usr = in_port | hop << 16; /* the owner needs the port it came in on */
 	b->pkts[b->n++] = m;
 	w->ho_mask |= 1u << owner;
 	if (b->n == XVS_BURST)
@@ -119,14 +120,88 @@ unsigned xvs_worker_drain(struct xvs_worker *w, const struct xvs_gen *g)
 		w->st->handoff_in += n;
 		w->handed = 1;
 		for (unsigned i = 0, j; i < n; i = j) {
-			uint32_t port = pkts[i]->hash.usr;
-			for (j = i + 1; j < n && pkts[j]->hash.usr == port; j++)
+			uint32_t usr = pkts[i]->hash.usr;
+			for (j = i + 1; j < n && pkts[j]->hash.usr == usr; j++)
 				;
-			xvs_worker_process(w, g, (uint16_t)port, pkts + i, (uint16_t)(j - i));
+			w->hop = (uint8_t)(usr >> 16);
+			xvs_worker_process(w, g, (uint16_t)usr, pkts + i, (uint16_t)(j - i));
 		}
 		w->handed = 0;
 	}
 	return total;
+}
+
+/* The distinct persistence granularities of generation g, for reply steering. */
+static void pm_refresh(struct xvs_worker *w, const struct xvs_gen *g)
+{
+	if (w->pm_gen == g->gen)
+		return;
+	w->pm_gen = g->gen;
+	w->nb_pm4 = w->nb_pm6 = 0;
+	for (uint32_t i = 0; i < g->nb_svcs; i++) {
+		const struct xvs_svc *s = &g->svcs[i];
+		if (s->state != XVS_SLOT_USED || !(s->flags & XVS_SVC_F_PERSISTENT))
+			continue;
+		unsigned k;
+		if (s->af == XVS_AF_INET6) {
+			for (k = 0; k < w->nb_pm6 && w->pm6[k] != s->netmask; k++)
+				;
+			if (k == w->nb_pm6 && k < XVS_STEER_MASKS)
+				w->pm6[w->nb_pm6++] = (uint8_t)s->netmask;
+		} else {
+			for (k = 0; k < w->nb_pm4 && w->pm4[k] != s->netmask; k++)
+				;
+			if (k == w->nb_pm4 && k < XVS_STEER_MASKS)
+				w->pm4[w->nb_pm4++] = s->netmask;
+		}
+	}
+}
+
+int xvs_steer_slow(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_conn_key *k,
+		   int svc, uint16_t in_port, struct rte_mbuf *m)
+{
+	const struct xvs_steer *st = &w->dp->steer;
+	int v6 = k->af == XVS_AF_INET6;
+	if (svc >= 0) {
+		if (w->handed)
+			return 0; /* the sender chose this worker */
+		const struct xvs_svc *s = &g->svcs[svc];
+		unsigned o;
+		if (!(s->flags & XVS_SVC_F_PERSISTENT))
+			o = xvs_steer_owner_of(st, k, 0);
+		else if (v6) {
+			union xvs_ip pfx = xvs_ip6_prefix(&k->src6, s->netmask);
+			o = xvs_steer_owner6_prefix(st, &pfx);
+		} else {
+			o = xvs_steer_owner4_prefix(st, k->src & s->netmask);
+		}
+		if (o == w->idx)
+			return 0;
+		xvs_handoff(w, o, in_port, 0, m);
+		return 1;
+	}
+	/* a reply: its client's own owner, then the owner of each granularity in use */
+	unsigned cand[1 + XVS_STEER_MASKS], n = 0;
+	cand[n++] = xvs_steer_owner_of(st, k, 1);
+	if (g) {
+		pm_refresh(w, g);
+		for (unsigned i = 0; v6 && i < w->nb_pm6; i++) {
+			union xvs_ip pfx = xvs_ip6_prefix(&k->dst6, w->pm6[i]);
+			cand[n++] = xvs_steer_owner6_prefix(st, &pfx);
+		}
+		for (unsigned i = 0; !v6 && i < w->nb_pm4; i++)
+			cand[n++] = xvs_steer_owner4_prefix(st, k->dst & w->pm4[i]);
+	}
+	for (unsigned j = w->handed ? w->hop + 1u : 0; j < n; j++) {
+		int tried = cand[j] == w->idx;
+		for (unsigned i = 0; i < j && !tried; i++)
+			tried = cand[i] == cand[j];
+		if (tried)
+			continue;
+		xvs_handoff(w, cand[j], in_port, j, m);
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- connections ---------------------------------------------------------------------- */
@@ -166,8 +241,81 @@ static inline void conn_account(struct xvs_worker *w, struct xvs_conn *c, int ac
 	}
 }
 
+/* ---- persistence templates (docs/dataplane.md, "Persistence") ---- */
+
+#define TPL_REARM_S 60 /* a template that still controls connections lives on this much longer */
+
+/* A template's real-server port is its destination's: the field holds the count instead. */
+static inline uint32_t tpl_count(const struct xvs_conn *t)
+{
+	return t->dport | (uint32_t)t->state << 16;
+}
+
+static inline void tpl_count_set(struct xvs_conn *t, uint32_t n)
+{
+	t->dport = (uint16_t)n;
+	t->state = (uint8_t)(n >> 16);
+}
+
+static inline int is_tpl(const struct xvs_conn *c)
+{
+	return c->proto & XVS_CONN_PROTO_TPL;
+}
+
+/*
+ * The key of the template for client caddr of persistent service s: the client masked by
+ * the service's granularity, port 0, the VIP, and the virtual port (0 for port-0 and FTP
+ * services, as IPVS keeps them).
+ */
+static void tpl_key(const struct xvs_svc *s, const union xvs_ip *caddr, struct xvs_conn_key *k)
+{
+	uint16_t vport = s->port_be == 0 || s->port_be == rte_cpu_to_be_16(21) ? 0 : s->port_be;
+	*k = (struct xvs_conn_key){ .dport = vport, .proto = (uint8_t)(s->proto | XVS_CONN_PROTO_TPL) };
+	if (s->af == XVS_AF_INET6) {
+		k->af = XVS_AF_INET6;
+		k->src6 = xvs_ip6_prefix(caddr, s->netmask);
+		k->dst6 = s->addr;
+	} else {
+		k->src = caddr->v4 & s->netmask;
+		k->dst = s->addr.v4;
+	}
+}
+
+/* The template that controls connection c (NULL if its service is no longer persistent). */
+static struct xvs_conn *tpl_of(struct xvs_worker *w, const struct xvs_gen *g,
+			       const struct xvs_conn *c)
+{
+	if (!g || c->dest >= g->nb_dests)
+		return NULL;
+	const struct xvs_svc *s = &g->svcs[g->dests[c->dest].svc];
+	if (!(s->flags & XVS_SVC_F_PERSISTENT))
+		return NULL;
+	struct xvs_conn_key k;
+	union xvs_ip ca = xvs_conn_caddr(c);
+	tpl_key(s, &ca, &k);
+	uint32_t v = xvs_conn_find(&w->conns, &k, xvs_conn_hash(&w->conns, &k));
+	return v ? &w->conns.conns[(v - 1) >> 1] : NULL;
+}
+
+static void tpl_remove(struct xvs_worker *w, uint32_t idx)
+{
+	w->st->dest[w->conns.conns[idx].dest].persist--;
+	xvs_conn_free(&w->conns, idx);
+}
+
+/* A template whose service or server is gone, or whose service is no longer persistent. */
+static int tpl_stale(const struct xvs_gen *g, const struct xvs_conn *t)
+{
+	if (!g || t->dest >= g->nb_dests || g->dests[t->dest].state != XVS_SLOT_USED)
+		return 1;
+	const struct xvs_svc *s = &g->svcs[g->dests[t->dest].svc];
+	return s->state != XVS_SLOT_USED || !(s->flags & XVS_SVC_F_PERSISTENT);
+}
+
+/* ---- the table's entries and their counts ---- */
+
 /* Take a connection out of the table and its counts; `ctr` says why (expired or evicted). */
-static void conn_remove(struct xvs_worker *w, uint32_t idx, uint64_t *ctr)
+static void conn_remove(struct xvs_worker *w, const struct xvs_gen *g, uint32_t idx, uint64_t *ctr)
 {
 	struct xvs_conn *c = &w->conns.conns[idx];
 	struct xvs_stats_ctr *d = &w->st->dest[c->dest];
@@ -175,23 +323,28 @@ static void conn_remove(struct xvs_worker *w, uint32_t idx, uint64_t *ctr)
 		d->active--;
 	else
 		d->inactive--;
+	if (c->flags & XVS_CONN_F_CONTROLLED) {
+		struct xvs_conn *t = tpl_of(w, g, c);
+		if (t && tpl_count(t))
+			tpl_count_set(t, tpl_count(t) - 1);
+	}
 	w->st->conns_cur--;
 	(*ctr)++;
 	xvs_conn_free(&w->conns, idx);
 }
 
-static void conn_release(struct xvs_worker *w, uint32_t idx)
+static void conn_release(struct xvs_worker *w, const struct xvs_gen *g, uint32_t idx)
 {
-	conn_remove(w, idx, &w->st->conns_expired);
+	conn_remove(w, g, idx, &w->st->conns_expired);
 }
 
 /* Evict the oldest connection that is still embryonic; 0 if there is none. */
-static int conn_evict(struct xvs_worker *w)
+static int conn_evict(struct xvs_worker *w, const struct xvs_gen *g)
 {
 	int64_t victim = xvs_conn_embryo_pop(&w->conns, 16);
 	if (victim < 0)
 		return 0;
-	conn_remove(w, (uint32_t)victim, &w->st->conns_evicted);
+	conn_remove(w, g, (uint32_t)victim, &w->st->conns_evicted);
 	return 1;
 }
 
@@ -199,17 +352,95 @@ static int conn_evict(struct xvs_worker *w)
  * Cells for a new connection. When free cells run low (or none fit), the oldest embryonic
  * connection makes room: a SYN flood churns embryonic entries only, never an established
  * one, and a new client keeps its entry while the flood creates the free margin's worth of
- * new ones after it (docs/dataplane.md, "Connection table").
+ * new ones after it (docs/dataplane.md, "A full table and SYN floods").
  */
-static int64_t conn_alloc(struct xvs_worker *w, int wide)
+static int64_t conn_alloc(struct xvs_worker *w, const struct xvs_gen *g, int wide)
 {
 	struct xvs_conn_table *t = &w->conns;
 	if (unlikely(t->nb_free < t->low_water))
-		conn_evict(w);
+		conn_evict(w, g);
 	int64_t idx = xvs_conn_alloc(t, wide);
-	for (unsigned i = 0; unlikely(idx < 0) && i < 3 && conn_evict(w); i++)
+	for (unsigned i = 0; unlikely(idx < 0) && i < 3 && conn_evict(w, g); i++)
 		idx = xvs_conn_alloc(t, wide);
 	return idx;
+}
+
+/*
+ * A new template <client prefix, 0, VIP, vport, server> for destination slot; it starts with
+ * `count` controlled connections. Returns its cell, or -1 when the table has no room.
+ */
+static int64_t tpl_create(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_svc *s,
+			  int slot, const struct xvs_conn_key *tk, uint32_t th, uint32_t count)
+{
+	const struct xvs_dest *d = &g->dests[slot];
+	int wide = s->af == XVS_AF_INET6 || d->af == XVS_AF_INET6;
+	int64_t idx = conn_alloc(w, g, wide);
+	if (idx < 0)
+		return -1;
+	struct xvs_conn *t = &w->conns.conns[idx];
+	*t = (struct xvs_conn){
+		.vport = tk->dport, .proto = tk->proto,
+		.af = s->af, .flags = (uint8_t)(d->fwd | XVS_CONN_F_CONFIRMED), .dest = (uint16_t)slot,
+		.expire = w->now + s->persist_timeout,
+	};
+	if (!wide) {
+		t->a4.caddr = tk->src;
+		t->a4.vaddr = tk->dst;
+		t->a4.daddr = d->addr.v4;
+	} else {
+		struct xvs_conn_ext *e = xvs_conn_ext(t);
+		t->flags |= XVS_CONN_F_WIDE;
+		t->daddr = d->addr;
+		e->caddr = tk->af == XVS_AF_INET6 ? tk->src6 : (union xvs_ip){ .d = { tk->src, 0 } };
+		e->vaddr = tk->af == XVS_AF_INET6 ? tk->dst6 : (union xvs_ip){ .d = { tk->dst, 0 } };
+	}
+	tpl_count_set(t, count);
+	if (xvs_conn_insert_key(&w->conns, th, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
+		xvs_conn_unalloc(&w->conns, (uint32_t)idx);
+		return -1;
+	}
+	w->st->dest[slot].persist++;
+	return idx;
+}
+
+/*
+ * The destination for a new connection of persistent service svc from client caddr: the
+ * live template's, or the scheduler's choice recorded in a new template (IPVS's
+ * ip_vs_sched_persist). A template still leads to a quiescent server (weight 0), as IPVS
+ * does without expire_quiescent_template; one whose server was deleted is rebound to the
+ * scheduler's new choice, keeping its count. Returns the slot, or -1 with *why set.
+ */
+static int persist_pick(struct xvs_worker *w, const struct xvs_gen *g, int svc,
+			const union xvs_ip *caddr, struct xvs_sched_key *sk, int64_t *tpl_idx,
+			enum xvs_drop *why)
+{
+	const struct xvs_svc *s = &g->svcs[svc];
+	struct xvs_conn_key tk;
+	tpl_key(s, caddr, &tk);
+	uint32_t th = xvs_conn_hash(&w->conns, &tk);
+	uint32_t v = xvs_conn_find(&w->conns, &tk, th);
+	uint32_t inherit = 0;
+	if (v) {
+		uint32_t idx = (v - 1) >> 1;
+		struct xvs_conn *t = &w->conns.conns[idx];
+		if (!tpl_stale(g, t) && (!conn_expired(w, t) || tpl_count(t))) {
+			*tpl_idx = idx;
+			return t->dest;
+		}
+		inherit = tpl_count(t);
+		tpl_remove(w, idx);
+	}
+	int slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], sk);
+	if (slot < 0) {
+		*why = XVS_DROP_NO_DEST;
+		return -1;
+	}
+	*tpl_idx = tpl_create(w, g, s, slot, &tk, th, inherit);
+	if (*tpl_idx < 0) {
+		*why = XVS_DROP_CONN_FULL;
+		return -1;
+	}
+	return slot;
 }
 
 static inline void count_packet(struct xvs_worker *w, const struct xvs_gen *g,
@@ -366,21 +597,31 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		sk.caddr = k->src6;
 	else
 		sk.caddr.v4 = p->src;
-	int slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], &sk);
-	if (slot < 0)
-		return drop(w, m, XVS_DROP_NO_DEST);
+	int slot;
+	int64_t tpl = -1;
+	if (unlikely(s->flags & XVS_SVC_F_PERSISTENT)) {
+		enum xvs_drop why = XVS_DROP_NO_DEST;
+		slot = persist_pick(w, g, svc, &sk.caddr, &sk, &tpl, &why);
+		if (slot < 0)
+			return drop(w, m, why);
+	} else {
+		slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], &sk);
+		if (slot < 0)
+			return drop(w, m, XVS_DROP_NO_DEST);
+	}
 	const struct xvs_dest *d = &g->dests[slot];
 	if (unlikely((d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL) ||
 		     (d->af != s->af && d->fwd != XVS_FWD_TUNNEL)))
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
 	int wide = s->af == XVS_AF_INET6 || d->af == XVS_AF_INET6;
-	int64_t idx = conn_alloc(w, wide);
+	int64_t idx = conn_alloc(w, g, wide);
 	if (idx < 0)
 		return drop(w, m, XVS_DROP_CONN_FULL);
 	struct xvs_conn *c = &w->conns.conns[idx];
+	/* a real server on port 0 (port-0 services) keeps the packet's port */
 	*c = (struct xvs_conn){
-		.cport = p->sport, .vport = p->dport, .dport = d->port_be, .proto = p->proto,
-		.af = s->af, .flags = d->fwd, .dest = (uint16_t)slot,
+		.cport = p->sport, .vport = p->dport, .dport = d->port_be ? d->port_be : p->dport,
+		.proto = p->proto, .af = s->af, .flags = d->fwd, .dest = (uint16_t)slot,
 	};
 	if (likely(!wide)) {
 		c->a4.caddr = p->src;
@@ -411,6 +652,13 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 			return drop(w, m, XVS_DROP_CONN_FULL);
 		}
 		c->flags |= XVS_CONN_F_REPLY;
+	}
+	if (tpl >= 0) {
+		/* the template counts it and lives another persistence timeout from now */
+		struct xvs_conn *t = &w->conns.conns[tpl];
+		c->flags |= XVS_CONN_F_CONTROLLED;
+		tpl_count_set(t, tpl_count(t) + 1);
+		t->expire = w->now + s->persist_timeout;
 	}
 	xvs_conn_embryo_push(&w->conns, (uint32_t)idx);
 	struct xvs_stats_ctr *dc = &w->st->dest[slot];
@@ -459,20 +707,21 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 			    (c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE);
 		if (!conn_expired(w, c) && !reuse)
 			return conn_forward(w, g, m, p, c, dir, 0);
-		conn_release(w, v >> 1);
+		conn_release(w, g, v >> 1);
 	}
 	int svc;
 	if (ps->k.af == XVS_AF_INET6) {
-		svc = xvs_gen_vip_lookup(g, p->proto, &ps->k.dst6, p->dport);
+		svc = xvs_svc_lookup(g, p->proto, &ps->k.dst6, p->dport);
 	} else {
 		union xvs_ip dst = { .d = { p->dst, 0 } }; /* 64-bit stores: see xmit4 */
-		svc = xvs_gen_vip_lookup(g, p->proto, &dst, p->dport);
+		svc = xvs_svc_lookup(g, p->proto, &dst, p->dport);
 	}
-	int is_svc = svc >= 0 && g->svcs[svc].af == (ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET);
+	if (svc >= 0 && g->svcs[svc].af != (ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET))
+		svc = -1;
 	/* to a service, the client is the source; anything else may be a reply to a client */
-	if (xvs_steer_away(w, &ps->k, !is_svc, in_port, m))
+	if (xvs_steer(w, g, &ps->k, svc, in_port, m))
 		return;
-	if (is_svc)
+	if (svc >= 0)
 		return conn_new(w, g, m, p, &ps->k, ps->h, svc);
 	xvs_exception_ip(w, g, in_port, m, p);
 }
@@ -553,14 +802,20 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 
 /* ---- periodic work -------------------------------------------------------------------- */
 
-static void sweep(struct xvs_worker *w)
+static void sweep(struct xvs_worker *w, const struct xvs_gen *g)
 {
 	struct xvs_conn_table *t = &w->conns;
 	for (uint32_t i = 0, n = xvs_conn_sweep_step(t); i < n; i++) {
 		uint32_t idx = t->sweep_pos++ & (t->capacity - 1);
 		struct xvs_conn *c = xvs_conn_live(t, idx);
-		if (c && conn_expired(w, c))
-			conn_release(w, idx);
+		if (!c || !conn_expired(w, c))
+			continue;
+		if (!is_tpl(c))
+			conn_release(w, g, idx);
+		else if (tpl_count(c) && !tpl_stale(g, c))
+			c->expire = w->now + TPL_REARM_S; /* still controls connections */
+		else
+			tpl_remove(w, idx);
 	}
 }
 
@@ -581,12 +836,17 @@ static void serve_dump(struct xvs_worker *w, const struct xvs_gen *g)
 		if (!c || conn_expired(w, c))
 			continue;
 		uint16_t svc = g && c->dest < g->nb_dests ? g->dests[c->dest].svc : XVS_MAX_SVCS;
+		/* a template shows as IPVS shows it: state NONE, client port 0 */
+		int tpl = is_tpl(c);
+		uint16_t dport = c->dport;
+		if (tpl) /* 0 with the virtual port (port-0 and FTP services), else the server's */
+			dport = c->vport && g && c->dest < g->nb_dests ? g->dests[c->dest].port_be : 0;
 		mb->e[nb++] = (struct xvs_conn_dump_entry){
-			.af = c->af, .proto = c->proto, .state = c->state,
-			.fwd = c->flags & XVS_CONN_F_FWD_MASK, .dest = c->dest, .svc = svc,
-			.expire = c->expire - w->now, .cport = c->cport, .vport = c->vport,
-			.dport = c->dport, .caddr = xvs_conn_caddr(c), .vaddr = xvs_conn_vaddr(c),
-			.daddr = xvs_conn_daddr(c),
+			.af = c->af, .proto = (uint8_t)(c->proto & ~XVS_CONN_PROTO_TPL),
+			.state = tpl ? XVS_TCP_NONE : c->state, .fwd = c->flags & XVS_CONN_F_FWD_MASK,
+			.dest = c->dest, .svc = svc, .expire = c->expire - w->now, .cport = c->cport,
+			.vport = c->vport, .dport = dport, .caddr = xvs_conn_caddr(c),
+			.vaddr = xvs_conn_vaddr(c), .daddr = xvs_conn_daddr(c),
 		};
 	}
 	mb->nb = nb;
@@ -616,7 +876,7 @@ void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 	struct xvs_shm_lcore *l = xvs_shm_lcore(&w->dp->shm, w->idx);
 	atomic_store_explicit(&l->ticks, atomic_load_explicit(&l->ticks, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	sweep(w);
+	sweep(w, g);
 	serve_dump(w, g);
 	if (w->nb_held)
 		xvs_release_held(w);

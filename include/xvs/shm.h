@@ -114,7 +114,7 @@ struct xvs_stats_ctr {
 	uint64_t outbytes;
 	int64_t active;   /* connections counted active (IPVS rules) */
 	int64_t inactive;
-	uint64_t pad;
+	int64_t persist;  /* persistence templates (PersistConn); destinations only */
 };
 
 /* All counters of one worker: written by that worker only (plain stores), read by control. */

@@ -479,6 +479,56 @@ def case_tcp_sloppy(C, S):
     return c
 
 
+def persist_rules(sched, vport, servers, rport, opts):
+    """A persistent NAT service on the VIP (ipvsadm -R lines)."""
+    rules = [f"-A -t {VIP}:{vport} -s {sched} {opts}"]
+    rules += [f"-a -t {VIP}:{vport} -r {s.ip}:{rport} -m -w 1" for s in servers]
+    return rules
+
+
+def case_persist(C, S):
+    c = Case("persist", "-p 360: every connection of a client goes to the server of its first one "
+             "(rr moves on only for new clients)", persist_rules("rr", 80, S, 8080, "-p 360"), C + S)
+    # client -> server letter, in arrival order; rr picks A, B, C for the first three clients
+    plan = [(0, "A"), (1, "B"), (0, "A"), (2, "C"), (1, "B"), (0, "A"), (3, "A")]
+    for i, (cl, server) in enumerate(plan):
+        f = TcpFlow(C[cl], 43000 + i, S["ABC".index(server)], 8080, isn=30000 + i)
+        c.step(*f.c2v("S"))
+        c.step(*f.s2c("SA"))
+    c.count("conns-new", len(plan))
+    return c
+
+
+def case_persist_mask(C, S):
+    c = Case("persist_mask", "-p -M 255.255.255.252: clients in one /30 share a server; "
+             "-M 255.255.255.1 (not contiguous) groups by the last bit",
+             persist_rules("rr", 80, S, 8080, "-p 360 -M 255.255.255.252")
+             + persist_rules("rr", 81, S, 8080, "-p 360 -M 255.255.255.1"), C + S)
+    # .10 and .11 share 198.18.0.8/30, .12 and .13 share .12/30, .16 is alone
+    for i, (cl, server) in enumerate([(0, "A"), (1, "A"), (2, "B"), (3, "B"), (6, "C"), (0, "A")]):
+        f = TcpFlow(C[cl], 44000 + i, S["ABC".index(server)], 8080, isn=31000 + i)
+        c.step(*f.c2v("S"))
+    # mask .1: even last octets (.10, .12, .14) are one group, odd ones (.11, .13) another
+    for i, (cl, server) in enumerate([(0, "A"), (2, "A"), (1, "B"), (4, "A"), (3, "B")]):
+        f = TcpFlow(C[cl], 44100 + i, S["ABC".index(server)], 8080, vport=81, isn=31100 + i)
+        c.step(*f.c2v("S"))
+    c.count("conns-new", 11)
+    return c
+
+
+def case_persist_port0(C, S):
+    c = Case("persist_port0", "a port-0 persistent service takes every port; real servers on "
+             "port 0 keep the packet's port; one template per client covers all ports",
+             persist_rules("rr", 0, S[:2], 0, "-p 600"), C + S)
+    for i, (cl, port, server) in enumerate([(0, 80, "A"), (0, 443, "A"), (1, 443, "B"),
+                                            (0, 8443, "A"), (1, 22, "B")]):
+        f = TcpFlow(C[cl], 45000 + i, S["ABC".index(server)], port, vport=port, isn=32000 + i)
+        c.step(*f.c2v("S"))
+        c.step(*f.s2c("SA"))
+    c.count("conns-new", 5)
+    return c
+
+
 def case_wrr(C, S):
     c = Case("wrr", "wrr weights 4/3/2: nine new connections go A A B A B C A B C",
              svc_rules("wrr", "tcp", 80, S, "-m", 8080, weights=[4, 3, 2]), C + S)
@@ -1738,7 +1788,8 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_tun6_ipip, case_tun6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_wrr, case_malformed,
+         case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
+         case_persist_port0, case_wrr, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
 

@@ -126,8 +126,6 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"sh\"}}", ENOENT},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"bogus\"}}", ENOENT},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\"}}", EINVAL},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\",\"persistent\":300}}", EOPNOTSUPP},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\",\"persistent\":360}}", EOPNOTSUPP},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\",\"persistent\":2678401}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"ff02::1\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"2001:db8::2\",\"port\":80,\"fwd\":\"masq\"}}", EAFNOSUPPORT},
@@ -139,7 +137,6 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"ops\":true}}", EOPNOTSUPP},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"flags\":[\"sh-port\"]}}", EOPNOTSUPP},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"flags\":[\"bogus\"]}}", EINVAL},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"netmask\":\"255.0.255.0\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":\"80\",\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":65536,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"colour\":\"red\"}}", EINVAL},
@@ -165,7 +162,6 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"weight\":\"1\"}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,\"fwd\":\"nat\"}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"2001:db8::2\",\"port\":80}}", EAFNOSUPPORT},
-	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":0}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"0.0.0.0\",\"port\":80}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 "}", EINVAL},
 	{"{\"op\":\"edit-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}}", ENOENT},
@@ -178,6 +174,25 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"set-timeouts\",\"tcp\":\"10\"}", EINVAL},
 	{"{\"op\":\"zero\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":8080}}", ESRCH},
 };
+
+/* Persistence (-p, -M, any mask as the kernel takes it), port-0 services and real servers. */
+Test(ctl_model, persistent_services)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\",\"persistent\":300,"
+		  "\"netmask\":\"255.0.255.0\"}},"
+		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0},"
+		  "\"dest\":{\"addr\":\"10.0.0.7\",\"port\":0,\"fwd\":\"masq\"}}]}");
+	int slot = -1;
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++)
+		if (m->svcs[i].state == XVS_SLOT_USED && m->svcs[i].cfg.port == 0)
+			slot = (int)i;
+	cr_assert_geq(slot, 0);
+	cr_assert_eq(m->svcs[slot].cfg.persistent, 300);
+	cr_assert_eq(m->svcs[slot].cfg.netmask.v4, htonl(0xff00ff00u));
+	xvs_ctl_model_free(m);
+}
 
 Test(ctl_model, op_errnos)
 {
