@@ -23,7 +23,8 @@ _xvsadm()
 
 	local commands="-A --add-service -E --edit-service -D --delete-service -C --clear
 		-R --restore -S --save -a --add-server -e --edit-server -d --delete-server
-		-L -l --list -Z --zero --set --start-daemon --stop-daemon -h --help -v --version"
+		-L -l --list -Z --zero --set --start-daemon --stop-daemon --status -h --help
+		-v --version"
 	local service_opts="-t --tcp-service -u --udp-service --sctp-service -f --fwmark-service"
 	local svc_params="-s --scheduler -p --persistent -M --netmask -b --sched-flags -o --ops --pe"
 	local dest_params="-r --real-server -g --gatewaying -i --ipip -m --masquerading -w --weight
@@ -84,6 +85,7 @@ _xvsadm()
 	-S | --save) opts="-n --numeric" ;;
 	--start-daemon) opts="--mcast-interface --syncid --sync-maxlen --mcast-group --mcast-port --mcast-ttl" ;;
 	--stop-daemon) opts="--syncid" ;;
+	--status) opts="--json" ;;
 	*) return ;;
 	esac
 	[[ $cur == -* || -z $cur ]] && COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -45,6 +45,7 @@ static void print_usage(FILE *f)
 	      "  xvsadm -L|l [virtual-service] [options]\n"
 	      "  xvsadm -Z [virtual-service]\n"
 	      "  xvsadm --set tcp tcpfin udp\n"
+	      "  xvsadm --status [--json]\n"
 	      "  xvsadm -h | -v\n\n"
 	      "virtual-service:\n"
 	      "  -t|--tcp-service host[:port]    TCP service; IPv6 as [addr]:port\n"
@@ -62,6 +63,7 @@ static void print_usage(FILE *f)
 	      "  -L -l --list          list the table, or one virtual service\n"
 	      "  -Z --zero             zero the counters of one or all virtual services\n"
 	      "     --set tcp tcpfin udp  set connection timeouts in seconds (0 keeps a value)\n"
+	      "     --status          the dataplane's state and counters (xvs's own)\n"
 	      "  -h --help             this text\n"
 	      "  -v --version          the version\n\n"
 	      "Options:\n"
@@ -194,11 +196,11 @@ static int run_change(const struct xvs_xvsadm_cmd *cmd)
 }
 
 /* GET /v1/services: the document (new reference) or NULL with *status set. */
-static json_t *fetch_services(int *status)
+static json_t *fetch_doc(const char *path, int *status)
 {
 	struct xvs_xvsadm_reply r;
 	char reason[256] = "";
-	int rc = xvs_xvsadm_request("GET", "/v1/services", NULL, &r, reason, sizeof(reason));
+	int rc = xvs_xvsadm_request("GET", path, NULL, &r, reason, sizeof(reason));
 
 	if (rc) {
 		*status = unreachable(reason);
@@ -214,6 +216,11 @@ static json_t *fetch_services(int *status)
 	if (r.body == NULL)
 		fprintf(stderr, "%s: malformed reply from xvs-control\n", XVSADM_PROG);
 	return r.body;
+}
+
+static json_t *fetch_services(int *status)
+{
+	return fetch_doc("/v1/services", status);
 }
 
 /* --json: the API's document, indented, keys sorted so that output is stable. */
@@ -533,6 +540,79 @@ static int run_restore(void)
 	return status;
 }
 
+static long long jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/*
+ * --status (xvs's own): the dataplane's state and counters in a few lines, from GET
+ * /v1/status and GET /v1/stats; with --json, both documents.
+ */
+static int run_status(const struct xvs_xvsadm_cmd *cmd)
+{
+	int status;
+	json_t *st = fetch_doc("/v1/status", &status);
+	if (st == NULL)
+		return status;
+	json_t *stats = fetch_doc("/v1/stats", &status);
+	if (stats == NULL) {
+		json_decref(st);
+		return status;
+	}
+	int rc = 0;
+	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_JSON)) {
+		json_t *both = json_pack("{sOsO}", "status", st, "stats", stats);
+		rc = both ? print_json(both) : -ENOMEM;
+		json_decref(both);
+	} else {
+		const json_t *dp = json_object_get(st, "dataplane");
+		if (!json_is_true(json_object_get(dp, "attached"))) {
+			printf("dataplane: not attached (generation %lld waits for one)\n",
+			       jint(st, "generation"));
+		} else {
+			const json_t *stalled = json_object_get(dp, "stalled_workers");
+			printf("dataplane: pid %lld, %lld worker(s), steering %s, stalled workers: ",
+			       jint(dp, "pid"), jint(dp, "workers"),
+			       json_string_value(json_object_get(dp, "steering")));
+			if (json_array_size(stalled) == 0)
+				printf("none");
+			for (size_t i = 0; i < json_array_size(stalled); i++)
+				printf("%s%lld", i ? "," : "",
+				       (long long)json_integer_value(json_array_get(stalled, i)));
+			printf("\ngeneration: published %lld, adopted %lld", jint(dp, "published"),
+			       jint(dp, "adopted"));
+			if (jint(dp, "refused"))
+				printf(", refused %lld: %s", jint(dp, "refused"),
+				       json_string_value(json_object_get(dp, "refuse_reason")));
+			printf("\n");
+		}
+		printf("connections: %lld live, %lld new, %lld expired, %lld evicted\n",
+		       jint(stats, "conns_cur"), jint(stats, "conns_new"), jint(stats, "conns_expired"),
+		       jint(stats, "conns_evicted"));
+		printf("packets: %lld in, %lld out, %lld handed to another worker, %lld taken from one\n",
+		       jint(stats, "rx_pkts"), jint(stats, "tx_pkts"), jint(stats, "handoff_out"),
+		       jint(stats, "handoff_in"));
+		const json_t *drops = json_object_get(stats, "drops");
+		const char *name;
+		const json_t *v;
+		int any = 0;
+		printf("drops:");
+		json_object_foreach((json_t *)drops, name, v) {
+			if (json_integer_value(v) > 0) {
+				printf("\n  %-22s %lld", name, (long long)json_integer_value(v));
+				any = 1;
+			}
+		}
+		printf("%s\n", any ? "" : " none");
+	}
+	json_decref(st);
+	json_decref(stats);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = -EIO;
+	return rc ? EXIT_LIST_FAIL : 0;
+}
+
 static int run(const struct xvs_xvsadm_cmd *cmd)
 {
 	switch (cmd->cmd) {
@@ -550,6 +630,8 @@ static int run(const struct xvs_xvsadm_cmd *cmd)
 		return run_list(cmd);
 	case XVSADM_CMD_SAVE:
 		return run_list(cmd);
+	case XVSADM_CMD_STATUS:
+		return run_status(cmd);
 	default:
 		return run_change(cmd);
 	}

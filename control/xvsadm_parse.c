@@ -24,7 +24,7 @@ enum {
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT,
 	TAG_NO_SORT, TAG_PE, TAG_SCTP_SERVICE, TAG_MCAST_GROUP, TAG_MCAST_PORT, TAG_MCAST_TTL,
 	TAG_SYNC_MAXLEN, TAG_TUN_INFO, TAG_TUN_TYPE, TAG_TUN_PORT, TAG_TUN_NOCSUM,
-	TAG_TUN_CSUM, TAG_TUN_REMCSUM, TAG_SYNCID, TAG_JSON,
+	TAG_TUN_CSUM, TAG_TUN_REMCSUM, TAG_SYNCID, TAG_JSON, TAG_STATUS,
 };
 
 static const char *const cmd_names[] = {
@@ -36,6 +36,7 @@ static const char *const cmd_names[] = {
 	[XVSADM_CMD_STOPDAEMON] = "stop-daemon", [XVSADM_CMD_RESTORE] = "restore",
 	[XVSADM_CMD_SAVE] = "save",           [XVSADM_CMD_ZERO] = "zero",
 	[XVSADM_CMD_HELP] = "help",           [XVSADM_CMD_VERSION] = "version",
+	[XVSADM_CMD_STATUS] = "status",
 };
 
 static const char *const opt_names[XVSADM_NB_OPTS] = {
@@ -68,6 +69,7 @@ static const char cmd_opts[][XVSADM_NB_OPTS + 1] = {
 	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STATUS]      = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ",
 };
 
 /* Tunnel options against tunnel types, same key as cmd_opts: tun-port nocsum csum remcsum. */
@@ -91,7 +93,7 @@ struct parse_state {
 
 const char *xvs_xvsadm_cmd_name(enum xvs_xvsadm_cmd_kind cmd)
 {
-	if (cmd <= XVSADM_CMD_NONE || cmd > XVSADM_CMD_VERSION)
+	if (cmd <= XVSADM_CMD_NONE || cmd > XVSADM_CMD_STATUS)
 		return "none";
 	return cmd_names[cmd];
 }
@@ -370,7 +372,7 @@ static int parse_command(int tag, const char *arg, struct xvs_xvsadm_cmd *cmd,
 		{ 'd', XVSADM_CMD_DELDEST }, { 'C', XVSADM_CMD_FLUSH }, { 'L', XVSADM_CMD_LIST },
 		{ 'l', XVSADM_CMD_LIST }, { 'Z', XVSADM_CMD_ZERO }, { TAG_SET, XVSADM_CMD_TIMEOUT },
 		{ 'R', XVSADM_CMD_RESTORE }, { 'S', XVSADM_CMD_SAVE },
-		{ 'h', XVSADM_CMD_HELP }, { 'v', XVSADM_CMD_VERSION },
+		{ 'h', XVSADM_CMD_HELP }, { 'v', XVSADM_CMD_VERSION }, { TAG_STATUS, XVSADM_CMD_STATUS },
 	};
 
 	if (tag == TAG_START_DAEMON || tag == TAG_STOP_DAEMON)
@@ -602,6 +604,7 @@ static const struct poptOption popt_table[] = {
 	{ "tun-csum", '\0', POPT_ARG_NONE, NULL, TAG_TUN_CSUM, NULL, NULL },
 	{ "tun-remcsum", '\0', POPT_ARG_NONE, NULL, TAG_TUN_REMCSUM, NULL, NULL },
 	{ "json", '\0', POPT_ARG_NONE, NULL, TAG_JSON, NULL, NULL },
+	{ "status", '\0', POPT_ARG_NONE, NULL, TAG_STATUS, NULL, NULL },
 	POPT_TABLEEND
 };
 

@@ -27,6 +27,7 @@ enum xvs_xvsadm_cmd_kind {
 	XVSADM_CMD_ZERO,
 	XVSADM_CMD_HELP,    /* -h: print the usage, exit 0 */
 	XVSADM_CMD_VERSION, /* -v: print the version, exit 0 */
+	XVSADM_CMD_STATUS,  /* --status (xvs's own): the dataplane's state and counters */
 };
 
 /* Option bits, in ipvsadm's order: the order decides which conflict is reported first. */

@@ -33,7 +33,7 @@ expect() {
 }
 
 complete -p xvsadm | grep -q _xvsadm || fail "no completion registered for xvsadm"
-expect "commands after xvsadm -" "$(complete_line xvsadm --s)" "--save --set --start-daemon --stop-daemon"
+expect "commands after xvsadm -" "$(complete_line xvsadm --s)" "--save --set --start-daemon --status --stop-daemon"
 expect "scheduler names" "$(complete_line xvsadm -A -t 1.2.3.4:80 -s w)" "wlc wrr"
 expect "tunnel types" "$(complete_line xvsadm -a -t 1.2.3.4:80 -r 5.6.7.8 -i --tun-type g)" "gre gue"
 expect "list options" "$(complete_line xvsadm -L --per)" "--persistent-conn"

@@ -59,6 +59,12 @@ expect_eq "every packet handed out was taken in" "$hin" "$hout"
 for d in no-vip tcp-not-syn handoff-full; do
 	expect_eq "drops $d" "$(json_get drops "$d" <<<"$stats")" 0
 done
+st=$(adm --status) || e2e_fail "xvsadm --status failed"
+grep -q "^dataplane: pid $DP_PID, 2 worker(s), steering software, stalled workers: none\$" <<<"$st" ||
+	e2e_fail "xvsadm --status: $st"
+grep -Eq "^packets: [0-9]+ in, [0-9]+ out, [1-9][0-9]* handed to another worker, [1-9][0-9]* taken from one\$" <<<"$st" ||
+	e2e_fail "xvsadm --status packets line: $st"
+e2e_ok "xvsadm --status: two workers, software steering, hand-offs"
 
 # wlc on the node's counts: hold six connections open, one after the other.
 active() { adm -L -n | awk -v s="$1:80" '$1 == "->" && $2 == s {print $5}'; }

@@ -60,6 +60,14 @@ e2e_log "evicted $ev, new $(json_get conns_new <<<"$stats"), live $(json_get con
 [ "$ev" -gt 10000 ] || e2e_fail "only $ev evictions for 20000 spoofed SYNs into 2048 cells"
 expect_eq "drops conn-table-full" "$(json_get drops conn-table-full <<<"$stats")" 0
 [ "$(json_get conns_cur <<<"$stats")" -le 2048 ] || e2e_fail "more live connections than cells"
+# xvsadm --status says the same in words
+st=$(adm --status) || e2e_fail "xvsadm --status failed"
+echo "$st"
+grep -Eq "^connections: [0-9]+ live, [0-9]+ new, [0-9]+ expired, [1-9][0-9]+ evicted\$" <<<"$st" ||
+	e2e_fail "xvsadm --status does not show the evictions"
+grep -q "^dataplane: pid $DP_PID, 1 worker(s), steering none, stalled workers: none\$" <<<"$st" ||
+	e2e_fail "xvsadm --status dataplane line"
+e2e_ok "xvsadm --status shows the evictions"
 
 got=$(http_seq 3)
 for bad in ERR EMPTY; do
