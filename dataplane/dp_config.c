@@ -89,6 +89,16 @@ static int parse_bool(const char *v)
 	       !strcasecmp(v, "on");
 }
 
+/* An IPVS switch (sysctl): yes or no, nothing else. */
+static int set_switch(struct load_ctx *c, const char *k, const char *v, int *out)
+{
+	if (!parse_bool(v) && strcasecmp(v, "no") && strcasecmp(v, "false") && strcmp(v, "0") &&
+	    strcasecmp(v, "off"))
+		return fail(c, "%s '%s' must be yes or no", k, v);
+	*out = parse_bool(v);
+	return 1;
+}
+
 static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 {
 	struct xvs_dp_config *cfg = &c->dp->cfg;
@@ -121,10 +131,11 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 			return fail(c, "idle_sleep_us '%s' must be 0..100000%s", v, "");
 		cfg->idle_sleep_us = (unsigned)n;
 	} else if (!strcmp(k, "sloppy_tcp")) {
-		if (!parse_bool(v) && strcasecmp(v, "no") && strcasecmp(v, "false") && strcmp(v, "0") &&
-		    strcasecmp(v, "off"))
-			return fail(c, "sloppy_tcp '%s' must be yes or no%s", v, "");
-		cfg->sloppy_tcp = parse_bool(v);
+		return set_switch(c, k, v, &cfg->sloppy_tcp);
+	} else if (!strcmp(k, "expire_nodest_conn")) {
+		return set_switch(c, k, v, &cfg->expire_nodest_conn);
+	} else if (!strcmp(k, "expire_quiescent_template")) {
+		return set_switch(c, k, v, &cfg->expire_quiescent_template);
 	} else if (!strcmp(k, "conn_max")) {
 		if (parse_uint(v, 1u << 24, &n) < 0 || n < 16 || (n & (n - 1)))
 			return fail(c, "conn_max '%s' must be a power of two, 16..16777216%s", v, "");

@@ -423,7 +423,9 @@ static int persist_pick(struct xvs_worker *w, const struct xvs_gen *g, int svc,
 	if (v) {
 		uint32_t idx = (v - 1) >> 1;
 		struct xvs_conn *t = &w->conns.conns[idx];
-		if (!tpl_stale(g, t) && (!conn_expired(w, t) || tpl_count(t))) {
+		int quiescent = w->dp->cfg.expire_quiescent_template && t->dest < g->nb_dests &&
+				g->dests[t->dest].weight == 0;
+		if (!tpl_stale(g, t) && !quiescent && (!conn_expired(w, t) || tpl_count(t))) {
 			*tpl_idx = idx;
 			return t->dest;
 		}
@@ -541,7 +543,7 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 				const struct xvs_pkt *p, struct xvs_conn *c, unsigned dir, int fresh)
 {
 	if (unlikely(dest_gone(g, c)))
-		return drop(w, m, XVS_DROP_DEST_GONE);
+		return drop(w, m, XVS_DROP_DEST_GONE); /* expire_nodest_conn: handle_ip expires it */
 	if (c->proto == IPPROTO_TCP) {
 		/* DR and TUN replies bypass xvs: their client segments use the input-only row */
 		enum xvs_tcp_dir td = XVS_TCP_DIR_INPUT_ONLY;
@@ -702,9 +704,19 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 		v--;
 		struct xvs_conn *c = &w->conns.conns[v >> 1];
 		unsigned dir = v & 1;
-		int reuse = p->proto == IPPROTO_TCP && dir == XVS_CONN_DIR_ORIG &&
-			    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
-			    (c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE);
+		int syn = p->proto == IPPROTO_TCP && dir == XVS_CONN_DIR_ORIG &&
+			  (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG;
+		/* conn_reuse_mode: a new SYN on a closing connection is scheduled afresh */
+		int reuse = syn && (c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE);
+		if (unlikely(w->dp->cfg.expire_nodest_conn)) {
+			/* IPVS's expire_nodest_conn: a deleted server's connection ends at its next
+			 * packet, which is dropped; a new SYN to a quiescent one is rescheduled */
+			if (dest_gone(g, c)) {
+				conn_release(w, g, v >> 1);
+				return drop(w, m, XVS_DROP_DEST_GONE);
+			}
+			reuse |= syn && g->dests[c->dest].weight == 0;
+		}
 		if (!conn_expired(w, c) && !reuse)
 			return conn_forward(w, g, m, p, c, dir, 0);
 		conn_release(w, g, v >> 1);

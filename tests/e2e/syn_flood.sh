@@ -20,7 +20,7 @@ e2e_rr_http_service
 
 # Two downloads of 80 lines each, one line every 50 ms (4 s): established through the flood.
 for i in 1 2; do
-	ip netns exec "$NS_CLIENT" curl -s --max-time 30 "http://$VIP/slow/80" >"$T/slow$i.out" 2>&1 &
+	ip netns exec "$NS_CLIENT" curl -s -N --max-time 30 "http://$VIP/slow/80" >"$T/slow$i.out" 2>&1 &
 	E2E_PIDS+=($!)
 	SLOW_PIDS+=($!)
 done
