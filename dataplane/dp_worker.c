@@ -385,11 +385,15 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	if (p->proto == IPPROTO_TCP &&
 	    (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG)
 		return drop(w, m, XVS_DROP_NOT_SYN);
-	struct xvs_sched_key sk = { .cport_be = p->sport, .dest_ctr = w->st->dest, .others = w->others };
-	if (k->af == XVS_AF_INET6)
+	struct xvs_sched_key sk = { .cport_be = p->sport, .now = w->now, .dest_ctr = w->st->dest,
+				    .others = w->others };
+	if (k->af == XVS_AF_INET6) {
 		sk.caddr = k->src6;
-	else
+		sk.daddr = k->dst6;
+	} else {
 		sk.caddr.v4 = p->src;
+		sk.daddr.v4 = p->dst;
+	}
 	int slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], &sk);
 	if (slot < 0)
 		return drop(w, m, XVS_DROP_NO_DEST);
