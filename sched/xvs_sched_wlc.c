@@ -8,7 +8,7 @@
  */
 #include "xvs/sched.h"
 
-/* The available server with the least overhead / weight, or -1. */
+/* The available server with the least overhead / weight, or -1 (lblc and lblcr use it too). */
 int xvs_sched_wlc_pick(const struct xvs_gen *g, const struct xvs_svc *svc,
 		       const struct xvs_sched_key *key)
 {

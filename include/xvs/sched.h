@@ -27,8 +27,8 @@ enum xvs_sched_id {
 	XVS_SCHED_MAX
 };
 
-/* Room for a scheduler's private per-worker state. */
-#define XVS_SCHED_STATE_WORDS 2
+/* Room for a scheduler's private per-worker state (lblcr needs the most). */
+#define XVS_SCHED_STATE_WORDS 12
 
 /*
  * Per worker, per service scheduler state. Private to one worker: no atomics needed. Zeroed
@@ -55,9 +55,9 @@ struct xvs_dest_load {
 /* What a scheduler may use besides the tables: the packet's keys and the node's counters. */
 struct xvs_sched_key {
 	union xvs_ip caddr; /* the client's address (sh, mh) */
-	union xvs_ip daddr; /* the packet's destination address, the VIP (dh) */
+	union xvs_ip daddr; /* the packet's destination address, the VIP (dh, lblc, lblcr) */
 	uint16_t cport_be;  /* the client's port (sh-port, mh-port) */
-	uint32_t now;       /* seconds, the worker's clock */
+	uint32_t now;       /* seconds, the worker's clock (lblc, lblcr) */
 	/* This worker's per-destination counters (active/inactive connections), indexed by
 	 * destination slot; NULL counts as no connections anywhere. */
 	const struct xvs_stats_ctr *dest_ctr;
@@ -135,7 +135,7 @@ uint16_t *xvs_sched_tab_alloc(struct xvs_sched_tab_build *b, struct xvs_svc *svc
 int xvs_sched_tab_check(const struct xvs_gen *g, const struct xvs_svc *svc, uint32_t size);
 
 /* Dataplane: wlc's choice, the available server with the least overhead / weight, or -1
- * (sched/xvs_sched_wlc.c). */
+ * (lblc and lblcr schedule with it; sched/xvs_sched_wlc.c). */
 int xvs_sched_wlc_pick(const struct xvs_gen *g, const struct xvs_svc *svc,
 		       const struct xvs_sched_key *key);
 
@@ -146,6 +146,11 @@ int xvs_sched_sed_pick(const struct xvs_gen *g, const struct xvs_svc *svc,
 
 /* Control: 0 when the settings are usable (mh_size a prime in range), else -EINVAL and why. */
 int xvs_sched_params_check(const struct xvs_sched_params *p, char *msg, size_t msglen);
+
+/* Dataplane: lblc's and lblcr's test of a cached server (sched/xvs_sched_lblc.c): it has
+ * more active connections than its weight while some server has fewer than half its own. */
+int xvs_sched_lblc_overloaded(const struct xvs_gen *g, const struct xvs_svc *svc, uint16_t slot,
+			      const struct xvs_sched_key *key);
 
 /* Control: the build of schedulers without data. */
 int xvs_sched_build_none(struct xvs_svc *svc, const struct xvs_dest *const *dests, unsigned nb_dests);

@@ -485,7 +485,7 @@ Test(ctl_model, schedulers_and_flags)
 	cr_assert_eq(run(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
 			    "\"addr\":\"198.18.2.1\",\"port\":80,\"sched\":\"maglev\"}}]}", &err), -ENOENT);
 	cr_expect_not_null(strstr(err.msg, "Scheduler or persistence engine not found"), "%s", err.msg);
-	cr_expect_not_null(strstr(err.msg, "twos"), "the message names what xvs has: %s", err.msg);
+	cr_expect_not_null(strstr(err.msg, "lblcr"), "the message names what xvs has: %s", err.msg);
 	xvs_ctl_model_free(m);
 }
 

@@ -1,8 +1,8 @@
 /*
  * Unit tests of the schedulers, both halves, through the ops table: exact pick sequences in
  * IPVS's list order (rr, wrr, fo, ovf), choices on crafted connection counts (lc, wlc, sed,
- * nq, twos), bucket layouts and fallback (sh, dh). Maglev (mh) has its own file,
- * test_sched_mh.c.
+ * nq, twos), bucket layouts and fallback (sh, dh), caches and overload (lblc, lblcr). Maglev
+ * (mh) has its own file, test_sched_mh.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 Test(sched, registry)
 {
 	static const char *const ipvs[] = { "rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf",
-					    "sh", "dh", "mh", "twos" };
+					    "sh", "dh", "mh", "lblc", "lblcr", "twos" };
 	for (unsigned i = 0; i < sizeof(ipvs) / sizeof(ipvs[0]); i++)
 		cr_assert_not_null(xvs_sched_find(ipvs[i]), "IPVS scheduler %s missing", ipvs[i]);
 	cr_assert_eq(xvs_sched_find("rr"), xvs_sched_all[XVS_SCHED_RR]);
@@ -39,7 +39,7 @@ Test(sched, registry)
 		cr_assert(!o->build_tab || (o->tab_size && o->check), "%s", o->name);
 		cr_assert_not_null(strstr(xvs_sched_names(), o->name));
 	}
-	cr_assert_eq(XVS_SCHED_MAX - 1, 12);
+	cr_assert_eq(XVS_SCHED_MAX - 1, 14);
 	cr_assert_eq(xvs_sched_registry_id(), xvs_sched_registry_id());
 }
 
@@ -764,5 +764,139 @@ Test(sched, dh_layout_and_key)
 		cr_assert_eq(pick_key(g, &st, &k), -1);
 		server(g, want)->weight = 1;
 	}
+	free(g);
+}
+
+/* ---- lblc ------------------------------------------------------------------------------ */
+
+static struct xvs_sched_key to_dest(uint32_t daddr, uint32_t now)
+{
+	struct xvs_sched_key k = test_key;
+	k.daddr.v4 = daddr;
+	k.now = now;
+	return k;
+}
+
+static char pick_to(struct xvs_gen *g, struct xvs_sched_state *st, uint32_t daddr, uint32_t now)
+{
+	struct xvs_sched_key k = to_dest(daddr, now);
+	return letter_of(pick_key(g, st, &k));
+}
+
+/* A destination sticks to wlc's first choice while that server is not overloaded. */
+Test(sched, lblc_sticks_until_overloaded)
+{
+	struct xvs_gen *g = gen_new();
+	const int32_t w[] = { 4, 4, 4 };
+	setup_svc(g, XVS_SCHED_LBLC, w, 3);
+	struct xvs_sched_state st = { 0 };
+	set_conns('A', 1, 0);
+	cr_assert_eq(pick_to(g, &st, 1, 0), 'B'); /* wlc: B, the first idle */
+	set_conns('B', 4, 0);                      /* busier than A and C now, but not > weight */
+	cr_assert_eq(pick_to(g, &st, 1, 10), 'B');
+	cr_assert_eq(pick_to(g, &st, 2, 10), 'C'); /* another destination: wlc again */
+	set_conns('B', 5, 0); /* > weight 4, and C has 0 * 2 < 4: overloaded */
+	cr_assert_eq(pick_to(g, &st, 1, 20), 'C');
+	set_conns('C', 9, 0);
+	set_conns('B', 0, 0);
+	cr_assert_eq(pick_to(g, &st, 1, 20), 'B', "C overloaded in turn: rescheduled to wlc's B");
+	/* over its weight, but no server below half its weight: stays */
+	set_conns('A', 2, 0);
+	set_conns('B', 6, 0);
+	set_conns('C', 2, 0);
+	cr_assert_eq(pick_to(g, &st, 1, 30), 'B');
+	/* quiesced or removed: rescheduled */
+	server(g, 'B')->weight = 0;
+	cr_assert_eq(pick_to(g, &st, 1, 40), 'A');
+	set_list(g, "BC", NULL);
+	server(g, 'B')->weight = 4;
+	cr_assert_eq(pick_to(g, &st, 1, 50), 'C');
+	free(g);
+}
+
+/* The cache keeps LBLC_WAYS (4) destinations, forgets the least recently used one and any
+ * unused for 24 hours. */
+Test(sched, lblc_cache_bounds)
+{
+	struct xvs_gen *g = gen_new();
+	setup_svc(g, XVS_SCHED_LBLC, NULL, 2);
+	struct xvs_sched_state st = { 0 };
+	cr_assert_eq(pick_to(g, &st, 1, 100), 'A');
+	set_conns('A', 1, 0); /* wlc now says B, the cache says A */
+	cr_assert_eq(pick_to(g, &st, 1, 101), 'A');
+	for (uint32_t d = 2; d <= 4; d++)
+		cr_assert_eq(pick_to(g, &st, d, 102), 'B');
+	cr_assert_eq(pick_to(g, &st, 1, 103), 'A', "4 destinations fit");
+	pick_to(g, &st, 5, 104); /* evicts 2, the least recently used */
+	cr_assert_eq(pick_to(g, &st, 1, 105), 'A');
+	for (uint32_t d = 6; d <= 8; d++) /* evict 3, 4, 5 */
+		pick_to(g, &st, d, 100 + d);
+	cr_assert_eq(pick_to(g, &st, 1, 109), 'A');
+	for (uint32_t d = 9; d <= 12; d++) /* 1 is the least recently used by the 4th */
+		pick_to(g, &st, d, 101 + d);
+	cr_assert_eq(pick_to(g, &st, 1, 114), 'B', "evicted: scheduled again");
+	cr_assert_eq(pick_to(g, &st, 1, 114 + 24 * 3600 - 1), 'B');
+	set_conns('A', 0, 0);
+	set_conns('B', 1, 0);
+	cr_assert_eq(pick_to(g, &st, 1, 114 + 2 * 24 * 3600 - 1), 'A', "expired after 24 h unused");
+	/* a scheduler bound afresh forgets everything */
+	g->svcs[SVC].sched_bind++;
+	set_conns('A', 1, 0);
+	set_conns('B', 0, 0);
+	cr_assert_eq(pick_to(g, &st, 1, 114 + 2 * 24 * 3600), 'B');
+	free(g);
+}
+
+/* ---- lblcr ----------------------------------------------------------------------------- */
+
+/* A destination's set grows when its least loaded member is overloaded; the set's wlc
+ * choice serves it. */
+Test(sched, lblcr_set_grows_under_overload)
+{
+	struct xvs_gen *g = gen_new();
+	const int32_t w[] = { 2, 2, 2, 2 };
+	setup_svc(g, XVS_SCHED_LBLCR, w, 4);
+	struct xvs_sched_state st = { 0 };
+	cr_assert_eq(pick_to(g, &st, 9, 0), 'A');
+	set_conns('A', 3, 0); /* > 2, and B is idle: overloaded */
+	cr_assert_eq(pick_to(g, &st, 9, 1), 'B', "wlc adds B to the set");
+	set_conns('B', 1, 0);
+	cr_assert_eq(pick_to(g, &st, 9, 2), 'B', "the set's least loaded: B (256/2 < 768/2)");
+	set_conns('B', 4, 0); /* overloaded too: wlc over all adds C */
+	cr_assert_eq(pick_to(g, &st, 9, 3), 'C');
+	/* the set is {C, B, A}: D, outside it, is never chosen while a member is fine */
+	set_conns('C', 1, 0);
+	set_conns('D', 0, 0);
+	set_conns('A', 2, 0);
+	cr_assert_eq(pick_to(g, &st, 9, 4), 'C');
+	set_conns('C', 2, 0); /* A 512/2, C 512/2: the newest member first */
+	cr_assert_eq(pick_to(g, &st, 9, 5), 'C');
+	free(g);
+}
+
+/* A set of several members unchanged for 24 hours loses its most loaded member. */
+Test(sched, lblcr_set_shrinks_after_expiration)
+{
+	struct xvs_gen *g = gen_new();
+	const int32_t w[] = { 2, 2, 2 };
+	setup_svc(g, XVS_SCHED_LBLCR, w, 3);
+	struct xvs_sched_state st = { 0 };
+	cr_assert_eq(pick_to(g, &st, 9, 0), 'A');
+	set_conns('A', 3, 0);
+	cr_assert_eq(pick_to(g, &st, 9, 1), 'B'); /* the set is {B, A}, changed at 1 */
+	set_conns('A', 1, 0);                      /* 256 / 2 */
+	set_conns('B', 1, 1);                      /* 257 / 2 */
+	for (uint32_t t = 2; t < 24 * 3600; t += 3600) /* used every hour, never changed */
+		cr_assert_eq(pick_to(g, &st, 9, t), 'A');
+	set_conns('B', 0, 0);
+	cr_assert_eq(pick_to(g, &st, 9, 24 * 3600 + 1), 'B', "B is still a member");
+	set_conns('B', 1, 1);
+	cr_assert_eq(pick_to(g, &st, 9, 24 * 3600 + 2), 'A', "a day and more: B, the most loaded, "
+							   "leaves");
+	set_conns('B', 0, 0);
+	cr_assert_eq(pick_to(g, &st, 9, 24 * 3600 + 3), 'A', "B idle, but no longer in the set");
+	/* a member that left the service leaves the set */
+	set_list(g, "BC", NULL);
+	cr_assert_eq(pick_to(g, &st, 9, 24 * 3600 + 4), 'B');
 	free(g);
 }
