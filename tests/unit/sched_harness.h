@@ -19,7 +19,6 @@
 #define SVC          3
 #define LIST_FIRST   5
 #define DEST_SLOT(i) (10 + 3 * (i))
-#define MAX_N        1200
 
 /* Connection counts the dataplane would have: this worker's, by slot. */
 static struct xvs_stats_ctr test_ctr[XVS_MAX_DESTS];

@@ -348,8 +348,7 @@ Test(sched_mh, weight_change_equal_weights)
  * Mixed weights: the server gains (or loses) its share's difference, taken from (given to)
  * the others; a few more entries shift between other servers (where the others' quotas drop
  * by one in their last round, the round's later claimants take other entries). Bounded here
- * by 1% of the table; none at all is impossible with shares exact to an entry
- * (docs/control.md, Maglev).
+ * by 1% of the table (docs/control.md, "Schedulers", mh).
  */
 Test(sched_mh, weight_change_mixed_weights)
 {
