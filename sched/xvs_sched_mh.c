@@ -12,10 +12,14 @@
  * entry) and disturbs little when a server comes or goes: a server's own preferences never
  * change, so mostly only its entries move.
  *
- * Weights: a server with weight w makes its k-th claim at virtual time k / w (in 2^-40 units;
- * ties go by a hash of the server), so the servers claim in proportion to their
- * weights at every moment of the fill, every server claims once at time 0 (none is left out),
- * and a server's claim times depend on its own weight only. IPVS instead gives each server
+ * Weights: each server gets a quota of entries, M * w / W to within one entry (largest
+ * remainder; at least one entry for every server with a weight, as IPVS gives each at least
+ * one turn), and the fill goes in rounds: in round r every server whose quota is above r
+ * claims one entry, the servers in the order of their hash. A server's quota is exact, so the
+ * table is balanced to an entry whatever the weights. When one server's weight changes, its
+ * extra (or missing) rounds come after the others' and the others' quotas move by at most
+ * one, in their last round: with equal weights only that server's entries move; with mixed
+ * weights a few others shift too (docs/control.md). IPVS instead gives each server
  * (weight / gcd) >> shift consecutive turns per round, which rounds weights down to 6 bits and
  * favours the servers at the head of the list in the last, partial round.
  *
@@ -27,7 +31,7 @@
  * the time: every xvs node with the same servers builds the same table and sends a client to
  * the same server, which is what lets several nodes share a VIP behind ECMP.
  *
- * The table differs from the kernel's (size, hash functions, claim order), so an xvs node
+ * The table differs from the kernel's (size, hash functions, fill order), so an xvs node
  * and an IPVS node do not agree on a client's server; both spread clients the same way.
  */
 #include <errno.h>
