@@ -8,10 +8,16 @@
 #include "xvs/gen.h"
 #include "xvs/sched.h"
 
+size_t xvs_gen_crc_len(const struct xvs_gen *g)
+{
+	uint32_t nb = g->nb_sched_tab <= XVS_SCHED_TAB_POOL ? g->nb_sched_tab : XVS_SCHED_TAB_POOL;
+	return offsetof(struct xvs_gen, sched_tab) + nb * sizeof(g->sched_tab[0]) - XVS_GEN_BODY_OFF;
+}
+
 static uint32_t body_crc(const struct xvs_gen *g)
 {
 	const unsigned char *p = (const unsigned char *)g + XVS_GEN_BODY_OFF;
-	size_t len = sizeof(*g) - XVS_GEN_BODY_OFF;
+	size_t len = xvs_gen_crc_len(g);
 	uLong crc = crc32(0L, Z_NULL, 0);
 	/* zlib takes uInt lengths; feed it in chunks. */
 	while (len) {
@@ -44,6 +50,7 @@ int xvs_gen_build_vip_hash(struct xvs_gen *g)
 void xvs_gen_seal(struct xvs_gen *g)
 {
 	g->magic = XVS_GEN_MAGIC;
+	g->sched_registry = xvs_sched_registry_id();
 	g->crc = body_crc(g);
 }
 
@@ -64,20 +71,6 @@ static int valid_ip(uint8_t af, const union xvs_ip *a)
 	return af == XVS_AF_INET6;
 }
 
-/* wrr's mw and di must be what its weights give, or a pick could walk for billions of steps. */
-static int wrr_data_ok(const struct xvs_gen *g, const struct xvs_svc *s)
-{
-	int32_t mw = 0, di = 0;
-	for (uint32_t k = 0; k < s->nb_dests; k++) {
-		int32_t w = g->dests[g->svc_dests[s->dest_first + k]].weight;
-		if (w <= 0)
-			continue;
-		mw = w > mw ? w : mw;
-		di = di ? xvs_gcd32(di, w) : w;
-	}
-	return s->sd.wrr.mw == mw && s->sd.wrr.di == (di ? di : 1);
-}
-
 static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t errlen)
 {
 	const struct xvs_svc *s = &g->svcs[i];
@@ -87,7 +80,7 @@ static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t e
 		return refuse(err, errlen, "service %u: bad address", i);
 	if (s->proto != XVS_PROTO_TCP && s->proto != XVS_PROTO_UDP)
 		return refuse(err, errlen, "service %u: bad protocol %u", i, s->proto);
-	if (s->sched >= XVS_SCHED_MAX || !xvs_sched_all[s->sched])
+	if (s->sched == XVS_SCHED_NONE || s->sched >= XVS_SCHED_MAX)
 		return refuse(err, errlen, "service %u: unknown scheduler %u", i, s->sched);
 	if ((uint32_t)s->dest_first + s->nb_dests > g->nb_svc_dests)
 		return refuse(err, errlen, "service %u: destination list out of bounds", i);
@@ -98,8 +91,9 @@ static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t e
 		if (g->dests[d].state != XVS_SLOT_USED || g->dests[d].svc != i)
 			return refuse(err, errlen, "service %u: destination %u not its own", i, d);
 	}
-	if (s->sched == XVS_SCHED_WRR && !wrr_data_ok(g, s))
-		return refuse(err, errlen, "service %u: bad wrr data", i);
+	const struct xvs_sched_ops *ops = xvs_sched_all[s->sched];
+	if (ops->check && ops->check(g, s) < 0)
+		return refuse(err, errlen, "service %u: bad %s data", i, ops->name);
 	if (xvs_gen_vip_lookup(g, s->proto, &s->addr, s->port_be) != (int)i)
 		return refuse(err, errlen, "service %u: not found through the VIP hash", i);
 	return 0;
@@ -118,7 +112,7 @@ static int validate_dest(const struct xvs_gen *g, uint32_t i, char *err, size_t 
 		return refuse(err, errlen, "destination %u: bad address", i);
 	if (d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL)
 		return refuse(err, errlen, "destination %u: bad forwarding method %u", i, d->fwd);
-	if (d->weight < 0)
+	if (d->weight < 0 || d->last_weight < 0)
 		return refuse(err, errlen, "destination %u: negative weight", i);
 	if (d->fwd == XVS_FWD_TUNNEL &&
 	    (d->tun_type > XVS_TUN_TYPE_GUE || d->tun_flags > XVS_TUN_F_CSUM ||
@@ -138,9 +132,13 @@ int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen)
 	if (g->gen == 0)
 		return refuse(err, errlen, "generation 0");
 	if (g->nb_svcs > XVS_MAX_SVCS || g->nb_dests > XVS_MAX_DESTS ||
-	    g->nb_svc_dests > XVS_MAX_DESTS)
-		return refuse(err, errlen, "counts out of bounds (%u services, %u destinations, %u list)",
-			      g->nb_svcs, g->nb_dests, g->nb_svc_dests);
+	    g->nb_svc_dests > XVS_MAX_DESTS || g->nb_sched_tab > XVS_SCHED_TAB_POOL)
+		return refuse(err, errlen, "counts out of bounds (%u services, %u destinations, %u list, "
+			      "%u table entries)", g->nb_svcs, g->nb_dests, g->nb_svc_dests,
+			      g->nb_sched_tab);
+	if (g->sched_registry != xvs_sched_registry_id())
+		return refuse(err, errlen, "built with another list of schedulers (%#x, ours %#x)",
+			      g->sched_registry, xvs_sched_registry_id());
 	uint32_t crc = body_crc(g);
 	if (crc != g->crc)
 		return refuse(err, errlen, "crc %#x, expected %#x", crc, g->crc);

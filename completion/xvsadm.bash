@@ -35,7 +35,7 @@ _xvsadm()
 
 	case $prev in
 	-s | --scheduler)
-		COMPREPLY=($(compgen -W "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh" -- "$cur"))
+		COMPREPLY=($(compgen -W "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos" -- "$cur"))
 		return
 		;;
 	--tun-type)

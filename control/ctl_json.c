@@ -450,7 +450,8 @@ static json_t *svc_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rate
 		json_decref(dests);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < m->nb_dest_order; i++)
+	/* IPVS's order, newest first: what xvsadm -L --nosort shows */
+	for (uint32_t i = m->nb_dest_order; i-- > 0;)
 		if (m->dests[m->dest_order[i]].svc == slot)
 			json_array_append_new(dests, dest_json(m, rates, m->dest_order[i]));
 	json_object_set_new(o, "dests", dests);

@@ -141,6 +141,7 @@ struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm)
 	if (!m)
 		return NULL;
 	m->timeouts = (struct xvs_timeouts){.tcp = 900, .tcpfin = 120, .udp = 300};
+	m->sched_params = (struct xvs_sched_params){.mh_size = XVS_MH_SIZE_DEFAULT};
 	m->shm = shm;
 	return m;
 }
@@ -287,8 +288,8 @@ static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 		return fail(err, EINVAL, "Zero port specified for non-persistent service");
 	if (c->ops)
 		return fail(err, EOPNOTSUPP, "one-packet scheduling (-o) is not supported yet");
-	if (c->flags)
-		return fail(err, EOPNOTSUPP, "scheduler flags (-b) are not supported yet");
+	if (c->flags & ~(XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2 | XVS_SVC_F_SCHED3))
+		return fail(err, EINVAL, "bad scheduler flags %#x", c->flags);
 	return 0;
 }
 
@@ -318,22 +319,54 @@ static int check_dest_cfg(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *
 	return 0;
 }
 
+/* IPVS refuses a scheduler it has no module for with ENOENT, whose ipvsadm text this is. */
 static int resolve_sched(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *err)
 {
-	const struct xvs_sched_ops *s = xvs_sched_find(c->sched);
-	if (!s)
-		return fail(err, ENOENT, "Scheduler or persistence engine not found: scheduler "
-					 "'%s' is not supported (rr, wrr, lc and wlc are)", c->sched);
-	return (int)s->id;
+	int id = xvs_sched_id(c->sched);
+	if (id < 0)
+		return fail(err, ENOENT, "Scheduler or persistence engine not found: no scheduler "
+					 "'%s' (xvs has %s)", c->sched, xvs_sched_names());
+	return id;
+}
+
+/* The table pool of a generation must hold the tables of every service (sh, dh, mh). */
+static int check_tab_room(const struct xvs_ctl_model *m, struct xvs_ctl_err *err)
+{
+	uint64_t need = 0;
+	unsigned nb = 0;
+	for (uint32_t i = 0; i < m->nb_svc_order; i++) {
+		const struct xvs_sched_ops *ops = xvs_sched_all[m->svcs[m->svc_order[i]].sched_id];
+		if (ops->tab_size) {
+			need += ops->tab_size(&m->sched_params);
+			nb++;
+		}
+	}
+	if (need <= XVS_SCHED_TAB_POOL)
+		return 0;
+	return fail(err, ENOSPC, "no room for this service's scheduler table: the %u services with "
+		    "sh, dh or mh would need %llu table entries, a generation holds %u (a Maglev "
+		    "table has %u, sh and dh 256)", nb, (unsigned long long)need, XVS_SCHED_TAB_POOL,
+		    m->sched_params.mh_size);
 }
 
 /* ---- slots --------------------------------------------------------------------------- */
 
-static void bump_epoch(struct xvs_ctl_model *m, unsigned svc)
+static uint32_t next_epoch(struct xvs_ctl_model *m)
 {
 	if (++m->epoch_counter == 0)
 		m->epoch_counter = 1;
-	m->svcs[svc].sched_epoch = m->epoch_counter;
+	return m->epoch_counter;
+}
+
+static void bump_epoch(struct xvs_ctl_model *m, unsigned svc)
+{
+	m->svcs[svc].sched_epoch = next_epoch(m);
+}
+
+/* The scheduler is bound afresh: workers start its state over (IPVS's init_service). */
+static void bump_bind(struct xvs_ctl_model *m, unsigned svc)
+{
+	m->svcs[svc].sched_bind = next_epoch(m);
 }
 
 static int alloc_svc(const struct xvs_ctl_model *m, int hint)
@@ -413,8 +446,9 @@ static int op_add_svc(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, stru
 	s->cfg = op->svc;
 	s->sched_id = (uint8_t)sched;
 	bump_epoch(m, (unsigned)slot);
+	bump_bind(m, (unsigned)slot);
 	m->svc_order[m->nb_svc_order++] = (uint16_t)slot;
-	return 0;
+	return check_tab_room(m, err);
 }
 
 static int op_edit_svc(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
@@ -429,9 +463,11 @@ static int op_edit_svc(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, str
 	if (sched < 0)
 		return sched;
 	m->svcs[slot].cfg = op->svc;
+	if (m->svcs[slot].sched_id != (uint8_t)sched)
+		bump_bind(m, (unsigned)slot);
 	m->svcs[slot].sched_id = (uint8_t)sched;
 	bump_epoch(m, (unsigned)slot);
-	return 0;
+	return check_tab_room(m, err);
 }
 
 static void delete_svc(struct xvs_ctl_model *m, unsigned slot, uint64_t now)
@@ -508,8 +544,9 @@ static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, str
 	d->state = XVS_SLOT_USED;
 	d->svc = (uint16_t)svc;
 	d->cfg = op->dest;
+	d->last_weight = (int32_t)op->dest.weight;
 	d->trash_since_ns = 0;
-	m->dest_order[m->nb_dest_order++] = (uint16_t)slot;
+	m->dest_order[m->nb_dest_order++] = (uint16_t)slot; /* the head of IPVS's list */
 	bump_epoch(m, (unsigned)svc);
 	return 0;
 }
@@ -523,6 +560,8 @@ static int op_edit_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, st
 	if (slot < 0)
 		return fail(err, ENOENT, "No such destination");
 	m->dests[slot].cfg = op->dest;
+	if (op->dest.weight != 0)
+		m->dests[slot].last_weight = (int32_t)op->dest.weight;
 	bump_epoch(m, (unsigned)svc);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xvs/sched.h"
 #include "xvs/shm.h"
 #include "xvs/table.h"
 
@@ -92,7 +93,8 @@ struct xvs_ctl_svc {
 	uint8_t state; /* XVS_SLOT_*; TRASH: deleted, slot held for its trashed destinations */
 	uint8_t sched_id;
 	uint16_t nb_trash; /* destinations of this slot in the trash */
-	uint32_t sched_epoch;
+	uint32_t sched_epoch; /* changes with the destinations (xvs_svc.sched_epoch) */
+	uint32_t sched_bind;  /* changes when the scheduler is bound afresh (xvs_svc.sched_bind) */
 	struct xvs_ctl_svc_cfg cfg;
 	struct xvs_ctl_ctr base;
 };
@@ -101,6 +103,7 @@ struct xvs_ctl_dest {
 	uint8_t state; /* XVS_SLOT_* */
 	uint16_t svc;  /* owning service slot */
 	uint64_t trash_since_ns;
+	int32_t last_weight; /* IPVS's: the weight it was added with, then the last weight > 0 */
 	struct xvs_ctl_dest_cfg cfg;
 	struct xvs_ctl_ctr base;
 };
@@ -108,13 +111,15 @@ struct xvs_ctl_dest {
 struct xvs_ctl_model {
 	struct xvs_timeouts timeouts;
 	uint64_t last_gen;      /* last generation number published */
-	uint32_t epoch_counter; /* source of unique sched_epoch values */
+	uint32_t epoch_counter; /* source of unique sched_epoch and sched_bind values */
+	struct xvs_sched_params sched_params; /* xvs-control's scheduler options (not saved) */
 	uint64_t base_dp_pid;   /* dataplane whose counters the baselines refer to */
 	const struct xvs_shm *shm; /* counters source, NULL = none */
 	uint32_t nb_svc_order;
 	uint32_t nb_dest_order;
 	uint16_t svc_order[XVS_MAX_SVCS];   /* USED services, insertion order */
-	uint16_t dest_order[XVS_MAX_DESTS]; /* USED destinations, insertion order */
+	uint16_t dest_order[XVS_MAX_DESTS]; /* USED destinations, insertion order (a service's
+					     * scheduling order is the reverse: newest first) */
 	struct xvs_ctl_svc svcs[XVS_MAX_SVCS];
 	struct xvs_ctl_dest dests[XVS_MAX_DESTS];
 };
@@ -126,7 +131,8 @@ struct xvs_ctl_err {
 	char msg[256];
 };
 
-/* New empty model (IPVS default timeouts); shm may be NULL. NULL with errno on failure. */
+/* New empty model (IPVS default timeouts, default scheduler options); shm may be NULL. NULL
+ * with errno on failure. */
 struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm);
 struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m);
 void xvs_ctl_model_free(struct xvs_ctl_model *m);

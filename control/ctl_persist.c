@@ -50,11 +50,13 @@ static json_t *svc_state(const struct xvs_ctl_model *m, unsigned slot)
 			continue;
 		json_t *dj = xvs_ctl_json_dest_cfg(&m->dests[d].cfg);
 		json_object_set_new(dj, "slot", json_integer(d));
+		json_object_set_new(dj, "last_weight", json_integer(m->dests[d].last_weight));
 		add_base(dj, &m->dests[d].base);
 		json_array_append_new(dests, dj);
 	}
 	json_object_set_new(o, "slot", json_integer(slot));
 	json_object_set_new(o, "epoch", json_integer(s->sched_epoch));
+	json_object_set_new(o, "bind", json_integer(s->sched_bind));
 	add_base(o, &s->base);
 	json_object_set_new(o, "dests", dests);
 	return o;
@@ -152,8 +154,8 @@ int xvs_ctl_persist_save(const struct xvs_ctl_model *m, const char *path, char *
 /* ---- loading ------------------------------------------------------------------------- */
 
 
-static const char *const svc_extra[] = {"slot", "epoch", "base", "dests", NULL};
-static const char *const dest_extra[] = {"slot", "base", NULL};
+static const char *const svc_extra[] = {"slot", "epoch", "bind", "base", "dests", NULL};
+static const char *const dest_extra[] = {"slot", "base", "last_weight", NULL};
 
 static void read_base(const json_t *o, struct xvs_ctl_ctr *b)
 {
@@ -206,7 +208,7 @@ static size_t count_ops(const json_t *svcs)
 	return n;
 }
 
-/* Put back what ops do not carry: epochs and baselines. */
+/* Put back what ops do not carry: epochs, last weights and baselines. */
 static void restore_extras(struct xvs_ctl_model *m, const json_t *svcs)
 {
 	size_t i, k;
@@ -219,17 +221,24 @@ static void restore_extras(struct xvs_ctl_model *m, const json_t *svcs)
 		int slot = xvs_ctl_model_find_svc(m, &key);
 		if (slot < 0)
 			continue;
-		json_int_t epoch = 0;
+		json_int_t epoch = 0, bind = 0;
 		if (json_unpack((json_t *)s, "{s:I}", "epoch", &epoch) == 0 && epoch > 0)
 			m->svcs[slot].sched_epoch = (uint32_t)epoch;
+		if (json_unpack((json_t *)s, "{s:I}", "bind", &bind) == 0 && bind > 0)
+			m->svcs[slot].sched_bind = (uint32_t)bind;
 		read_base(s, &m->svcs[slot].base);
 		json_array_foreach(json_object_get(s, "dests"), k, d) {
 			struct xvs_ctl_dest_cfg dkey;
 			if (xvs_ctl_json_parse_dest(d, &dkey, dest_extra, msg, sizeof(msg)) < 0)
 				continue;
 			int ds = xvs_ctl_model_find_dest(m, (unsigned)slot, &dkey);
-			if (ds >= 0)
-				read_base(d, &m->dests[ds].base);
+			if (ds < 0)
+				continue;
+			read_base(d, &m->dests[ds].base);
+			json_int_t lw = -1;
+			if (json_unpack((json_t *)d, "{s:I}", "last_weight", &lw) == 0 && lw >= 0 &&
+			    lw <= 65535)
+				m->dests[ds].last_weight = (int32_t)lw;
 		}
 	}
 }

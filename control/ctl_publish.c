@@ -36,10 +36,12 @@ static void fill_svc(struct xvs_svc *s, const struct xvs_ctl_svc *c)
 	s->persist_timeout = c->cfg.persistent;
 	s->netmask = c->cfg.netmask.w[0];
 	s->sched_epoch = c->sched_epoch;
+	s->sched_bind = c->sched_bind;
 }
 
 static void fill_dest(struct xvs_dest *d, const struct xvs_ctl_dest *c)
 {
+	d->last_weight = c->last_weight;
 	d->state = c->state;
 	d->af = c->cfg.af;
 	d->fwd = c->cfg.fwd;
@@ -73,7 +75,11 @@ static void fill_slots(const struct xvs_ctl_model *m, struct xvs_gen *g)
 	}
 }
 
-/* Each service's live destinations, contiguous in svc_dests[], in insertion order. */
+/*
+ * Each service's live destinations, contiguous in svc_dests[], in IPVS's order: the newest
+ * first (IPVS adds a destination at the head of the service's list), so the reverse of the
+ * insertion order.
+ */
 static void fill_lists(const struct xvs_ctl_model *m, struct xvs_gen *g)
 {
 	uint32_t pos = 0;
@@ -90,7 +96,7 @@ static void fill_lists(const struct xvs_ctl_model *m, struct xvs_gen *g)
 		pos += s->nb_dests;
 		s->nb_dests = 0;
 	}
-	for (uint32_t i = 0; i < m->nb_dest_order; i++) {
+	for (uint32_t i = m->nb_dest_order; i-- > 0;) {
 		unsigned d = m->dest_order[i];
 		struct xvs_svc *s = &g->svcs[m->dests[d].svc];
 		g->svc_dests[s->dest_first + s->nb_dests++] = (uint16_t)d;
@@ -98,11 +104,15 @@ static void fill_lists(const struct xvs_ctl_model *m, struct xvs_gen *g)
 	g->nb_svc_dests = pos;
 }
 
+/* Every service's scheduler data, tables into g's pool. */
 static int build_sched(const struct xvs_ctl_model *m, struct xvs_gen *g, char *msg, size_t msglen)
 {
 	const struct xvs_dest **list = malloc(XVS_MAX_DESTS * sizeof(*list));
 	if (!list)
 		return -ENOMEM;
+	char why[256] = "";
+	struct xvs_sched_tab_build tb = { .g = g, .params = m->sched_params, .msg = why,
+					  .msglen = sizeof(why) };
 	int rc = 0;
 	for (uint32_t i = 0; i < m->nb_svc_order && rc == 0; i++) {
 		struct xvs_svc *s = &g->svcs[m->svc_order[i]];
@@ -114,10 +124,11 @@ static int build_sched(const struct xvs_ctl_model *m, struct xvs_gen *g, char *m
 		}
 		for (unsigned k = 0; k < s->nb_dests; k++)
 			list[k] = &g->dests[g->svc_dests[s->dest_first + k]];
-		rc = ops->build(s, list, s->nb_dests);
+		rc = ops->build_tab ? ops->build_tab(&tb, s, list, s->nb_dests)
+				    : ops->build(s, list, s->nb_dests);
 		if (rc)
 			snprintf(msg, msglen, "scheduler %s failed on service slot %u: %s", ops->name,
-				 m->svc_order[i], strerror(-rc));
+				 m->svc_order[i], why[0] ? why : strerror(-rc));
 	}
 	free(list);
 	return rc;
@@ -357,7 +368,8 @@ static int republish(struct xvs_ctl *c, const char *why)
 }
 
 int xvs_ctl_init(struct xvs_ctl *c, struct xvs_shm *shm, const char *shm_path,
-		 const char *state_path, char *msg, size_t msglen)
+		 const char *state_path, const struct xvs_sched_params *params, char *msg,
+		 size_t msglen)
 {
 	memset(c, 0, sizeof(*c));
 	c->shm = shm;
@@ -372,6 +384,8 @@ int xvs_ctl_init(struct xvs_ctl *c, struct xvs_shm *shm, const char *shm_path,
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
 	}
+	if (params)
+		c->model->sched_params = *params;
 	int rc = xvs_ctl_persist_load(c->model, state_path, msg, msglen);
 	if (rc && rc != -ENOENT) {
 		xvs_ctl_fini(c);

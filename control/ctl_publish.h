@@ -20,8 +20,9 @@ enum xvs_pub_result { XVS_PUB_ADOPTED, XVS_PUB_ABSENT, XVS_PUB_REFUSED, XVS_PUB_
 
 /*
  * Fill g (heap-allocated by the caller: it is large) from the model: services and
- * destinations at their slots, each service's list of live destinations in insertion order,
- * scheduler data, timeouts, the VIP hash; then check it the way the dataplane will. g->gen
+ * destinations at their slots, each service's list of live destinations in IPVS's order
+ * (newest first), scheduler data and tables, timeouts, the VIP hash; then check it the way
+ * the dataplane will. g->gen
  * is set to m->last_gen, the floor for the next generation number. Control only.
  * Returns 0 or a negative errno with a message in msg.
  */
@@ -70,11 +71,13 @@ struct xvs_ctl_result {
 
 /*
  * Load the state file (a missing file is an empty configuration), then publish it. shm is
- * mapped by the caller; shm_path is used to notice that the region file was recreated.
- * Returns 0 or a negative errno with a message.
+ * mapped by the caller; shm_path is used to notice that the region file was recreated;
+ * params are the scheduler options (NULL: the defaults), already checked
+ * (xvs_sched_params_check). Returns 0 or a negative errno with a message.
  */
 int xvs_ctl_init(struct xvs_ctl *c, struct xvs_shm *shm, const char *shm_path,
-		 const char *state_path, char *msg, size_t msglen);
+		 const char *state_path, const struct xvs_sched_params *params, char *msg,
+		 size_t msglen);
 void xvs_ctl_fini(struct xvs_ctl *c);
 
 /*

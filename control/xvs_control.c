@@ -23,16 +23,21 @@ struct options {
 	const char *socket;
 	const char *state;
 	const char *pidfile;
+	struct xvs_sched_params sched;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: xvs-control [--shm PATH] [--socket PATH] [--state PATH] [--pidfile PATH]\n"
-		   "  --shm PATH      shared region with xvs-dataplane (default %s)\n"
-		   "  --socket PATH   control API socket (default %s)\n"
-		   "  --state PATH    saved configuration (default %s)\n"
-		   "  --pidfile PATH  write the daemon's pid there\n",
-		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH);
+		   "                   [--mh-table-size M]\n"
+		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
+		   "  --socket PATH       control API socket (default %s)\n"
+		   "  --state PATH        saved configuration (default %s)\n"
+		   "  --pidfile PATH      write the daemon's pid there\n"
+		   "  --mh-table-size M   entries of the mh scheduler's Maglev tables, a prime\n"
+		   "                      (default %u; the same on every node that shares a VIP)\n",
+		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
+		XVS_MH_SIZE_DEFAULT);
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -43,11 +48,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"socket", required_argument, NULL, 's'},
 		{"state", required_argument, NULL, 'c'},
 		{"pidfile", required_argument, NULL, 'p'},
+		{"mh-table-size", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
-			      XVS_CTL_STATE_DEFAULT_PATH, NULL};
+			      XVS_CTL_STATE_DEFAULT_PATH, NULL, {.mh_size = XVS_MH_SIZE_DEFAULT}};
+	char msg[160], *end;
+	unsigned long n;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -55,6 +63,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 's': o->socket = optarg; break;
 		case 'c': o->state = optarg; break;
 		case 'p': o->pidfile = optarg; break;
+		case 'M':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			o->sched.mh_size = !errno && *optarg && !*end && n <= UINT32_MAX ? (uint32_t)n : 0;
+			if (xvs_sched_params_check(&o->sched, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "xvs-control: --mh-table-size %s: %s\n", optarg, msg);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -140,7 +157,7 @@ int main(int argc, char **argv)
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_lock(&lock);
 	struct xvs_ctl_api *api = xvs_ctl_api_start(o.socket, &ctl, &lock, msg, sizeof(msg));
-	if (!api || xvs_ctl_init(&ctl, &shm, o.shm, o.state, msg, sizeof(msg)) < 0) {
+	if (!api || xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
 		LOG("%s", msg);
 		pthread_mutex_unlock(&lock);
 		xvs_ctl_api_stop(api);

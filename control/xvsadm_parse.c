@@ -659,7 +659,10 @@ static int finish_netmask(struct xvs_xvsadm_cmd *cmd, const struct parse_state *
 	return 0;
 }
 
-/* -b: a comma list; sh-* only with sh, mh-* only with mh (they share SCHED1/SCHED2). */
+/*
+ * -b: a comma list; sh-* only with sh, mh-* only with mh (they share SCHED1/SCHED2). An empty
+ * list (-b '') sets no flag, as ipvsadm's parse_sched_flags() lets it through.
+ */
 static int finish_sched_flags(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
 			      struct xvs_xvsadm_err *err)
 {
@@ -672,7 +675,6 @@ static int finish_sched_flags(struct xvs_xvsadm_cmd *cmd, const struct parse_sta
 	char buf[sizeof(st->sched_flags)];
 	char *save = NULL, *tok;
 	size_t i;
-	int nb = 0;
 
 	if (!(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SCHED_FLAGS)))
 		return 0;
@@ -686,10 +688,7 @@ static int finish_sched_flags(struct xvs_xvsadm_cmd *cmd, const struct parse_sta
 		if (flags[i].sched && strcmp(flags[i].sched, cmd->svc.sched) != 0)
 			return fail(err, 2, "incompatible scheduler flag `%s'", tok);
 		cmd->svc.flags |= flags[i].bit;
-		nb++;
 	}
-	if (nb == 0)
-		return fail(err, 2, "invalid scheduler flag `%s'", st->sched_flags);
 	return 0;
 }
 

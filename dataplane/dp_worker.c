@@ -594,11 +594,15 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	    ((p->tcp_flags & RTE_TCP_RST_FLAG) ||
 	     (!(p->tcp_flags & RTE_TCP_SYN_FLAG) && !w->dp->cfg.sloppy_tcp)))
 		return drop(w, m, XVS_DROP_NOT_SYN);
-	struct xvs_sched_key sk = { .cport_be = p->sport, .dest_ctr = w->st->dest, .others = w->others };
-	if (k->af == XVS_AF_INET6)
+	struct xvs_sched_key sk = { .cport_be = p->sport, .now = w->now, .dest_ctr = w->st->dest,
+				    .others = w->others };
+	if (k->af == XVS_AF_INET6) {
 		sk.caddr = k->src6;
-	else
+		sk.daddr = k->dst6;
+	} else {
 		sk.caddr.v4 = p->src;
+		sk.daddr.v4 = p->dst;
+	}
 	int slot;
 	int64_t tpl = -1;
 	if (unlikely(s->flags & XVS_SVC_F_PERSISTENT)) {

@@ -8,28 +8,17 @@
  */
 #include "xvs/sched.h"
 
-uint64_t xvs_sched_overhead(const struct xvs_sched_key *key, uint16_t slot);
-
-static int wlc_build(struct xvs_svc *svc, const struct xvs_dest *const *dests, unsigned nb_dests)
+/* The available server with the least overhead / weight, or -1 (lblc and lblcr use it too). */
+int xvs_sched_wlc_pick(const struct xvs_gen *g, const struct xvs_svc *svc,
+		       const struct xvs_sched_key *key)
 {
-	(void)dests;
-	(void)nb_dests;
-	svc->sd = (union xvs_sched_data){0};
-	return 0;
-}
-
-static int wlc_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xvs_sched_state *st,
-		    const struct xvs_sched_key *key)
-{
-	(void)st;
 	int best = -1;
 	uint64_t best_oh = 0, best_w = 1;
 	for (unsigned i = 0; i < svc->nb_dests; i++) {
-		uint16_t slot = g->svc_dests[svc->dest_first + i];
-		const struct xvs_dest *d = &g->dests[slot];
-		if (!xvs_sched_dest_available(d))
+		uint16_t slot = xvs_sched_slot(g, svc, i);
+		if (!xvs_sched_available(g, slot, key))
 			continue;
-		uint64_t oh = xvs_sched_overhead(key, slot), w = (uint64_t)d->weight;
+		uint64_t oh = xvs_sched_overhead(key, slot), w = (uint64_t)g->dests[slot].weight;
 		/* overheads stay below 2^40 and weights below 2^16: the products cannot overflow */
 		if (best < 0 || oh * best_w < best_oh * w) {
 			best = slot;
@@ -40,9 +29,15 @@ static int wlc_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct x
 	return best;
 }
 
+static int wlc_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xvs_sched_state *st,
+		    const struct xvs_sched_key *key)
+{
+	(void)st;
+	return xvs_sched_wlc_pick(g, svc, key);
+}
+
 const struct xvs_sched_ops xvs_sched_wlc = {
 	.name = "wlc",
-	.id = XVS_SCHED_WLC,
-	.build = wlc_build,
+	.build = xvs_sched_build_none,
 	.pick = wlc_pick,
 };

@@ -39,7 +39,13 @@ static inline int xvs_gen_vip_lookup(const struct xvs_gen *g, uint8_t proto,
 /* Control: fill vip_hash from the used services. Returns 0 or -ENOSPC. */
 int xvs_gen_build_vip_hash(struct xvs_gen *g);
 
-/* Control: set magic and crc once everything else is written. */
+/*
+ * Bytes from XVS_GEN_BODY_OFF that the crc covers: everything but the unused end of the
+ * scheduler table pool (g->sched_tab past nb_sched_tab), which nothing reads.
+ */
+size_t xvs_gen_crc_len(const struct xvs_gen *g);
+
+/* Control: set magic, the scheduler registry's id and crc once everything else is written. */
 void xvs_gen_seal(struct xvs_gen *g);
 
 /*

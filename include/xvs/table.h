@@ -24,7 +24,18 @@
 /* Open-addressing VIP lookup table, a power of two at least 2 * XVS_MAX_SVCS. */
 #define XVS_VIP_HASH_SIZE (4 * XVS_MAX_SVCS)
 
-#define XVS_GEN_MAGIC 0x4e45475356580001ULL /* "XVSGEN" + layout 1 */
+/*
+ * Lookup tables of the table schedulers (sh, dh: 256 buckets; mh: the Maglev table, 65537 by
+ * default) share one pool in the generation, so its size stays fixed whatever the
+ * configuration: 2^21 entries (4 MiB) hold 31 Maglev tables of 65537 entries, or 3 of 655373.
+ * Control refuses a configuration that needs more (ENOSPC).
+ */
+#ifndef XVS_SCHED_TAB_POOL
+#define XVS_SCHED_TAB_POOL (1u << 21)
+#endif
+#define XVS_SCHED_TAB_NONE 0xffff /* a table entry that names no destination */
+
+#define XVS_GEN_MAGIC 0x4e45475356580002ULL /* "XVSGEN" + layout 2 */
 
 /* Slot states. */
 #define XVS_SLOT_FREE  0
@@ -45,15 +56,6 @@
 #define XVS_TUN_F_CSUM    1
 #define XVS_TUN_F_REMCSUM 2
 
-/* Scheduler ids; the names live with each scheduler (sched/xvs_sched_*.c). */
-enum xvs_sched_id {
-	XVS_SCHED_RR = 1,
-	XVS_SCHED_WRR = 2,
-	XVS_SCHED_LC = 3,
-	XVS_SCHED_WLC = 4,
-	XVS_SCHED_MAX
-};
-
 /* Service flags (IP_VS_SVC_F_*). */
 #define XVS_SVC_F_PERSISTENT 0x0001
 #define XVS_SVC_F_HASHED     0x0002
@@ -62,12 +64,16 @@ enum xvs_sched_id {
 #define XVS_SVC_F_SCHED2     0x0010
 #define XVS_SVC_F_SCHED3     0x0020
 
-/* Scheduler data that control computes and the dataplane half reads. */
+/*
+ * Scheduler data that control computes and the dataplane half reads; each scheduler gives it
+ * its own meaning (sched/xvs_sched_<name>.c) and checks it (its ops' check).
+ */
 union xvs_sched_data {
 	struct {
-		int32_t mw; /* largest weight */
-		int32_t di; /* gcd of the positive weights */
-	} wrr;
+		uint32_t off;  /* first entry in g->sched_tab[] */
+		uint32_t size; /* entries */
+	} tab;                 /* table schedulers: entries are positions in the service's list */
+	int32_t i32[8];
 	uint8_t raw[32];
 };
 
@@ -75,15 +81,17 @@ struct xvs_svc {
 	uint8_t state;    /* XVS_SLOT_* */
 	uint8_t af;       /* XVS_AF_* */
 	uint8_t proto;    /* XVS_PROTO_* */
-	uint8_t sched;    /* enum xvs_sched_id */
+	uint8_t sched;    /* enum xvs_sched_id (xvs/sched.h) */
 	uint16_t port_be; /* virtual port, network order */
 	uint16_t flags;   /* XVS_SVC_F_* */
 	union xvs_ip addr;
 	uint32_t persist_timeout; /* seconds, when XVS_SVC_F_PERSISTENT */
 	uint32_t netmask;         /* IPv4 mask (network order) or IPv6 prefix length */
 	uint16_t dest_first;      /* first entry of this service's list in svc_dests[] */
-	uint16_t nb_dests;        /* live destinations in scheduling order */
-	uint32_t sched_epoch;     /* bumped by control whenever scheduler state must reset */
+	uint16_t nb_dests;        /* live destinations in scheduling order (IPVS's: newest first) */
+	uint32_t sched_epoch;     /* changes whenever the destinations or their settings change */
+	uint32_t sched_bind;      /* changes when the scheduler is bound afresh (new service,
+				   * another scheduler): workers drop their state */
 	union xvs_sched_data sd;
 };
 
@@ -95,6 +103,8 @@ struct xvs_dest {
 	uint16_t port_be; /* real-server port, network order */
 	uint16_t svc;     /* owning service slot */
 	int32_t weight;   /* 0 = quiescent */
+	int32_t last_weight; /* the last weight > 0 set by an edit, or the weight it was added
+			      * with (IPVS's last_weight; mh keeps quiesced servers in its table) */
 	uint32_t u_thresh;
 	uint32_t l_thresh;
 	uint16_t tun_port_be; /* GUE destination port, network order */
@@ -112,17 +122,20 @@ struct xvs_timeouts {
 struct xvs_gen {
 	uint64_t magic;     /* XVS_GEN_MAGIC */
 	uint64_t gen;       /* generation number, > 0, increasing */
-	uint32_t crc;       /* zlib crc32 of everything after this header */
+	uint32_t crc;       /* zlib crc32 of the body (xvs_gen_crc_len bytes after this header) */
 	uint32_t nb_svcs;   /* slots [0, nb_svcs) may be used */
 	uint32_t nb_dests;  /* slots [0, nb_dests) may be used */
 	uint32_t nb_svc_dests;
 	struct xvs_timeouts timeouts;
-	uint32_t pad;
-	/* --- covered by crc from here --- */
+	uint32_t sched_registry; /* xvs_sched_registry_id() of the writer (set by xvs_gen_seal) */
+	/* --- covered by crc from here (to the used end of sched_tab: xvs_gen_crc_len) --- */
 	uint16_t vip_hash[XVS_VIP_HASH_SIZE]; /* 0 = empty, else service slot + 1 */
 	struct xvs_svc svcs[XVS_MAX_SVCS];
 	struct xvs_dest dests[XVS_MAX_DESTS];
 	uint16_t svc_dests[XVS_MAX_DESTS]; /* per-service ordered destination slots */
+	uint32_t nb_sched_tab;              /* entries of sched_tab[] in use */
+	uint32_t pad;
+	uint16_t sched_tab[XVS_SCHED_TAB_POOL]; /* scheduler lookup tables (svc->sd.tab) */
 };
 
 #define XVS_GEN_BODY_OFF offsetof(struct xvs_gen, vip_hash)

@@ -39,15 +39,16 @@ out=$(api GET /v1/services)
 	doc = json.loads(sys.argv[1])
 	(s,) = doc["services"]
 	assert (s["proto"], s["addr"], s["port"], s["sched"]) == ("tcp", "198.18.0.100", 80, "rr"), s
+	# IPVS's order: the newest first
 	assert [(d["addr"], d["fwd"], d["weight"]) for d in s["dests"]] == \
-	    [("198.19.0.11", "masq", 1), ("198.19.0.12", "masq", 2)], s["dests"]
+	    [("198.19.0.12", "masq", 2), ("198.19.0.11", "masq", 1)], s["dests"]
 	assert doc["timeouts"] == {"tcp": 900, "tcpfin": 120, "udp": 300}, doc["timeouts"]
 	PYEOF
 e2e_ok "GET /v1/services lists them"
 expect_eq "xvsadm -S -n sees the same" "$(adm -S -n)" "-A -t 198.18.0.100:80 -s rr
 -a -t 198.18.0.100:80 -r 198.19.0.11:80 -m -w 1
 -a -t 198.18.0.100:80 -r 198.19.0.12:80 -m -w 2"
-expect_eq "traffic follows the API's configuration (rr)" "$(http_seq 4)" "rs1 rs2 rs1 rs2"
+expect_eq "traffic follows the API's configuration (rr, newest first)" "$(http_seq 4)" "rs2 rs1 rs2 rs1"
 
 # Malformed requests: "METHOD|PATH|BODY|STATUS|ERRNO|words the message must contain".
 before=$(snapshot)

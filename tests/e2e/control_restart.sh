@@ -10,7 +10,7 @@ adm_ok -A -t "$VIP:80" -s rr
 adm_ok -a -t "$VIP:80" -r "${RS_IP[rs1]}:80" -m
 adm_ok -a -t "$VIP:80" -r "${RS_IP[rs2]}:80" -m -w 2
 got=$(http_seq 3)
-expect_eq "3 GETs before the crash" "$got" "rs1 rs2 rs1"
+expect_eq "3 GETs before the crash (rr, newest first)" "$got" "rs2 rs1 rs2"
 
 rules=$(adm -S -n) || e2e_fail "xvsadm -S -n failed"
 list=$(adm -L -n | cut -c1-48) || e2e_fail "xvsadm -L -n failed"

@@ -33,6 +33,9 @@ CLIENT_IP=198.18.0.2
 LB_LAN_IP=198.18.0.1
 LB_SRV_IP=198.19.0.1
 RS_NAMES=(rs1 rs2 rs3)
+# Adding the servers in this order makes the service's list rs1 rs2 rs3: IPVS (and xvs) put a
+# new server at the head of the list, and rr starts at the head.
+RS_NAMES_ADD=(rs3 rs2 rs1)
 declare -A RS_IP=([rs1]=198.19.0.11 [rs2]=198.19.0.12 [rs3]=198.19.0.13)
 
 E2E_PIDS=()   # every process this run started, killed by PID in cleanup
@@ -397,11 +400,11 @@ cycle() {
 	echo "${out[*]}"
 }
 
-# The usual service: rr over the three real servers' HTTP, in NAT mode.
+# The usual service: rr over the three real servers' HTTP, in NAT mode; rr order rs1 rs2 rs3.
 e2e_rr_http_service() {
 	adm_ok -A -t "$VIP:80" -s rr
 	local r
-	for r in "${RS_NAMES[@]}"; do
+	for r in "${RS_NAMES_ADD[@]}"; do
 		adm_ok -a -t "$VIP:80" -r "${RS_IP[$r]}:80" -m
 	done
 }

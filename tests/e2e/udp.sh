@@ -6,7 +6,7 @@ set -o pipefail
 e2e_start
 
 adm_ok -A -u "$VIP:53" -s rr
-for r in "${RS_NAMES[@]}"; do
+for r in "${RS_NAMES_ADD[@]}"; do
 	adm_ok -a -u "$VIP:53" -r "${RS_IP[$r]}:53" -m
 done
 list=$(adm -L -n) || e2e_fail "xvsadm -L -n failed"

@@ -1,6 +1,7 @@
 #!/bin/bash
-# wrr with weights 3/2/1: 12 connections follow IPVS's interleaved sequence
-# A A B A B C, twice.
+# wrr with weights 3/2/1, added in that order: IPVS's list is rs3 rs2 rs1 (a new server goes
+# to the head), so 12 connections follow IPVS's interleaved sequence over it,
+# rs1 rs2 rs1 rs3 rs2 rs1, twice.
 set -o pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_start
@@ -18,5 +19,5 @@ want="TCP  198.18.0.100:80 wrr
 expect_eq "xvsadm -L -n" "$(tail -n +4 <<<"$list")" "$want"
 
 got=$(http_seq 12)
-expect_eq "12 GETs, wrr 3/2/1" "$got" "$(cycle 12 rs1 rs1 rs2 rs1 rs2 rs3)"
+expect_eq "12 GETs, wrr 3/2/1 in IPVS's order" "$got" "$(cycle 12 rs1 rs2 rs1 rs3 rs2 rs1)"
 e2e_xvs_alive

@@ -242,7 +242,9 @@ def svc_rules(sched, proto, vport, servers, method, rport, weights=None):
     """ipvsadm -R lines for one service on the VIP."""
     flag = "-t" if proto == "tcp" else "-u"
     rules = [f"-A {flag} {VIP}:{vport} -s {sched}"]
-    for i, s in enumerate(servers):
+    # Added last first: IPVS puts a new server at the head of the list, so the service's list
+    # (the order rr and wrr walk) is servers[0], servers[1], ...
+    for i, s in reversed(list(enumerate(servers))):
         w = weights[i] if weights else 1
         rules.append(f"-a {flag} {VIP}:{vport} -r {s.ip}:{rport} {method} -w {w}")
     return rules
@@ -480,9 +482,10 @@ def case_tcp_sloppy(C, S):
 
 
 def persist_rules(sched, vport, servers, rport, opts):
-    """A persistent NAT service on the VIP (ipvsadm -R lines)."""
+    """A persistent NAT service on the VIP (ipvsadm -R lines); the servers are added last
+    first, so that IPVS's order (newest at the head) lists them as given."""
     rules = [f"-A -t {VIP}:{vport} -s {sched} {opts}"]
-    rules += [f"-a -t {VIP}:{vport} -r {s.ip}:{rport} -m -w 1" for s in servers]
+    rules += [f"-a -t {VIP}:{vport} -r {s.ip}:{rport} -m -w 1" for s in reversed(servers)]
     return rules
 
 
@@ -982,7 +985,7 @@ def svc_rules6(sched, proto, vport, servers, method, rport, vip=VIP6):
     """ipvsadm -R lines for one service on an IPv6 VIP (servers of either family)."""
     flag = "-t" if proto == "tcp" else "-u"
     rules = [f"-A {flag} {bracket(vip)}:{vport} -s {sched}"]
-    for s in servers:
+    for s in reversed(servers):  # added last first: the list is servers[0], ... (svc_rules)
         rules.append(f"-a {flag} {bracket(vip)}:{vport} -r {bracket(s.ip)}:{rport} {method} -w 1")
     return rules
 
@@ -1274,7 +1277,7 @@ def case_tun6_gue(C, S):
 def case_tun_4in6(C, S):
     _, S6 = make_hosts6()
     rules = ([f"-A -t {VIP}:80 -s rr"]
-             + [f"-a -t {VIP}:80 -r [{s.ip}]:80 -i -w 1" for s in S6[:2]]
+             + [f"-a -t {VIP}:80 -r [{s.ip}]:80 -i -w 1" for s in reversed(S6[:2])]
              + [f"-A -t {VIP}:443 -s rr",
                 f"-a -t {VIP}:443 -r [{S6[2].ip}]:443 {tun_method('gue')} -w 1"])
     c = Case("tun_4in6", "IPv4 service, IPv6 tunnel servers: IPIP (next header 4) over A B "

@@ -16,6 +16,7 @@
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 #include "xvs/gen.h"
+#include "xvs/sched.h"
 
 #define SVC80 "\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80}"
 
@@ -123,7 +124,7 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	/* services */
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"wrr\"}}", EEXIST},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"sh\"}}", ENOENT},
+	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rrr\"}}", ENOENT},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"bogus\"}}", ENOENT},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":0,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\",\"persistent\":2678401}}", EINVAL},
@@ -135,7 +136,6 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"255.255.255.255\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"0.0.0.0\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"ops\":true}}", EOPNOTSUPP},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"flags\":[\"sh-port\"]}}", EOPNOTSUPP},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"flags\":[\"bogus\"]}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":\"80\",\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":65536,\"sched\":\"rr\"}}", EINVAL},
@@ -143,7 +143,7 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"not-an-ip\",\"port\":80}}", EINVAL},
 	{"{\"op\":\"add-service\"}", EINVAL},
 	{"{\"op\":\"edit-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"rr\"}}", ESRCH},
-	{"{\"op\":\"edit-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"sh\"}}", ENOENT},
+	{"{\"op\":\"edit-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"SH\"}}", ENOENT},
 	{"{\"op\":\"delete-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":81}}", ESRCH},
 	{"{\"op\":\"frobnicate\"}", EINVAL},
 	/* destinations */
@@ -317,18 +317,18 @@ Test(ctl_model, generation_is_valid_and_complete)
 	k.proto = XVS_PROTO_UDP;
 	const struct xvs_svc *u = &g->svcs[xvs_ctl_model_find_svc(m, &k)];
 	cr_expect_eq(u->sched, XVS_SCHED_WRR);
-	cr_expect_eq(u->sd.wrr.mw, 6);
-	cr_expect_eq(u->sd.wrr.di, 2);
-	const char *order[] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
+	cr_expect_eq(u->sd.i32[0], 6);
+	cr_expect_eq(u->sd.i32[1], 2);
+	const char *order[] = {"10.0.1.3", "10.0.1.2", "10.0.1.1"}; /* IPVS's: newest first */
 	for (unsigned i = 0; i < 3; i++) {
 		const struct xvs_dest *d = &g->dests[g->svc_dests[u->dest_first + i]];
 		uint32_t a;
 		inet_pton(AF_INET, order[i], &a);
-		cr_expect_eq(d->addr.v4, a, "insertion order at %u", i);
+		cr_expect_eq(d->addr.v4, a, "newest first at %u", i);
 		cr_expect_eq(d->port_be, htons(53));
 		cr_expect_eq(d->state, XVS_SLOT_USED);
 	}
-	cr_expect_eq(g->dests[g->svc_dests[u->dest_first]].fwd, XVS_FWD_MASQ);
+	cr_expect_eq(g->dests[g->svc_dests[u->dest_first + 2]].fwd, XVS_FWD_MASQ);
 	cr_expect_eq(g->timeouts.tcp, 900);
 	cr_expect_eq(g->timeouts.udp, 300);
 	free(g);
@@ -350,6 +350,194 @@ Test(ctl_model, epoch_changes_with_destinations)
 	struct xvs_gen *g = build(m);
 	cr_expect_eq(g->svcs[s].sched_epoch, e2);
 	free(g);
+	xvs_ctl_model_free(m);
+}
+
+/* ---- schedulers ----------------------------------------------------------------------- */
+
+#define ADD_DEST80(a, w) "{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"" a "\",\"port\":80," \
+			 "\"weight\":" #w "}}"
+#define DEL_DEST80(a)    "{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"" a "\",\"port\":80}}"
+
+static uint32_t ip4(const char *a)
+{
+	uint32_t v;
+	inet_pton(AF_INET, a, &v);
+	return v;
+}
+
+/* The service's list in the generation, as the last octets of the addresses ("321"). */
+static void list_of(const struct xvs_gen *g, int s, char *out)
+{
+	unsigned i;
+	for (i = 0; i < g->svcs[s].nb_dests; i++)
+		out[i] = (char)('0' + (ntohl(g->dests[g->svc_dests[g->svcs[s].dest_first + i]].addr.v4) & 0xff));
+	out[i] = '\0';
+}
+
+/* IPVS's order: a new server goes to the head; -d then -a moves it to the front. */
+Test(ctl_model, ipvs_order)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	run_ok(m, "{\"ops\":[" ADD_DEST80("10.0.0.2", 1) "," ADD_DEST80("10.0.0.3", 1) "]}");
+	int s = svc_slot(m, "198.18.0.100", 80);
+	char list[8];
+	struct xvs_gen *g = build(m);
+	list_of(g, s, list);
+	cr_expect_str_eq(list, "321");
+	/* rr on the fresh service visits the newest first */
+	struct xvs_sched_state st = {0};
+	const struct xvs_sched_key key = {0};
+	int d = xvs_sched_all[g->svcs[s].sched]->pick(g, &g->svcs[s], &st, &key);
+	cr_expect_eq(g->dests[d].addr.v4, ip4("10.0.0.3"));
+	free(g);
+	run_ok(m, "{\"ops\":[" DEL_DEST80("10.0.0.2") "]}");
+	run_ok(m, "{\"ops\":[" ADD_DEST80("10.0.0.2", 1) "]}");
+	g = build(m);
+	list_of(g, s, list);
+	cr_expect_str_eq(list, "231");
+	free(g);
+	/* the API lists them in that order too (xvsadm -L --nosort) */
+	json_t *svcs = xvs_ctl_json_services(m, NULL);
+	json_t *dests = json_object_get(json_array_get(json_object_get(svcs, "services"), 0), "dests");
+	cr_assert_eq(json_array_size(dests), 3);
+	const char *want[] = {"10.0.0.2", "10.0.0.3", "10.0.0.1"};
+	for (unsigned i = 0; i < 3; i++)
+		cr_expect_str_eq(json_string_value(json_object_get(json_array_get(dests, i), "addr")),
+				 want[i]);
+	json_decref(svcs);
+	xvs_ctl_model_free(m);
+}
+
+/* IPVS's last_weight: the weight a server was added with, then its last weight above 0. */
+Test(ctl_model, last_weight)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	run_ok(m, "{\"ops\":[" ADD_DEST80("10.0.0.2", 0) "]}");
+	int s = svc_slot(m, "198.18.0.100", 80), d = dest_slot(m, s, "10.0.0.2", 80);
+	cr_expect_eq(m->dests[d].last_weight, 0);
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,"
+		  "\"weight\":5}}]}");
+	cr_expect_eq(m->dests[d].last_weight, 5);
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80,"
+		  "\"weight\":0}}]}");
+	cr_expect_eq(m->dests[d].cfg.weight, 0);
+	cr_expect_eq(m->dests[d].last_weight, 5, "a weight of 0 keeps the last one");
+	struct xvs_gen *g = build(m);
+	cr_expect_eq(g->dests[d].weight, 0);
+	cr_expect_eq(g->dests[d].last_weight, 5);
+	free(g);
+	/* added again from the trash: the weight it comes with */
+	run_ok(m, "{\"ops\":[" DEL_DEST80("10.0.0.2") "," ADD_DEST80("10.0.0.2", 0) "]}");
+	cr_expect_eq(dest_slot(m, s, "10.0.0.2", 80), d);
+	cr_expect_eq(m->dests[d].last_weight, 0);
+	xvs_ctl_model_free(m);
+}
+
+/* The scheduler's state is dropped (bind) on a new service or another scheduler only. */
+Test(ctl_model, sched_bind)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	int s = svc_slot(m, "198.18.0.100", 80);
+	uint32_t b0 = m->svcs[s].sched_bind, e0 = m->svcs[s].sched_epoch;
+	cr_expect_neq(b0, 0);
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-service\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"rr\"}}]}");
+	cr_expect_eq(m->svcs[s].sched_bind, b0, "same scheduler: kept");
+	cr_expect_neq(m->svcs[s].sched_epoch, e0);
+	run_ok(m, "{\"ops\":[" ADD_DEST80("10.0.0.2", 3) "]}");
+	cr_expect_eq(m->svcs[s].sched_bind, b0);
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-service\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"wrr\"}}]}");
+	uint32_t b1 = m->svcs[s].sched_bind;
+	cr_expect_neq(b1, b0, "another scheduler: bound afresh");
+	run_ok(m, "{\"ops\":[{\"op\":\"delete-service\"," SVC80 "},{\"op\":\"add-service\",\"service\":"
+		  "{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"wrr\"}}]}");
+	cr_expect_neq(m->svcs[svc_slot(m, "198.18.0.100", 80)].sched_bind, b1, "a new service");
+	struct xvs_gen *g = build(m);
+	cr_expect_eq(g->svcs[svc_slot(m, "198.18.0.100", 80)].sched_bind,
+		     m->svcs[svc_slot(m, "198.18.0.100", 80)].sched_bind);
+	free(g);
+	xvs_ctl_model_free(m);
+}
+
+/* Every IPVS scheduler is accepted, with its -b flags; unknown names give ENOENT with
+ * ipvsadm's text. */
+Test(ctl_model, schedulers_and_flags)
+{
+	struct xvs_ctl_model *m = xvs_ctl_model_new(NULL);
+	for (unsigned i = 1; i < XVS_SCHED_MAX; i++) {
+		char json[512];
+		snprintf(json, sizeof(json), "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":"
+			 "\"tcp\",\"addr\":\"198.18.1.%u\",\"port\":80,\"sched\":\"%s\",\"flags\":"
+			 "[\"sh-fallback\",\"mh-port\"]}},{\"op\":\"add-dest\",\"service\":{\"proto\":"
+			 "\"tcp\",\"addr\":\"198.18.1.%u\",\"port\":80},\"dest\":{\"addr\":\"10.1.0.%u\","
+			 "\"port\":80,\"fwd\":\"masq\"}}]}", i, xvs_sched_all[i]->name, i, i);
+		run_ok(m, json);
+	}
+	struct xvs_gen *g = build(m);
+	for (unsigned i = 1; i < XVS_SCHED_MAX; i++) {
+		struct xvs_ctl_svc_cfg k;
+		char a[32];
+		snprintf(a, sizeof(a), "198.18.1.%u", i);
+		svc_key(&k, a, 80);
+		const struct xvs_svc *s = &g->svcs[xvs_ctl_model_find_svc(m, &k)];
+		cr_expect_eq(s->sched, i);
+		cr_expect_eq(s->flags, XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2);
+		/* one server, available: every scheduler picks it */
+		struct xvs_sched_state st = {0};
+		struct xvs_sched_key key = {0};
+		key.daddr = s->addr;
+		int d = xvs_sched_all[i]->pick(g, s, &st, &key);
+		cr_assert_geq(d, 0, "%s", xvs_sched_all[i]->name);
+		cr_expect_eq(g->dests[d].addr.v4, ip4("10.1.0.0") | htonl(i));
+	}
+	/* two sh/dh tables of 256 and one Maglev table */
+	cr_expect_eq(g->nb_sched_tab, 256 + 256 + XVS_MH_SIZE_DEFAULT);
+	free(g);
+
+	struct xvs_ctl_err err;
+	cr_assert_eq(run(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
+			    "\"addr\":\"198.18.2.1\",\"port\":80,\"sched\":\"maglev\"}}]}", &err), -ENOENT);
+	cr_expect_not_null(strstr(err.msg, "Scheduler or persistence engine not found"), "%s", err.msg);
+	cr_expect_not_null(strstr(err.msg, "lblcr"), "the message names what xvs has: %s", err.msg);
+	xvs_ctl_model_free(m);
+}
+
+/* Scheduler tables share a fixed pool: what does not fit is refused with ENOSPC at its op. */
+Test(ctl_model, table_pool_full)
+{
+	struct xvs_ctl_model *m = xvs_ctl_model_new(NULL);
+	m->sched_params.mh_size = 655373;
+	char json[1024];
+	struct xvs_ctl_err err;
+	for (unsigned i = 1; i <= 3; i++) {
+		snprintf(json, sizeof(json), "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":"
+			 "\"tcp\",\"addr\":\"198.18.1.%u\",\"port\":80,\"sched\":\"mh\"}}]}", i);
+		run_ok(m, json);
+	}
+	struct xvs_ctl_model *before = xvs_ctl_model_dup(m);
+	snprintf(json, sizeof(json), "{\"ops\":[{\"op\":\"set-timeouts\",\"tcp\":60},{\"op\":"
+		 "\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.1.4\",\"port\":80,"
+		 "\"sched\":\"mh\"}}]}");
+	cr_assert_eq(run(m, json, &err), -ENOSPC);
+	cr_expect_eq(err.index, 1);
+	cr_expect_not_null(strstr(err.msg, "no room"), "%s", err.msg);
+	cr_expect_eq(memcmp(m, before, sizeof(*m)), 0);
+	/* sh fits in what is left; so does turning an mh service into rr and back */
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"198.18.1.5\",\"port\":80,\"sched\":\"sh\"}}]}");
+	snprintf(json, sizeof(json), "{\"ops\":[{\"op\":\"edit-service\",\"service\":{\"proto\":"
+		 "\"tcp\",\"addr\":\"198.18.1.5\",\"port\":80,\"sched\":\"mh\"}}]}");
+	cr_assert_eq(run(m, json, &err), -ENOSPC, "edit-service is checked too");
+	struct xvs_gen *g = build(m);
+	cr_expect_eq(g->nb_sched_tab, 3 * 655373 + 256);
+	char why[160] = "";
+	g->gen = 1;
+	xvs_gen_seal(g);
+	cr_expect_eq(xvs_gen_validate(g, why, sizeof(why)), 0, "%s", why);
+	free(g);
+	xvs_ctl_model_free(before);
 	xvs_ctl_model_free(m);
 }
 
@@ -376,7 +564,7 @@ Test(ctl_model, deleted_dest_comes_back_to_its_slot)
 	cr_expect_eq(g->dests[d].state, XVS_SLOT_USED);
 	cr_expect_eq(g->dests[d].weight, 5);
 	cr_expect_eq(g->svcs[s].nb_dests, 2);
-	cr_expect_eq(g->svc_dests[g->svcs[s].dest_first + 1], d, "revived server goes last");
+	cr_expect_eq(g->svc_dests[g->svcs[s].dest_first], d, "revived server goes first, as in IPVS");
 	free(g);
 	xvs_ctl_model_free(m);
 }
@@ -500,6 +688,10 @@ Test(ctl_model, state_file_round_trip, .init = make_tmpdir, .fini = remove_tmpdi
 	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.5\",\"port\":53,\"sched\":\"wrr\"}},"
 		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.5\",\"port\":53},"
 		  "\"dest\":{\"addr\":\"10.0.5.1\",\"port\":5353,\"weight\":3,\"fwd\":\"masq\",\"u_threshold\":10,\"l_threshold\":5}},"
+		  "{\"op\":\"add-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.5\",\"port\":53},"
+		  "\"dest\":{\"addr\":\"10.0.5.2\",\"port\":5353,\"weight\":4,\"fwd\":\"masq\"}},"
+		  "{\"op\":\"edit-dest\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.5\",\"port\":53},"
+		  "\"dest\":{\"addr\":\"10.0.5.2\",\"port\":5353,\"weight\":0,\"fwd\":\"masq\"}},"
 		  "{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.2\",\"port\":80}},"
 		  "{\"op\":\"delete-dest\"," SVC80 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":80}},"
 		  "{\"op\":\"delete-service\"," SVC80 "},"
@@ -525,12 +717,14 @@ Test(ctl_model, state_file_round_trip, .init = make_tmpdir, .fini = remove_tmpdi
 		cr_expect_eq(l->svc_order[i], s, "service slot kept");
 		cr_expect_eq(memcmp(&l->svcs[s].cfg, &m->svcs[s].cfg, sizeof(m->svcs[s].cfg)), 0);
 		cr_expect_eq(l->svcs[s].sched_epoch, m->svcs[s].sched_epoch);
+		cr_expect_eq(l->svcs[s].sched_bind, m->svcs[s].sched_bind);
 	}
 	for (unsigned i = 0; i < m->nb_dest_order; i++) {
 		unsigned d = m->dest_order[i];
 		cr_expect_eq(l->dest_order[i], d, "destination slot kept");
 		cr_expect_eq(l->dests[d].svc, m->dests[d].svc);
 		cr_expect_eq(memcmp(&l->dests[d].cfg, &m->dests[d].cfg, sizeof(m->dests[d].cfg)), 0);
+		cr_expect_eq(l->dests[d].last_weight, m->dests[d].last_weight);
 	}
 	cr_expect_geq(l->epoch_counter, m->epoch_counter);
 
@@ -653,7 +847,7 @@ Test(ctl_model, commit_publishes_and_saves_or_changes_nothing, .init = make_tmpd
 	snprintf(shm_path, sizeof(shm_path), "%s/shm", tmpdir);
 	snprintf(state, sizeof(state), "%s/config.json", tmpdir);
 	struct xvs_ctl c;
-	cr_assert_eq(xvs_ctl_init(&c, &shm, shm_path, state, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(xvs_ctl_init(&c, &shm, shm_path, state, NULL, msg, sizeof(msg)), 0, "%s", msg);
 	cr_expect_eq(c.model->last_gen, 1);
 
 	struct xvs_ctl_op *ops;

@@ -92,8 +92,12 @@ static struct xvs_gen *make_gen(void)
 			continue;
 		s->state = XVS_SLOT_USED;
 		svc_key(i, s);
-		s->sched = i % 3 ? XVS_SCHED_WRR : XVS_SCHED_RR;
+		/* every scheduler, Maglev once (its table is big) */
+		s->sched = i == 2 ? XVS_SCHED_MH : (uint8_t)(1 + i % (XVS_SCHED_MAX - 1));
+		if (s->sched == XVS_SCHED_MH && i != 2)
+			s->sched = XVS_SCHED_SH;
 		s->sched_epoch = i + 1;
+		s->flags = i % 4 == 1 ? XVS_SVC_F_SCHED1 : 0;
 	}
 	make_cluster(g, NB_SVCS - NB_CLUSTER);
 	for (uint32_t i = 0; i < NB_SVCS; i++) {
@@ -101,6 +105,7 @@ static struct xvs_gen *make_gen(void)
 		if (s->state != XVS_SLOT_USED)
 			continue;
 		const struct xvs_dest *dp[DESTS_PER];
+		const struct xvs_sched_ops *ops = xvs_sched_all[s->sched];
 		s->dest_first = (uint16_t)nd;
 		s->nb_dests = DESTS_PER;
 		for (uint32_t k = 0; k < DESTS_PER; k++, nd++) {
@@ -109,12 +114,20 @@ static struct xvs_gen *make_gen(void)
 			g->dests[slot] = (struct xvs_dest){ .state = XVS_SLOT_USED, .af = XVS_AF_INET,
 							    .fwd = k % 2 ? XVS_FWD_DROUTE : XVS_FWD_MASQ,
 							    .svc = (uint16_t)i,
-							    .weight = (int32_t)(k + 1) * 2 };
+							    .weight = (int32_t)(k + 1) * 2,
+							    .last_weight = (int32_t)(k + 1) * 2 };
 			g->dests[slot].addr.v4 = 0x0b000000u + slot;
 			g->svc_dests[nd] = (uint16_t)slot;
 			dp[k] = &g->dests[slot];
 		}
-		cr_assert_eq(xvs_sched_all[s->sched]->build(s, dp, DESTS_PER), 0);
+		if (ops->build_tab) {
+			char msg[128] = "";
+			struct xvs_sched_tab_build tb = { .g = g, .msg = msg, .msglen = sizeof(msg),
+							  .params = { .mh_size = XVS_MH_SIZE_DEFAULT } };
+			cr_assert_eq(ops->build_tab(&tb, s, dp, DESTS_PER), 0, "%s", msg);
+		} else {
+			cr_assert_eq(ops->build(s, dp, DESTS_PER), 0);
+		}
 	}
 	/* a deleted destination kept for its connections */
 	g->dests[nd] = (struct xvs_dest){ .state = XVS_SLOT_TRASH, .af = XVS_AF_INET6, .svc = 0,
@@ -249,7 +262,10 @@ static void c_nb_svcs(struct xvs_gen *g) { g->nb_svcs = XVS_MAX_SVCS + 1; }
 static void c_nb_dests(struct xvs_gen *g) { g->nb_dests = XVS_MAX_DESTS + 1; }
 static void c_nb_list(struct xvs_gen *g) { g->nb_svc_dests = 0xffffffffu; }
 static void c_body_first(struct xvs_gen *g) { ((uint8_t *)g)[XVS_GEN_BODY_OFF] ^= 0x01; }
-static void c_body_last(struct xvs_gen *g) { ((uint8_t *)g)[sizeof(*g) - 1] ^= 0x80; }
+static void c_body_last(struct xvs_gen *g)
+{
+	((uint8_t *)g)[XVS_GEN_BODY_OFF + xvs_gen_crc_len(g) - 1] ^= 0x80;
+}
 static void c_crc(struct xvs_gen *g) { g->crc++; }
 static void c_timeout(struct xvs_gen *g) { g->timeouts.udp = 0; }
 
@@ -329,8 +345,30 @@ static void c_svc_af(struct xvs_gen *g) { g->svcs[a_svc(g)].af = 2; }
 static void c_svc_proto(struct xvs_gen *g) { g->svcs[a_svc(g)].proto = 1; }
 static void c_svc_state(struct xvs_gen *g) { g->svcs[13].state = 3; } /* a hole: not hashed */
 static void c_svc_v4_junk(struct xvs_gen *g) { g->svcs[a_svc(g)].addr.v6[15] = 1; }
-static void c_wrr_di(struct xvs_gen *g) { g->svcs[1].sd.wrr.di = 0; }
-static void c_wrr_mw(struct xvs_gen *g) { g->svcs[1].sd.wrr.mw = -1; }
+static void c_wrr_di(struct xvs_gen *g) { g->svcs[1].sd.i32[1] = 0; }
+static void c_wrr_mw(struct xvs_gen *g) { g->svcs[1].sd.i32[0] = -1; }
+static void c_registry(struct xvs_gen *g) { g->sched_registry ^= 1; }
+static void c_nb_tab(struct xvs_gen *g) { g->nb_sched_tab = XVS_SCHED_TAB_POOL + 1; }
+static void c_mh_off(struct xvs_gen *g) { g->svcs[2].sd.tab.off = g->nb_sched_tab; }
+static void c_mh_size(struct xvs_gen *g) { g->svcs[2].sd.tab.size++; }
+static void c_mh_beyond(struct xvs_gen *g)
+{
+	g->svcs[2].sd.tab.size = g->nb_sched_tab - g->svcs[2].sd.tab.off + 1;
+}
+static void c_mh_entry(struct xvs_gen *g) { g->sched_tab[g->svcs[2].sd.tab.off + 7] = DESTS_PER; }
+
+/* The first sh service (make_gen gives them ids from its pattern). */
+static struct xvs_svc *an_sh(struct xvs_gen *g)
+{
+	for (uint32_t i = 0; i < g->nb_svcs; i++)
+		if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].sched == XVS_SCHED_SH)
+			return &g->svcs[i];
+	cr_assert_fail("no sh service");
+	return NULL;
+}
+
+static void c_sh_size(struct xvs_gen *g) { an_sh(g)->sd.tab.size = 255; }
+static void c_sh_entry(struct xvs_gen *g) { g->sched_tab[an_sh(g)->sd.tab.off + 255] = 0xfffe; }
 
 static struct xvs_dest *first_dest(struct xvs_gen *g)
 {
@@ -343,6 +381,7 @@ static void c_dest_state(struct xvs_gen *g) { first_dest(g)->state = 9; }
 static void c_dest_fwd(struct xvs_gen *g) { first_dest(g)->fwd = XVS_FWD_LOCAL; }
 static void c_dest_fwd_junk(struct xvs_gen *g) { first_dest(g)->fwd = 77; }
 static void c_dest_weight(struct xvs_gen *g) { first_dest(g)->weight = -5; }
+static void c_dest_last_weight(struct xvs_gen *g) { first_dest(g)->last_weight = -1; }
 static void c_dest_v4_junk(struct xvs_gen *g) { first_dest(g)->addr.w[2] = 1; }
 static void c_dest_svc_oob(struct xvs_gen *g) { first_dest(g)->svc = 0xffff; }
 static void c_dest_svc_free(struct xvs_gen *g) { first_dest(g)->svc = 13; }
@@ -392,11 +431,20 @@ static const struct corruption corruptions[] = {
 	{ "svc_v4_junk", c_svc_v4_junk, RESEAL, "bad address" },
 	{ "wrr_di", c_wrr_di, RESEAL, "bad wrr data" },
 	{ "wrr_mw", c_wrr_mw, RESEAL, "bad wrr data" },
+	{ "sched_registry", c_registry, KEEP_CRC, "another list of schedulers" },
+	{ "nb_sched_tab", c_nb_tab, KEEP_CRC, "counts out of bounds" },
+	{ "mh_tab_off", c_mh_off, RESEAL, "bad mh data" },
+	{ "mh_tab_size", c_mh_size, RESEAL, "bad mh data" },
+	{ "mh_tab_beyond", c_mh_beyond, RESEAL, "bad mh data" },
+	{ "mh_tab_entry", c_mh_entry, RESEAL, "bad mh data" },
+	{ "sh_tab_size", c_sh_size, RESEAL, "bad sh data" },
+	{ "sh_tab_entry", c_sh_entry, RESEAL, "bad sh data" },
 	{ "dest_af", c_dest_af, RESEAL, "bad address family" },
 	{ "dest_state", c_dest_state, RESEAL, "bad state" },
 	{ "dest_fwd_local", c_dest_fwd, RESEAL, "bad forwarding method" },
 	{ "dest_fwd_junk", c_dest_fwd_junk, RESEAL, "bad forwarding method" },
 	{ "dest_weight", c_dest_weight, RESEAL, "negative weight" },
+	{ "dest_last_weight", c_dest_last_weight, RESEAL, "negative weight" },
 	{ "dest_v4_junk", c_dest_v4_junk, RESEAL, "bad address" },
 	{ "dest_svc_oob", c_dest_svc_oob, RESEAL, "out of bounds" },
 	{ "dest_svc_free", c_dest_svc_free, RESEAL, "not in use" },
@@ -430,7 +478,7 @@ ParameterizedTest(int *i, gen, refused)
 Test(gen, any_flipped_byte_fails_crc)
 {
 	struct xvs_gen *g = make_gen();
-	const size_t body = sizeof(*g) - XVS_GEN_BODY_OFF;
+	const size_t body = xvs_gen_crc_len(g);
 	rng_state = 0xfeedULL;
 	for (int i = 0; i < 3000; i++) {
 		size_t off = XVS_GEN_BODY_OFF + (i < 64 ? (size_t)i * (body / 64) : rnd() % body);
@@ -457,7 +505,7 @@ static void exercise(const struct xvs_gen *g)
 		if (s->state != XVS_SLOT_USED)
 			continue;
 		cr_assert_eq(xvs_gen_vip_lookup(g, s->proto, &s->addr, s->port_be), (int)i);
-		if (s->sched == XVS_SCHED_WRR && s->sd.wrr.mw / s->sd.wrr.di > 65536)
+		if (s->sched == XVS_SCHED_WRR && s->sd.i32[0] / s->sd.i32[1] > 65536)
 			continue;
 		struct xvs_sched_state st = { 0 };
 		const struct xvs_sched_key key = { 0 };
@@ -492,13 +540,15 @@ Test(gen, random_garbage_refused)
 	struct xvs_gen *g = gen_alloc();
 	rng_state = 0x1234567ULL;
 	for (int i = 0; i < 300; i++) {
-		fill_random(g, sizeof(*g));
+		/* all but most of the table pool, whose unused end nothing reads */
+		fill_random(g, offsetof(struct xvs_gen, sched_tab) + 8192);
 		cr_assert_eq(xvs_gen_validate(g, NULL, 0), -EINVAL, "iteration %d", i);
 		/* the header made plausible: magic, gen, counts in bounds, crc right */
 		g->gen = 1 + rnd() % 100;
 		g->nb_svcs = rnd() % (XVS_MAX_SVCS + 1);
 		g->nb_dests = rnd() % (XVS_MAX_DESTS + 1);
 		g->nb_svc_dests = rnd() % (XVS_MAX_DESTS + 1);
+		g->nb_sched_tab = rnd() % 4096;
 		if (i % 2)
 			memset(g->vip_hash, 0, sizeof(g->vip_hash)); /* get past the hash check */
 		xvs_gen_seal(g);
@@ -528,6 +578,7 @@ Test(gen, mutated_generations_safe)
 		{ offsetof(struct xvs_gen, svcs), NB_SVCS * sizeof(struct xvs_svc) },
 		{ offsetof(struct xvs_gen, dests), (NB_SVCS * DESTS_PER + 1) * sizeof(struct xvs_dest) },
 		{ offsetof(struct xvs_gen, svc_dests), NB_SVCS * DESTS_PER * sizeof(uint16_t) },
+		{ offsetof(struct xvs_gen, sched_tab), base->nb_sched_tab * sizeof(uint16_t) },
 	};
 	unsigned accepted = 0;
 	rng_state = 0xabcdefULL;
@@ -535,7 +586,7 @@ Test(gen, mutated_generations_safe)
 		memcpy(g, base, sizeof(*g));
 		int nmut = 1 + (int)(rnd() % 4);
 		for (int m = 0; m < nmut; m++) {
-			const size_t *r = used[rnd() % 4];
+			const size_t *r = used[rnd() % 5];
 			size_t off = r[0] + rnd() % r[1];
 			cr_assert_lt(off - XVS_GEN_BODY_OFF, body);
 			((uint8_t *)g)[off] = (uint8_t)rnd();
@@ -546,6 +597,8 @@ Test(gen, mutated_generations_safe)
 			g->nb_svc_dests = rnd() % (XVS_MAX_DESTS + 1);
 		if (rnd() % 8 == 0)
 			g->nb_svcs = rnd() % (XVS_MAX_SVCS + 1);
+		if (rnd() % 8 == 0)
+			g->nb_sched_tab = rnd() % (base->nb_sched_tab + 1);
 		xvs_gen_seal(g);
 		if (xvs_gen_validate(g, NULL, 0) == 0) {
 			accepted++;

@@ -18,6 +18,7 @@
 
 #include "dp_adopt.h"
 #include "xvs/gen.h"
+#include "xvs/sched.h"
 #include "xvs/shm.h"
 
 static char path[64];

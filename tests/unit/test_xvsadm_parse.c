@@ -331,6 +331,20 @@ Test(xvsadm_parse, sched_flags)
 	cr_expect_eq(cmd.svc.flags, XVS_SVC_F_ONEPACKET | XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2);
 	parse_ok("-A -t 10.0.0.1:80 -s rr -b flag-3", &cmd);
 	cr_expect_eq(cmd.svc.flags, XVS_SVC_F_SCHED3);
+	/* an empty list (the shell's -b '') is accepted and sets nothing, with any scheduler */
+	const char *argv1[] = { "xvsadm", "-A", "-t", "10.0.0.1:80", "-s", "mh", "-b", "", NULL };
+	struct xvs_xvsadm_err err;
+	cr_assert_eq(xvs_xvsadm_parse(8, argv1, &cmd, &err), 0, "%s", err.msg);
+	cr_expect_eq(cmd.svc.flags, 0);
+	const char *argv2[] = { "xvsadm", "-A", "-t", "10.0.0.1:80", "-b", "", NULL };
+	cr_assert_eq(xvs_xvsadm_parse(6, argv2, &cmd, &err), 0, "%s", err.msg);
+	cr_expect_eq(cmd.svc.flags, 0);
+	parse_ok("-A -t 10.0.0.1:80 -s sh -b ,", &cmd);
+	cr_expect_eq(cmd.svc.flags, 0);
+	parse_ok("-A -t 10.0.0.1:80 -s sh -b ,sh-port,", &cmd);
+	cr_expect_eq(cmd.svc.flags, XVS_SVC_F_SCHED2);
+	parse_ok("-A -t 10.0.0.1:80 -s lblcr -b flag-1", &cmd);
+	cr_expect_eq(cmd.svc.flags, XVS_SVC_F_SCHED1);
 }
 
 Test(xvsadm_parse, bundled_short_options)

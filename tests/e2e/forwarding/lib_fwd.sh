@@ -251,11 +251,12 @@ fwd_start() {
 	fwd_xvs_up
 }
 
-# An rr service on VIP:80 over the three real servers with forwarding options "$@".
+# An rr service on VIP:80 over the three real servers with forwarding options "$@"; rr
+# order rs1 rs2 rs3 (RS_NAMES_ADD).
 fwd_rr_service() {
 	adm_ok -A -t "$VIP:80" -s rr
 	local r
-	for r in "${RS_NAMES[@]}"; do
+	for r in "${RS_NAMES_ADD[@]}"; do
 		adm_ok -a -t "$VIP:80" -r "${RS_IP[$r]}:80" "$@"
 	done
 }
@@ -292,11 +293,12 @@ fwd_check_http_rr() {
 
 # ---- IPv6 -------------------------------------------------------------------------------
 
-# An rr service on [VIP6]:80 over the three real servers' IPv6 addresses, options "$@".
+# An rr service on [VIP6]:80 over the three real servers' IPv6 addresses, options "$@"; rr
+# order rs1 rs2 rs3.
 fwd6_rr_service() {
 	adm_ok -A -t "[$VIP6]:80" -s rr
 	local r
-	for r in "${RS_NAMES[@]}"; do
+	for r in "${RS_NAMES_ADD[@]}"; do
 		adm_ok -a -t "[$VIP6]:80" -r "[${RS_IP6[$r]}]:80" "$@"
 	done
 }

@@ -11,9 +11,10 @@ SIZE=$((4 * 1024 * 1024))
 fwd_start tun --srv-mtu 1400
 
 adm_ok -A -t "$VIP:80" -s rr
-adm_ok -a -t "$VIP:80" -r "${RS_IP[rs1]}:80" -i --tun-type gue --tun-port "$GUE_PORT"
-adm_ok -a -t "$VIP:80" -r "${RS_IP[rs2]}:80" -i
+# added last first: rr order rs1 rs2 rs3 (a new server goes to the head of the list)
 adm_ok -a -t "$VIP:80" -r "${RS_IP[rs3]}:80" -i --tun-type gue --tun-port "$GUE_PORT" --tun-csum
+adm_ok -a -t "$VIP:80" -r "${RS_IP[rs2]}:80" -i
+adm_ok -a -t "$VIP:80" -r "${RS_IP[rs1]}:80" -i --tun-type gue --tun-port "$GUE_PORT"
 
 head -c "$SIZE" /dev/urandom >"$T/upload" || e2e_fail "cannot make the upload file"
 sum=$(sha256sum "$T/upload" | cut -d' ' -f1)
