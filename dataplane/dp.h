@@ -138,6 +138,7 @@ struct xvs_worker {
 	unsigned nb_held;
 	struct xvs_held held[XVS_NEIGH_HOLD];
 	struct xvs_sched_state sched[XVS_MAX_SVCS];
+	uint8_t overload[XVS_MAX_DESTS]; /* OVERLOAD flags (thresholds), this worker's view */
 };
 
 #endif

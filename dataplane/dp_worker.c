@@ -595,7 +595,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	     (!(p->tcp_flags & RTE_TCP_SYN_FLAG) && !w->dp->cfg.sloppy_tcp)))
 		return drop(w, m, XVS_DROP_NOT_SYN);
 	struct xvs_sched_key sk = { .cport_be = p->sport, .now = w->now, .dest_ctr = w->st->dest,
-				    .others = w->others };
+				    .others = w->others, .overload = w->overload };
 	if (k->af == XVS_AF_INET6) {
 		sk.caddr = k->src6;
 		sk.daddr = k->dst6;

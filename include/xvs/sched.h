@@ -63,6 +63,8 @@ struct xvs_sched_key {
 	const struct xvs_stats_ctr *dest_ctr;
 	/* The other workers' counts, by destination slot; NULL with one worker. */
 	const struct xvs_dest_load *others;
+	/* This worker's OVERLOAD flags by destination slot (thresholds); NULL: none kept. */
+	uint8_t *overload;
 };
 
 /* Settings of the table schedulers, the same for every service (xvs-control's options). */
@@ -188,19 +190,37 @@ static inline uint64_t xvs_sched_overhead(const struct xvs_sched_key *key, uint1
 	return ((uint64_t)a << 8) + (uint64_t)i;
 }
 
+/* Connections (active and inactive) to slot on the node, as IPVS's ip_vs_dest_totalconns. */
+static inline int64_t xvs_sched_total(const struct xvs_sched_key *key, uint16_t slot)
+{
+	if (!key || !key->dest_ctr)
+		return 0;
+	const struct xvs_stats_ctr *c = &key->dest_ctr[slot];
+	int64_t t = c->active + c->inactive;
+	if (key->others)
+		t += key->others[slot].active + key->others[slot].inactive;
+	return t > 0 ? t : 0;
+}
+
 /*
- * IPVS's IP_VS_DEST_F_OVERLOAD: the server reached its upper connection threshold (-x) and
- * has not yet fallen below the lower one (-y). Thresholds are not enforced yet: no server is
- * ever overloaded. Every scheduler asks here (or through xvs_sched_available), so that they
- * take effect everywhere at once when they come.
+ * IPVS's IP_VS_DEST_F_OVERLOAD: set once the server's connections reach its upper threshold
+ * (-x), cleared when they fall below the lower one (-y), or below 3/4 of -x without -y. The
+ * counts are the node's (this worker's exact, the others' at most about 1 ms old); the flag
+ * is this worker's, kept in key->overload. A server without -x is never overloaded.
  */
 static inline int xvs_sched_overloaded(const struct xvs_gen *g, uint16_t slot,
 				       const struct xvs_sched_key *key)
 {
-	(void)g;
-	(void)slot;
-	(void)key;
-	return 0;
+	const struct xvs_dest *d = &g->dests[slot];
+	if (!d->u_thresh || !key || !key->overload)
+		return 0;
+	int64_t total = xvs_sched_total(key, slot);
+	uint8_t *ov = &key->overload[slot];
+	if (!*ov)
+		*ov = total >= (int64_t)d->u_thresh;
+	else if (d->l_thresh ? total < (int64_t)d->l_thresh : total * 4 < (int64_t)d->u_thresh * 3)
+		*ov = 0;
+	return *ov;
 }
 
 /* Available for new connections: live, weight > 0, not overloaded. */

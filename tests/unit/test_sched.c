@@ -900,3 +900,49 @@ Test(sched, lblcr_set_shrinks_after_expiration)
 	cr_assert_eq(pick_to(g, &st, 9, 24 * 3600 + 4), 'B');
 	free(g);
 }
+
+/* Thresholds (-x/-y): OVERLOAD set at the upper one, cleared below the lower one (IPVS). */
+Test(sched, thresholds_hysteresis)
+{
+	struct xvs_gen *g = gen_new();
+	static uint8_t overload[XVS_MAX_DESTS];
+	memset(overload, 0, sizeof(overload));
+	test_key.overload = overload;
+	setup_svc(g, XVS_SCHED_RR, NULL, 2);
+	server(g, 'A')->u_thresh = 3;
+	server(g, 'A')->l_thresh = 1;
+	struct xvs_sched_state st = { 0 };
+	set_conns('A', 2, 0);
+	expect_sequence(g, &st, "ABAB");
+	set_conns('A', 1, 2); /* 3 in all, inactive ones count too */
+	expect_sequence(g, &st, "BBB");
+	set_conns('A', 1, 0); /* below -x but not below -y: still overloaded */
+	expect_sequence(g, &st, "BB");
+	set_conns('A', 0, 0); /* below -y: back */
+	expect_sequence(g, &st, "ABAB");
+	/* without -y, the flag clears below 3/4 of -x */
+	server(g, 'A')->l_thresh = 0;
+	server(g, 'A')->u_thresh = 8;
+	set_conns('A', 8, 0);
+	expect_sequence(g, &st, "BB");
+	set_conns('A', 6, 0); /* 24 = 8 * 3: not below */
+	expect_sequence(g, &st, "BB");
+	set_conns('A', 5, 0);
+	expect_sequence(g, &st, "ABAB");
+	/* the other workers' counts make the node's */
+	static struct xvs_dest_load others[XVS_MAX_DESTS];
+	memset(others, 0, sizeof(others));
+	test_key.others = others;
+	set_conns('A', 4, 0);
+	others[DEST_SLOT(0)].inactive = 4;
+	expect_sequence(g, &st, "BB");
+	/* without -x, never overloaded */
+	server(g, 'A')->u_thresh = 0;
+	expect_sequence(g, &st, "ABAB");
+	/* all overloaded: no destination */
+	server(g, 'A')->u_thresh = 1;
+	server(g, 'B')->u_thresh = 1;
+	set_conns('B', 1, 0);
+	expect_sequence(g, &st, "--");
+	free(g);
+}
