@@ -301,6 +301,9 @@ static int check_dest_cfg(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *
 		return rc;
 	if (!addr_unicast(c->af, &c->addr, a, sizeof(a)))
 		return fail(err, EINVAL, "real server address %s is not a unicast address", a);
+	/* IPVS refuses link-local IPv6 real servers (fe80::/10) with EINVAL */
+	if (c->af == XVS_AF_INET6 && c->addr.v6[0] == 0xfe && (c->addr.v6[1] & 0xc0) == 0x80)
+		return fail(err, EINVAL, "real server address %s is link-local", a);
 	if (c->weight < 0 || c->weight > 65535)
 		return fail(err, EINVAL, "illegal weight %lld (0..65535)", (long long)c->weight);
 	if (c->u_thresh < 0 || c->u_thresh > INT32_MAX || c->l_thresh < 0 || c->l_thresh > INT32_MAX)

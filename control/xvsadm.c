@@ -639,11 +639,13 @@ static int run(const struct xvs_xvsadm_cmd *cmd)
 
 int main(int argc, char **argv)
 {
-	static const char *list_argv[] = { XVSADM_PROG, "-L", NULL };
+	const char *list_argv[] = { NULL, "-L", NULL };
 	struct xvs_xvsadm_cmd cmd;
 	struct xvs_xvsadm_err err;
 	int status;
 
+	xvs_xvsadm_set_prog(argv[0]);
+	list_argv[0] = XVSADM_PROG;
 	/* No arguments lists the table with names resolved, as ipvsadm does. */
 	if (argc <= 1)
 		status = xvs_xvsadm_parse(2, list_argv, &cmd, &err);

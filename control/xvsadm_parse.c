@@ -950,12 +950,22 @@ static int is_blank(const char *s)
 	return 1;
 }
 
+const char *xvs_xvsadm_prog = "xvsadm";
+
+void xvs_xvsadm_set_prog(const char *argv0)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+
+	base = base ? base + 1 : argv0;
+	xvs_xvsadm_prog = base && strcmp(base, "ipvsadm") == 0 ? "ipvsadm" : "xvsadm";
+}
+
 static int is_program_word(const char *w)
 {
 	const char *base = strrchr(w, '/');
 
 	base = base ? base + 1 : w;
-	return strcmp(base, "ipvsadm") == 0 || strcmp(base, XVSADM_PROG) == 0;
+	return strcmp(base, "ipvsadm") == 0 || strcmp(base, "xvsadm") == 0;
 }
 
 int xvs_xvsadm_split_line(const char *line, int *argc, const char ***argv)

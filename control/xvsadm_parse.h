@@ -115,7 +115,15 @@ struct xvs_xvsadm_err {
 	char msg[512];
 };
 
-#define XVSADM_PROG "xvsadm"
+/*
+ * The name messages give the program: "xvsadm", or "ipvsadm" when it runs under that name (a
+ * symlink, so that operators' scripts keep working); main() sets it from argv[0].
+ */
+extern const char *xvs_xvsadm_prog;
+#define XVSADM_PROG xvs_xvsadm_prog
+
+/* Set xvs_xvsadm_prog from the name the program was run as. */
+void xvs_xvsadm_set_prog(const char *argv0);
 
 /*
  * Parse argv (argv[0] is the program name) into *cmd. Returns 0, or -EINVAL with *err

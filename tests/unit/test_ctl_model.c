@@ -1084,3 +1084,21 @@ Test(ctl_conns, state_names_follow_ipvs)
 	cr_expect_str_eq(xvs_ctl_conn_state_name(XVS_PROTO_UDP, 0), "UDP");
 	cr_expect_str_eq(xvs_ctl_conn_state_name(XVS_PROTO_TCP, 11), "ERR!");
 }
+
+/* IPVS refuses a link-local IPv6 real server with EINVAL; a global one is fine. */
+Test(ctl_model, link_local_v6_dest_refused)
+{
+	struct xvs_ctl_model *m = base_model(NULL);
+	struct xvs_ctl_err err;
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"2001:db8::100\",\"port\":80,\"sched\":\"rr\"}}]}");
+	int rc = run(m, "{\"ops\":[{\"op\":\"add-dest\",\"service\":{\"proto\":\"tcp\","
+		     "\"addr\":\"2001:db8::100\",\"port\":80},\"dest\":{\"addr\":\"fe80::1\",\"port\":80,"
+		     "\"fwd\":\"masq\"}}]}", &err);
+	cr_assert_eq(rc, -EINVAL, "%d %s", rc, err.msg);
+	cr_assert(strstr(err.msg, "link-local"), "%s", err.msg);
+	run_ok(m, "{\"ops\":[{\"op\":\"add-dest\",\"service\":{\"proto\":\"tcp\","
+		  "\"addr\":\"2001:db8::100\",\"port\":80},\"dest\":{\"addr\":\"2001:db8::5\",\"port\":80,"
+		  "\"fwd\":\"masq\"}}]}");
+	xvs_ctl_model_free(m);
+}
