@@ -529,7 +529,7 @@ static int parse_one_option(int tag, const char *arg, const char *opt_text,
 	case TAG_SORT: return 0; /* sorting is the default; kept for compatibility */
 	case '6':
 		if (cmd->svc.fwmark == 0)
-			return fail(err, 2, "-6 used before -f");
+			return fail(err, 2, "-6 used before -f\n"); /* ipvsadm prints an empty line after it */
 		cmd->svc.af = AF_INET6;
 		return 0;
 	}

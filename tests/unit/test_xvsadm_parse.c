@@ -102,7 +102,7 @@ static const struct err_case error_cases[] = {
 	{ "-L foo", "unexpected argument foo", 2 },
 	{ "-A -t 10.0.0.1:80 -a", "invalid option `-a'", 2 },
 	{ "-A -t 10.0.0.1:80 -E", "invalid option `-E'", 2 },
-	{ "-A -t 10.0.0.1:80 -6", "-6 used before -f", 2 },
+	{ "-A -t 10.0.0.1:80 -6", "-6 used before -f\n", 2 },
 	/* --json (xvs's own) goes with listings only, once */
 	{ "-S --json", "Illegal 'json' option with the 'save' command", 2 },
 	{ "-A -t 10.0.0.1:80 --json", "Illegal 'json' option with the 'add-service' command", 2 },
