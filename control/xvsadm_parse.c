@@ -440,20 +440,25 @@ static int parse_daemon_option(int tag, const char *arg, struct xvs_xvsadm_cmd *
 	case TAG_SYNCID:
 		return opt_number(cmd, XVSADM_OPT_SYNCID, arg, 0, 255, &v, "syncid", err);
 	case TAG_MCAST_PORT:
-		return opt_number(cmd, XVSADM_OPT_MCAST_PORT, arg, 1, 65535, &v,
-				  "multicast port", err);
+		return opt_number(cmd, XVSADM_OPT_MCAST_PORT, arg, 1, 65535, &v, "mcast-port", err);
 	case TAG_MCAST_TTL:
-		return opt_number(cmd, XVSADM_OPT_MCAST_TTL, arg, 1, 255, &v,
-				  "multicast ttl", err);
+		return opt_number(cmd, XVSADM_OPT_MCAST_TTL, arg, 1, 255, &v, "mcast-ttl", err);
 	case TAG_SYNC_MAXLEN:
 		return opt_number(cmd, XVSADM_OPT_SYNC_MAXLEN, arg, 1, 65535 - 20 - 8, &v,
-				  "sync maxlen", err);
+				  "sync-maxlen", err);
 	case TAG_MCAST_GROUP:
+		/* ipvsadm: an address with ':' must be IPv6 multicast, any other IPv4 multicast */
 		if (set_option(cmd, XVSADM_OPT_MCAST_GROUP, err))
 			return -EINVAL;
-		if (arg == NULL || (inet_pton(AF_INET, arg, &a) <= 0 &&
-				    inet_pton(AF_INET6, arg, &a) <= 0))
-			return fail(err, 2, "illegal multicast group specified");
+		if (arg && strchr(arg, ':')) {
+			if (inet_pton(AF_INET6, arg, &a) <= 0 || !IN6_IS_ADDR_MULTICAST(&a))
+				return fail(err, 2, "invalid IPv6 mcast-group `%s'", arg);
+		} else {
+			struct in_addr a4;
+			if (arg == NULL || inet_pton(AF_INET, arg, &a4) <= 0 ||
+			    !IN_MULTICAST(ntohl(a4.s_addr)))
+				return fail(err, 2, "invalid IPv4 mcast-group `%s'", arg ? arg : "");
+		}
 		return 0;
 	}
 	return 1;
