@@ -286,8 +286,6 @@ static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 			    XVS_CTL_PERSIST_MAX);
 	if (c->port == 0 && !c->persistent)
 		return fail(err, EINVAL, "Zero port specified for non-persistent service");
-	if (c->ops)
-		return fail(err, EOPNOTSUPP, "one-packet scheduling (-o) is not supported yet");
 	if (c->flags & ~(XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2 | XVS_SVC_F_SCHED3))
 		return fail(err, EINVAL, "bad scheduler flags %#x", c->flags);
 	return 0;

@@ -31,7 +31,8 @@ static void fill_svc(struct xvs_svc *s, const struct xvs_ctl_svc *c)
 	s->proto = c->cfg.proto;
 	s->sched = c->sched_id;
 	s->port_be = htons(c->cfg.port);
-	s->flags = c->cfg.flags | (c->cfg.persistent ? XVS_SVC_F_PERSISTENT : 0);
+	s->flags = c->cfg.flags | (c->cfg.persistent ? XVS_SVC_F_PERSISTENT : 0) |
+		   (c->cfg.ops ? XVS_SVC_F_ONEPACKET : 0);
 	s->addr = c->cfg.addr;
 	s->persist_timeout = c->cfg.persistent;
 	s->netmask = c->cfg.netmask.w[0];

@@ -620,10 +620,17 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		     (d->af != s->af && d->fwd != XVS_FWD_TUNNEL)))
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
 	int wide = s->af == XVS_AF_INET6 || d->af == XVS_AF_INET6;
-	int64_t idx = conn_alloc(w, g, wide);
-	if (idx < 0)
-		return drop(w, m, XVS_DROP_CONN_FULL);
-	struct xvs_conn *c = &w->conns.conns[idx];
+	/* one-packet scheduling (-o, UDP): the entry lives for this packet only, off the table */
+	int one_packet = (s->flags & XVS_SVC_F_ONEPACKET) && p->proto == IPPROTO_UDP;
+	struct xvs_conn one[2] __attribute__((aligned(64)));
+	int64_t idx = -1;
+	struct xvs_conn *c = one;
+	if (likely(!one_packet)) {
+		idx = conn_alloc(w, g, wide);
+		if (idx < 0)
+			return drop(w, m, XVS_DROP_CONN_FULL);
+		c = &w->conns.conns[idx];
+	}
 	/* a real server on port 0 (port-0 services) keeps the packet's port */
 	*c = (struct xvs_conn){
 		.cport = p->sport, .vport = p->dport, .dport = d->port_be ? d->port_be : p->dport,
@@ -644,6 +651,15 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 			e->caddr = (union xvs_ip){ .d = { p->src, 0 } };
 			e->vaddr = (union xvs_ip){ .d = { p->dst, 0 } };
 		}
+	}
+	struct xvs_stats_ctr *dc = &w->st->dest[slot];
+	if (unlikely(one_packet)) {
+		/* counted as a connection that starts and ends with this packet, as IPVS does */
+		dc->conns++;
+		w->st->svc[svc].conns++;
+		w->st->conns_new++;
+		w->st->conns_expired++;
+		return conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG, 1);
 	}
 	if (xvs_conn_insert_key(&w->conns, h, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
 		xvs_conn_unalloc(&w->conns, (uint32_t)idx);
@@ -667,7 +683,6 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		t->expire = w->now + s->persist_timeout;
 	}
 	xvs_conn_embryo_push(&w->conns, (uint32_t)idx);
-	struct xvs_stats_ctr *dc = &w->st->dest[slot];
 	dc->conns++;
 	dc->inactive++;
 	w->st->svc[svc].conns++;

@@ -315,6 +315,23 @@ def case_tcp_nat(C, S):
     return c
 
 
+def case_udp_ops(C, S):
+    c = Case("udp_ops", "-o (one-packet scheduling): every UDP datagram of one flow is scheduled "
+             "on its own; nothing is kept, so a NAT reply finds no connection",
+             [f"-A -u {VIP}:53 -s rr -o"] + [f"-a -u {VIP}:53 -r {s.ip}:5353 -m -w 1"
+                                              for s in reversed(S)], C + S)
+    for i, server in enumerate("ABCA"):
+        frame = udp_c2v(C[0], 34000, 53, b"query-%d" % i)
+        srv = S["ABC".index(server)]
+        c.step(frame, rewrite(frame, eth_src=LB_MAC, eth_dst=srv.mac, ip_dst=srv.ip, dport=5353))
+    reply = concrete(Ether(src=S[0].mac, dst=LB_MAC)
+                     / IP(src=S[0].ip, dst=C[0].ip, ttl=64, id=S[0].next_id())
+                     / UDP(sport=5353, dport=34000) / Raw(b"answer"))
+    c.drop(reply, "no-vip", good=True)
+    c.count("conns-new", 4)
+    return c
+
+
 def case_udp_nat(C, S):
     c = Case("udp_nat", "UDP requests and replies through NAT, rr over A B",
              svc_rules("rr", "udp", 53, S[:2], "-m", 5353), C + S)
@@ -1792,7 +1809,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_tun6_ipip, case_tun6_
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
          case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
-         case_persist_port0, case_wrr, case_malformed,
+         case_persist_port0, case_udp_ops, case_wrr, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
 

@@ -135,7 +135,6 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"224.0.0.1\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"255.255.255.255\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"0.0.0.0\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"ops\":true}}", EOPNOTSUPP},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"198.18.0.1\",\"port\":53,\"sched\":\"rr\",\"flags\":[\"bogus\"]}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":\"80\",\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":65536,\"sched\":\"rr\"}}", EINVAL},
