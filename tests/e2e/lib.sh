@@ -273,6 +273,11 @@ e2e_api() {
 
 e2e_api_ok() { e2e_api /v1/status | grep -q '"api"'; }
 
+# json_get KEY... < document: the value at that path (lists and objects as JSON).
+json_get() { "$PY" -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1:]: d=d[k]
+print(json.dumps(d) if isinstance(d,(list,dict)) else d)' "$@"; }
+
 e2e_dp_attached() { e2e_api /v1/status | grep -Eq '"attached": *true'; }
 
 # Kill xvs-control as a crash would (SIGKILL), by its PID.

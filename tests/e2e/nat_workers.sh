@@ -18,9 +18,6 @@ E2E_QPAIRS=2
 E2E_DP_EXTRA="idle_sleep_us = 20"
 e2e_start
 
-json_get() { "$PY" -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1:]: d=d[k]
-print(json.dumps(d) if isinstance(d,(list,dict)) else d)' "$@"; }
 
 status=$(e2e_api /v1/status)
 expect_eq "workers in the status" "$(json_get dataplane workers <<<"$status")" 2

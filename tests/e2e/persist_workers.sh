@@ -13,9 +13,6 @@ E2E_QPAIRS=2
 E2E_DP_EXTRA="idle_sleep_us = 20"
 e2e_start
 
-json_get() { "$PY" -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1:]: d=d[k]
-print(json.dumps(d) if isinstance(d,(list,dict)) else d)' "$@"; }
 
 # Two more client addresses: .3 shares 198.18.0.0/30 with .2, .6 does not.
 for a in 198.18.0.3 198.18.0.6; do

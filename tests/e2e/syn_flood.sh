@@ -12,9 +12,6 @@ set -o pipefail
 E2E_CONN_MAX=2048 # free-cell low water 256: a handshake has 256 flood SYNs' time to finish
 e2e_start
 
-json_get() { "$PY" -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1:]: d=d[k]
-print(json.dumps(d) if isinstance(d,(list,dict)) else d)' "$@"; }
 
 e2e_rr_http_service
 

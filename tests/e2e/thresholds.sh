@@ -10,9 +10,6 @@ set -o pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_start
 
-json_get() { "$PY" -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1:]: d=d[k]
-print(json.dumps(d) if isinstance(d,(list,dict)) else d)' "$@"; }
 conns_of() { adm -L -n | awk -v s="${RS_IP[$1]}:80" '$1 == "->" && $2 == s {print $5 + $6}'; }
 hold() { # hold N SECONDS: N connections held open, ended by a reset
 	local i
