@@ -18,7 +18,6 @@ E2E_QPAIRS=2
 E2E_DP_EXTRA="idle_sleep_us = 20"
 e2e_start
 
-
 status=$(e2e_api /v1/status)
 expect_eq "workers in the status" "$(json_get dataplane workers <<<"$status")" 2
 expect_eq "steering in the status" "$(json_get dataplane steering <<<"$status")" software

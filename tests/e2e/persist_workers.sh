@@ -13,7 +13,6 @@ E2E_QPAIRS=2
 E2E_DP_EXTRA="idle_sleep_us = 20"
 e2e_start
 
-
 # Two more client addresses: .3 shares 198.18.0.0/30 with .2, .6 does not.
 for a in 198.18.0.3 198.18.0.6; do
 	ip -n "$NS_CLIENT" addr add "$a/24" dev eth0 || e2e_fail "cannot add $a to the client"

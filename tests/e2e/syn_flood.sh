@@ -12,7 +12,6 @@ set -o pipefail
 E2E_CONN_MAX=2048 # free-cell low water 256: a handshake has 256 flood SYNs' time to finish
 e2e_start
 
-
 e2e_rr_http_service
 
 # Two downloads of 80 lines each, one line every 50 ms (4 s): established through the flood.
