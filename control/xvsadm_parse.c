@@ -999,9 +999,12 @@ int xvs_xvsadm_split_line(const char *line, int *argc, const char ***argv)
 		return -ENOMEM;
 	}
 	full[0] = prog[0];
+	int n = 1;
+	/* ipvsadm's -R drops the word "ipvsadm" wherever it stands in a line, not only first */
 	for (int i = skip; i < nb_words; i++)
-		full[i - skip + 1] = words[i];
-	rc = poptDupArgv(nb_words - skip + 1, full, argc, argv);
+		if (strcmp(words[i], "ipvsadm") != 0)
+			full[n++] = words[i];
+	rc = poptDupArgv(n, full, argc, argv);
 	free(full);
 	free(words);
 	return rc < 0 ? -ENOMEM : 0;

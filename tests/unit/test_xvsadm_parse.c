@@ -426,6 +426,12 @@ Test(xvsadm_parse, restore_line_splitting)
 	cr_expect_str_eq(argv[5], "rr");
 	cr_expect_str_eq(argv[7], "a#b", "a # inside a word is not a comment");
 	free(argv);
+	/* as ipvsadm, the word ipvsadm is dropped wherever it stands */
+	cr_assert_eq(xvs_xvsadm_split_line("-A ipvsadm -t 10.0.0.1:80 ipvsadm -s rr", &argc, &argv), 0);
+	cr_assert_eq(argc, 6);
+	cr_expect_str_eq(argv[2], "-t");
+	cr_expect_str_eq(argv[4], "-s");
+	free(argv);
 }
 
 /* ---- ops sent to the API ----------------------------------------------------------------- */
