@@ -917,8 +917,11 @@ int xvs_xvsadm_check_supported(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsa
 	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE) &&
 		 cmd->svc.proto == IPPROTO_SCTP)
 		what = "an SCTP service (--sctp-service)";
-	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_PE))
-		what = "a persistence engine (--pe)";
+	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_PE)) {
+		/* what IPVS answers without the engine's module (ENOENT), exit 255 as ipvsadm */
+		fail(err, 255, "Scheduler or persistence engine not found");
+		return -ENOENT;
+	}
 	if (what == NULL)
 		return 0;
 	fail(err, 2, "%s is not supported by xvs yet", what);

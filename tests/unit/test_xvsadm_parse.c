@@ -149,13 +149,24 @@ Test(xvsadm_parse, error_messages_and_exit_statuses)
 	}
 }
 
+/* --pe: IPVS's answer without the engine's module, exit 255. */
+Test(xvsadm_parse, persistence_engine_not_found)
+{
+	struct xvs_xvsadm_cmd cmd;
+	struct xvs_xvsadm_err err;
+
+	parse_ok("-A -t 10.0.0.1:80 -p --pe sip", &cmd);
+	cr_expect_eq(xvs_xvsadm_check_supported(&cmd, &err), -ENOENT);
+	cr_expect_eq(err.status, 255);
+	cr_expect_str_eq(err.msg, "Scheduler or persistence engine not found");
+}
+
 /* What xvs refuses for now: valid ipvsadm, exit 2 with a clear message. */
 Test(xvsadm_parse, unsupported_features_exit_2)
 {
 	static const char *const lines[] = {
 		"-L --daemon", "--start-daemon master", "--stop-daemon backup",
 		"-A -f 1 -p", "-a -f 1 -r 1.1.1.1", "-A --sctp-service 10.0.0.3:3868",
-		"-A -t 10.0.0.1:80 -p --pe sip",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
