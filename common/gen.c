@@ -34,7 +34,7 @@ int xvs_gen_build_vip_hash(struct xvs_gen *g)
 	memset(g->vip_hash, 0, sizeof(g->vip_hash));
 	for (uint32_t i = 0; i < g->nb_svcs && i < XVS_MAX_SVCS; i++) {
 		const struct xvs_svc *s = &g->svcs[i];
-		if (s->state != XVS_SLOT_USED)
+		if (s->state != XVS_SLOT_USED || s->fwmark)
 			continue;
 		uint32_t h = xvs_vip_hash(s->proto, &s->addr, s->port_be);
 		uint32_t n;
@@ -71,15 +71,39 @@ static int valid_ip(uint8_t af, const union xvs_ip *a)
 	return af == XVS_AF_INET6;
 }
 
-static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t errlen)
+union xvs_ip xvs_gen_prefix_mask(uint8_t af, unsigned plen)
 {
-	const struct xvs_svc *s = &g->svcs[i];
+	union xvs_ip m = { .d = { 0, 0 } };
+	unsigned bits = af == XVS_AF_INET6 ? 128 : 32;
+	for (unsigned b = 0; b < plen && b < bits; b++)
+		m.v6[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+	return m;
+}
+
+/* A service's key: protocol, address and port, or a mark (no address, no port, protocol 0). */
+static int validate_svc_key(const struct xvs_svc *s, uint32_t i, char *err, size_t errlen)
+{
+	static const union xvs_ip zero;
 	if (s->af != XVS_AF_INET && s->af != XVS_AF_INET6)
 		return refuse(err, errlen, "service %u: bad address family %u", i, s->af);
+	if (s->fwmark) {
+		if (s->proto != 0 || s->port_be != 0 || !xvs_ip_eq(&s->addr, &zero))
+			return refuse(err, errlen, "service %u: fwmark service with an address", i);
+		return 0;
+	}
 	if (!valid_ip(s->af, &s->addr))
 		return refuse(err, errlen, "service %u: bad address", i);
 	if (s->proto != XVS_PROTO_TCP && s->proto != XVS_PROTO_UDP)
 		return refuse(err, errlen, "service %u: bad protocol %u", i, s->proto);
+	return 0;
+}
+
+static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t errlen)
+{
+	const struct xvs_svc *s = &g->svcs[i];
+	int rc = validate_svc_key(s, i, err, errlen);
+	if (rc)
+		return rc;
 	if (s->sched == XVS_SCHED_NONE || s->sched >= XVS_SCHED_MAX)
 		return refuse(err, errlen, "service %u: unknown scheduler %u", i, s->sched);
 	if ((uint32_t)s->dest_first + s->nb_dests > g->nb_svc_dests)
@@ -94,8 +118,31 @@ static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t e
 	const struct xvs_sched_ops *ops = xvs_sched_all[s->sched];
 	if (ops->check && ops->check(g, s) < 0)
 		return refuse(err, errlen, "service %u: bad %s data", i, ops->name);
-	if (xvs_gen_vip_lookup(g, s->proto, &s->addr, s->port_be) != (int)i)
+	if (!s->fwmark && xvs_gen_vip_lookup(g, s->proto, &s->addr, s->port_be) != (int)i)
 		return refuse(err, errlen, "service %u: not found through the VIP hash", i);
+	return 0;
+}
+
+static int validate_mark(const struct xvs_gen *g, uint32_t i, char *err, size_t errlen)
+{
+	const struct xvs_mark_rule *r = &g->marks[i];
+	if (r->af != XVS_AF_INET && r->af != XVS_AF_INET6)
+		return refuse(err, errlen, "mark rule %u: bad address family %u", i, r->af);
+	if (r->proto != 0 && r->proto != XVS_PROTO_TCP && r->proto != XVS_PROTO_UDP)
+		return refuse(err, errlen, "mark rule %u: bad protocol %u", i, r->proto);
+	if (r->plen > (r->af == XVS_AF_INET6 ? 128 : 32) || r->port_lo > r->port_hi || r->mark == 0)
+		return refuse(err, errlen, "mark rule %u: bad prefix, ports or mark", i);
+	union xvs_ip m = xvs_gen_prefix_mask(r->af, r->plen);
+	if (!xvs_ip_eq(&m, &r->mask) || (r->prefix.d[0] & ~m.d[0]) || (r->prefix.d[1] & ~m.d[1]))
+		return refuse(err, errlen, "mark rule %u: prefix and mask disagree", i);
+	if (r->svc == 0)
+		return 0;
+	if (r->svc > g->nb_svcs)
+		return refuse(err, errlen, "mark rule %u: service %u out of bounds", i, r->svc - 1u);
+	const struct xvs_svc *s = &g->svcs[r->svc - 1];
+	if (s->state != XVS_SLOT_USED || s->fwmark != r->mark || s->af != r->af)
+		return refuse(err, errlen, "mark rule %u: service %u is not the fwmark service of "
+			      "mark %u", i, r->svc - 1u, r->mark);
 	return 0;
 }
 
@@ -132,10 +179,11 @@ int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen)
 	if (g->gen == 0)
 		return refuse(err, errlen, "generation 0");
 	if (g->nb_svcs > XVS_MAX_SVCS || g->nb_dests > XVS_MAX_DESTS ||
-	    g->nb_svc_dests > XVS_MAX_DESTS || g->nb_sched_tab > XVS_SCHED_TAB_POOL)
+	    g->nb_svc_dests > XVS_MAX_DESTS || g->nb_sched_tab > XVS_SCHED_TAB_POOL ||
+	    g->nb_marks > XVS_MAX_MARKS)
 		return refuse(err, errlen, "counts out of bounds (%u services, %u destinations, %u list, "
-			      "%u table entries)", g->nb_svcs, g->nb_dests, g->nb_svc_dests,
-			      g->nb_sched_tab);
+			      "%u table entries, %u mark rules)", g->nb_svcs, g->nb_dests,
+			      g->nb_svc_dests, g->nb_sched_tab, g->nb_marks);
 	if (g->sched_registry != xvs_sched_registry_id())
 		return refuse(err, errlen, "built with another list of schedulers (%#x, ours %#x)",
 			      g->sched_registry, xvs_sched_registry_id());
@@ -167,6 +215,11 @@ int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen)
 		if (g->svcs[i].state != XVS_SLOT_USED)
 			return refuse(err, errlen, "service %u: bad state", i);
 		int rc = validate_svc(g, i, err, errlen);
+		if (rc)
+			return rc;
+	}
+	for (uint32_t i = 0; i < g->nb_marks; i++) {
+		int rc = validate_mark(g, i, err, errlen);
 		if (rc)
 			return rc;
 	}

@@ -24,7 +24,7 @@ _xvsadm()
 	local commands="-A --add-service -E --edit-service -D --delete-service -C --clear
 		-R --restore -S --save -a --add-server -e --edit-server -d --delete-server
 		-L -l --list -Z --zero --set --start-daemon --stop-daemon --status -h --help
-		-v --version"
+		-v --version --add-mark --del-mark --list-marks"
 	local service_opts="-t --tcp-service -u --udp-service --sctp-service -f --fwmark-service"
 	local svc_params="-s --scheduler -p --persistent -M --netmask -b --sched-flags -o --ops --pe"
 	local dest_params="-r --real-server -g --gatewaying -i --ipip -m --masquerading -w --weight
@@ -54,6 +54,10 @@ _xvsadm()
 		COMPREPLY=($(compgen -W "sip" -- "$cur"))
 		return
 		;;
+	--proto)
+		COMPREPLY=($(compgen -W "tcp udp any" -- "$cur"))
+		return
+		;;
 	-t | --tcp-service)
 		COMPREPLY=($(compgen -W "$(_xvsadm_services -t)" -- "$cur"))
 		return
@@ -65,7 +69,7 @@ _xvsadm()
 	-r | --real-server | -w | --weight | -x | --u-threshold | -y | --l-threshold | \
 		-p | --persistent | -M | --netmask | --tun-port | -f | --fwmark-service | \
 		--sctp-service | --syncid | --mcast-interface | --mcast-group | --mcast-port | \
-		--mcast-ttl | --sync-maxlen)
+		--mcast-ttl | --sync-maxlen | --dst | --dport | --mark)
 		return # a value of the user's choosing
 		;;
 	esac
@@ -77,15 +81,16 @@ _xvsadm()
 	fi
 	local opts
 	case ${words[1]} in
-	-A | --add-service | -E | --edit-service) opts="$service_opts $svc_params" ;;
-	-D | --delete-service | -Z | --zero) opts="$service_opts" ;;
+	-A | --add-service | -E | --edit-service) opts="$service_opts -6 --ipv6 $svc_params" ;;
+	-D | --delete-service | -Z | --zero) opts="$service_opts -6 --ipv6" ;;
 	-a | --add-server | -e | --edit-server) opts="$service_opts $dest_params" ;;
 	-d | --delete-server) opts="$service_opts -r --real-server" ;;
 	-L | -l | --list) opts="$service_opts $list_params" ;;
 	-S | --save) opts="-n --numeric" ;;
 	--start-daemon) opts="--mcast-interface --syncid --sync-maxlen --mcast-group --mcast-port --mcast-ttl" ;;
 	--stop-daemon) opts="--syncid" ;;
-	--status) opts="--json" ;;
+	--status | --list-marks) opts="--json" ;;
+	--add-mark | --del-mark) opts="--proto --dst --dport --mark" ;;
 	*) return ;;
 	esac
 	[[ $cur == -* || -z $cur ]] && COMPREPLY=($(compgen -W "$opts" -- "$cur"))

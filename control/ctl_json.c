@@ -174,22 +174,53 @@ static int parse_flags(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, si
 	return 0;
 }
 
-static const char *const svc_keys[] = {"proto", "addr", "port", "sched", "persistent",
-				       "netmask", "flags", "ops", NULL};
+static const char *const svc_keys[] = {"proto", "addr", "port", "fwmark", "af", "sched",
+				       "persistent", "netmask", "flags", "ops", NULL};
+
+static const char *const af_names[] = {"inet", "inet6", NULL};
+static const int af_vals[] = {XVS_AF_INET, XVS_AF_INET6};
+
+/* The key of a service: proto, addr and port; or fwmark and af (default "inet"). */
+static int parse_svc_key(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, size_t msglen)
+{
+	int64_t port = 0, mark = 0;
+	int proto = XVS_PROTO_TCP, af = XVS_AF_INET;
+	int rc;
+	if (json_object_get(o, "fwmark")) {
+		if (json_object_get(o, "proto") || json_object_get(o, "addr") ||
+		    json_object_get(o, "port"))
+			return xvs_ctl_bad(msg, msglen, "service: a fwmark service has no proto, addr "
+					   "or port");
+		if ((rc = get_int(o, "fwmark", "service", 1, UINT32_MAX, &mark, msg, msglen)) ||
+		    (rc = get_enum(o, "af", "service", af_names, af_vals, &af, msg, msglen)))
+			return rc;
+		c->fwmark = (uint32_t)mark;
+		c->af = (uint8_t)af;
+		c->proto = 0;
+		return 0;
+	}
+	if (json_object_get(o, "af"))
+		return xvs_ctl_bad(msg, msglen, "service.af: only for fwmark services (the address "
+				   "gives the family)");
+	if ((rc = require(o, "proto", "service", msg, msglen)) ||
+	    (rc = get_enum(o, "proto", "service", proto_names, proto_vals, &proto, msg, msglen)) ||
+	    (rc = parse_addr(o, "service", &c->af, &c->addr, msg, msglen)) ||
+	    (rc = require(o, "port", "service", msg, msglen)) ||
+	    (rc = get_int(o, "port", "service", 0, 65535, &port, msg, msglen)))
+		return rc;
+	c->proto = (uint8_t)proto;
+	c->port = (uint16_t)port;
+	return 0;
+}
 
 int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const char *const *extra,
 			   char *msg, size_t msglen)
 {
-	int64_t port = 0, pers = 0;
-	int proto = XVS_PROTO_TCP;
+	int64_t pers = 0;
 	const char *sched = NULL;
 	xvs_ctl_svc_cfg_default(c);
 	int rc = check_keys(o, "service", svc_keys, extra, msg, msglen);
-	if (rc || (rc = require(o, "proto", "service", msg, msglen)) ||
-	    (rc = get_enum(o, "proto", "service", proto_names, proto_vals, &proto, msg, msglen)) ||
-	    (rc = parse_addr(o, "service", &c->af, &c->addr, msg, msglen)) ||
-	    (rc = require(o, "port", "service", msg, msglen)) ||
-	    (rc = get_int(o, "port", "service", 0, 65535, &port, msg, msglen)) ||
+	if (rc || (rc = parse_svc_key(o, c, msg, msglen)) ||
 	    (rc = get_str(o, "sched", "service", &sched, msg, msglen)) ||
 	    (rc = get_int(o, "persistent", "service", 0, UINT32_MAX, &pers, msg, msglen)) ||
 	    (rc = parse_netmask(o, c, msg, msglen)) || (rc = parse_flags(o, c, msg, msglen)))
@@ -201,8 +232,6 @@ int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const cha
 		return xvs_ctl_bad(msg, msglen, "service.sched: bad scheduler name '%s'", sched);
 	if (sched)
 		snprintf(c->sched, sizeof(c->sched), "%s", sched);
-	c->proto = (uint8_t)proto;
-	c->port = (uint16_t)port;
 	c->persistent = (uint32_t)pers;
 	c->ops = ops && json_is_true(ops);
 	return 0;
@@ -221,9 +250,87 @@ json_t *xvs_ctl_json_svc_cfg(const struct xvs_ctl_svc_cfg *c)
 	for (unsigned i = 4; flag_names[i]; i++) /* the generic names, one per bit */
 		if (c->flags & flag_vals[i])
 			json_array_append_new(flags, json_string(flag_names[i]));
+	if (c->fwmark)
+		return json_pack("{sI ss ss sI ss so sb}", "fwmark", (json_int_t)c->fwmark, "af",
+				 c->af == XVS_AF_INET6 ? "inet6" : "inet", "sched", c->sched,
+				 "persistent", (json_int_t)c->persistent, "netmask", mask, "flags",
+				 flags, "ops", (int)c->ops);
 	return json_pack("{ss ss si ss sI ss so sb}", "proto", proto, "addr", addr, "port",
 			 (int)c->port, "sched", c->sched, "persistent", (json_int_t)c->persistent,
 			 "netmask", mask, "flags", flags, "ops", (int)c->ops);
+}
+
+/* ---- mark rule ----------------------------------------------------------------------- */
+
+static const char *name_of_mark_proto(uint8_t p)
+{
+	return p == XVS_PROTO_TCP ? "tcp" : p == XVS_PROTO_UDP ? "udp" : "any";
+}
+
+static const char *const mark_proto_names[] = {"any", "tcp", "udp", NULL};
+static const int mark_proto_vals[] = {0, XVS_PROTO_TCP, XVS_PROTO_UDP};
+static const char *const mark_keys[] = {"proto", "dst", "dport_lo", "dport_hi", "mark", NULL};
+
+/* "addr" or "addr/plen", either family. */
+static int parse_prefix(const json_t *o, struct xvs_ctl_mark_cfg *c, char *msg, size_t msglen)
+{
+	const char *s = NULL;
+	char buf[INET6_ADDRSTRLEN + 8];
+	int rc = require(o, "dst", "mark", msg, msglen);
+	if (rc || (rc = get_str(o, "dst", "mark", &s, msg, msglen)))
+		return rc;
+	if (strlen(s) >= sizeof(buf))
+		return xvs_ctl_bad(msg, msglen, "mark.dst: '%s' is not a prefix", s);
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, &c->prefix.v4) == 1)
+		c->af = XVS_AF_INET;
+	else if (inet_pton(AF_INET6, buf, c->prefix.v6) == 1)
+		c->af = XVS_AF_INET6;
+	else
+		return xvs_ctl_bad(msg, msglen, "mark.dst: '%s' is not an IPv4 or IPv6 prefix", s);
+	unsigned long bits = c->af == XVS_AF_INET6 ? 128 : 32, plen = bits;
+	char *end = NULL;
+	if (slash)
+		plen = strtoul(slash + 1, &end, 10);
+	if (slash && (slash[1] == '\0' || *end != '\0' || plen > bits))
+		return xvs_ctl_bad(msg, msglen, "mark.dst: bad prefix length in '%s' (0..%lu)", s, bits);
+	c->plen = (uint8_t)plen;
+	return 0;
+}
+
+int xvs_ctl_json_parse_mark(const json_t *o, struct xvs_ctl_mark_cfg *c, int need_mark,
+			    char *msg, size_t msglen)
+{
+	int64_t lo = 0, hi = 65535, mark = 0;
+	int proto = 0;
+	xvs_ctl_mark_cfg_default(c);
+	int rc = check_keys(o, "mark", mark_keys, NULL, msg, msglen);
+	if (rc || (rc = get_enum(o, "proto", "mark", mark_proto_names, mark_proto_vals, &proto, msg,
+				 msglen)) ||
+	    (rc = parse_prefix(o, c, msg, msglen)) ||
+	    (rc = get_int(o, "dport_lo", "mark", 0, 65535, &lo, msg, msglen)) ||
+	    (rc = get_int(o, "dport_hi", "mark", 0, 65535, &hi, msg, msglen)) ||
+	    (need_mark && (rc = require(o, "mark", "mark", msg, msglen))) ||
+	    (rc = get_int(o, "mark", "mark", need_mark ? 1 : 0, UINT32_MAX, &mark, msg, msglen)))
+		return rc;
+	c->proto = (uint8_t)proto;
+	c->port_lo = (uint16_t)lo;
+	c->port_hi = (uint16_t)hi;
+	c->mark = (uint32_t)mark;
+	return 0;
+}
+
+json_t *xvs_ctl_json_mark_cfg(const struct xvs_ctl_mark_cfg *c)
+{
+	char addr[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN + 8];
+	addr_str(c->af, &c->prefix, addr, sizeof(addr));
+	snprintf(dst, sizeof(dst), "%s/%u", addr, c->plen);
+	return json_pack("{ss ss si si sI}", "proto", name_of_mark_proto(c->proto), "dst", dst,
+			 "dport_lo", (int)c->port_lo, "dport_hi", (int)c->port_hi, "mark",
+			 (json_int_t)c->mark);
 }
 
 /* ---- destination --------------------------------------------------------------------- */
@@ -303,7 +410,23 @@ static const struct op_kind op_kinds[] = {
 	{"delete-dest", XVS_CTL_OP_DEL_DEST, 2, 2},
 	{"set-timeouts", XVS_CTL_OP_SET_TIMEOUTS, 0, 0},
 	{"zero", XVS_CTL_OP_ZERO, 1, 0},
+	{"add-mark", XVS_CTL_OP_ADD_MARK, 0, 0},
+	{"delete-mark", XVS_CTL_OP_DEL_MARK, 0, 0},
 };
+
+/* add-mark / delete-mark: {"op", "mark": rule}; delete-mark may leave out the mark value. */
+static int parse_mark_op(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
+			 char *msg, size_t msglen)
+{
+	static const char *const keys[] = {"op", "mark", NULL};
+	int rc = check_keys(o, k->name, keys, NULL, msg, msglen);
+	if (rc)
+		return rc;
+	const json_t *r = json_object_get(o, "mark");
+	if (!r)
+		return xvs_ctl_bad(msg, msglen, "%s: missing 'mark'", k->name);
+	return xvs_ctl_json_parse_mark(r, &op->mark, k->type == XVS_CTL_OP_ADD_MARK, msg, msglen);
+}
 
 static int parse_timeouts(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t msglen)
 {
@@ -353,6 +476,8 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 		xvs_ctl_op_init(op, k->type);
 		if (k->type == XVS_CTL_OP_SET_TIMEOUTS)
 			return parse_timeouts(o, op, msg, msglen);
+		if (k->type == XVS_CTL_OP_ADD_MARK || k->type == XVS_CTL_OP_DEL_MARK)
+			return parse_mark_op(o, k, op, msg, msglen);
 		return parse_op_objects(o, k, op, msg, msglen);
 	}
 	return xvs_ctl_bad(msg, msglen, "unknown op '%s'", name);
@@ -474,7 +599,16 @@ json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ct
 		return NULL;
 	for (uint32_t i = 0; i < m->nb_svc_order; i++)
 		json_array_append_new(a, svc_json(m, rates, m->svc_order[i]));
-	return json_pack("{so so}", "services", a, "timeouts", xvs_ctl_json_timeouts(&m->timeouts));
+	return json_pack("{so so so}", "services", a, "timeouts", xvs_ctl_json_timeouts(&m->timeouts),
+			 "marks", xvs_ctl_json_marks(m));
+}
+
+json_t *xvs_ctl_json_marks(const struct xvs_ctl_model *m)
+{
+	json_t *a = json_array();
+	for (uint32_t i = 0; a && i < m->nb_marks; i++)
+		json_array_append_new(a, xvs_ctl_json_mark_cfg(&m->marks[i]));
+	return a;
 }
 
 static json_t *dataplane_json(const struct xvs_shm *shm)

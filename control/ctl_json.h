@@ -29,6 +29,16 @@ int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const cha
 int xvs_ctl_json_parse_dest(const json_t *o, struct xvs_ctl_dest_cfg *c, const char *const *extra,
 			    char *msg, size_t msglen);
 
+/*
+ * Parse a mark rule {"proto", "dst", "dport_lo", "dport_hi", "mark"}; need_mark: "mark" is
+ * required (add-mark), else it may be left out (0: delete-mark matches on the rest).
+ */
+int xvs_ctl_json_parse_mark(const json_t *o, struct xvs_ctl_mark_cfg *c, int need_mark,
+			    char *msg, size_t msglen);
+json_t *xvs_ctl_json_mark_cfg(const struct xvs_ctl_mark_cfg *c);
+/* The model's mark rules in order, an array (new reference). */
+json_t *xvs_ctl_json_marks(const struct xvs_ctl_model *m);
+
 /* Objects with every configured field (new references, NULL on allocation failure). */
 json_t *xvs_ctl_json_svc_cfg(const struct xvs_ctl_svc_cfg *c);
 json_t *xvs_ctl_json_dest_cfg(const struct xvs_ctl_dest_cfg *c);

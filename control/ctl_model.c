@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ctl_model.h"
+#include "xvs/gen.h"
 #include "xvs/sched.h"
 
 static int fail(struct xvs_ctl_err *err, int e, const char *fmt, ...)
@@ -176,6 +177,13 @@ void xvs_ctl_dest_cfg_default(struct xvs_ctl_dest_cfg *c)
 	c->weight = 1;
 }
 
+void xvs_ctl_mark_cfg_default(struct xvs_ctl_mark_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->af = XVS_AF_INET;
+	c->port_hi = 65535;
+}
+
 void xvs_ctl_op_init(struct xvs_ctl_op *op, enum xvs_ctl_op_type type)
 {
 	memset(op, 0, sizeof(*op));
@@ -183,14 +191,15 @@ void xvs_ctl_op_init(struct xvs_ctl_op *op, enum xvs_ctl_op_type type)
 	op->slot = -1;
 	xvs_ctl_svc_cfg_default(&op->svc);
 	xvs_ctl_dest_cfg_default(&op->dest);
+	xvs_ctl_mark_cfg_default(&op->mark);
 }
 
 /* ---- lookups ------------------------------------------------------------------------- */
 
 static bool svc_key_eq(const struct xvs_ctl_svc_cfg *a, const struct xvs_ctl_svc_cfg *b)
 {
-	return a->af == b->af && a->proto == b->proto && a->port == b->port &&
-	       xvs_ip_eq(&a->addr, &b->addr);
+	return a->af == b->af && a->fwmark == b->fwmark && a->proto == b->proto &&
+	       a->port == b->port && xvs_ip_eq(&a->addr, &b->addr);
 }
 
 static bool dest_key_eq(const struct xvs_ctl_dest_cfg *a, const struct xvs_ctl_dest_cfg *b)
@@ -212,6 +221,16 @@ int xvs_ctl_model_find_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_s
 	for (unsigned i = 0; i < m->nb_svc_order; i++)
 		if (svc_key_eq(&m->svcs[m->svc_order[i]].cfg, key))
 			return m->svc_order[i];
+	return -1;
+}
+
+int xvs_ctl_model_find_fwmark(const struct xvs_ctl_model *m, uint32_t mark, uint8_t af)
+{
+	for (unsigned i = 0; mark && i < m->nb_svc_order; i++) {
+		const struct xvs_ctl_svc_cfg *c = &m->svcs[m->svc_order[i]].cfg;
+		if (c->fwmark == mark && c->af == af)
+			return m->svc_order[i];
+	}
 	return -1;
 }
 
@@ -269,25 +288,36 @@ static bool addr_unicast(uint8_t af, const union xvs_ip *a, char *name, size_t l
 	return ipv4_unicast(a->v4);
 }
 
+/* A firewall-mark service has no address, port or protocol: it takes TCP and UDP. */
+static int check_fwmark_key(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *err)
+{
+	static const union xvs_ip zero;
+	if (c->proto != 0 || c->port != 0 || !xvs_ip_eq(&c->addr, &zero))
+		return fail(err, EINVAL, "a fwmark service has no protocol, address or port");
+	return 0;
+}
+
 static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *err)
 {
 	char a[INET6_ADDRSTRLEN];
 	int rc = check_af(c->af, err);
 	if (rc)
 		return rc;
+	if (c->persistent > XVS_CTL_PERSIST_MAX)
+		return fail(err, EINVAL, "persistence timeout %u out of range 1..%u", c->persistent,
+			    XVS_CTL_PERSIST_MAX);
+	if (c->flags & ~(XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2 | XVS_SVC_F_SCHED3))
+		return fail(err, EINVAL, "bad scheduler flags %#x", c->flags);
+	if (c->fwmark)
+		return check_fwmark_key(c, err);
 	if (!addr_unicast(c->af, &c->addr, a, sizeof(a)))
 		return fail(err, EINVAL, "virtual address %s is not a unicast address", a);
 	if (c->proto == XVS_CTL_PROTO_SCTP)
 		return fail(err, EOPNOTSUPP, "protocol sctp is not supported yet (tcp and udp are)");
 	if (c->proto != XVS_PROTO_TCP && c->proto != XVS_PROTO_UDP)
 		return fail(err, EINVAL, "bad protocol %u", c->proto);
-	if (c->persistent > XVS_CTL_PERSIST_MAX)
-		return fail(err, EINVAL, "persistence timeout %u out of range 1..%u", c->persistent,
-			    XVS_CTL_PERSIST_MAX);
 	if (c->port == 0 && !c->persistent)
 		return fail(err, EINVAL, "Zero port specified for non-persistent service");
-	if (c->flags & ~(XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2 | XVS_SVC_F_SCHED3))
-		return fail(err, EINVAL, "bad scheduler flags %#x", c->flags);
 	return 0;
 }
 
@@ -498,6 +528,7 @@ static int op_clear(struct xvs_ctl_model *m)
 	uint64_t now = xvs_now_ns();
 	while (m->nb_svc_order)
 		delete_svc(m, m->svc_order[0], now);
+	m->nb_marks = 0; /* the whole table: mark rules are part of it */
 	return 0;
 }
 
@@ -619,6 +650,72 @@ static int op_zero(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct 
 	return 0;
 }
 
+/* ---- mark rules --------------------------------------------------------------------- */
+
+static bool mark_selector_eq(const struct xvs_ctl_mark_cfg *a, const struct xvs_ctl_mark_cfg *b)
+{
+	return a->af == b->af && a->proto == b->proto && a->plen == b->plen &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       xvs_ip_eq(&a->prefix, &b->prefix);
+}
+
+static int find_mark(const struct xvs_ctl_model *m, const struct xvs_ctl_mark_cfg *c)
+{
+	for (uint32_t i = 0; i < m->nb_marks; i++)
+		if (mark_selector_eq(&m->marks[i], c))
+			return (int)i;
+	return -1;
+}
+
+/* Family, protocol, a prefix with no host bits, ports lo <= hi (both families' rules). */
+static int check_mark_cfg(const struct xvs_ctl_mark_cfg *c, struct xvs_ctl_err *err)
+{
+	char a[INET6_ADDRSTRLEN];
+	int rc = check_af(c->af, err);
+	if (rc)
+		return rc;
+	if (c->proto != 0 && c->proto != XVS_PROTO_TCP && c->proto != XVS_PROTO_UDP)
+		return fail(err, EINVAL, "mark rule: bad protocol %u (tcp, udp or any)", c->proto);
+	unsigned bits = c->af == XVS_AF_INET6 ? 128 : 32;
+	if (c->plen > bits)
+		return fail(err, EINVAL, "mark rule: prefix length %u out of range 0..%u", c->plen, bits);
+	union xvs_ip mask = xvs_gen_prefix_mask(c->af, c->plen);
+	if ((c->prefix.d[0] & ~mask.d[0]) || (c->prefix.d[1] & ~mask.d[1])) {
+		inet_ntop(c->af == XVS_AF_INET6 ? AF_INET6 : AF_INET, c->prefix.v6, a, sizeof(a));
+		return fail(err, EINVAL, "mark rule: %s/%u has host bits set", a, c->plen);
+	}
+	if (c->port_lo > c->port_hi)
+		return fail(err, EINVAL, "mark rule: port range %u:%u is empty", c->port_lo, c->port_hi);
+	if (c->mark == 0)
+		return fail(err, EINVAL, "mark rule: mark 0 (1..4294967295)");
+	return 0;
+}
+
+static int op_add_mark(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int rc = check_mark_cfg(&op->mark, err);
+	if (rc)
+		return rc;
+	if (find_mark(m, &op->mark) >= 0)
+		return fail(err, EEXIST, "a mark rule with this protocol, prefix and port range "
+					 "already exists");
+	if (m->nb_marks >= XVS_MAX_MARKS)
+		return fail(err, ENOSPC, "too many mark rules (at most %d)", XVS_MAX_MARKS);
+	m->marks[m->nb_marks++] = op->mark;
+	return 0;
+}
+
+/* The rule with the op's selector; when the op names a mark (> 0), it must be that rule's. */
+static int op_del_mark(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
+{
+	int i = find_mark(m, &op->mark);
+	if (i < 0 || (op->mark.mark && m->marks[i].mark != op->mark.mark))
+		return fail(err, ENOENT, "No such mark rule");
+	memmove(&m->marks[i], &m->marks[i + 1], (m->nb_marks - (unsigned)i - 1) * sizeof(m->marks[0]));
+	m->nb_marks--;
+	return 0;
+}
+
 static int apply_one(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
 {
 	switch (op->type) {
@@ -640,6 +737,10 @@ static int apply_one(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struc
 		return op_set_timeouts(m, op, err);
 	case XVS_CTL_OP_ZERO:
 		return op_zero(m, op, err);
+	case XVS_CTL_OP_ADD_MARK:
+		return op_add_mark(m, op, err);
+	case XVS_CTL_OP_DEL_MARK:
+		return op_del_mark(m, op, err);
 	}
 	return fail(err, EINVAL, "unknown op %d", (int)op->type);
 }

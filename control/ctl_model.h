@@ -24,11 +24,15 @@
 #define XVS_CTL_PROTO_SCTP 132
 
 
-/* What a client says about a service: its key (proto, addr, port) and its settings. */
+/*
+ * What a client says about a service: its key (proto, addr, port; or fwmark and af) and its
+ * settings. A firewall-mark service has proto 0, a zero address and port 0.
+ */
 struct xvs_ctl_svc_cfg {
 	uint8_t af;    /* XVS_AF_* */
-	uint8_t proto; /* XVS_PROTO_* or XVS_CTL_PROTO_SCTP */
+	uint8_t proto; /* XVS_PROTO_* or XVS_CTL_PROTO_SCTP; 0 for a fwmark service */
 	uint16_t port; /* host order */
+	uint32_t fwmark; /* > 0: a firewall-mark service */
 	union xvs_ip addr;
 	char sched[XVS_CTL_SCHED_NAME_MAX];
 	uint32_t persistent; /* seconds, 0 = not persistent */
@@ -51,6 +55,21 @@ struct xvs_ctl_dest_cfg {
 	int64_t l_thresh;
 };
 
+/*
+ * A mark rule (xvs's stand-in for iptables -t mangle ... -j MARK): packets of family af,
+ * protocol proto (0 = TCP and UDP) to prefix/plen with a destination port in lo..hi get
+ * mark `mark`. Its selector is everything but the mark.
+ */
+struct xvs_ctl_mark_cfg {
+	uint8_t af;
+	uint8_t proto;   /* 0 any, XVS_PROTO_TCP, XVS_PROTO_UDP */
+	uint8_t plen;
+	uint16_t port_lo; /* host order, inclusive */
+	uint16_t port_hi;
+	uint32_t mark;    /* 1..2^32-1 */
+	union xvs_ip prefix;
+};
+
 enum xvs_ctl_op_type {
 	XVS_CTL_OP_ADD_SVC,
 	XVS_CTL_OP_EDIT_SVC,
@@ -61,6 +80,8 @@ enum xvs_ctl_op_type {
 	XVS_CTL_OP_DEL_DEST,
 	XVS_CTL_OP_SET_TIMEOUTS,
 	XVS_CTL_OP_ZERO,
+	XVS_CTL_OP_ADD_MARK,
+	XVS_CTL_OP_DEL_MARK,
 };
 
 struct xvs_ctl_op {
@@ -68,6 +89,7 @@ struct xvs_ctl_op {
 	bool has_svc; /* zero: a service was named */
 	struct xvs_ctl_svc_cfg svc;
 	struct xvs_ctl_dest_cfg dest;
+	struct xvs_ctl_mark_cfg mark; /* add-mark, delete-mark */
 	int64_t timeouts[3]; /* set-timeouts: tcp, tcpfin, udp; 0 = unchanged */
 	int slot;            /* add-*: preferred slot (restoring saved state), -1 = any */
 };
@@ -117,6 +139,8 @@ struct xvs_ctl_model {
 	const struct xvs_shm *shm; /* counters source, NULL = none */
 	uint32_t nb_svc_order;
 	uint32_t nb_dest_order;
+	uint32_t nb_marks;
+	struct xvs_ctl_mark_cfg marks[XVS_MAX_MARKS]; /* evaluated in this order */
 	uint16_t svc_order[XVS_MAX_SVCS];   /* USED services, insertion order */
 	uint16_t dest_order[XVS_MAX_DESTS]; /* USED destinations, insertion order (a service's
 					     * scheduling order is the reverse: newest first) */
@@ -137,9 +161,11 @@ struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm);
 struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m);
 void xvs_ctl_model_free(struct xvs_ctl_model *m);
 
-/* Default settings of a service (sched "wlc", /32) and a destination (route, weight 1). */
+/* Default settings of a service (sched "wlc", /32), a destination (route, weight 1) and a
+ * mark rule (IPv4, any protocol, ports 0..65535). */
 void xvs_ctl_svc_cfg_default(struct xvs_ctl_svc_cfg *c);
 void xvs_ctl_dest_cfg_default(struct xvs_ctl_dest_cfg *c);
+void xvs_ctl_mark_cfg_default(struct xvs_ctl_mark_cfg *c);
 void xvs_ctl_op_init(struct xvs_ctl_op *op, enum xvs_ctl_op_type type);
 
 /*
@@ -154,11 +180,14 @@ int xvs_ctl_model_apply_ops(struct xvs_ctl_model *m, const struct xvs_ctl_op *op
 int xvs_ctl_model_apply(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, unsigned nb,
 			struct xvs_ctl_err *err);
 
-/* Service slot of a live service with key (proto, af, addr, port), or -1. */
+/* Service slot of a live service with key (proto, af, addr, port, or fwmark and af), or -1. */
 int xvs_ctl_model_find_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_svc_cfg *key);
 /* Live destination slot of service slot svc with key (addr, port), or -1. */
 int xvs_ctl_model_find_dest(const struct xvs_ctl_model *m, unsigned svc,
 			    const struct xvs_ctl_dest_cfg *key);
+
+/* The live fwmark service of (mark, af), or -1. */
+int xvs_ctl_model_find_fwmark(const struct xvs_ctl_model *m, uint32_t mark, uint8_t af);
 
 /*
  * Free trash entries that are done: with a live dataplane, no connections and >= 60 s in

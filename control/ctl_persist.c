@@ -67,10 +67,10 @@ static json_t *state_json(const struct xvs_ctl_model *m)
 	json_t *svcs = json_array();
 	for (uint32_t i = 0; svcs && i < m->nb_svc_order; i++)
 		json_array_append_new(svcs, svc_state(m, m->svc_order[i]));
-	return json_pack("{si sI sI sI so so}", "version", STATE_VERSION, "generation",
+	return json_pack("{si sI sI sI so so so}", "version", STATE_VERSION, "generation",
 			 (json_int_t)m->last_gen, "epoch", (json_int_t)m->epoch_counter, "dp_pid",
 			 (json_int_t)m->base_dp_pid, "timeouts", xvs_ctl_json_timeouts(&m->timeouts),
-			 "services", svcs);
+			 "services", svcs, "marks", xvs_ctl_json_marks(m));
 }
 
 /* mkdir -p of path's directory; what we create is private to root (0700). */
@@ -199,9 +199,27 @@ static int state_ops(const json_t *svcs, struct xvs_ctl_op *ops, unsigned *nb, c
 	return 0;
 }
 
-static size_t count_ops(const json_t *svcs)
+/* The saved mark rules, in order, as add-mark ops. */
+static int mark_ops(const json_t *marks, struct xvs_ctl_op *ops, unsigned *nb, char *msg,
+		    size_t msglen)
 {
-	size_t n = json_array_size(svcs) + 1, i;
+	size_t i;
+	const json_t *r;
+	if (marks && !json_is_array(marks))
+		return xvs_ctl_bad(msg, msglen, "'marks' must be an array");
+	json_array_foreach(marks, i, r) {
+		struct xvs_ctl_op *op = &ops[(*nb)++];
+		xvs_ctl_op_init(op, XVS_CTL_OP_ADD_MARK);
+		int rc = xvs_ctl_json_parse_mark(r, &op->mark, 1, msg, msglen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static size_t count_ops(const json_t *svcs, const json_t *marks)
+{
+	size_t n = json_array_size(svcs) + json_array_size(marks) + 1, i;
 	const json_t *s;
 	json_array_foreach(svcs, i, s)
 		n += json_array_size(json_object_get(s, "dests"));
@@ -246,20 +264,22 @@ static void restore_extras(struct xvs_ctl_model *m, const json_t *svcs)
 static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, size_t msglen)
 {
 	json_int_t version = 0, gen = 0, epoch = 0, dp_pid = 0;
-	json_t *svcs = NULL, *to = NULL;
-	if (json_unpack((json_t *)root, "{s:I s:I s?I s?I s:o s:o}", "version", &version,
+	json_t *svcs = NULL, *to = NULL, *marks = NULL;
+	if (json_unpack((json_t *)root, "{s:I s:I s?I s?I s:o s:o s?o}", "version", &version,
 			"generation", &gen, "epoch", &epoch, "dp_pid", &dp_pid, "timeouts", &to,
-			"services", &svcs) < 0 || !json_is_array(svcs))
+			"services", &svcs, "marks", &marks) < 0 || !json_is_array(svcs))
 		return xvs_ctl_bad(msg, msglen, "not an xvs-control state file");
 	if (version != STATE_VERSION)
 		return xvs_ctl_bad(msg, msglen, "state file version %lld, expected %d", (long long)version,
 			   STATE_VERSION);
-	struct xvs_ctl_op *ops = calloc(count_ops(svcs), sizeof(*ops));
+	struct xvs_ctl_op *ops = calloc(count_ops(svcs, marks), sizeof(*ops));
 	if (!ops)
 		return -ENOMEM;
 	unsigned nb = 0;
 	struct xvs_ctl_err err = {0};
 	int rc = state_ops(svcs, ops, &nb, msg, msglen);
+	if (rc == 0)
+		rc = mark_ops(marks, ops, &nb, msg, msglen);
 	if (rc == 0) {
 		struct xvs_ctl_op *t = &ops[nb++];
 		json_int_t v[3] = {0};

@@ -38,6 +38,7 @@ static void fill_svc(struct xvs_svc *s, const struct xvs_ctl_svc *c)
 	s->netmask = c->cfg.netmask.w[0];
 	s->sched_epoch = c->sched_epoch;
 	s->sched_bind = c->sched_bind;
+	s->fwmark = c->cfg.fwmark;
 }
 
 static void fill_dest(struct xvs_dest *d, const struct xvs_ctl_dest *c)
@@ -105,6 +106,21 @@ static void fill_lists(const struct xvs_ctl_model *m, struct xvs_gen *g)
 	g->nb_svc_dests = pos;
 }
 
+/* The mark rules in order, each tied to the fwmark service of its mark and family (if any). */
+static void fill_marks(const struct xvs_ctl_model *m, struct xvs_gen *g)
+{
+	for (uint32_t i = 0; i < m->nb_marks && i < XVS_MAX_MARKS; i++) {
+		const struct xvs_ctl_mark_cfg *c = &m->marks[i];
+		int svc = xvs_ctl_model_find_fwmark(m, c->mark, c->af);
+		g->marks[i] = (struct xvs_mark_rule){
+			.af = c->af, .proto = c->proto, .plen = c->plen, .port_lo = c->port_lo,
+			.port_hi = c->port_hi, .mark = c->mark, .svc = (uint16_t)(svc + 1),
+			.prefix = c->prefix, .mask = xvs_gen_prefix_mask(c->af, c->plen),
+		};
+	}
+	g->nb_marks = m->nb_marks;
+}
+
 /* Every service's scheduler data, tables into g's pool. */
 static int build_sched(const struct xvs_ctl_model *m, struct xvs_gen *g, char *msg, size_t msglen)
 {
@@ -141,6 +157,7 @@ int xvs_ctl_build_gen(const struct xvs_ctl_model *m, struct xvs_gen *g, char *ms
 	g->timeouts = m->timeouts;
 	fill_slots(m, g);
 	fill_lists(m, g);
+	fill_marks(m, g);
 	int rc = build_sched(m, g, msg, msglen);
 	if (rc)
 		return rc;

@@ -46,10 +46,13 @@ static void print_usage(FILE *f)
 	      "  xvsadm -Z [virtual-service]\n"
 	      "  xvsadm --set tcp tcpfin udp\n"
 	      "  xvsadm --status [--json]\n"
+	      "  xvsadm --add-mark|--del-mark --dst prefix [--proto tcp|udp|any] [--dport lo[:hi]] [--mark n]\n"
+	      "  xvsadm --list-marks [--json]\n"
 	      "  xvsadm -h | -v\n\n"
 	      "virtual-service:\n"
 	      "  -t|--tcp-service host[:port]    TCP service; IPv6 as [addr]:port\n"
-	      "  -u|--udp-service host[:port]    UDP service\n\n"
+	      "  -u|--udp-service host[:port]    UDP service\n"
+	      "  -f|--fwmark-service mark [-6]   firewall-mark service (TCP and UDP), -6 for IPv6\n\n"
 	      "Commands:\n"
 	      "  -A --add-service      add a virtual service\n"
 	      "  -E --edit-service     replace every parameter of a virtual service\n"
@@ -64,6 +67,10 @@ static void print_usage(FILE *f)
 	      "  -Z --zero             zero the counters of one or all virtual services\n"
 	      "     --set tcp tcpfin udp  set connection timeouts in seconds (0 keeps a value)\n"
 	      "     --status          the dataplane's state and counters (xvs's own)\n"
+	      "     --add-mark        append a mark rule: packets to --dst (and --proto, --dport)\n"
+	      "                       get --mark; the first rule that matches wins (xvs's own)\n"
+	      "     --del-mark        delete the mark rule with that --dst, --proto and --dport\n"
+	      "     --list-marks      the mark rules in order, as --restore reads them\n"
 	      "  -h --help             this text\n"
 	      "  -v --version          the version\n\n"
 	      "Options:\n"
@@ -273,6 +280,8 @@ static int print_listing(const struct xvs_xvsadm_cmd *cmd, const json_t *doc,
 
 static int run_list(const struct xvs_xvsadm_cmd *cmd)
 {
+	const int marks = cmd->cmd == XVSADM_CMD_LISTMARKS;
+	const int json = !!(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_JSON));
 	struct xvs_xvsadm_table t;
 	int status, rc;
 	json_t *doc = fetch_services(&status);
@@ -285,7 +294,10 @@ static int run_list(const struct xvs_xvsadm_cmd *cmd)
 		json_decref(doc);
 		return EXIT_LIST_FAIL;
 	}
-	rc = print_listing(cmd, doc, &t);
+	if (marks)
+		rc = json ? print_json(json_object_get(doc, "marks")) : xvs_xvsadm_print_marks(stdout, &t);
+	else
+		rc = print_listing(cmd, doc, &t);
 	xvs_xvsadm_table_free(&t);
 	json_decref(doc);
 	if (rc == -ESRCH)
@@ -629,6 +641,7 @@ static int run(const struct xvs_xvsadm_cmd *cmd)
 			return run_conns(cmd);
 		return run_list(cmd);
 	case XVSADM_CMD_SAVE:
+	case XVSADM_CMD_LISTMARKS:
 		return run_list(cmd);
 	case XVSADM_CMD_STATUS:
 		return run_status(cmd);

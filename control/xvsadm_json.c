@@ -37,6 +37,9 @@ static json_t *service_key(const struct xvs_xvsadm_service *s)
 {
 	char addr[INET6_ADDRSTRLEN];
 
+	if (s->fwmark)
+		return json_pack("{sI ss}", "fwmark", (json_int_t)s->fwmark, "af",
+				 s->af == AF_INET6 ? "inet6" : "inet");
 	addr_str(s->af, &s->addr, addr, sizeof(addr));
 	return json_pack("{ss ss si}", "proto", proto_str(s->proto), "addr", addr, "port",
 			 (int)s->port);
@@ -131,6 +134,32 @@ static int make_op(const char *name, json_t *svc, json_t *dest, int need_svc, in
 	return 0;
 }
 
+/* The mark rule of --add-mark / --del-mark; the mark itself only when given. */
+static json_t *mark_rule(const struct xvs_xvsadm_mark *mk)
+{
+	char addr[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN + 8];
+	json_t *o;
+
+	addr_str(mk->af, &mk->prefix, addr, sizeof(addr));
+	snprintf(dst, sizeof(dst), "%s/%u", addr, mk->plen);
+	o = json_pack("{ss ss si si}", "proto", mk->proto == IPPROTO_TCP ? "tcp" :
+		      mk->proto == IPPROTO_UDP ? "udp" : "any", "dst", dst, "dport_lo",
+		      (int)mk->port_lo, "dport_hi", (int)mk->port_hi);
+	if (o && mk->mark && json_object_set_new(o, "mark", json_integer(mk->mark))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int mark_op(const char *name, const struct xvs_xvsadm_mark *mk, json_t **op)
+{
+	json_t *r = mark_rule(mk);
+
+	*op = r ? json_pack("{ss so}", "op", name, "mark", r) : NULL;
+	return *op ? 0 : -ENOMEM;
+}
+
 int xvs_xvsadm_json_op(const struct xvs_xvsadm_cmd *cmd, json_t **op)
 {
 	const int has_svc = !!(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE));
@@ -153,6 +182,10 @@ int xvs_xvsadm_json_op(const struct xvs_xvsadm_cmd *cmd, json_t **op)
 		return make_op("delete-dest", service_key(&cmd->svc), dest_key(&cmd->dest), 1, 1, op);
 	case XVSADM_CMD_ZERO:
 		return make_op("zero", has_svc ? service_key(&cmd->svc) : NULL, NULL, has_svc, 0, op);
+	case XVSADM_CMD_ADDMARK:
+		return mark_op("add-mark", &cmd->mark, op);
+	case XVSADM_CMD_DELMARK:
+		return mark_op("delete-mark", &cmd->mark, op);
 	case XVSADM_CMD_TIMEOUT:
 		*op = json_pack("{ss si si si}", "op", "set-timeouts", "tcp", (int)cmd->timeout_tcp,
 				"tcpfin", (int)cmd->timeout_tcpfin, "udp", (int)cmd->timeout_udp);
@@ -325,6 +358,52 @@ static int read_service_dests(const json_t *o, struct xvs_xvsadm_service_entry *
 	return 0;
 }
 
+/* One mark rule of the document's "marks". */
+static int read_mark(const json_t *o, struct xvs_xvsadm_mark *mk)
+{
+	static const char *const protos[] = { "any", "tcp", "udp" };
+	static const uint16_t proto_nums[] = { 0, IPPROTO_TCP, IPPROTO_UDP };
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *dst = get_str(o, "dst", NULL);
+	char *slash;
+	int p = str_index(get_str(o, "proto", "any"), protos, 3, -1);
+
+	if (!json_is_object(o) || p < 0 || dst == NULL || strlen(dst) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, dst);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (parse_ip(buf, &mk->af, &mk->prefix))
+		return -EINVAL;
+	mk->plen = slash ? (unsigned int)strtoul(slash, NULL, 10) : (mk->af == AF_INET6 ? 128 : 32);
+	mk->proto = proto_nums[p];
+	mk->port_lo = (uint16_t)get_u64(o, "dport_lo", 0);
+	mk->port_hi = (uint16_t)get_u64(o, "dport_hi", 65535);
+	mk->mark = (uint32_t)get_u64(o, "mark", 0);
+	return 0;
+}
+
+static int read_marks(const json_t *doc, struct xvs_xvsadm_table *t)
+{
+	const json_t *marks = json_object_get(doc, "marks");
+	size_t n = json_array_size(marks);
+
+	if (marks && !json_is_array(marks))
+		return -EINVAL;
+	t->marks = calloc(n ? n : 1, sizeof(*t->marks));
+	if (t->marks == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int rc = read_mark(json_array_get(marks, i), &t->marks[i]);
+
+		if (rc)
+			return rc;
+		t->nb_marks++;
+	}
+	return 0;
+}
+
 int xvs_xvsadm_json_table(const json_t *doc, struct xvs_xvsadm_table *t)
 {
 	const json_t *svcs = json_object_get(doc, "services");
@@ -346,6 +425,8 @@ int xvs_xvsadm_json_table(const json_t *doc, struct xvs_xvsadm_table *t)
 		if (rc == 0)
 			rc = read_service_dests(o, &t->services[i]);
 	}
+	if (rc == 0)
+		rc = read_marks(doc, t);
 	t->timeout_tcp = (uint32_t)get_u64(to, "tcp", 0);
 	t->timeout_tcpfin = (uint32_t)get_u64(to, "tcpfin", 0);
 	t->timeout_udp = (uint32_t)get_u64(to, "udp", 0);
@@ -437,6 +518,9 @@ const char *xvs_xvsadm_strerror(enum xvs_xvsadm_cmd_kind cmd, int errnum, const 
 {
 	const char *m = op_strerror(cmd, errnum);
 
+	/* ipvsadm has no mark rules: the server's own words say what is wrong with one */
+	if ((cmd == XVSADM_CMD_ADDMARK || cmd == XVSADM_CMD_DELMARK) && api_msg && api_msg[0])
+		return api_msg;
 	if (m != NULL)
 		return m;
 	/* The kernel's y>x failure: keep ipvsadm's exact text for scripts that match it. */

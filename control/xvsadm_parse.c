@@ -25,6 +25,8 @@ enum {
 	TAG_NO_SORT, TAG_PE, TAG_SCTP_SERVICE, TAG_MCAST_GROUP, TAG_MCAST_PORT, TAG_MCAST_TTL,
 	TAG_SYNC_MAXLEN, TAG_TUN_INFO, TAG_TUN_TYPE, TAG_TUN_PORT, TAG_TUN_NOCSUM,
 	TAG_TUN_CSUM, TAG_TUN_REMCSUM, TAG_SYNCID, TAG_JSON, TAG_STATUS,
+	TAG_ADD_MARK, TAG_DEL_MARK, TAG_LIST_MARKS, TAG_MARK_PROTO, TAG_MARK_DST, TAG_MARK_DPORT,
+	TAG_MARK,
 };
 
 static const char *const cmd_names[] = {
@@ -36,7 +38,8 @@ static const char *const cmd_names[] = {
 	[XVSADM_CMD_STOPDAEMON] = "stop-daemon", [XVSADM_CMD_RESTORE] = "restore",
 	[XVSADM_CMD_SAVE] = "save",           [XVSADM_CMD_ZERO] = "zero",
 	[XVSADM_CMD_HELP] = "help",           [XVSADM_CMD_VERSION] = "version",
-	[XVSADM_CMD_STATUS] = "status",
+	[XVSADM_CMD_STATUS] = "status",       [XVSADM_CMD_ADDMARK] = "add-mark",
+	[XVSADM_CMD_DELMARK] = "del-mark",    [XVSADM_CMD_LISTMARKS] = "list-marks",
 };
 
 static const char *const opt_names[XVSADM_NB_OPTS] = {
@@ -45,31 +48,36 @@ static const char *const opt_names[XVSADM_NB_OPTS] = {
 	"mcast-interface", "timeout", "daemon", "stats", "rate", "thresholds",
 	"persistent-conn", "nosort", "syncid", "exact", "ops", "pe", "sched-flags",
 	"mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
-	"tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json",
+	"tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json", "proto", "dst", "dport",
+	"mark",
 };
 
 /*
  * Which options each command takes, one character per option in enum xvs_xvsadm_opt
  * order: 'x' illegal, '+' required, '1' at most one of the '1's, ' ' optional. The last
- * column, --json, is xvs's own: it goes with listings only.
- *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r j
- *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m s */
+ * five columns are xvs's own: --json goes with listings only, --proto, --dst, --dport and
+ * --mark with the mark rule commands.
+ *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r j p d d m
+ *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m s r s p k */
 static const char cmd_opts[][XVSADM_NB_OPTS + 1] = {
-	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
-	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
-	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx ",
-	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     x",
-	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     x",
-	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxx",
-	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxx",
-	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_STATUS]      = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ",
+	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxx",
+	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxx",
+	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx xxxx",
+	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxx",
+	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxx",
+	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxxxxx",
+	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STATUS]      = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxx",
+	[XVSADM_CMD_ADDMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx + +",
+	[XVSADM_CMD_DELMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx +  ",
+	[XVSADM_CMD_LISTMARKS]   = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxx",
 };
 
 /* Tunnel options against tunnel types, same key as cmd_opts: tun-port nocsum csum remcsum. */
@@ -93,7 +101,7 @@ struct parse_state {
 
 const char *xvs_xvsadm_cmd_name(enum xvs_xvsadm_cmd_kind cmd)
 {
-	if (cmd <= XVSADM_CMD_NONE || cmd > XVSADM_CMD_STATUS)
+	if (cmd <= XVSADM_CMD_NONE || cmd > XVSADM_CMD_LISTMARKS)
 		return "none";
 	return cmd_names[cmd];
 }
@@ -103,7 +111,8 @@ int xvs_xvsadm_cmd_is_change(enum xvs_xvsadm_cmd_kind cmd)
 	switch (cmd) {
 	case XVSADM_CMD_ADD: case XVSADM_CMD_EDIT: case XVSADM_CMD_DEL: case XVSADM_CMD_FLUSH:
 	case XVSADM_CMD_ADDDEST: case XVSADM_CMD_DELDEST: case XVSADM_CMD_EDITDEST:
-	case XVSADM_CMD_TIMEOUT: case XVSADM_CMD_ZERO:
+	case XVSADM_CMD_TIMEOUT: case XVSADM_CMD_ZERO: case XVSADM_CMD_ADDMARK:
+	case XVSADM_CMD_DELMARK:
 		return 1;
 	default:
 		return 0;
@@ -373,6 +382,8 @@ static int parse_command(int tag, const char *arg, struct xvs_xvsadm_cmd *cmd,
 		{ 'l', XVSADM_CMD_LIST }, { 'Z', XVSADM_CMD_ZERO }, { TAG_SET, XVSADM_CMD_TIMEOUT },
 		{ 'R', XVSADM_CMD_RESTORE }, { 'S', XVSADM_CMD_SAVE },
 		{ 'h', XVSADM_CMD_HELP }, { 'v', XVSADM_CMD_VERSION }, { TAG_STATUS, XVSADM_CMD_STATUS },
+		{ TAG_ADD_MARK, XVSADM_CMD_ADDMARK }, { TAG_DEL_MARK, XVSADM_CMD_DELMARK },
+		{ TAG_LIST_MARKS, XVSADM_CMD_LISTMARKS },
 	};
 
 	if (tag == TAG_START_DAEMON || tag == TAG_STOP_DAEMON)
@@ -464,6 +475,97 @@ static int parse_daemon_option(int tag, const char *arg, struct xvs_xvsadm_cmd *
 	return 1;
 }
 
+/* --dst addr[/plen]: a numeric prefix of either family, no host bits left to the server. */
+static int opt_mark_dst(struct xvs_xvsadm_cmd *cmd, const char *arg, struct xvs_xvsadm_err *err)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	struct xvs_xvsadm_mark *mk = &cmd->mark;
+	long long plen;
+	char *slash;
+
+	if (set_option(cmd, XVSADM_OPT_MARK_DST, err))
+		return -EINVAL;
+	if (arg == NULL || strlen(arg) >= sizeof(buf))
+		return fail(err, 2, "illegal mark destination specified");
+	strcpy(buf, arg);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(&mk->prefix, 0, sizeof(mk->prefix));
+	if (inet_pton(AF_INET, buf, &mk->prefix.v4) == 1)
+		mk->af = AF_INET;
+	else if (inet_pton(AF_INET6, buf, mk->prefix.v6) == 1)
+		mk->af = AF_INET6;
+	else
+		return fail(err, 2, "illegal mark destination specified");
+	plen = mk->af == AF_INET6 ? 128 : 32;
+	if (slash)
+		plen = to_number(slash, 0, plen);
+	if (plen < 0)
+		return fail(err, 2, "illegal mark destination specified");
+	mk->plen = (unsigned int)plen;
+	return 0;
+}
+
+/* --dport port or lo:hi (numbers). */
+static int opt_mark_dport(struct xvs_xvsadm_cmd *cmd, const char *arg, struct xvs_xvsadm_err *err)
+{
+	char buf[32];
+	char *colon;
+	long long lo, hi;
+
+	if (set_option(cmd, XVSADM_OPT_MARK_DPORT, err))
+		return -EINVAL;
+	if (arg == NULL || strlen(arg) >= sizeof(buf))
+		return fail(err, 2, "illegal mark port range specified");
+	strcpy(buf, arg);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon++ = '\0';
+	lo = to_number(buf, 0, 65535);
+	hi = colon ? to_number(colon, 0, 65535) : lo;
+	if (lo < 0 || hi < 0 || lo > hi)
+		return fail(err, 2, "illegal mark port range specified");
+	cmd->mark.port_lo = (uint16_t)lo;
+	cmd->mark.port_hi = (uint16_t)hi;
+	return 0;
+}
+
+/* The options of --add-mark / --del-mark. Returns 1 when the tag is not one of them. */
+static int parse_mark_option(int tag, const char *arg, struct xvs_xvsadm_cmd *cmd,
+			     struct xvs_xvsadm_err *err)
+{
+	long long v;
+
+	switch (tag) {
+	case TAG_MARK_PROTO:
+		if (set_option(cmd, XVSADM_OPT_MARK_PROTO, err))
+			return -EINVAL;
+		if (arg && strcmp(arg, "tcp") == 0)
+			cmd->mark.proto = IPPROTO_TCP;
+		else if (arg && strcmp(arg, "udp") == 0)
+			cmd->mark.proto = IPPROTO_UDP;
+		else if (arg && strcmp(arg, "any") == 0)
+			cmd->mark.proto = 0;
+		else
+			return fail(err, 2, "illegal mark protocol specified (tcp, udp or any)");
+		return 0;
+	case TAG_MARK_DST:
+		return opt_mark_dst(cmd, arg, err);
+	case TAG_MARK_DPORT:
+		return opt_mark_dport(cmd, arg, err);
+	case TAG_MARK:
+		if (set_option(cmd, XVSADM_OPT_MARK, err))
+			return -EINVAL;
+		v = to_number(arg, 1, UINT32_MAX);
+		if (v < 0)
+			return fail(err, 2, "invalid fwmark value `%s' specified", arg ? arg : "");
+		cmd->mark.mark = (uint32_t)v;
+		return 0;
+	}
+	return 1;
+}
+
 static int copy_arg(char *dst, size_t len, const char *arg)
 {
 	snprintf(dst, len, "%s", arg ? arg : "");
@@ -517,7 +619,8 @@ static int parse_value_option(int tag, const char *arg, struct xvs_xvsadm_cmd *c
 		cmd->dest.tun_port = (uint16_t)v;
 		return rc;
 	}
-	return parse_daemon_option(tag, arg, cmd, err);
+	rc = parse_mark_option(tag, arg, cmd, err);
+	return rc <= 0 ? rc : parse_daemon_option(tag, arg, cmd, err);
 }
 
 /* One option after the command. */
@@ -610,6 +713,13 @@ static const struct poptOption popt_table[] = {
 	{ "tun-remcsum", '\0', POPT_ARG_NONE, NULL, TAG_TUN_REMCSUM, NULL, NULL },
 	{ "json", '\0', POPT_ARG_NONE, NULL, TAG_JSON, NULL, NULL },
 	{ "status", '\0', POPT_ARG_NONE, NULL, TAG_STATUS, NULL, NULL },
+	{ "add-mark", '\0', POPT_ARG_NONE, NULL, TAG_ADD_MARK, NULL, NULL },
+	{ "del-mark", '\0', POPT_ARG_NONE, NULL, TAG_DEL_MARK, NULL, NULL },
+	{ "list-marks", '\0', POPT_ARG_NONE, NULL, TAG_LIST_MARKS, NULL, NULL },
+	{ "proto", '\0', POPT_ARG_STRING, NULL, TAG_MARK_PROTO, NULL, NULL },
+	{ "dst", '\0', POPT_ARG_STRING, NULL, TAG_MARK_DST, NULL, NULL },
+	{ "dport", '\0', POPT_ARG_STRING, NULL, TAG_MARK_DPORT, NULL, NULL },
+	{ "mark", '\0', POPT_ARG_STRING, NULL, TAG_MARK, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -847,6 +957,8 @@ static void cmd_defaults(struct xvs_xvsadm_cmd *cmd)
 	cmd->dest.tun_csum = XVSADM_TUN_NOCSUM;
 	cmd->svc.af = AF_INET;
 	cmd->svc.netmask = 0xffffffffu;
+	cmd->mark.af = AF_INET;
+	cmd->mark.port_hi = 65535;
 }
 
 /* The option loop after the command; returns popt's final code through *last. */
@@ -912,8 +1024,6 @@ int xvs_xvsadm_check_supported(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsa
 		what = "the connection sync daemon (--start-daemon/--stop-daemon)";
 	else if (cmd->cmd == XVSADM_CMD_LIST && (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DAEMON)))
 		what = "the sync daemon listing (-L --daemon)";
-	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE) && cmd->svc.fwmark)
-		what = "a firewall-mark service (-f)";
 	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE) &&
 		 cmd->svc.proto == IPPROTO_SCTP)
 		what = "an SCTP service (--sctp-service)";

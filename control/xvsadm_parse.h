@@ -28,6 +28,9 @@ enum xvs_xvsadm_cmd_kind {
 	XVSADM_CMD_HELP,    /* -h: print the usage, exit 0 */
 	XVSADM_CMD_VERSION, /* -v: print the version, exit 0 */
 	XVSADM_CMD_STATUS,  /* --status (xvs's own): the dataplane's state and counters */
+	XVSADM_CMD_ADDMARK,   /* --add-mark (xvs's own): append a mark rule */
+	XVSADM_CMD_DELMARK,   /* --del-mark (xvs's own): delete a mark rule */
+	XVSADM_CMD_LISTMARKS, /* --list-marks (xvs's own): the mark rules in order */
 };
 
 /* Option bits, in ipvsadm's order: the order decides which conflict is reported first. */
@@ -42,6 +45,8 @@ enum xvs_xvsadm_opt {
 	XVSADM_OPT_SYNC_MAXLEN, XVSADM_OPT_TUN_INFO, XVSADM_OPT_TUN_TYPE, XVSADM_OPT_TUN_PORT,
 	XVSADM_OPT_TUN_NOCSUM, XVSADM_OPT_TUN_CSUM, XVSADM_OPT_TUN_REMCSUM,
 	XVSADM_OPT_JSON, /* xvs's own: listings as the API's JSON */
+	XVSADM_OPT_MARK_PROTO, XVSADM_OPT_MARK_DST, XVSADM_OPT_MARK_DPORT, XVSADM_OPT_MARK,
+	/* xvs's own: the mark rule options */
 	XVSADM_NB_OPTS
 };
 #define XVSADM_OPTBIT(o) (UINT64_C(1) << (o))
@@ -98,6 +103,19 @@ struct xvs_xvsadm_dest {
 	int tun_csum;        /* enum xvs_xvsadm_tun_csum */
 };
 
+/*
+ * A mark rule (xvs's stand-in for iptables' MARK): packets of protocol proto (0 = TCP and
+ * UDP) to prefix/plen with a destination port in port_lo..port_hi get mark `mark`.
+ */
+struct xvs_xvsadm_mark {
+	int af;           /* AF_INET or AF_INET6, from the prefix */
+	uint16_t proto;   /* 0, IPPROTO_TCP or IPPROTO_UDP */
+	union xvs_ip prefix;
+	unsigned int plen;
+	uint16_t port_lo, port_hi; /* host order */
+	uint32_t mark;    /* 0 = not given (--del-mark) */
+};
+
 /* One parsed command line with every ipvsadm default resolved. */
 struct xvs_xvsadm_cmd {
 	enum xvs_xvsadm_cmd_kind cmd;
@@ -105,6 +123,7 @@ struct xvs_xvsadm_cmd {
 	unsigned int format; /* XVSADM_FMT_* for -L and -S */
 	struct xvs_xvsadm_service svc;
 	struct xvs_xvsadm_dest dest;
+	struct xvs_xvsadm_mark mark; /* --add-mark, --del-mark */
 	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp; /* --set; 0 = unchanged */
 	int daemon_backup;   /* --start/stop-daemon: 0 master, 1 backup */
 };
@@ -133,7 +152,7 @@ int xvs_xvsadm_parse(int argc, const char **argv, struct xvs_xvsadm_cmd *cmd,
 		     struct xvs_xvsadm_err *err);
 
 /*
- * Refuse what parses as valid ipvsadm but xvs cannot do yet (fwmark and SCTP services,
+ * Refuse what parses as valid ipvsadm but xvs cannot do yet (SCTP services,
  * persistence engines, sync daemons): 0, or -EOPNOTSUPP with *err
  * set (exit status 2).
  */

@@ -39,6 +39,9 @@ void xvs_xvsadm_table_free(struct xvs_xvsadm_table *t)
 	free(t->services);
 	t->services = NULL;
 	t->nb_services = 0;
+	free(t->marks);
+	t->marks = NULL;
+	t->nb_marks = 0;
 }
 
 static const char *proto_name(uint16_t proto)
@@ -483,9 +486,30 @@ int xvs_xvsadm_print_table(FILE *f, const struct xvs_xvsadm_table *t, unsigned i
 	for (size_t i = 0; i < t->nb_services && rc == 0; i++)
 		rc = print_service_entry(f, order[i], fmt);
 	free(order);
+	if (rc == 0 && columns(fmt) == XVSADM_FMT_RULE)
+		rc = xvs_xvsadm_print_marks(f, t); /* xvs's own lines, only when rules exist */
 	if (rc == 0 && ferror(f))
 		rc = -EIO;
 	return rc;
+}
+
+int xvs_xvsadm_print_marks(FILE *f, const struct xvs_xvsadm_table *t)
+{
+	for (size_t i = 0; i < t->nb_marks; i++) {
+		const struct xvs_xvsadm_mark *mk = &t->marks[i];
+		char addr[INET6_ADDRSTRLEN];
+
+		inet_ntop(mk->af == AF_INET6 ? AF_INET6 : AF_INET, mk->prefix.v6, addr, sizeof(addr));
+		fprintf(f, "--add-mark --proto %s --dst %s/%u",
+			mk->proto == IPPROTO_TCP ? "tcp" : mk->proto == IPPROTO_UDP ? "udp" : "any",
+			addr, mk->plen);
+		if (mk->port_lo == mk->port_hi)
+			fprintf(f, " --dport %u", mk->port_lo);
+		else if (mk->port_lo != 0 || mk->port_hi != 65535)
+			fprintf(f, " --dport %u:%u", mk->port_lo, mk->port_hi);
+		fprintf(f, " --mark %" PRIu32 "\n", mk->mark);
+	}
+	return ferror(f) ? -EIO : 0;
 }
 
 int xvs_xvsadm_same_service(const struct xvs_xvsadm_service *a, const struct xvs_xvsadm_service *b)

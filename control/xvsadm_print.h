@@ -35,6 +35,8 @@ struct xvs_xvsadm_table {
 	size_t nb_services;
 	struct xvs_xvsadm_service_entry *services;
 	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp;
+	size_t nb_marks;                /* xvs's mark rules, in evaluation order */
+	struct xvs_xvsadm_mark *marks;
 };
 
 /* One entry of the connection listing, -L -c (GET /v1/conns). */
@@ -73,6 +75,13 @@ int xvs_xvsadm_print_conn(FILE *f, const struct xvs_xvsadm_conn *c, unsigned int
 /* Whether two services have the same key (fwmark and family, or proto, address, port). */
 int xvs_xvsadm_same_service(const struct xvs_xvsadm_service *a,
 			    const struct xvs_xvsadm_service *b);
+
+/*
+ * --list-marks: the mark rules in evaluation order, one line each in the form --restore
+ * reads (`--add-mark --proto tcp --dst 198.18.0.0/24 --dport 80:90 --mark 1`); -S appends
+ * the same lines after the services. Returns 0 or -EIO.
+ */
+int xvs_xvsadm_print_marks(FILE *f, const struct xvs_xvsadm_table *t);
 
 /* -L --timeout. */
 int xvs_xvsadm_print_timeout(FILE *f, const struct xvs_xvsadm_table *t);

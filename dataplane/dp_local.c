@@ -138,9 +138,12 @@ static int quote_steer_away(struct xvs_worker *w, const struct xvs_gen *g,
 			    const struct xvs_conn_key *k, uint16_t in_port, struct rte_mbuf *m)
 {
 	union xvs_ip dst = k->af == XVS_AF_INET6 ? k->dst6 : (union xvs_ip){ .d = { k->dst, 0 } };
+	uint8_t af = k->af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET;
 	int svc = xvs_svc_lookup(g, k->proto, &dst, k->dport);
-	if (svc >= 0 && g->svcs[svc].af != (k->af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET))
+	if (svc >= 0 && g->svcs[svc].af != af)
 		svc = -1;
+	if (svc < 0)
+		svc = xvs_fwmark_lookup(g, af, k->proto, &dst, k->dport);
 	return xvs_steer(w, g, k, svc, in_port, m);
 }
 

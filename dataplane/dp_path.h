@@ -87,6 +87,18 @@ static inline int xvs_svc_lookup(const struct xvs_gen *g, uint8_t proto, const u
 	return svc >= 0 || port_be == 0 ? svc : xvs_gen_vip_lookup(g, proto, addr, 0);
 }
 
+/*
+ * A packet of family af for no service: the firewall-mark service its mark rule selects, or
+ * -1 (IPVS sees a fwmark only when no proto/addr/port service took the packet first).
+ */
+static inline int xvs_fwmark_lookup(const struct xvs_gen *g, uint8_t af, uint8_t proto,
+				    const union xvs_ip *addr, uint16_t port_be)
+{
+	if (likely(g->nb_marks == 0))
+		return -1;
+	return xvs_gen_mark_lookup(g, af, proto, addr, port_be);
+}
+
 static inline int conn_expired(const struct xvs_worker *w, const struct xvs_conn *c)
 {
 	return (int32_t)(c->expire - w->now) < 0;

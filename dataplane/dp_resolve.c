@@ -19,15 +19,31 @@ static int is_port_addr(const struct xvs_dp *dp, uint32_t ip)
 	return 0;
 }
 
+/*
+ * A host mark rule (/32, /128) that leads to a fwmark service names a VIP as a service does;
+ * wider prefixes are routed to the node, as IPVS users route them to the director.
+ */
+static int is_mark_host(const struct xvs_gen *g, uint8_t af, const union xvs_ip *ip)
+{
+	for (uint32_t i = 0; i < g->nb_marks; i++) {
+		const struct xvs_mark_rule *r = &g->marks[i];
+		if (r->svc && r->af == af && r->plen == (af == XVS_AF_INET6 ? 128 : 32) &&
+		    xvs_ip_eq(&r->prefix, ip))
+			return 1;
+	}
+	return 0;
+}
+
 static int is_vip_addr(const struct xvs_gen *g, uint32_t ip)
 {
 	if (!g)
 		return 0;
 	for (uint32_t i = 0; i < g->nb_svcs; i++)
 		if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].af == XVS_AF_INET &&
-		    g->svcs[i].addr.v4 == ip)
+		    !g->svcs[i].fwmark && g->svcs[i].addr.v4 == ip)
 			return 1;
-	return 0;
+	union xvs_ip a = { .d = { ip, 0 } };
+	return is_mark_host(g, XVS_AF_INET, &a);
 }
 
 int xvs_owned4(const struct xvs_dp *dp, const struct xvs_gen *g, uint32_t ip)
@@ -50,9 +66,9 @@ static int is_vip_addr6(const struct xvs_gen *g, const union xvs_ip *ip)
 		return 0;
 	for (uint32_t i = 0; i < g->nb_svcs; i++)
 		if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].af == XVS_AF_INET6 &&
-		    xvs_ip_eq(&g->svcs[i].addr, ip))
+		    !g->svcs[i].fwmark && xvs_ip_eq(&g->svcs[i].addr, ip))
 			return 1;
-	return 0;
+	return is_mark_host(g, XVS_AF_INET6, ip);
 }
 
 int xvs_owned6(const struct xvs_dp *dp, const struct xvs_gen *g, const union xvs_ip *ip)

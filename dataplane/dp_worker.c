@@ -265,19 +265,24 @@ static inline int is_tpl(const struct xvs_conn *c)
 /*
  * The key of the template for client caddr of persistent service s: the client masked by
  * the service's granularity, port 0, the VIP, and the virtual port (0 for port-0 and FTP
- * services, as IPVS keeps them).
+ * services, as IPVS keeps them). A fwmark service's template is IPVS's <IP, client, 0, mark,
+ * 0>: protocol 0, the mark as the address (0.0.0.1 for mark 1; IPv6: the mark in the first
+ * 32 bits), so that the client's TCP and UDP connections share it.
  */
 static void tpl_key(const struct xvs_svc *s, const union xvs_ip *caddr, struct xvs_conn_key *k)
 {
 	uint16_t vport = s->port_be == 0 || s->port_be == rte_cpu_to_be_16(21) ? 0 : s->port_be;
+	union xvs_ip vaddr = s->addr;
+	if (s->fwmark)
+		vaddr = (union xvs_ip){ .d = { rte_cpu_to_be_32(s->fwmark), 0 } };
 	*k = (struct xvs_conn_key){ .dport = vport, .proto = (uint8_t)(s->proto | XVS_CONN_PROTO_TPL) };
 	if (s->af == XVS_AF_INET6) {
 		k->af = XVS_AF_INET6;
 		k->src6 = xvs_ip6_prefix(caddr, s->netmask);
-		k->dst6 = s->addr;
+		k->dst6 = vaddr;
 	} else {
 		k->src = caddr->v4 & s->netmask;
-		k->dst = s->addr.v4;
+		k->dst = vaddr.v4;
 	}
 }
 
@@ -741,14 +746,14 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 		conn_release(w, g, v >> 1);
 	}
 	int svc;
-	if (ps->k.af == XVS_AF_INET6) {
-		svc = xvs_svc_lookup(g, p->proto, &ps->k.dst6, p->dport);
-	} else {
-		union xvs_ip dst = { .d = { p->dst, 0 } }; /* 64-bit stores: see xmit4 */
-		svc = xvs_svc_lookup(g, p->proto, &dst, p->dport);
-	}
-	if (svc >= 0 && g->svcs[svc].af != (ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET))
+	uint8_t af = ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET;
+	union xvs_ip dst4 = { .d = { p->dst, 0 } }; /* 64-bit stores: see xmit4 */
+	const union xvs_ip *dst = af == XVS_AF_INET6 ? &ps->k.dst6 : &dst4;
+	svc = xvs_svc_lookup(g, p->proto, dst, p->dport);
+	if (svc >= 0 && g->svcs[svc].af != af)
 		svc = -1;
+	if (svc < 0) /* mark rules only see what no service took; a rule's service has its family */
+		svc = xvs_fwmark_lookup(g, af, p->proto, dst, p->dport);
 	/* to a service, the client is the source; anything else may be a reply to a client */
 	if (xvs_steer(w, g, &ps->k, svc, in_port, m))
 		return;

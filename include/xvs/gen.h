@@ -36,7 +36,31 @@ static inline int xvs_gen_vip_lookup(const struct xvs_gen *g, uint8_t proto,
 	return -1;
 }
 
-/* Control: fill vip_hash from the used services. Returns 0 or -ENOSPC. */
+/*
+ * The firewall-mark service for a packet that matched no connection and no service: the
+ * service of the first mark rule that matches (af, proto, dst, dport in network order), or -1
+ * when no rule matches or the matching rule's mark has no service. dst is an address as
+ * union xvs_ip holds it (IPv4 in v4, the rest zero). Bounded by nb_marks (validated).
+ */
+static inline int xvs_gen_mark_lookup(const struct xvs_gen *g, uint8_t af, uint8_t proto,
+				      const union xvs_ip *dst, uint16_t dport_be)
+{
+	uint16_t port = (uint16_t)(dport_be >> 8 | dport_be << 8);
+	for (uint32_t i = 0; i < g->nb_marks; i++) {
+		const struct xvs_mark_rule *r = &g->marks[i];
+		if (r->af != af || (r->proto && r->proto != proto) || port < r->port_lo ||
+		    port > r->port_hi || (dst->d[0] & r->mask.d[0]) != r->prefix.d[0] ||
+		    (dst->d[1] & r->mask.d[1]) != r->prefix.d[1])
+			continue;
+		return (int)r->svc - 1;
+	}
+	return -1;
+}
+
+/* The mask of prefix length plen in family af, as struct xvs_mark_rule keeps it. */
+union xvs_ip xvs_gen_prefix_mask(uint8_t af, unsigned plen);
+
+/* Control: fill vip_hash from the used services (not fwmark ones). Returns 0 or -ENOSPC. */
 int xvs_gen_build_vip_hash(struct xvs_gen *g);
 
 /*
@@ -50,8 +74,9 @@ void xvs_gen_seal(struct xvs_gen *g);
 
 /*
  * Dataplane: check everything a worker will rely on: magic, crc, counts, every index, every
- * enum, the VIP hash (each entry points at a used service, every used service is found, an
- * empty bucket exists). Returns 0, or -EINVAL with a reason in err.
+ * enum, the VIP hash (each entry points at a used service, every used service but the fwmark
+ * ones is found, an empty bucket exists), every mark rule (its service a fwmark service of
+ * the same mark and family). Returns 0, or -EINVAL with a reason in err.
  */
 int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen);
 

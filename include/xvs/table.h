@@ -21,6 +21,10 @@
 #ifndef XVS_MAX_DESTS
 #define XVS_MAX_DESTS 8192
 #endif
+/* Firewall-mark rules a generation holds, evaluated in order (xvs's stand-in for iptables MARK). */
+#ifndef XVS_MAX_MARKS
+#define XVS_MAX_MARKS 256
+#endif
 /* Open-addressing VIP lookup table, a power of two at least 2 * XVS_MAX_SVCS. */
 #define XVS_VIP_HASH_SIZE (4 * XVS_MAX_SVCS)
 
@@ -35,7 +39,7 @@
 #endif
 #define XVS_SCHED_TAB_NONE 0xffff /* a table entry that names no destination */
 
-#define XVS_GEN_MAGIC 0x4e45475356580002ULL /* "XVSGEN" + layout 2 */
+#define XVS_GEN_MAGIC 0x4e45475356580003ULL /* "XVSGEN" + layout 3 */
 
 /* Slot states. */
 #define XVS_SLOT_FREE  0
@@ -93,6 +97,9 @@ struct xvs_svc {
 	uint32_t sched_bind;      /* changes when the scheduler is bound afresh (new service,
 				   * another scheduler): workers drop their state */
 	union xvs_sched_data sd;
+	uint32_t fwmark;          /* > 0: a firewall-mark service (proto 0, no address or port,
+				   * not in the VIP hash; packets reach it through g->marks) */
+	uint32_t pad;
 };
 
 struct xvs_dest {
@@ -110,6 +117,26 @@ struct xvs_dest {
 	uint16_t tun_port_be; /* GUE destination port, network order */
 	uint16_t tun_flags;   /* XVS_TUN_F_* */
 	union xvs_ip addr;
+};
+
+/*
+ * A mark rule: a packet of family af, protocol proto (0: TCP or UDP) to an address in
+ * prefix/mask and a destination port in [port_lo, port_hi] gets mark `mark`; the first rule
+ * that matches decides. svc is the slot + 1 of the firewall-mark service for (mark, af), or 0
+ * when there is none (the packet then goes on as one for no service).
+ */
+struct xvs_mark_rule {
+	uint8_t af;        /* XVS_AF_* */
+	uint8_t proto;     /* 0 (TCP and UDP), XVS_PROTO_TCP or XVS_PROTO_UDP */
+	uint8_t plen;      /* prefix length */
+	uint8_t pad;
+	uint16_t port_lo;  /* host order, inclusive */
+	uint16_t port_hi;
+	uint32_t mark;     /* > 0 */
+	uint16_t svc;      /* service slot + 1, 0 = no fwmark service with this mark */
+	uint16_t pad2;
+	union xvs_ip prefix; /* masked */
+	union xvs_ip mask;   /* plen leading one bits (IPv4: in v4, the rest zero) */
 };
 
 /* Connection timeouts in seconds (IPVS: tcp 900, tcpfin 120, udp 300). */
@@ -133,8 +160,11 @@ struct xvs_gen {
 	struct xvs_svc svcs[XVS_MAX_SVCS];
 	struct xvs_dest dests[XVS_MAX_DESTS];
 	uint16_t svc_dests[XVS_MAX_DESTS]; /* per-service ordered destination slots */
-	uint32_t nb_sched_tab;              /* entries of sched_tab[] in use */
+	uint32_t nb_marks;                  /* rules of marks[] in use, in order */
 	uint32_t pad;
+	struct xvs_mark_rule marks[XVS_MAX_MARKS];
+	uint32_t nb_sched_tab;              /* entries of sched_tab[] in use */
+	uint32_t pad2;
 	uint16_t sched_tab[XVS_SCHED_TAB_POOL]; /* scheduler lookup tables (svc->sd.tab) */
 };
 

@@ -549,6 +549,48 @@ def case_persist_port0(C, S):
     return c
 
 
+def case_fwmark(C, S):
+    """Mark rules (xvsadm --add-mark) select firewall-mark services; a proto/addr/port service
+    takes its packets first; a fwmark service's template (IP, client, mark) serves TCP and UDP."""
+    A, B, Cs = S
+    rules = [f"-A -f 1 -s rr -p 600"]
+    rules += [f"-a -f 1 -r {s.ip} -m -w 1" for s in (B, A)]          # list: A, B
+    rules += ["-A -f 2 -s rr", f"-a -f 2 -r {Cs.ip}:8080 -m -w 1",
+              f"-A -t {VIP}:81 -s rr", f"-a -t {VIP}:81 -r {Cs.ip}:8081 -m -w 1",
+              f"--add-mark --proto tcp --dst {VIP}/32 --dport 80:81 --mark 1",
+              f"--add-mark --proto udp --dst {VIP} --dport 53 --mark 1",
+              f"--add-mark --proto tcp --dst 198.18.0.96/29 --dport 8000:8999 --mark 2",
+              f"--add-mark --dst {VIP}/32 --dport 9000 --mark 3"]       # mark 3: no service
+    c = Case("fwmark", "mark rules pick fwmark services (NAT; TCP and UDP share the -p template); "
+             "a -t service wins over a rule; no rule or no service: no-vip", rules, C + S)
+
+    def udp(client, cport, server, vport, payload):
+        frame = udp_c2v(client, cport, vport, payload)
+        c.step(frame, rewrite(frame, eth_src=LB_MAC, eth_dst=server.mac, ip_dst=server.ip))
+        reply = concrete(Ether(src=server.mac, dst=LB_MAC)
+                         / IP(src=server.ip, dst=client.ip, ttl=64, id=server.next_id())
+                         / UDP(sport=vport, dport=cport) / Raw(b"re:" + payload))
+        c.step(reply, rewrite(reply, eth_src=LB_MAC, eth_dst=client.mac, ip_src=VIP))
+
+    def tcp(client, cport, server, rport, vport, isn):
+        f = TcpFlow(client, cport, server, rport, vport=vport, isn=isn)
+        c.step(*f.c2v("S"))
+        c.step(*f.s2c("SA"))
+
+    tcp(C[0], 50000, A, 80, 80, 50000)       # mark 1, new client: rr picks A; port 0 keeps 80
+    udp(C[0], 50001, A, 53, b"q0")           # mark 1 by the UDP rule: the same template, A
+    tcp(C[1], 50003, B, 80, 80, 50003)       # a new client: B
+    udp(C[1], 50004, B, 53, b"q1")           # its template: B
+    tcp(C[0], 50005, Cs, 8081, 81, 50005)    # port 81: the -t service, before any mark rule
+    tcp(C[2], 50006, Cs, 8080, 8443, 50006)  # mark 2 through a /29 rule: C, port 8080
+    c.drop(tcp_syn(C[2], 50007, dport=82), "no-vip", good=True)      # no rule for tcp 82
+    c.drop(udp_c2v(C[3], 50008, 80, b"udp80"), "no-vip", good=True)  # rule 1 is tcp only
+    c.drop(tcp_syn(C[3], 50009, dport=9000), "no-vip", good=True)    # mark 3 has no service
+    tcp(C[0], 50010, A, 80, 80, 50010)       # the template still leads to A
+    c.count("conns-new", 7)
+    return c
+
+
 def case_wrr(C, S):
     c = Case("wrr", "wrr weights 4/3/2: nine new connections go A A B A B C A B C",
              svc_rules("wrr", "tcp", 80, S, "-m", 8080, weights=[4, 3, 2]), C + S)
@@ -1809,7 +1851,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_tun6_ipip, case_tun6_
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
          case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
-         case_persist_port0, case_udp_ops, case_wrr, case_malformed,
+         case_persist_port0, case_udp_ops, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
 

@@ -1101,3 +1101,188 @@ Test(ctl_model, link_local_v6_dest_refused)
 		  "\"fwd\":\"masq\"}}]}");
 	xvs_ctl_model_free(m);
 }
+
+/* ---- firewall-mark services and mark rules ------------------------------------------- */
+
+#define FWM1 "\"service\":{\"fwmark\":1}"
+#define FWM1_6 "\"service\":{\"fwmark\":1,\"af\":\"inet6\"}"
+#define MARK_TCP80 "{\"op\":\"add-mark\",\"mark\":{\"proto\":\"tcp\",\"dst\":\"198.18.0.0/24\"," \
+		   "\"dport_lo\":80,\"dport_hi\":90,\"mark\":1}}"
+
+static struct xvs_ctl_model *fwmark_model(void)
+{
+	struct xvs_ctl_model *m = xvs_ctl_model_new(NULL);
+	cr_assert_not_null(m);
+	run_ok(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"fwmark\":1,\"sched\":\"rr\"}},"
+		  "{\"op\":\"add-dest\"," FWM1 ",\"dest\":{\"addr\":\"10.0.0.1\",\"port\":0,\"fwd\":\"masq\"}},"
+		  "{\"op\":\"add-service\",\"service\":{\"fwmark\":1,\"af\":\"inet6\",\"persistent\":60}},"
+		  "{\"op\":\"add-dest\"," FWM1_6 ",\"dest\":{\"addr\":\"2001:db8::1\",\"port\":8080}},"
+		  MARK_TCP80 ","
+		  "{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.0/16\",\"mark\":2}},"
+		  "{\"op\":\"add-mark\",\"mark\":{\"proto\":\"udp\",\"dst\":\"2001:db8:1::/48\",\"mark\":1}}]}");
+	return m;
+}
+
+Test(ctl_model, fwmark_services_are_keyed_by_mark_and_family)
+{
+	struct xvs_ctl_model *m = fwmark_model();
+	struct xvs_ctl_err err;
+	cr_expect_eq(m->nb_svc_order, 2);
+	int v4 = xvs_ctl_model_find_fwmark(m, 1, XVS_AF_INET), v6 = xvs_ctl_model_find_fwmark(m, 1, XVS_AF_INET6);
+	cr_assert_geq(v4, 0);
+	cr_assert_geq(v6, 0);
+	cr_expect_neq(v4, v6);
+	cr_expect_eq(xvs_ctl_model_find_fwmark(m, 2, XVS_AF_INET), -1);
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"add-service\"," FWM1 "}]}", &err), -EEXIST);
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"delete-service\",\"service\":{\"fwmark\":3}}]}", &err), -ESRCH);
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"add-dest\",\"service\":{\"fwmark\":3},"
+			    "\"dest\":{\"addr\":\"10.0.0.1\",\"port\":0}}]}", &err), -ESRCH);
+	/* the key is a mark or an address, never both; af only with a mark */
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"fwmark\":4,\"proto\":\"tcp\"}}]}", &err), -EINVAL);
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"fwmark\":0}}]}", &err), -EINVAL);
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"af\":\"inet\"}}]}", &err), -EINVAL);
+	/* a real server of the other family needs a tunnel, as for any service */
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"add-dest\"," FWM1 ",\"dest\":{\"addr\":\"2001:db8::2\",\"port\":0,\"fwd\":\"masq\"}}]}", &err), -EAFNOSUPPORT);
+	run_ok(m, "{\"ops\":[{\"op\":\"edit-service\",\"service\":{\"fwmark\":1,\"sched\":\"wrr\",\"persistent\":30,\"netmask\":\"255.255.255.0\"}}]}");
+	cr_expect_str_eq(m->svcs[v4].cfg.sched, "wrr");
+	json_t *o = xvs_ctl_json_svc_cfg(&m->svcs[v6].cfg);
+	cr_expect_eq(json_integer_value(json_object_get(o, "fwmark")), 1);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "af")), "inet6");
+	cr_expect_null(json_object_get(o, "addr"));
+	json_decref(o);
+	xvs_ctl_model_free(m);
+}
+
+static const struct err_case mark_err_cases[] = {
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.1/24\",\"mark\":1}}]}", EINVAL},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.0/33\",\"mark\":1}}]}", EINVAL},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"nowhere\",\"mark\":1}}]}", EINVAL},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.0/24\",\"mark\":0}}]}", EINVAL},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.0/24\"}}]}", EINVAL},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.0/24\",\"mark\":1,\"dport_lo\":90,\"dport_hi\":80}}]}", EINVAL},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.0/24\",\"mark\":1,\"proto\":\"sctp\"}}]}", EINVAL},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.0.0/24\",\"mark\":1,\"port\":80}}]}", EINVAL},
+	{"{\"ops\":[" MARK_TCP80 "]}", EEXIST},
+	{"{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"proto\":\"tcp\",\"dst\":\"198.18.0.0/24\",\"dport_lo\":80,\"dport_hi\":90,\"mark\":7}}]}", EEXIST},
+	{"{\"ops\":[{\"op\":\"delete-mark\",\"mark\":{\"dst\":\"198.18.0.0/24\"}}]}", ENOENT},
+	{"{\"ops\":[{\"op\":\"delete-mark\",\"mark\":{\"proto\":\"tcp\",\"dst\":\"198.18.0.0/24\",\"dport_lo\":80,\"dport_hi\":90,\"mark\":2}}]}", ENOENT},
+};
+
+Test(ctl_model, mark_rule_errnos)
+{
+	for (size_t i = 0; i < sizeof(mark_err_cases) / sizeof(mark_err_cases[0]); i++) {
+		struct xvs_ctl_model *m = fwmark_model();
+		struct xvs_ctl_err err;
+		cr_expect_eq(run(m, mark_err_cases[i].ops, &err), -mark_err_cases[i].err, "%s: %s",
+			     mark_err_cases[i].ops, err.msg);
+		cr_expect_eq(m->nb_marks, 3, "nothing changed");
+		xvs_ctl_model_free(m);
+	}
+}
+
+Test(ctl_model, mark_rules_bounded_deleted_and_cleared)
+{
+	struct xvs_ctl_model *m = fwmark_model();
+	struct xvs_ctl_err err;
+	char op[256];
+	for (unsigned i = m->nb_marks; i < XVS_MAX_MARKS; i++) {
+		snprintf(op, sizeof(op), "{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"10.%u.%u.0/24\","
+			 "\"mark\":5}}]}", i / 256, i % 256);
+		run_ok(m, op);
+	}
+	cr_expect_eq(m->nb_marks, XVS_MAX_MARKS);
+	cr_expect_eq(run(m, "{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"11.0.0.0/8\",\"mark\":5}}]}", &err), -ENOSPC);
+	cr_expect(strstr(err.msg, "too many mark rules") != NULL, "%s", err.msg);
+	/* delete by selector (mark left out) keeps the order of the others */
+	run_ok(m, "{\"ops\":[{\"op\":\"delete-mark\",\"mark\":{\"proto\":\"tcp\",\"dst\":\"198.18.0.0/24\",\"dport_lo\":80,\"dport_hi\":90}}]}");
+	cr_expect_eq(m->nb_marks, XVS_MAX_MARKS - 1);
+	cr_expect_eq(m->marks[0].mark, 2);
+	cr_expect_eq(m->marks[1].af, XVS_AF_INET6);
+	run_ok(m, "{\"ops\":[{\"op\":\"clear\"}]}");
+	cr_expect_eq(m->nb_marks, 0);
+	cr_expect_eq(m->nb_svc_order, 0);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, fwmark_generation)
+{
+	struct xvs_ctl_model *m = fwmark_model();
+	struct xvs_gen *g = build(m);
+	int v4 = xvs_ctl_model_find_fwmark(m, 1, XVS_AF_INET), v6 = xvs_ctl_model_find_fwmark(m, 1, XVS_AF_INET6);
+	cr_expect_eq(g->svcs[v4].fwmark, 1);
+	cr_expect_eq(g->svcs[v4].proto, 0);
+	cr_expect_eq(g->svcs[v6].af, XVS_AF_INET6);
+	cr_assert_eq(g->nb_marks, 3);
+	cr_expect_eq(g->marks[0].svc, v4 + 1);
+	cr_expect_eq(g->marks[1].svc, 0, "mark 2 has no service");
+	cr_expect_eq(g->marks[2].svc, v6 + 1);
+	for (unsigned h = 0; h < XVS_VIP_HASH_SIZE; h++)
+		cr_expect(g->vip_hash[h] == 0, "fwmark services stay out of the VIP hash");
+
+	union xvs_ip a = { .v4 = 0 };
+	inet_pton(AF_INET, "198.18.0.7", &a.v4);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET, XVS_PROTO_TCP, &a, htons(80)), v4);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET, XVS_PROTO_TCP, &a, htons(90)), v4);
+	/* rule 0 does not match, rule 1 (mark 2, any port and protocol) does: no service */
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET, XVS_PROTO_TCP, &a, htons(91)), -1);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET, XVS_PROTO_UDP, &a, htons(80)), -1);
+	/* first match wins: a rule for mark 1 behind the /16 one is never reached */
+	run_ok(m, "{\"ops\":[{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.18.1.0/24\",\"mark\":1}},"
+		  "{\"op\":\"add-mark\",\"mark\":{\"dst\":\"198.19.0.0/24\",\"proto\":\"udp\",\"mark\":1}}]}");
+	free(g);
+	g = build(m);
+	inet_pton(AF_INET, "198.18.1.1", &a.v4);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET, XVS_PROTO_UDP, &a, htons(53)), -1);
+	inet_pton(AF_INET, "198.19.0.1", &a.v4);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET, XVS_PROTO_UDP, &a, htons(53)), v4);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET, XVS_PROTO_TCP, &a, htons(53)), -1);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET6, XVS_PROTO_UDP, &a, htons(53)), -1);
+	union xvs_ip b;
+	inet_pton(AF_INET6, "2001:db8:1:2::3", b.v6);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET6, XVS_PROTO_UDP, &b, htons(53)), v6);
+	cr_expect_eq(xvs_gen_mark_lookup(g, XVS_AF_INET6, XVS_PROTO_TCP, &b, htons(53)), -1);
+
+	/* the dataplane's checks: a rule must lead to the fwmark service of its own mark */
+	char why[160];
+	g->gen = 1;
+	g->marks[0].svc = (uint16_t)(v6 + 1);
+	xvs_gen_seal(g);
+	cr_expect_eq(xvs_gen_validate(g, why, sizeof(why)), -EINVAL);
+	g->marks[0].svc = XVS_MAX_SVCS;
+	xvs_gen_seal(g);
+	cr_expect_eq(xvs_gen_validate(g, why, sizeof(why)), -EINVAL);
+	g->marks[0].svc = (uint16_t)(v4 + 1);
+	g->marks[0].prefix.v4 |= htonl(1);
+	xvs_gen_seal(g);
+	cr_expect_eq(xvs_gen_validate(g, why, sizeof(why)), -EINVAL);
+	g->marks[0].prefix.v4 &= ~htonl(1);
+	g->nb_marks = XVS_MAX_MARKS + 1;
+	xvs_gen_seal(g);
+	cr_expect_eq(xvs_gen_validate(g, why, sizeof(why)), -EINVAL);
+	g->nb_marks = 5;
+	xvs_gen_seal(g);
+	cr_expect_eq(xvs_gen_validate(g, why, sizeof(why)), 0, "%s", why);
+	free(g);
+	xvs_ctl_model_free(m);
+}
+
+Test(ctl_model, fwmark_state_round_trip, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	struct xvs_ctl_model *m = fwmark_model();
+	char path[128], msg[256] = "";
+	snprintf(path, sizeof(path), "%s/config.json", tmpdir);
+	cr_assert_eq(xvs_ctl_persist_save(m, path, msg, sizeof(msg)), 0, "%s", msg);
+	struct xvs_ctl_model *l = xvs_ctl_model_new(NULL);
+	cr_assert_eq(xvs_ctl_persist_load(l, path, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(l->nb_svc_order, m->nb_svc_order);
+	for (unsigned i = 0; i < m->nb_svc_order; i++) {
+		unsigned s = m->svc_order[i];
+		cr_expect_eq(l->svc_order[i], s);
+		cr_expect_eq(memcmp(&l->svcs[s].cfg, &m->svcs[s].cfg, sizeof(m->svcs[s].cfg)), 0);
+	}
+	cr_assert_eq(l->nb_dest_order, m->nb_dest_order);
+	cr_assert_eq(l->nb_marks, m->nb_marks);
+	cr_expect_eq(memcmp(l->marks, m->marks, m->nb_marks * sizeof(m->marks[0])), 0);
+	xvs_ctl_model_free(l);
+	xvs_ctl_model_free(m);
+}

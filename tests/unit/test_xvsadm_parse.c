@@ -166,7 +166,7 @@ Test(xvsadm_parse, unsupported_features_exit_2)
 {
 	static const char *const lines[] = {
 		"-L --daemon", "--start-daemon master", "--stop-daemon backup",
-		"-A -f 1 -p", "-a -f 1 -r 1.1.1.1", "-A --sctp-service 10.0.0.3:3868",
+		"-A --sctp-service 10.0.0.3:3868",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
@@ -187,7 +187,9 @@ Test(xvsadm_parse, supported_commands_pass_the_check)
 		"-A -t 10.0.0.1:80", "-L -n", "-S -n", "-C", "-Z", "--set 1 2 3", "-L --timeout",
 		"-a -u 10.0.0.1:53 -r 10.1.1.1 -m", "-L -c", "-Lnc", "-L -n -c --persistent-conn",
 		"-L --json", "-Ln --stats --json", "-L -c --json", "-L --timeout --json",
-		"-L -t 10.0.0.1:80 --json",
+		"-L -t 10.0.0.1:80 --json", "-A -f 1 -p", "-a -f 1 -r 1.1.1.1", "-A -f 2 -6 -s rr",
+		"-L -f 1", "-D -f 1 -6", "-Z -f 3", "--add-mark --dst 10.0.0.0/8 --mark 1",
+		"--del-mark --dst 10.0.0.0/8", "--list-marks", "--list-marks --json",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
@@ -303,6 +305,48 @@ Test(xvsadm_parse, fwmark_keeps_the_real_server_port)
 	parse_ok("-A -f 2 -6 -p", &cmd);
 	cr_expect_eq(cmd.svc.af, AF_INET6);
 	cr_expect_eq(cmd.svc.netmask, 128);
+}
+
+/* The mark rule commands (xvs's own): their options, checks and messages. */
+static const struct err_case mark_errors[] = {
+	{ "--add-mark --mark 1", "You need to supply the 'dst' option for the 'add-mark' command", 2 },
+	{ "--add-mark --dst 10.0.0.0/8", "You need to supply the 'mark' option for the 'add-mark' command", 2 },
+	{ "--add-mark --dst 10.0.0.0/8 --mark 0", "invalid fwmark value `0' specified", 2 },
+	{ "--add-mark --dst 10.0.0.0/33 --mark 1", "illegal mark destination specified", 2 },
+	{ "--add-mark --dst www --mark 1", "illegal mark destination specified", 2 },
+	{ "--add-mark --dst 10.0.0.0/8 --dport 90:80 --mark 1", "illegal mark port range specified", 2 },
+	{ "--add-mark --dst 10.0.0.0/8 --dport 70000 --mark 1", "illegal mark port range specified", 2 },
+	{ "--add-mark --dst 10.0.0.0/8 --proto sctp --mark 1",
+	  "illegal mark protocol specified (tcp, udp or any)", 2 },
+	{ "--add-mark --dst 10.0.0.0/8 --mark 1 -s rr", "Illegal 'scheduler' option with the 'add-mark' command", 2 },
+	{ "-A -t 10.0.0.1:80 --mark 1", "Illegal 'mark' option with the 'add-service' command", 2 },
+	{ "--list-marks --dst 10.0.0.0/8", "Illegal 'dst' option with the 'list-marks' command", 2 },
+	{ "--add-mark --dst 10.0.0.0/8 --dst 10.0.0.0/8 --mark 1", "multiple 'dst' options specified", 2 },
+};
+
+Test(xvsadm_parse, mark_rules)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	for (size_t i = 0; i < sizeof(mark_errors) / sizeof(mark_errors[0]); i++) {
+		struct xvs_xvsadm_err err;
+
+		cr_expect_eq(parse_str(mark_errors[i].line, &cmd, &err), -EINVAL, "%s", mark_errors[i].line);
+		cr_expect_str_eq(err.msg, mark_errors[i].msg, "%s", mark_errors[i].line);
+		cr_expect_eq(err.status, mark_errors[i].status, "%s", mark_errors[i].line);
+	}
+	parse_ok("--add-mark --dst 2001:db8::/48 --proto udp --mark 4294967295", &cmd);
+	cr_assert_eq(cmd.cmd, XVSADM_CMD_ADDMARK);
+	cr_expect_eq(cmd.mark.af, AF_INET6);
+	cr_expect_eq(cmd.mark.plen, 48);
+	cr_expect_eq(cmd.mark.proto, IPPROTO_UDP);
+	cr_expect_eq(cmd.mark.port_lo, 0);
+	cr_expect_eq(cmd.mark.port_hi, 65535);
+	cr_expect_eq(cmd.mark.mark, 4294967295u);
+	cr_expect(xvs_xvsadm_cmd_is_change(XVSADM_CMD_ADDMARK));
+	cr_expect(xvs_xvsadm_cmd_is_change(XVSADM_CMD_DELMARK));
+	cr_expect(!xvs_xvsadm_cmd_is_change(XVSADM_CMD_LISTMARKS));
+	cr_expect_str_eq(xvs_xvsadm_cmd_name(XVSADM_CMD_LISTMARKS), "list-marks");
 }
 
 Test(xvsadm_parse, thresholds_and_tunnel_options)
@@ -488,6 +532,20 @@ static const struct op_case op_cases[] = {
 	{ "-Z -u 10.0.0.2:53",
 	  "{\"op\":\"zero\",\"service\":{\"addr\":\"10.0.0.2\",\"port\":53,\"proto\":\"udp\"}}" },
 	{ "--set 900 0 300", "{\"op\":\"set-timeouts\",\"tcp\":900,\"tcpfin\":0,\"udp\":300}" },
+	/* firewall-mark services: the key is the mark and the family */
+	{ "-A -f 1 -s rr -p",
+	  "{\"op\":\"add-service\",\"service\":{\"af\":\"inet\",\"flags\":[],\"fwmark\":1,\"netmask\":\"255.255.255.255\",\"ops\":false,\"persistent\":360,\"sched\":\"rr\"}}" },
+	{ "-D -f 4294967295 -6",
+	  "{\"op\":\"delete-service\",\"service\":{\"af\":\"inet6\",\"fwmark\":4294967295}}" },
+	{ "-a -f 1 -6 -r 2001:db8::1 -m",
+	  "{\"dest\":{\"addr\":\"2001:db8::1\",\"fwd\":\"masq\",\"l_threshold\":0,\"port\":0,\"tun_csum\":\"nocsum\",\"tun_port\":0,\"tun_type\":\"ipip\",\"u_threshold\":0,\"weight\":1},\"op\":\"add-dest\",\"service\":{\"af\":\"inet6\",\"fwmark\":1}}" },
+	/* mark rules (xvs's own) */
+	{ "--add-mark --proto tcp --dst 198.18.0.0/24 --dport 80:90 --mark 1",
+	  "{\"mark\":{\"dport_hi\":90,\"dport_lo\":80,\"dst\":\"198.18.0.0/24\",\"mark\":1,\"proto\":\"tcp\"},\"op\":\"add-mark\"}" },
+	{ "--add-mark --dst 2001:db8::/32 --dport 53 --mark 7",
+	  "{\"mark\":{\"dport_hi\":53,\"dport_lo\":53,\"dst\":\"2001:db8::/32\",\"mark\":7,\"proto\":\"any\"},\"op\":\"add-mark\"}" },
+	{ "--del-mark --dst 198.18.0.7",
+	  "{\"mark\":{\"dport_hi\":65535,\"dport_lo\":0,\"dst\":\"198.18.0.7/32\",\"proto\":\"any\"},\"op\":\"delete-mark\"}" },
 };
 
 Test(xvsadm_json, ops_carry_resolved_defaults)

@@ -767,3 +767,95 @@ Test(xvsadm_json, malformed_connections_are_refused)
 		json_decref(o);
 	}
 }
+
+/* ---- firewall-mark services in IPv6, and mark rules (xvs's own) ---------------------------- */
+
+static void add_mark(struct xvs_xvsadm_table *t, const char *dst, unsigned int plen, uint16_t proto,
+		     uint16_t lo, uint16_t hi, uint32_t mark)
+{
+	struct xvs_xvsadm_mark *mk;
+
+	t->marks = realloc(t->marks, (t->nb_marks + 1) * sizeof(*t->marks));
+	cr_assert_not_null(t->marks);
+	mk = &t->marks[t->nb_marks++];
+	memset(mk, 0, sizeof(*mk));
+	set_ip(&mk->af, &mk->prefix, dst);
+	mk->plen = plen;
+	mk->proto = proto;
+	mk->port_lo = lo;
+	mk->port_hi = hi;
+	mk->mark = mark;
+}
+
+static void fixture_fwm6(struct xvs_xvsadm_table *t)
+{
+	struct xvs_xvsadm_service_entry *se;
+
+	memset(t, 0, sizeof(*t));
+	se = add_fwm(t, 2, "rr");
+	se->s.af = AF_INET6;
+	se->s.netmask = 128;
+	add_dest(se, "2001:db8::a", 0, XVS_FWD_MASQ, 1, 0, 0);
+	se = add_fwm(t, 1, "wlc");
+	add_dest(se, "192.168.20.1", 0, XVS_FWD_DROUTE, 2, 0, 0);
+	add_mark(t, "198.18.0.0", 24, IPPROTO_TCP, 80, 90, 1);
+	add_mark(t, "2001:db8:1::", 48, 0, 53, 53, 2);
+	add_mark(t, "198.18.1.7", 32, IPPROTO_UDP, 0, 65535, 1);
+}
+
+/* -L: FWM services after the others, IPv4 before IPv6, "FWM  2 IPv6" as ipvsadm writes it. */
+Test(xvsadm_print, fwmark_ipv6_listing)
+{
+	struct xvs_xvsadm_table t;
+
+	fixture_fwm6(&t);
+	expect_output(&t, XVSADM_FMT_NUMERIC,
+		      "IP Virtual Server version 1.2.1 (size=4096)\n"
+		      "Prot LocalAddress:Port Scheduler Flags\n"
+		      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+		      "FWM  1 wlc\n"
+		      "  -> 192.168.20.1:0               Route   2      0          0         \n"
+		      "FWM  2 IPv6 rr\n"
+		      "  -> [2001:db8::a]:0              Masq    1      0          0         \n");
+	xvs_xvsadm_table_free(&t);
+}
+
+/* -S: the ipvsadm lines, then the mark rules in their order as --restore reads them. */
+Test(xvsadm_print, save_appends_mark_rules)
+{
+	struct xvs_xvsadm_table t;
+	char *got = NULL;
+
+	fixture_fwm6(&t);
+	expect_output(&t, XVSADM_FMT_NUMERIC | XVSADM_FMT_RULE,
+		      "-A -f 1 -s wlc\n"
+		      "-a -f 1 -r 192.168.20.1:0 -g -w 2\n"
+		      "-A -f 2 -6 -s rr\n"
+		      "-a -f 2 -6 -r [2001:db8::a]:0 -m -w 1\n"
+		      "--add-mark --proto tcp --dst 198.18.0.0/24 --dport 80:90 --mark 1\n"
+		      "--add-mark --proto any --dst 2001:db8:1::/48 --dport 53 --mark 2\n"
+		      "--add-mark --proto udp --dst 198.18.1.7/32 --mark 1\n");
+	CAPTURE(got, xvs_xvsadm_print_marks(f, &t));
+	cr_expect_str_eq(got, "--add-mark --proto tcp --dst 198.18.0.0/24 --dport 80:90 --mark 1\n"
+			      "--add-mark --proto any --dst 2001:db8:1::/48 --dport 53 --mark 2\n"
+			      "--add-mark --proto udp --dst 198.18.1.7/32 --mark 1\n");
+	free(got);
+	/* and each of those lines parses back to its rule */
+	for (size_t i = 0; i < t.nb_marks; i++) {
+		char *line = NULL;
+		struct xvs_xvsadm_table one = { .nb_marks = 1, .marks = &t.marks[i] };
+		struct xvs_xvsadm_cmd cmd;
+		struct xvs_xvsadm_err err;
+		const char **argv;
+		int argc;
+
+		CAPTURE(line, xvs_xvsadm_print_marks(f, &one));
+		cr_assert_eq(xvs_xvsadm_split_line(line, &argc, &argv), 0);
+		cr_assert_eq(xvs_xvsadm_parse(argc, argv, &cmd, &err), 0, "%s: %s", line, err.msg);
+		free(argv);
+		cr_expect_eq(cmd.cmd, XVSADM_CMD_ADDMARK);
+		cr_expect_eq(memcmp(&cmd.mark, &t.marks[i], sizeof(cmd.mark)), 0, "%s", line);
+		free(line);
+	}
+	xvs_xvsadm_table_free(&t);
+}
