@@ -52,7 +52,7 @@ ports=$(awk '{split($4, a, ":"); print a[2]}' <<<"$rows" | sort -u | wc -l)
 expect_eq "every row a different client port" "$ports" $((N + 1))
 
 # Without -n the ports get their names, as in ipvsadm.
-adm -L -c | grep -Eq "^TCP 1[45]:[0-5][0-9]  ESTABLISHED [^ ]+:$HOLD_PORT +[^ ]+:http +[^ ]+:http\$" ||
+adm -L -c | grep -E "^TCP 1[45]:[0-5][0-9]  ESTABLISHED [^ ]+:$HOLD_PORT +[^ ]+:http +[^ ]+:http\$" >/dev/null ||
 	e2e_fail "-L -c without -n: $(adm -L -c)"
 e2e_ok "-L -c resolves port names"
 

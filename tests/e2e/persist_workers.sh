@@ -82,7 +82,7 @@ done
 m1=$(one_server "GETs from $CLIENT_IP to :81" "$(seq_from "$CLIENT_IP" 81 6)")
 m2=$(one_server "GETs from 198.18.0.3 to :81" "$(seq_from 198.18.0.3 81 6)")
 expect_eq "one server for 198.18.0.0/30" "$m2" "$m1"
-adm -L -n -c | grep -Eq "^TCP [0-9]{2}:[0-5][0-9]  NONE +198\.18\.0\.0:0 +$VIP:81 " ||
+e2e_retry 10 eval 'adm -L -n -c | grep -E "^TCP [0-9]{2}:[0-5][0-9]  NONE +198\.18\.0\.0:0 +$VIP:81 " >/dev/null' ||
 	e2e_fail "no template for 198.18.0.0/30: $(adm -L -n -c | grep NONE)"
 e2e_ok "-M 255.255.255.252: $CLIENT_IP and 198.18.0.3 both on $m1, one template 198.18.0.0:0"
 
