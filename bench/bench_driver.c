@@ -419,22 +419,26 @@ static int driver_run(struct lanes *ls, enum drv_engine eng, int mixed, struct f
 static void add_run(struct lanes *ls, struct feeder *fd, struct drv_figure *out, double *cpu)
 {
 	uint64_t fill = 0, nb_fill = 0;
+	double run[4] = { 0, 0, 0, 0 }; /* this run's worker CPU, wall, feeder CPU, wall */
 	double window = (double)(fd[0].t_close - fd[0].t_open) / (double)rte_get_tsc_hz(), all = 0;
 	for (unsigned q = 0; q < ls->nb; q++) {
 		double rate = (double)(fd[q].got1 - fd[q].got0) / window / 1e6;
 		const struct meter_reading *w = &ls->lane[q]->res.r;
 		out->per[q].v[out->per[q].n++] = rate;
 		all += rate;
-		cpu[0] += w->cpu;
-		cpu[1] += w->wall;
-		cpu[2] += fd[q].r.cpu;
-		cpu[3] += fd[q].r.wall;
+		run[0] += w->cpu;
+		run[1] += w->wall;
+		run[2] += fd[q].r.cpu;
+		run[3] += fd[q].r.wall;
 		fill += fd[q].fill;
 		nb_fill += fd[q].nb_fill * rte_ring_get_capacity(fd[q].in);
 		out->all.preempt += w->preempt;
 		out->all.cpu += w->cpu;
 		out->all.wall += w->wall;
 	}
+	for (unsigned i = 0; i < 4; i++)
+		cpu[i] += run[i];
+	out->all.share[out->all.n] = RTE_MIN(run[0] / run[1], run[2] / run[3]);
 	out->all.v[out->all.n++] = all;
 	double run_fill = nb_fill ? (double)fill / (double)nb_fill : 0; /* mean over the runs: */
 	out->rx_fill += (run_fill - out->rx_fill) / out->all.n;

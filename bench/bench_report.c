@@ -61,6 +61,7 @@ void meter_stop(const struct meter *m, uint64_t count, struct sample *s)
 	s->preempt += r.preempt;
 	s->wall += r.wall;
 	s->cpu += r.cpu;
+	s->share[s->n] = r.wall > 0 ? r.cpu / r.wall : 0;
 	s->v[s->n++] = (double)count / (r.cpu > 0 ? r.cpu : r.wall) / 1e6;
 }
 
@@ -70,10 +71,22 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-double median(struct sample *s)
+/* The runs in order: min, median, max. */
+static double sorted(const struct sample *s, double *min, double *max)
 {
-	qsort(s->v, s->n, sizeof(s->v[0]), cmp_double);
-	return s->n % 2 ? s->v[s->n / 2] : (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
+	double v[BENCH_MAX_RUNS];
+	memcpy(v, s->v, s->n * sizeof(v[0]));
+	qsort(v, s->n, sizeof(v[0]), cmp_double);
+	if (min)
+		*min = v[0];
+	if (max)
+		*max = v[s->n - 1];
+	return s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+}
+
+double median(const struct sample *s)
+{
+	return sorted(s, NULL, NULL);
 }
 
 /* ---- JSON ---------------------------------------------------------------------------- */
@@ -111,13 +124,16 @@ void bench_report_close(int ok)
 static void json_begin(const char *section, const char *id, const char *what, const char *mode,
 		       unsigned workers, uint32_t flows, const char *unit, struct sample *s)
 {
-	double med = median(s);
+	double min, max, med = sorted(s, &min, &max);
 	fprintf(J.f, "%s  {\"section\": \"%s\", \"figure\": \"%s\", \"label\": \"%s\", "
 		"\"mode\": \"%s\", \"workers\": %u, \"flows\": %u, \"unit\": \"%s\", \"median\": %.4f, "
 		"\"min\": %.4f, \"max\": %.4f, \"ns_per_unit\": %.2f, \"runs\": [", J.nb++ ? ",\n" : "",
-		section, id, what, mode, workers, flows, unit, med, s->v[0], s->v[s->n - 1], 1e3 / med);
+		section, id, what, mode, workers, flows, unit, med, min, max, 1e3 / med);
 	for (unsigned i = 0; i < s->n; i++)
 		fprintf(J.f, "%s%.4f", i ? ", " : "", s->v[i]);
+	fprintf(J.f, "], \"runs_on_cpu\": [");
+	for (unsigned i = 0; i < s->n; i++)
+		fprintf(J.f, "%s%.3f", i ? ", " : "", s->share[i]);
 	fprintf(J.f, "]");
 }
 
@@ -131,10 +147,9 @@ static void json_opt(const char *key, double v)
 
 void print_row(const char *id, const char *what, uint32_t flows, struct sample *s, double base_ns)
 {
-	double med = median(s), ns = 1e3 / med;
+	double min, max, med = sorted(s, &min, &max), ns = 1e3 / med;
 	double on_cpu = s->wall > 0 ? s->cpu / s->wall : 0;
-	printf("%-40s %8u %8.2f %8.2f %8.2f %8.1f", what, flows, s->v[0], med,
-		s->v[s->n - 1], ns);
+	printf("%-40s %8u %8.2f %8.2f %8.2f %8.1f", what, flows, min, med, max, ns);
 	if (base_ns > 0)
 		printf(" %+9.1f", ns - base_ns);
 	else
@@ -197,7 +212,7 @@ static void scale_row_json(const struct bench_row *r)
 void bench_scale_row(const struct bench_row *r)
 {
 	char per[20], vs1[16] = "", cpu[16] = "", share[16] = "";
-	double med = median(r->s);
+	double min, max, med = sorted(r->s, &min, &max);
 	per_worker_text(r, per, sizeof(per));
 	if (r->speedup >= 0)
 		snprintf(vs1, sizeof(vs1), "x%.2f", r->speedup);
@@ -208,7 +223,7 @@ void bench_scale_row(const struct bench_row *r)
 	if (r->share >= 0)
 		snprintf(share, sizeof(share), "%.0f%%", 100 * r->share);
 	printf("%-36s %-6s %3u %9u %8.2f %8.2f %8.2f  %-19s %6s %8s %6s%s\n", r->what,
-		r->mode, r->workers, r->flows, r->s->v[0], med, r->s->v[r->s->n - 1], per, vs1, cpu,
+		r->mode, r->workers, r->flows, min, med, max, per, vs1, cpu,
 		share, r->shared_cpus ? "  (shared CPUs)" : "");
 	fflush(stdout);
 	if (J.f)

@@ -14,6 +14,8 @@
 /* Rates of one figure, one per measurement, in millions per second. */
 struct sample {
 	double v[BENCH_MAX_RUNS];
+	double share[BENCH_MAX_RUNS]; /* each measurement's CPU time over wall time (the lowest
+				       * of its threads' kinds) */
 	unsigned n;
 	long preempt; /* involuntary context switches while measuring: other load on our core */
 	double cpu;   /* seconds on the CPU and of wall clock while measuring */
@@ -38,8 +40,7 @@ void meter_start(struct meter *m);
 void meter_read(const struct meter *m, struct meter_reading *r);
 /* End of a measurement of `count` units: adds their rate (millions per CPU second) to s. */
 void meter_stop(const struct meter *m, uint64_t count, struct sample *s);
-/* Sorts s->v and returns the median. */
-double median(struct sample *s);
+double median(const struct sample *s);
 
 /* Start the JSON list when json is set (stdout then carries it alone). */
 int bench_report_open(int json);

@@ -149,7 +149,7 @@ static int logic_run(struct lanes *ls, enum fig f, struct sample *all, struct sa
 		     struct sample *wall_rate, uint64_t *frames, uint64_t *run, uint64_t *wait)
 {
 	uint64_t tx0[XVS_MAX_LCORES], count = 0;
-	double sum = 0, longest = 0;
+	double sum = 0, longest = 0, cpu_run = 0, wall_run = 0, lowest = 1;
 	for (unsigned k = 0; k < ls->nb; k++)
 		tx0[k] = ls->lane[k]->tx[figs[f].dir == DIR_CS ? 1 : 0];
 	int rc = bench_lanes_launch(ls, f == FIG_FILL ? bench_lane_fill : bench_lane_flows);
@@ -169,9 +169,13 @@ static int logic_run(struct lanes *ls, enum fig f, struct sample *all, struct sa
 		*run += l->res.run_tsc;
 		*wait += l->res.wait_tsc;
 		all->preempt += l->res.r.preempt;
-		all->cpu += l->res.r.cpu;
-		all->wall += l->res.r.wall;
+		cpu_run += l->res.r.cpu;
+		wall_run += l->res.r.wall;
+		lowest = RTE_MIN(lowest, l->res.r.cpu / l->res.r.wall);
 	}
+	all->share[all->n] = lowest;
+	all->cpu += cpu_run;
+	all->wall += wall_run;
 	all->v[all->n++] = sum;
 	wall_rate->v[wall_rate->n++] = (double)count / longest / 1e6;
 	*frames += count;
