@@ -391,11 +391,10 @@ static int assign_flows(struct lanes *ls)
 /* The lanes' mbufs: stashes, bursts in flight, per-lcore caches and full hand-off rings. */
 static int create_pool(struct lanes *ls)
 {
-	static unsigned seq;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint64_t n = 4096 + (uint64_t)ls->nb * (LANE_STASH + 6 * XVS_BURST + 2 * LANE_POOL_CACHE) +
 		     (uint64_t)ls->nb * (ls->nb - 1) * XVS_HANDOFF_RING;
-	snprintf(name, sizeof(name), "bench_lanes%u", seq++);
+	snprintf(name, sizeof(name), "bench_lanes%u", ls->id);
 	ls->pool = rte_pktmbuf_pool_create(name, rte_align32pow2((uint32_t)n) - 1, LANE_POOL_CACHE, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	return ls->pool ? 0 : -ENOMEM;
@@ -408,7 +407,7 @@ static int create_rings(struct lanes *ls)
 			char name[64]; /* names in use are short; rte_ring_create checks */
 			if (i == j)
 				continue;
-			snprintf(name, sizeof(name), "blane_ho_%u_%u", i, j);
+			snprintf(name, sizeof(name), "blane%u_ho_%u_%u", ls->id, i, j);
 			ls->ho[i][j] = rte_ring_create(name, XVS_HANDOFF_RING, (int)rte_socket_id(),
 						       RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (!ls->ho[i][j])
@@ -537,20 +536,26 @@ bad:
 	return 0;
 }
 
+void bench_lanes_select(struct lanes *ls)
+{
+	struct xvs_dp *dp = ls->env->dp;
+	dp->cfg.conn_max = ls->conn_max; /* what xvs_worker_init sizes a table by */
+	dp->nb_workers = ls->nb;
+	dp->steer.nb_workers = ls->nb;
+}
+
 int bench_lanes_create(struct lanes *ls, const struct bench_env *env, unsigned nb,
 		       uint32_t nb_flows)
 {
-	struct xvs_dp *dp = env->dp;
+	static unsigned seq;
 	memset(ls, 0, sizeof(*ls));
 	ls->env = env;
 	ls->nb = nb;
 	ls->nb_flows = nb_flows;
 	ls->tick_tsc = rte_get_tsc_hz() / 1000; /* the worker loop's tick */
 	ls->conn_max = lane_conn_max(lane_flows_max(nb, nb_flows));
-	ls->saved_conn_max = dp->cfg.conn_max;
-	dp->cfg.conn_max = ls->conn_max; /* what xvs_worker_init sizes the table by */
-	dp->nb_workers = nb;
-	dp->steer.nb_workers = nb;
+	ls->id = seq++; /* rings and pools of sets alive together need names of their own */
+	bench_lanes_select(ls);
 	ls->dest_of = malloc(nb_flows);
 	if (!ls->dest_of)
 		return -ENOMEM;
@@ -626,7 +631,6 @@ void bench_lanes_free(struct lanes *ls)
 	rte_mempool_free(ls->pool);
 	free(ls->dest_of);
 	if (dp) {
-		dp->cfg.conn_max = ls->saved_conn_max;
 		dp->nb_workers = 1;
 		dp->steer.nb_workers = 1;
 	}

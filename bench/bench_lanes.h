@@ -78,7 +78,7 @@ struct lanes {
 	_Atomic unsigned finished;   /* lanes past their timed part */
 	_Atomic unsigned done;       /* lanes whose job returned */
 	_Atomic int stop;            /* ask untimed loops (io forwarding) to stop */
-	uint32_t saved_conn_max;     /* the dataplane's, given back by bench_lanes_free */
+	unsigned id;                 /* names its rings and pool */
 };
 
 /* EAL memory that nb lanes over nb_flows flows take at most (tables, for bench_scale_memsize). */
@@ -92,6 +92,9 @@ size_t bench_lanes_memsize(unsigned nb, uint32_t nb_flows);
 int bench_lanes_create(struct lanes *ls, const struct bench_env *env, unsigned nb,
 		       uint32_t nb_flows);
 void bench_lanes_free(struct lanes *ls);
+
+/* Make the dataplane's worker count and table size this set's, before running its jobs. */
+void bench_lanes_select(struct lanes *ls);
 
 /* Each lane's order_ho: pct percent of its entries replaced by other lanes' flows. */
 int bench_lanes_mix(struct lanes *ls, unsigned pct);

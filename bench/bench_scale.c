@@ -14,6 +14,9 @@
 #include "bench_lanes.h"
 #include "bench_scale.h"
 
+/* Tables of all worker counts of a size up to this size are built at once (run_together). */
+#define BENCH_INTERLEAVE_MAX ((size_t)1 << 30)
+
 volatile sig_atomic_t bench_interrupted;
 
 enum fig { FIG_NAT_CS, FIG_NAT_SC, FIG_NAT_SC_HO, FIG_FILL, FIG_IO, NB_FIGS };
@@ -52,26 +55,87 @@ static unsigned workers_of(const struct bench_env *env, unsigned i, int driver)
 	return RTE_MIN(RTE_MAX(k, 1u), (unsigned)XVS_MAX_LCORES);
 }
 
-/* An earlier entry of --workers gives the same count in this mode. */
-static int seen_before(const struct bench_env *env, unsigned i, int driver)
+/* What runs for one table size: each worker count once, with the modes it runs in. */
+struct plan {
+	unsigned nb;
+	struct {
+		unsigned k;
+		int logic, driver;
+	} e[2 * BENCH_MAX_COUNTS];
+};
+
+static void plan_add(struct plan *p, unsigned k, int logic, int driver)
 {
-	for (unsigned j = 0; j < i; j++)
-		if (workers_of(env, j, driver) == workers_of(env, i, driver))
-			return 1;
-	return 0;
+	for (unsigned i = 0; i < p->nb; i++) {
+		if (p->e[i].k == k) {
+			p->e[i].logic |= logic;
+			p->e[i].driver |= driver;
+			return;
+		}
+	}
+	p->e[p->nb].k = k;
+	p->e[p->nb].logic = logic;
+	p->e[p->nb++].driver = driver;
+}
+
+/*
+ * The worker counts of --workers ("all": one per CPU for logic rows, one per two CPUs for
+ * driver rows, a feeder each) that the CPUs carry; the others said (when say is set).
+ */
+static void plan_size(const struct bench_env *env, int say, struct plan *p)
+{
+	const struct bench_opts *o = env->o;
+	unsigned nb = env->cpus->nb;
+	p->nb = 0;
+	for (unsigned i = 0; i < o->nb_workers; i++) {
+		unsigned kl = workers_of(env, i, 0), kd = workers_of(env, i, 1);
+		int logic = (o->sections & BENCH_SEC_WORKERS) != 0;
+		int driver = (o->sections & BENCH_SEC_DRIVER) != 0;
+		if (logic && kl > nb) {
+			if (say)
+				bench_note("  logic, %u workers: needs %u CPUs, %u here: skipped", kl, kl, nb);
+			logic = 0;
+		}
+		if (driver && 2 * kd > nb) {
+			if (say)
+				bench_note("  driver, %u workers: needs %u CPUs (a feeder per worker), %u "
+					   "here: skipped", kd, 2 * kd, nb);
+			driver = 0;
+		}
+		if (say && o->workers[i] == BENCH_WORKERS_ALL)
+			bench_note("  all workers: %u (logic), %u (driver) here", kl, kd);
+		if (logic)
+			plan_add(p, kl, 1, 0);
+		if (driver)
+			plan_add(p, kd, 0, 1);
+	}
+}
+
+/* The logic counts' tables of a size fit together: their runs take turns (run_size). */
+static int interleaved(const struct plan *p, uint32_t nb_flows, size_t *total)
+{
+	size_t sum = 0;
+	for (unsigned i = 0; i < p->nb; i++)
+		if (p->e[i].logic)
+			sum += bench_lanes_memsize(p->e[i].k, nb_flows);
+	*total = sum;
+	return sum <= BENCH_INTERLEAVE_MAX;
 }
 
 size_t bench_scale_memsize(const struct bench_opts *o, const struct bench_cpus *cpus)
 {
 	size_t most = 0;
 	struct bench_env env = { .o = o, .cpus = cpus };
+	struct plan p;
 	if (!(o->sections & (BENCH_SEC_WORKERS | BENCH_SEC_DRIVER)))
 		return 0;
+	plan_size(&env, 0, &p);
 	for (unsigned s = 0; s < o->nb_scale_flows; s++) {
-		for (unsigned i = 0; i < o->nb_workers; i++) {
-			size_t sz = bench_lanes_memsize(workers_of(&env, i, 0), o->scale_flows[s]);
-			most = RTE_MAX(most, sz);
-		}
+		size_t together;
+		if (interleaved(&p, o->scale_flows[s], &together))
+			most = RTE_MAX(most, together);
+		for (unsigned i = 0; i < p.nb; i++)
+			most = RTE_MAX(most, bench_lanes_memsize(p.e[i].k, o->scale_flows[s]));
 	}
 	return most + (192u << 20); /* mbuf pools, rings, lane structures */
 }
@@ -144,12 +208,21 @@ static uint64_t handoffs(const struct lanes *ls)
 	return n;
 }
 
+/* A logic figure's runs so far on one set of lanes. */
+struct logic_acc {
+	struct sample all, wall_rate, per[XVS_MAX_LCORES];
+	uint64_t frames, handed; /* handed over: counted around each run, as sets share counters */
+	uint64_t run_tsc, wait_tsc;
+};
+
 /* Run job f on all lanes once; add each lane's rate (per CPU second) and the sum. */
-static int logic_run(struct lanes *ls, enum fig f, struct sample *all, struct sample *per,
-		     struct sample *wall_rate, uint64_t *frames, uint64_t *run, uint64_t *wait)
+static int logic_run(struct lanes *ls, enum fig f, struct logic_acc *a)
 {
-	uint64_t tx0[XVS_MAX_LCORES], count = 0;
+	uint64_t tx0[XVS_MAX_LCORES], count = 0, ho0 = handoffs(ls);
 	double sum = 0, longest = 0, cpu_run = 0, wall_run = 0, lowest = 1;
+	bench_lanes_select(ls);
+	ls->dir = figs[f].dir;
+	ls->mixed = figs[f].mixed;
 	for (unsigned k = 0; k < ls->nb; k++)
 		tx0[k] = ls->lane[k]->tx[figs[f].dir == DIR_CS ? 1 : 0];
 	int rc = bench_lanes_launch(ls, f == FIG_FILL ? bench_lane_fill : bench_lane_flows);
@@ -162,65 +235,76 @@ static int logic_run(struct lanes *ls, enum fig f, struct sample *all, struct sa
 	for (unsigned k = 0; k < ls->nb; k++) {
 		const struct lane *l = ls->lane[k];
 		double rate = (double)l->res.count / l->res.r.cpu / 1e6;
-		per[k].v[per[k].n++] = rate;
+		a->per[k].v[a->per[k].n++] = rate;
 		sum += rate;
 		count += l->res.count;
 		longest = RTE_MAX(longest, l->res.r.wall);
-		*run += l->res.run_tsc;
-		*wait += l->res.wait_tsc;
-		all->preempt += l->res.r.preempt;
+		a->run_tsc += l->res.run_tsc;
+		a->wait_tsc += l->res.wait_tsc;
+		a->all.preempt += l->res.r.preempt;
 		cpu_run += l->res.r.cpu;
 		wall_run += l->res.r.wall;
 		lowest = RTE_MIN(lowest, l->res.r.cpu / l->res.r.wall);
 	}
-	all->share[all->n] = lowest;
-	all->cpu += cpu_run;
-	all->wall += wall_run;
-	all->v[all->n++] = sum;
-	wall_rate->v[wall_rate->n++] = (double)count / longest / 1e6;
-	*frames += count;
+	a->all.share[a->all.n] = lowest;
+	a->all.cpu += cpu_run;
+	a->all.wall += wall_run;
+	a->all.v[a->all.n++] = sum;
+	a->wall_rate.v[a->wall_rate.n++] = (double)count / longest / 1e6;
+	a->frames += count;
+	a->handed += handoffs(ls) - ho0;
 	return 0;
 }
 
-/* One logic figure, o.runs times: every lane on its CPU at once; rates per CPU second. */
-static int logic_figure(struct lanes *ls, unsigned si, enum fig f)
+static void logic_report(struct lanes *ls, unsigned si, enum fig f, struct logic_acc *a)
 {
-	static struct sample per[XVS_MAX_LCORES];
-	struct sample all = { .n = 0 }, wall_rate = { .n = 0 };
-	uint64_t frames = 0, ho0 = handoffs(ls), run = 0, wait = 0;
-	memset(per, 0, sizeof(per));
-	ls->dir = figs[f].dir;
-	ls->mixed = figs[f].mixed;
-	for (unsigned r = 0; r < ls->env->o->runs && !xvs_quit; r++) {
-		int rc = logic_run(ls, f, &all, per, &wall_rate, &frames, &run, &wait);
-		if (rc < 0)
-			return rc;
-	}
-	if (!all.n)
-		return -EINTR;
 	struct bench_row row = {
-		.s = &all, .per = ls->nb > 1 ? per : NULL, .wall_rate = median(&wall_rate),
-		.on_cpu = all.wall > 0 ? all.cpu / all.wall : -1, .feeder_on_cpu = -1, .limit = -1,
-		.rx_fill = -1, .handoff = -1, .paused = figs[f].mixed && run ? (double)wait / (double)run : -1,
+		.s = &a->all, .per = ls->nb > 1 ? a->per : NULL, .wall_rate = median(&a->wall_rate),
+		.on_cpu = a->all.wall > 0 ? a->all.cpu / a->all.wall : -1, .feeder_on_cpu = -1,
+		.limit = -1, .rx_fill = -1, .handoff = -1, .paused = -1,
 	};
-	if (figs[f].mixed && frames)
-		row.handoff = (double)(handoffs(ls) - ho0) / (double)frames;
+	if (figs[f].mixed && a->frames)
+		row.handoff = (double)a->handed / (double)a->frames;
+	if (figs[f].mixed && a->run_tsc)
+		row.paused = (double)a->wait_tsc / (double)a->run_tsc;
 	report(ls, MODE_LOGIC, si, f, &row);
+}
+
+/*
+ * One logic figure on nb sets of lanes (worker counts), o.runs times: run r of every set
+ * before run r + 1 of any, so that sets compare under the same load from elsewhere; every
+ * lane on its CPU at once; rates per CPU second. Sets too small for the figure sit out.
+ */
+static int logic_figure(struct lanes **sets, unsigned nb, unsigned si, enum fig f)
+{
+	static struct logic_acc acc[2 * BENCH_MAX_COUNTS];
+	const struct bench_opts *o = sets[0]->env->o;
+	int rc = 0;
+	for (unsigned i = 0; i < nb; i++) {
+		memset(&acc[i], 0, sizeof(acc[i]));
+		if (figs[f].mixed && sets[i]->nb > 1 && (rc = bench_lanes_mix(sets[i], o->handoff_pct)) < 0)
+			return rc;
+	}
+	for (unsigned r = 0; r < o->runs && !xvs_quit; r++)
+		for (unsigned i = 0; i < nb && rc == 0; i++)
+			if (!figs[f].mixed || sets[i]->nb > 1)
+				rc = logic_run(sets[i], f, &acc[i]);
+	if (rc < 0 || xvs_quit)
+		return rc < 0 ? rc : -EINTR;
+	for (unsigned i = 0; i < nb; i++)
+		if (acc[i].all.n)
+			logic_report(sets[i], si, f, &acc[i]);
 	return 0;
 }
 
-static int logic_figures(struct lanes *ls, unsigned si)
+/* The established figures, each over all sets; the fill comes last (it empties the tables). */
+static int logic_figures(struct lanes **sets, unsigned nb, unsigned si, int fill)
 {
-	static const enum fig order[] = { FIG_NAT_CS, FIG_NAT_SC, FIG_NAT_SC_HO };
+	static const enum fig order[] = { FIG_NAT_CS, FIG_NAT_SC, FIG_NAT_SC_HO, FIG_FILL };
 	int rc = 0;
-	for (unsigned i = 0; i < RTE_DIM(order) && rc == 0; i++) {
-		enum fig f = order[i];
-		if (!selected(ls->env, f) || (figs[f].mixed && ls->nb < 2))
-			continue;
-		if (figs[f].mixed && (rc = bench_lanes_mix(ls, ls->env->o->handoff_pct)) < 0)
-			return rc;
-		rc = logic_figure(ls, si, f);
-	}
+	for (unsigned i = 0; i < RTE_DIM(order) && rc == 0; i++)
+		if (selected(sets[0]->env, order[i]) && (order[i] != FIG_FILL) != fill)
+			rc = logic_figure(sets, nb, si, order[i]);
 	return rc;
 }
 
@@ -230,6 +314,7 @@ static int driver_figure(struct lanes *ls, unsigned si, enum fig f, double limit
 {
 	static struct drv_figure d;
 	enum drv_engine eng = f == FIG_IO ? DRV_IO : DRV_XVS;
+	bench_lanes_select(ls);
 	int rc = bench_driver_figure(ls, eng, figs[f].dir, figs[f].mixed, &d);
 	if (rc < 0)
 		return rc;
@@ -269,75 +354,97 @@ static int any_selected(const struct bench_env *env, int logic, int driver)
 	return 0;
 }
 
-/* Lanes for k workers over the si-th table size: logic figures, driver figures, then the fill. */
-static int run_case(const struct bench_env *env, unsigned si, unsigned k, int logic, int driver)
+/* Lanes for k workers over the si-th table size; 0 when a worker would have no flow. */
+static int make_lanes(const struct bench_env *env, unsigned si, unsigned k, struct lanes *ls)
 {
-	struct lanes ls;
 	uint32_t n = env->o->scale_flows[si];
 	uint64_t t0 = rte_rdtsc();
-	int rc = bench_lanes_create(&ls, env, k, n);
-	if (rc == -ERANGE) {
+	int rc = bench_lanes_create(ls, env, k, n);
+	double took = (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz();
+	if (rc == -ERANGE)
 		bench_note("  %u workers, %u flows: a worker got no flow, skipped", k, n);
-		bench_lanes_free(&ls);
-		return 0;
-	}
-	if (rc < 0)
+	else if (rc < 0)
 		fprintf(stderr, "xvs-bench: %u workers, %u flows: %s\n", k, n, strerror(-rc));
-	if (rc == 0 && (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz() > 2)
-		bench_note("  (%u workers, %u flows: tables built in %.1f s)", k, n,
-			   (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
-	if (rc == 0 && logic)
-		rc = logic_figures(&ls, si);
-	if (rc == 0 && driver)
-		rc = driver_figures(&ls, si);
-	if (rc == 0 && logic && selected(env, FIG_FILL))
-		rc = logic_figure(&ls, si, FIG_FILL); /* last: it empties the tables */
-	bench_lanes_free(&ls);
-	return rc;
+	else if (took > 2)
+		bench_note("  (%u workers, %u flows: tables built in %.1f s)", k, n, took);
+	if (rc < 0)
+		bench_lanes_free(ls);
+	return rc == -ERANGE ? 0 : rc < 0 ? rc : 1;
 }
 
 /*
- * Which modes the i-th worker count runs in: none when an earlier entry of --workers gave
- * the same count, or when the CPUs are too few (with the reason printed).
+ * One worker count at a time: lanes, logic figures, driver figures, the fill (last: it
+ * empties the tables), free. For table sizes whose sets do not fit together.
  */
-static void modes_of(const struct bench_env *env, unsigned si, unsigned i, int *logic, int *driver)
+static int run_one_by_one(const struct bench_env *env, unsigned si, const struct plan *p)
 {
-	const struct bench_opts *o = env->o;
-	unsigned kl = workers_of(env, i, 0), kd = workers_of(env, i, 1), nb = env->cpus->nb;
-	*logic = (o->sections & BENCH_SEC_WORKERS) && !seen_before(env, i, 0);
-	*driver = (o->sections & BENCH_SEC_DRIVER) && !seen_before(env, i, 1);
-	if (o->workers[i] == BENCH_WORKERS_ALL && !*logic && !*driver && si == 0)
-		bench_note("  all workers: %u (logic), %u (driver): the rows above", kl, kd);
-	if (*logic && kl > nb) {
-		bench_note("  logic, %u workers: needs %u CPUs, %u here: skipped", kl, kl, nb);
-		*logic = 0;
+	static struct lanes ls;
+	int rc = 0;
+	for (unsigned i = 0; i < p->nb && rc >= 0 && !xvs_quit; i++) {
+		struct lanes *set = &ls;
+		if (!any_selected(env, p->e[i].logic, p->e[i].driver))
+			continue;
+		if ((rc = make_lanes(env, si, p->e[i].k, &ls)) <= 0)
+			continue;
+		rc = p->e[i].logic ? logic_figures(&set, 1, si, 0) : 0;
+		if (rc == 0 && p->e[i].driver)
+			rc = driver_figures(&ls, si);
+		if (rc == 0 && p->e[i].logic)
+			rc = logic_figures(&set, 1, si, 1);
+		bench_lanes_free(&ls);
 	}
-	if (*driver && 2 * kd > nb) {
-		bench_note("  driver, %u workers: needs %u CPUs (a feeder per worker), %u here: "
-			   "skipped", kd, 2 * kd, nb);
-		*driver = 0;
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Every worker count's lanes at once, so that the logic figures' runs take turns between
+ * worker counts; then the driver figures set by set, and the fills.
+ */
+static int run_together(const struct bench_env *env, unsigned si, const struct plan *p)
+{
+	static struct lanes ls[2 * BENCH_MAX_COUNTS];
+	struct lanes *logic[2 * BENCH_MAX_COUNTS];
+	unsigned nb = 0, nl = 0;
+	int driver[2 * BENCH_MAX_COUNTS], rc = 0;
+	for (unsigned i = 0; i < p->nb && rc >= 0; i++) {
+		if (!any_selected(env, p->e[i].logic, p->e[i].driver))
+			continue;
+		if ((rc = make_lanes(env, si, p->e[i].k, &ls[nb])) <= 0)
+			continue;
+		driver[nb] = p->e[i].driver;
+		if (p->e[i].logic) /* by worker count: the one-worker rows come first ("vs 1") */
+			for (unsigned j = nl++; ; j--) {
+				if (j == 0 || logic[j - 1]->nb < ls[nb].nb) {
+					logic[j] = &ls[nb];
+					break;
+				}
+				logic[j] = logic[j - 1];
+			}
+		nb++;
 	}
+	rc = rc < 0 || !nl ? RTE_MIN(rc, 0) : logic_figures(logic, nl, si, 0);
+	for (unsigned i = 0; i < nb && rc == 0; i++)
+		if (driver[i])
+			rc = driver_figures(&ls[i], si);
+	if (rc == 0 && nl)
+		rc = logic_figures(logic, nl, si, 1);
+	while (nb)
+		bench_lanes_free(&ls[--nb]);
+	return rc;
 }
 
 /* One table size: every worker count that the CPUs allow, in each mode asked for. */
 static int run_size(const struct bench_env *env, unsigned si)
 {
-	for (unsigned i = 0; i < env->o->nb_workers && !xvs_quit; i++) {
-		unsigned kl = workers_of(env, i, 0), kd = workers_of(env, i, 1);
-		int logic, driver, rc = 0;
-		modes_of(env, si, i, &logic, &driver);
-		if (logic && driver && kl == kd) {
-			rc = any_selected(env, 1, 1) ? run_case(env, si, kl, 1, 1) : 0;
-		} else {
-			if (logic && any_selected(env, 1, 0))
-				rc = run_case(env, si, kl, 1, 0);
-			if (rc == 0 && driver && any_selected(env, 0, 1))
-				rc = run_case(env, si, kd, 0, 1);
-		}
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	struct plan p;
+	size_t together;
+	plan_size(env, si == 0, &p);
+	if (interleaved(&p, env->o->scale_flows[si], &together))
+		return run_together(env, si, &p);
+	if (si == 0 || !interleaved(&p, env->o->scale_flows[si - 1], &together))
+		bench_note("  (%u flows: %.1f GB of tables for all worker counts: one count at a time)",
+			   env->o->scale_flows[si], (double)together / 1e9);
+	return run_one_by_one(env, si, &p);
 }
 
 static const char *met(int ok)
@@ -410,8 +517,10 @@ int bench_scale_run(const struct bench_env *env)
 			return rc;
 		}
 	}
+	uint32_t conn_max = env->dp->cfg.conn_max; /* lanes set theirs */
 	for (unsigned s = 0; s < o->nb_scale_flows && rc == 0 && !xvs_quit; s++)
 		rc = run_size(env, s);
+	env->dp->cfg.conn_max = conn_max;
 	if (rc == 0 && !xvs_quit)
 		print_targets(env);
 	bench_driver_close(env->dp);
