@@ -157,12 +157,27 @@ static inline void feeder_drain(struct feeder *f)
 	rte_pktmbuf_free_bulk(m, n);
 }
 
+/*
+ * In mixed runs, whether the worker's hand-off rings could take every frame of its receive
+ * ring and one more burst, were they all another worker's: else the feeder waits, and the
+ * rates are without loss, as in the logic runs (bench_lane_ho_busy).
+ */
+static inline int ho_room(const struct feeder *f)
+{
+	const struct lane *l = f->ls->lane[f->q];
+	unsigned need = rte_ring_count(f->in) + FEED_BURST + XVS_BURST; /* and the staged ones */
+	for (unsigned j = 0; j < f->ls->nb; j++)
+		if (l->w.ho_ring[j] && rte_ring_free_count(l->w.ho_ring[j]) < need)
+			return 0;
+	return 1;
+}
+
 /* Keep the receive ring full: fresh mbufs written as the NIC would, the next flows in order. */
 static inline void feeder_push(struct feeder *f)
 {
 	const struct bench_env *env = f->ls->env;
-	if (f->mixed && bench_lane_ho_busy(f->ls->lane[f->q]))
-		return; /* as in the logic runs: lossless rates */
+	if (f->mixed && !ho_room(f))
+		return;
 	if (f->at == f->nb_pend) {
 		if (rte_pktmbuf_alloc_bulk(D.pool, f->pend, FEED_BURST) < 0)
 			return; /* all in flight: the workers' side is behind */

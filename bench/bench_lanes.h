@@ -112,9 +112,10 @@ int bench_lane_flows(struct lane *l);
 int bench_lane_fill(struct lane *l);
 
 /*
- * A hand-off ring from this lane is three quarters full. Its input then pauses (logic runs
- * and feeders alike): the figures are rates without loss, where a worker that falls behind
- * slows the others instead of making them drop (XVS_DROP_HANDOFF_FULL) what it cannot take.
+ * A hand-off ring from this lane is three quarters full. Its input then pauses for a turn:
+ * the figures are rates without loss, where a worker that falls behind slows the others
+ * instead of making them drop (XVS_DROP_HANDOFF_FULL) what it cannot take. (The driver's
+ * feeders keep their own, stricter rule: a whole receive ring may be in flight.)
  */
 int bench_lane_ho_busy(const struct lane *l);
 
