@@ -111,13 +111,12 @@ static void plan_size(const struct bench_env *env, int say, struct plan *p)
 	}
 }
 
-/* The logic counts' tables of a size fit together: their runs take turns (run_size). */
+/* All worker counts' tables of a size fit together: the logic runs take turns (run_size). */
 static int interleaved(const struct plan *p, uint32_t nb_flows, size_t *total)
 {
 	size_t sum = 0;
 	for (unsigned i = 0; i < p->nb; i++)
-		if (p->e[i].logic)
-			sum += bench_lanes_memsize(p->e[i].k, nb_flows);
+		sum += bench_lanes_memsize(p->e[i].k, nb_flows);
 	*total = sum;
 	return sum <= BENCH_INTERLEAVE_MAX;
 }
