@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"  --cpus LIST   CPUs for workers and feeders, e.g. 0-3,6 (default: all it may use);\n"
 		"                a CPU given twice is shared, and rates on it mean nothing\n"
 		"  --only NAME   just one figure, for profiling: restore, pass-cs, nat-cs, pass-sc,\n"
-		"                nat-sc, churn, dr-cs, ipip-cs, gue-cs, and over IPv6 pass6-cs,\n"
+		"                nat-sc, churn, synflood, dr-cs, ipip-cs, gue-cs, and over IPv6 pass6-cs,\n"
 		"                nat6-cs, pass6-sc, nat6-sc, dr6-cs, ipip6-cs, gue6-cs, and the\n"
 		"                hand-off between two workers nat-cs-ho, nat-sc-ho; in the worker\n"
 		"                and driver sections nat-cs, nat-sc, nat-sc-ho, fill, io-fwd; the\n"

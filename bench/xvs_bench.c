@@ -464,6 +464,35 @@ static uint64_t run_churn(void)
 	return conns;
 }
 
+/*
+ * Established c->s frames of the nb flows with a spoofed SYN (a new client each) after every
+ * one: the table fills with embryonic connections and then evicts them, oldest first.
+ * Returns the established frames; *syns gets the SYNs.
+ */
+static uint64_t run_synflood(uint32_t nb, uint64_t *syns)
+{
+	struct rte_mbuf *rx[XVS_BURST];
+	unsigned n = B.o.burst & ~1u ? B.o.burst & ~1u : 2;
+	uint64_t limit = (uint64_t)(B.o.seconds * (double)B.dp.tsc_hz);
+	uint64_t est = 0, t0 = rte_rdtsc(), now = t0;
+	uint32_t pos = 0;
+	while (now - t0 < limit && !xvs_quit) {
+		if (take_mbufs(rx, n) < 0)
+			break;
+		for (unsigned i = 0; i < n; i += 2) {
+			uint32_t e = B.order[pos];
+			pos = pos + 1 == nb ? 0 : pos + 1;
+			restore(rx[i], flow_tmpl(DIR_CS, e), ORDER_FLOW(e));
+			restore(rx[i + 1], &B.syn[SVC_NAT], B.next_id++);
+		}
+		worker_turn(0, rx, (uint16_t)n, now);
+		est += n / 2;
+		*syns += n / 2;
+		now = rte_rdtsc();
+	}
+	return est;
+}
+
 /* ---- output ------------------------------------------------------------------------------ */
 
 static int selected(const char *name)
@@ -579,11 +608,43 @@ static int churn_figure(uint32_t nb)
 	return 0;
 }
 
+/*
+ * The SYN-flood mix on a fresh table of nb established flows: the established rate while
+ * spoofed SYNs take half the frames, and proof afterwards that no established connection
+ * was evicted (every flow still finds its entry).
+ */
+static int synflood_figure(uint32_t nb)
+{
+	struct sample s = { .n = 0 };
+	if (!selected("synflood") || nb < 1024)
+		return 0;
+	int rc = build_flows(nb);
+	if (rc < 0)
+		return rc;
+	uint64_t ev0 = B.w->st->conns_evicted, d0 = drops_total(), syns = 0;
+	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
+		struct meter m;
+		meter_start(&m);
+		meter_stop(&m, run_synflood(nb, &syns), &s);
+	}
+	if (drops_total() != d0)
+		return report_drops("synflood");
+	if (map_flows(nb) < 0) {
+		fprintf(stderr, "xvs-bench: synflood: an established connection was evicted\n");
+		return -EIO;
+	}
+	print_row("synflood", "NAT c->s established, 1 SYN flood per frame", nb, &s, 0);
+	printf("        (%.1fM spoofed SYNs, %llu embryonic connections evicted, none of the %u "
+	       "established ones)\n", (double)syns / 1e6,
+	       (unsigned long long)(B.w->st->conns_evicted - ev0), nb);
+	return 0;
+}
+
 /* The NAT figures and the baselines for one table size. */
 static int bench_nat(uint32_t nb)
 {
 	static const char *const names[] = { "restore", "pass-cs", "nat-cs", "pass-sc", "nat-sc",
-					     "nat-cs-ho", "nat-sc-ho", "churn" };
+					     "nat-cs-ho", "nat-sc-ho", "churn", "synflood" };
 	int any = 0;
 	for (unsigned i = 0; i < RTE_DIM(names); i++)
 		any |= selected(names[i]);
@@ -607,6 +668,8 @@ static int bench_nat(uint32_t nb)
 		rc = figure("nat-sc-ho", "NAT s->c, all handed to the owner", nb, MODE_HANDOFF, DIR_SC);
 	if (rc == 0)
 		rc = churn_figure(nb);
+	if (rc == 0)
+		rc = synflood_figure(nb); /* last: it leaves the table full of embryonic entries */
 	return rc;
 }
 
@@ -690,7 +753,8 @@ static void print_memory(void)
 	size_t own = xvs_conn_table_memsize(rte_align32pow2(nb));
 	printf("\nmemory: %zu bytes for %u entries = %.1f bytes per connection of capacity\n", sz, cap,
 	       (double)sz / cap);
-	printf("        (entry %zu + bucket share %.1f + free-stack slot 4)\n", sizeof(struct xvs_conn),
+	printf("        (cell %zu + bucket share %.1f + embryonic ring slot 4; IPv6 takes two cells)\n",
+	       sizeof(struct xvs_conn),
 	       (double)(sz - (size_t)cap * sizeof(struct xvs_conn) - (size_t)cap * 4) / cap);
 	printf("        %u flows: %.1f bytes per flow at conn_max %u, %.1f with conn_max %u\n", nb,
 	       (double)sz / nb, cap, (double)own / nb, rte_align32pow2(nb));
