@@ -15,6 +15,7 @@ PKGS=(
 	libcriterion-dev libjansson-dev libpcap-dev libpopt-dev libinih-dev
 	libmicrohttpd-dev libcurl4-openssl-dev
 	python3-scapy tshark tcpdump
+	python3-matplotlib
 	iproute2 ethtool socat curl iputils-ping
 )
 
