@@ -54,11 +54,8 @@ static int dh_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xv
 		   const struct xvs_sched_key *key)
 {
 	(void)st;
-	uint16_t e = g->sched_tab[svc->sd.tab.off + dh_bucket(svc->af, &key->daddr)];
-	if (e == XVS_SCHED_TAB_NONE)
-		return -1;
-	uint16_t slot = xvs_sched_slot(g, svc, e);
-	return xvs_sched_available(g, slot, key) ? slot : -1;
+	int d = xvs_sched_tab_dest(g, svc, dh_bucket(svc->af, &key->daddr), key);
+	return d >= 0 ? d : -1;
 }
 
 const struct xvs_sched_ops xvs_sched_dh = {

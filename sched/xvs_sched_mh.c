@@ -236,17 +236,6 @@ static int mh_check(const struct xvs_gen *g, const struct xvs_svc *svc)
 
 /* ---- dataplane half: the lookup -------------------------------------------------------- */
 
-/* The available server of entry i: the slot, -1 when the entry is empty, -2 unavailable. */
-static inline int entry_dest(const struct xvs_gen *g, const struct xvs_svc *svc, uint32_t i,
-			     const struct xvs_sched_key *key)
-{
-	uint16_t e = g->sched_tab[svc->sd.tab.off + i];
-	if (e == XVS_SCHED_TAB_NONE)
-		return -1;
-	uint16_t slot = xvs_sched_slot(g, svc, e);
-	return xvs_sched_available(g, slot, key) ? slot : -2;
-}
-
 static int any_available(const struct xvs_gen *g, const struct xvs_svc *svc,
 			 const struct xvs_sched_key *key)
 {
@@ -262,7 +251,7 @@ static int mh_fallback(const struct xvs_gen *g, const struct xvs_svc *svc, uint6
 {
 	uint32_t m = svc->sd.tab.size;
 	for (uint64_t p = 1; p <= MH_FALLBACK_PROBES; p++) {
-		int d = entry_dest(g, svc, reduce(mix64(h + p * GOLDEN), m), key);
+		int d = xvs_sched_tab_dest(g, svc, reduce(mix64(h + p * GOLDEN), m), key);
 		if (d != -2)
 			return d;
 	}
@@ -270,7 +259,7 @@ static int mh_fallback(const struct xvs_gen *g, const struct xvs_svc *svc, uint6
 		return -1;
 	for (uint32_t j = 1, i = i0; j < m; j++) {
 		i = i + 1 < m ? i + 1 : 0;
-		int d = entry_dest(g, svc, i, key);
+		int d = xvs_sched_tab_dest(g, svc, i, key);
 		if (d != -2)
 			return d;
 	}
@@ -283,7 +272,7 @@ static int mh_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xv
 	(void)st;
 	uint64_t h = mh_hash(&key->caddr, svc->flags & MH_PORT ? key->cport_be : 0, SEED_LOOKUP);
 	uint32_t i0 = reduce(h, svc->sd.tab.size);
-	int d = entry_dest(g, svc, i0, key);
+	int d = xvs_sched_tab_dest(g, svc, i0, key);
 	if (d == -2 && (svc->flags & MH_FALLBACK))
 		d = mh_fallback(g, svc, h, i0, key);
 	return d < 0 ? -1 : d;

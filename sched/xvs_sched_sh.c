@@ -73,29 +73,18 @@ static int sh_check(const struct xvs_gen *g, const struct xvs_svc *svc)
 	return xvs_sched_tab_check(g, svc, SH_TAB_SIZE);
 }
 
-/* The available server of bucket i, -1 when it has none, -2 when it is unavailable. */
-static inline int bucket_dest(const struct xvs_gen *g, const struct xvs_svc *svc, uint32_t i,
-			      const struct xvs_sched_key *key)
-{
-	uint16_t e = g->sched_tab[svc->sd.tab.off + i];
-	if (e == XVS_SCHED_TAB_NONE)
-		return -1;
-	uint16_t slot = xvs_sched_slot(g, svc, e);
-	return xvs_sched_available(g, slot, key) ? slot : -2;
-}
-
 static int sh_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xvs_sched_state *st,
 		   const struct xvs_sched_key *key)
 {
 	(void)st;
 	uint16_t port = svc->flags & SH_PORT ? key->cport_be : 0;
 	uint32_t ihash = sh_bucket(svc->af, &key->caddr, port, 0);
-	int d = bucket_dest(g, svc, ihash, key);
+	int d = xvs_sched_tab_dest(g, svc, ihash, key);
 	if (d != -2 || !(svc->flags & SH_FALLBACK))
 		return d < 0 ? -1 : d;
 	for (uint32_t off = 0; off < SH_TAB_SIZE; off++) {
 		uint32_t roff = (off + ihash) % SH_TAB_SIZE;
-		d = bucket_dest(g, svc, sh_bucket(svc->af, &key->caddr, port, roff), key);
+		d = xvs_sched_tab_dest(g, svc, sh_bucket(svc->af, &key->caddr, port, roff), key);
 		if (d != -2)
 			return d < 0 ? -1 : d;
 	}

@@ -231,6 +231,20 @@ static inline int xvs_sched_available(const struct xvs_gen *g, uint16_t slot,
 	return d->state == XVS_SLOT_USED && d->weight > 0 && !xvs_sched_overloaded(g, slot, key);
 }
 
+/*
+ * The server of entry i of svc's scheduler table (sh, dh, mh): its slot when available, -1
+ * when the entry is empty, -2 when its server is unavailable.
+ */
+static inline int xvs_sched_tab_dest(const struct xvs_gen *g, const struct xvs_svc *svc, uint32_t i,
+				     const struct xvs_sched_key *key)
+{
+	uint16_t e = g->sched_tab[svc->sd.tab.off + i];
+	if (e == XVS_SCHED_TAB_NONE)
+		return -1;
+	uint16_t slot = xvs_sched_slot(g, svc, e);
+	return xvs_sched_available(g, slot, key) ? slot : -2;
+}
+
 /* Live and a destination of service svc (a slot remembered in per-worker state may not be). */
 static inline int xvs_sched_dest_of(const struct xvs_gen *g, const struct xvs_svc *svc, uint16_t slot)
 {
