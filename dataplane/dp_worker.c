@@ -371,17 +371,24 @@ static int64_t conn_alloc(struct xvs_worker *w, const struct xvs_gen *g, int wid
 }
 
 /*
- * A new template <client prefix, 0, VIP, vport, server> for destination slot; it starts with
- * `count` controlled connections. Returns its cell, or -1 when the table has no room.
+ * A new template <client prefix, 0, VIP, vport, server> for destination slot, replacing the
+ * stale one in cell `old` (-1: none) and taking over its count of controlled connections.
+ * The cells come first: making room may evict a connection the old template still counts.
+ * Returns the new cell, or -1 when the table has no room (the old template stays).
  */
 static int64_t tpl_create(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_svc *s,
-			  int slot, const struct xvs_conn_key *tk, uint32_t th, uint32_t count)
+			  int slot, const struct xvs_conn_key *tk, uint32_t th, int64_t old)
 {
 	const struct xvs_dest *d = &g->dests[slot];
 	int wide = s->af == XVS_AF_INET6 || d->af == XVS_AF_INET6;
 	int64_t idx = conn_alloc(w, g, wide);
 	if (idx < 0)
 		return -1;
+	uint32_t count = 0;
+	if (old >= 0) {
+		count = tpl_count(&w->conns.conns[old]);
+		tpl_remove(w, (uint32_t)old);
+	}
 	struct xvs_conn *t = &w->conns.conns[idx];
 	*t = (struct xvs_conn){
 		.vport = tk->dport, .proto = tk->proto,
@@ -424,7 +431,7 @@ static int persist_pick(struct xvs_worker *w, const struct xvs_gen *g, int svc,
 	tpl_key(s, caddr, &tk);
 	uint32_t th = xvs_conn_hash(&w->conns, &tk);
 	uint32_t v = xvs_conn_find(&w->conns, &tk, th);
-	uint32_t inherit = 0;
+	int64_t stale = -1;
 	if (v) {
 		uint32_t idx = (v - 1) >> 1;
 		struct xvs_conn *t = &w->conns.conns[idx];
@@ -434,15 +441,14 @@ static int persist_pick(struct xvs_worker *w, const struct xvs_gen *g, int svc,
 			*tpl_idx = idx;
 			return t->dest;
 		}
-		inherit = tpl_count(t);
-		tpl_remove(w, idx);
+		stale = idx;
 	}
 	int slot = xvs_sched_all[s->sched]->pick(g, s, &w->sched[svc], sk);
 	if (slot < 0) {
 		*why = XVS_DROP_NO_DEST;
 		return -1;
 	}
-	*tpl_idx = tpl_create(w, g, s, slot, &tk, th, inherit);
+	*tpl_idx = tpl_create(w, g, s, slot, &tk, th, stale);
 	if (*tpl_idx < 0) {
 		*why = XVS_DROP_CONN_FULL;
 		return -1;
