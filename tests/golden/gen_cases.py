@@ -1252,6 +1252,21 @@ def case_tcp6_nat(C, S):
     return c
 
 
+def case_persist6(C, S):
+    C6, S6 = make_hosts6()
+    rules = [f"-A -t {bracket(VIP6)}:80 -s rr -p 360 -M 125"]
+    rules += [f"-a -t {bracket(VIP6)}:80 -r {bracket(s.ip)}:8080 -m -w 1" for s in reversed(S6)]
+    c = Case("persist6", "IPv6 -p -M 125: clients ::10 and ::11 share a /125 and a server, "
+             "::18 is in the next one; rr moves on only for a new prefix", rules, C6 + S6,
+             port_opts=[PORT6])
+    for i, (cl, server) in enumerate([(0, "A"), (1, "A"), (8, "B"), (0, "A"), (8, "B"), (2, "A")]):
+        f = TcpFlow6(C6[cl], 41000 + i, S6["ABC".index(server)], 8080, isn=5000 + i)
+        c.step(*f.c2v("S"))
+        c.step(*f.s2c("SA"))
+    c.count("conns-new", 6)
+    return c
+
+
 def udp6_zero_sum_payload(client, cport, server, rport):
     """A 4-byte payload whose datagram, rewritten to server:rport, sums to a checksum of
     0: sent as 0xffff (a UDP checksum over IPv6 is never 0)."""
@@ -1841,7 +1856,7 @@ def case_ip6_malformed(C, S):
     return c
 
 
-CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_tun6_ipip, case_tun6_gue,
+CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_tun6_ipip, case_tun6_gue,
           case_tun_4in6, case_tun_6in4, case_nd_ns, case_nd_dad, case_nd_learn, case_nd_resolve,
           case_nd_malformed, case_icmp6_echo, case_tun6_too_big, case_tun6_too_big_min,
           case_icmp6_err_nat_reply, case_icmp6_err_client_side, case_icmp6_err_bad,
