@@ -93,7 +93,7 @@ static int validate_svc_key(const struct xvs_svc *s, uint32_t i, char *err, size
 	}
 	if (!valid_ip(s->af, &s->addr))
 		return refuse(err, errlen, "service %u: bad address", i);
-	if (s->proto != XVS_PROTO_TCP && s->proto != XVS_PROTO_UDP)
+	if (s->proto != XVS_PROTO_TCP && s->proto != XVS_PROTO_UDP && s->proto != XVS_PROTO_SCTP)
 		return refuse(err, errlen, "service %u: bad protocol %u", i, s->proto);
 	return 0;
 }

@@ -51,10 +51,18 @@ static const char *const tcp_states[] = {
 	"CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "SYNACK",
 };
 
+/* IPVS's names of its SCTP states (ip_vs_proto_sctp.c). */
+static const char *const sctp_states[] = {
+	"NONE", "INIT1", "INIT", "C-SENT", "C-REPLIED", "C-WAIT", "COOKIE", "C-ECHOED",
+	"ESTABLISHED", "S-SENT", "S-RECEIVED", "S-ACK-SENT", "REJECTED", "CLOSED",
+};
+
 const char *xvs_ctl_conn_state_name(uint8_t proto, uint8_t state)
 {
 	if (proto == XVS_PROTO_UDP)
 		return "UDP";
+	if (proto == XVS_PROTO_SCTP)
+		return state < sizeof(sctp_states) / sizeof(sctp_states[0]) ? sctp_states[state] : "ERR!";
 	if (proto != XVS_PROTO_TCP)
 		return "NONE";
 	/* IPVS's own name for a state outside its table. */
@@ -66,6 +74,7 @@ static const char *proto_name(uint8_t proto)
 	switch (proto) {
 	case XVS_PROTO_TCP: return "tcp";
 	case XVS_PROTO_UDP: return "udp";
+	case XVS_PROTO_SCTP: return "sctp";
 	default: return "ip";
 	}
 }

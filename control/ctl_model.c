@@ -312,9 +312,7 @@ static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 		return check_fwmark_key(c, err);
 	if (!addr_unicast(c->af, &c->addr, a, sizeof(a)))
 		return fail(err, EINVAL, "virtual address %s is not a unicast address", a);
-	if (c->proto == XVS_CTL_PROTO_SCTP)
-		return fail(err, EOPNOTSUPP, "protocol sctp is not supported yet (tcp and udp are)");
-	if (c->proto != XVS_PROTO_TCP && c->proto != XVS_PROTO_UDP)
+	if (c->proto != XVS_PROTO_TCP && c->proto != XVS_PROTO_UDP && c->proto != XVS_CTL_PROTO_SCTP)
 		return fail(err, EINVAL, "bad protocol %u", c->proto);
 	if (c->port == 0 && !c->persistent)
 		return fail(err, EINVAL, "Zero port specified for non-persistent service");

@@ -1024,9 +1024,6 @@ int xvs_xvsadm_check_supported(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsa
 		what = "the connection sync daemon (--start-daemon/--stop-daemon)";
 	else if (cmd->cmd == XVSADM_CMD_LIST && (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DAEMON)))
 		what = "the sync daemon listing (-L --daemon)";
-	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE) &&
-		 cmd->svc.proto == IPPROTO_SCTP)
-		what = "an SCTP service (--sctp-service)";
 	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_PE)) {
 		/* what IPVS answers without the engine's module (ENOENT), exit 255 as ipvsadm */
 		fail(err, 255, "Scheduler or persistence engine not found");

@@ -132,6 +132,8 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		cfg->idle_sleep_us = (unsigned)n;
 	} else if (!strcmp(k, "sloppy_tcp")) {
 		return set_switch(c, k, v, &cfg->sloppy_tcp);
+	} else if (!strcmp(k, "sloppy_sctp")) {
+		return set_switch(c, k, v, &cfg->sloppy_sctp);
 	} else if (!strcmp(k, "expire_nodest_conn")) {
 		return set_switch(c, k, v, &cfg->expire_nodest_conn);
 	} else if (!strcmp(k, "expire_quiescent_template")) {

@@ -5,6 +5,7 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
+#include <rte_hash_crc.h>
 
 #include <string.h>
 
@@ -34,7 +35,23 @@ static inline void xvs_nat_rewrite_l4(uint8_t proto, void *l4, uint32_t old_addr
 			u->dst_port = new_port;
 		else
 			u->src_port = new_port;
+	} else if (proto == IPPROTO_SCTP) {
+		/* the addresses are not in SCTP's checksum: xvs_sctp_csum redoes it afterwards */
+		memcpy((uint8_t *)l4 + (is_dst ? 2 : 0), &new_port, 2);
 	}
+}
+
+/*
+ * SCTP's CRC32c over the whole packet (RFC 9260, Appendix A), to redo after a port
+ * rewrite: the checksum field zeroed, the register started at ~0, inverted at the end and
+ * stored least significant byte first, as Linux's sctp_compute_cksum stores it.
+ */
+static inline void xvs_sctp_csum(uint8_t *l4, uint32_t len)
+{
+	memset(l4 + 8, 0, 4);
+	uint32_t crc = ~rte_hash_crc(l4, len, 0xffffffffu);
+	uint8_t b[4] = { (uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24) };
+	memcpy(l4 + 8, b, 4);
 }
 
 /* Client -> real server: destination becomes (addr, port). Values in network order. */
@@ -80,6 +97,8 @@ static inline void xvs_nat_rewrite6(uint8_t *l3, unsigned addr_off, uint8_t prot
 			c = 0xffff;
 		memcpy((uint8_t *)l4 + ckoff, &c, 2);
 		memcpy((uint8_t *)l4 + (is_dst ? 2 : 0), &port, 2);
+	} else if (proto == IPPROTO_SCTP) {
+		memcpy((uint8_t *)l4 + (is_dst ? 2 : 0), &port, 2); /* then xvs_sctp_csum */
 	}
 	memcpy(l3 + addr_off, addr->v6, 16);
 }

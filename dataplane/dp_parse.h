@@ -40,7 +40,7 @@ struct xvs_pkt {
 	uint8_t kind;
 	uint8_t drop;    /* enum xvs_drop when kind == XVS_PKT_DROP */
 	uint8_t proto;   /* IPPROTO_* */
-	uint8_t tcp_flags;
+	uint8_t tcp_flags; /* TCP: the flags; SCTP: the chunk type that drives its state */
 	uint16_t l3_off;
 	uint16_t l4_off;
 	uint16_t ip_len; /* IPv4 total length; IPv6: 40 + payload length */
@@ -81,6 +81,23 @@ static inline int xvs_parse_l4(struct xvs_pkt *p, const uint8_t *l4, uint32_t l4
 			return xvs_parse_drop(p, XVS_DROP_L4_TRUNCATED);
 		p->sport = u->src_port;
 		p->dport = u->dst_port;
+		return 0;
+	}
+	case IPPROTO_SCTP: {
+		/* common header (ports, tag, CRC32c) and at least one chunk header */
+		if (l4_len < 16)
+			return xvs_parse_drop(p, XVS_DROP_L4_TRUNCATED);
+		memcpy(&p->sport, l4, 2);
+		memcpy(&p->dport, l4 + 2, 2);
+		uint8_t type = l4[12];
+		/* a COOKIE ECHO or COOKIE ACK bundled with an ABORT counts as the ABORT (IPVS) */
+		if (type == 10 || type == 11) {
+			uint32_t clen = (uint32_t)l4[14] << 8 | l4[15];
+			uint32_t next = 12 + ((clen + 3) & ~3u);
+			if (clen >= 4 && next + 4 <= l4_len && l4[next] == 6)
+				type = 6;
+		}
+		p->tcp_flags = type;
 		return 0;
 	}
 	case IPPROTO_ICMP:
@@ -145,6 +162,7 @@ static inline int xvs_parse_ip6_ext(struct xvs_pkt *p, const uint8_t *l3, uint8_
 		switch (*nh) {
 		case IPPROTO_TCP:
 		case IPPROTO_UDP:
+		case IPPROTO_SCTP:
 		case IPPROTO_ICMPV6:
 			return (int)off;
 		case IPPROTO_FRAGMENT:

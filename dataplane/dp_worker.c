@@ -19,6 +19,7 @@
 
 #include "dp_nat.h"
 #include "dp_path.h"
+#include "dp_sctp.h"
 #include "dp_tcp.h"
 #include "dp_tunnel.h"
 #include "xvs/gen.h"
@@ -217,6 +218,8 @@ static inline uint32_t conn_timeout(const struct xvs_gen *g, const struct xvs_co
 {
 	if (c->proto == IPPROTO_UDP)
 		return g->timeouts.udp;
+	if (c->proto == IPPROTO_SCTP)
+		return xvs_sctp_timeout_s[c->state < XVS_SCTP_STATE_MAX ? c->state : 0];
 	if (c->state == XVS_TCP_ESTABLISHED)
 		return g->timeouts.tcp;
 	if (c->state == XVS_TCP_FIN_WAIT)
@@ -532,11 +535,15 @@ static void conn_forward_wide(struct xvs_worker *w, const struct xvs_gen *g, str
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
 	if (dir == XVS_CONN_DIR_REPLY) {
 		xvs_nat_rewrite6(l3, XVS_IP6_SRC_OFF, p->proto, l4, &e->vaddr, p->sport, c->vport, 0);
+		if (unlikely(p->proto == IPPROTO_SCTP))
+			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
 		return xmit6(w, m, &e->caddr);
 	}
 	switch (fwd) {
 	case XVS_FWD_MASQ:
 		xvs_nat_rewrite6(l3, XVS_IP6_DST_OFF, p->proto, l4, &c->daddr, p->dport, c->dport, 1);
+		if (unlikely(p->proto == IPPROTO_SCTP))
+			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
 		return xmit6(w, m, &c->daddr);
 	case XVS_FWD_DROUTE:
 		return xmit6(w, m, &c->daddr);
@@ -567,6 +574,17 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 			if (ns == XVS_TCP_ESTABLISHED)
 				c->flags |= XVS_CONN_F_CONFIRMED;
 		}
+	} else if (c->proto == IPPROTO_SCTP) {
+		enum xvs_tcp_dir td = XVS_TCP_DIR_INPUT_ONLY;
+		if ((c->flags & XVS_CONN_F_FWD_MASK) == XVS_FWD_MASQ)
+			td = dir == XVS_CONN_DIR_ORIG ? XVS_TCP_DIR_INPUT : XVS_TCP_DIR_OUTPUT;
+		uint8_t ns = xvs_sctp_next_state(c->state, p->tcp_flags, td);
+		if (ns != c->state) {
+			c->state = ns;
+			conn_account(w, c, ns == XVS_SCTP_ESTABLISHED); /* IPVS: only ESTABLISHED */
+			if (ns == XVS_SCTP_ESTABLISHED)
+				c->flags |= XVS_CONN_F_CONFIRMED;
+		}
 	} else if (!fresh) {
 		c->flags |= XVS_CONN_F_CONFIRMED;
 	}
@@ -580,11 +598,15 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
 	if (dir == XVS_CONN_DIR_REPLY) {
 		xvs_nat_snat4(ip, l4, c->a4.vaddr, c->vport, p->sport);
+		if (unlikely(p->proto == IPPROTO_SCTP))
+			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
 		return xmit4(w, m, c->a4.caddr);
 	}
 	switch (fwd) {
 	case XVS_FWD_MASQ:
 		xvs_nat_dnat4(ip, l4, c->a4.daddr, c->dport, p->dport);
+		if (unlikely(p->proto == IPPROTO_SCTP))
+			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
 		return xmit4(w, m, c->a4.daddr);
 	case XVS_FWD_DROUTE:
 		return xmit4(w, m, c->a4.daddr);
@@ -605,6 +627,9 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	    ((p->tcp_flags & RTE_TCP_RST_FLAG) ||
 	     (!(p->tcp_flags & RTE_TCP_SYN_FLAG) && !w->dp->cfg.sloppy_tcp)))
 		return drop(w, m, XVS_DROP_NOT_SYN);
+	/* as IPVS: an SCTP association starts with an INIT chunk (or anything, sloppy_sctp) */
+	if (p->proto == IPPROTO_SCTP && p->tcp_flags != XVS_SCTP_CHUNK_INIT && !w->dp->cfg.sloppy_sctp)
+		return drop(w, m, XVS_DROP_SCTP_NOT_INIT);
 	struct xvs_sched_key sk = { .cport_be = p->sport, .now = w->now, .dest_ctr = w->st->dest,
 				    .others = w->others, .overload = w->overload };
 	if (k->af == XVS_AF_INET6) {

@@ -10,6 +10,7 @@
 
 #define XVS_PROTO_TCP 6
 #define XVS_PROTO_UDP 17
+#define XVS_PROTO_SCTP 132
 
 /*
  * An IPv4 or IPv6 address. IPv4 lives in v4 (network order) and the other 12 bytes are zero,

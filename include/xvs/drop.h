@@ -25,6 +25,7 @@
 	X(ICMP_UNSUPPORTED, "icmp-unsupported")                                  \
 	X(NO_VIP, "no-vip")                 /* no service, no connection */      \
 	X(NOT_SYN, "tcp-not-syn")           /* no connection, not a SYN */       \
+	X(SCTP_NOT_INIT, "sctp-not-init")   /* no association, not an INIT */    \
 	X(NO_DEST, "no-dest")               /* scheduler found no server */      \
 	X(CONN_FULL, "conn-table-full")                                          \
 	X(DEST_GONE, "dest-removed")        /* server deleted, conn kept */      \

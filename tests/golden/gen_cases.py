@@ -39,6 +39,8 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
 from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
                                 IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN)
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
+from scapy.layers.sctp import (SCTP, SCTPChunkCookieAck, SCTPChunkCookieEcho,  # noqa: E402
+                               SCTPChunkData, SCTPChunkInit, SCTPChunkInitAck)
 from scapy.packet import Raw  # noqa: E402
 
 LB_MAC = "02:00:00:00:00:01"
@@ -84,7 +86,7 @@ def rewrite(frame, eth_src=None, eth_dst=None, ip_src=None, ip_dst=None, sport=N
         if ip_dst:
             p[IP].dst = ip_dst
         del p[IP].chksum
-        for l4 in (TCP, UDP):
+        for l4 in (TCP, UDP, SCTP):
             if l4 in p:
                 if sport is not None:
                     p[l4].sport = sport
@@ -312,6 +314,48 @@ def case_tcp_nat(C, S):
         for f in flows:
             c.step(*(f.c2v(flags, payload) if side == "c" else f.s2c(flags, payload)))
     c.count("conns-new", len(flows))
+    return c
+
+
+def case_sctp_nat(C, S):
+    c = Case("sctp_nat", "SCTP through NAT: INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK and DATA "
+             "with the CRC32c redone, rr over A B; a DATA with no association is sctp-not-init",
+             [f"-A --sctp-service {VIP}:3868 -s rr"]
+             + [f"-a --sctp-service {VIP}:3868 -r {s.ip}:3869 -m -w 1" for s in reversed(S[:2])],
+             C + S)
+
+    def c2v(client, cport, tag, chunk):
+        frame = concrete(Ether(src=client.mac, dst=LB_MAC)
+                         / IP(src=client.ip, dst=VIP, ttl=64, id=client.next_id(), flags="DF")
+                         / SCTP(sport=cport, dport=3868, tag=tag) / chunk)
+        return frame
+
+    def to_server(frame, server):
+        return rewrite(frame, eth_src=LB_MAC, eth_dst=server.mac, ip_dst=server.ip, dport=3869)
+
+    def s2c(server, client, cport, tag, chunk):
+        frame = concrete(Ether(src=server.mac, dst=LB_MAC)
+                         / IP(src=server.ip, dst=client.ip, ttl=64, id=server.next_id(), flags="DF")
+                         / SCTP(sport=3869, dport=cport, tag=tag) / chunk)
+        return frame, rewrite(frame, eth_src=LB_MAC, eth_dst=client.mac, ip_src=VIP, sport=3868)
+
+    for client, cport, server, ctag, stag in [(C[0], 36000, S[0], 0x1111, 0x2222),
+                                              (C[1], 36001, S[1], 0x3333, 0x4444)]:
+        f = c2v(client, cport, 0, SCTPChunkInit(init_tag=ctag, a_rwnd=65535, n_out_streams=1,
+                                                n_in_streams=1, init_tsn=100))
+        c.step(f, to_server(f, server))
+        c.step(*s2c(server, client, cport, ctag,
+                    SCTPChunkInitAck(init_tag=stag, a_rwnd=65535, n_out_streams=1,
+                                     n_in_streams=1, init_tsn=500)))
+        f = c2v(client, cport, stag, SCTPChunkCookieEcho(cookie=b"cookie-%d" % cport))
+        c.step(f, to_server(f, server))
+        c.step(*s2c(server, client, cport, ctag, SCTPChunkCookieAck()))
+        f = c2v(client, cport, stag, SCTPChunkData(tsn=100, stream_id=0, stream_seq=0,
+                                                    proto_id=0, data=b"hello over sctp"))
+        c.step(f, to_server(f, server))
+    stray = c2v(C[2], 36002, 0x5555, SCTPChunkData(tsn=1, data=b"no association"))
+    c.drop(stray, "sctp-not-init", good=True)
+    c.count("conns-new", 2)
     return c
 
 
@@ -1866,7 +1910,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_tun6_i
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
          case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
-         case_persist_port0, case_udp_ops, case_wrr, case_fwmark, case_malformed,
+         case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
 

@@ -78,8 +78,31 @@ GUE_V0_IPV6 = b"\x00\x29\x00\x00"  # the same carrying IPv6 (protocol 41)
 IP6_EXT = (0, 43, 60)              # hop-by-hop, routing, destination options
 
 
+def _crc32c(data):
+    """CRC32-C (Castagnoli, reflected 0x82F63B78), register started at ~0 and inverted at
+    the end: SCTP's checksum (RFC 9260, Appendix A)."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def _sctp_problem(l4, where):
+    """SCTP: the CRC32c over the packet with the checksum field zeroed, stored least
+    significant byte first (as Linux stores it). None when it verifies."""
+    if len(l4) < 16:
+        return where + "SCTP header truncated"
+    want = _crc32c(l4[:8] + b"\0\0\0\0" + l4[12:])
+    if struct.unpack("<I", l4[8:12])[0] != want:
+        return where + "SCTP CRC32c 0x%08x, should be 0x%08x" % (
+            struct.unpack("<I", l4[8:12])[0], want)
+    return None
+
+
 def verify_checksums(frame):
-    """Check an Ethernet frame's IPv4 header checksum and its TCP/UDP/ICMP checksum from
+    """Check an Ethernet frame's IPv4 header checksum and its TCP/UDP/ICMP/SCTP checksum from
     scratch, and the same of what it carries: the inner packet of an IPIP or GUE tunnel
     and the datagram an ICMP error quotes (its IP header, and its TCP/UDP checksum when
     the quote holds all of it). Returns a list of problems (empty when the frame is fine
@@ -143,6 +166,10 @@ def _verify_ipv4(ip, where, quoted):
                             % struct.unpack("!H", l4[2:4]))
         elif l4[0] in ICMP_ERRORS and "quoted" not in where:
             problems += _verify_ipv4(l4[8:], where + "quoted ", quoted=True)
+    elif proto == 132:
+        bad = _sctp_problem(l4, where)
+        if bad:
+            problems.append(bad)
     elif proto == 4 and not where:
         problems += _verify_ipv4(l4, "inner ", quoted=False)
     elif proto == 41 and not where:
@@ -209,6 +236,10 @@ def _verify_ipv6(ip, where, quoted):
                             % struct.unpack("!H", l4[2:4]))
         elif l4[0] in ICMP6_ERRORS and "quoted" not in where:
             problems += _verify_ipv6(l4[8:], where + "quoted ", quoted=True)
+    elif proto == 132:
+        bad = _sctp_problem(l4, where)
+        if bad:
+            problems.append(bad)
     elif proto == 4 and not where:
         problems += _verify_ipv4(l4, "inner ", quoted=False)
     elif proto == 41 and not where:

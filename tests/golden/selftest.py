@@ -117,13 +117,13 @@ def test_checksum_verifier():
         b[24] ^= 0xFF
         expect_true(bool(verify_checksums(bytes(b))), f"{name}: a bad IPv4 checksum is caught")
         # Change the L4 checksum (IPIP: the inner header's) but keep the IPv4 header valid.
-        off = 14 + ihl + {6: 16, 17: 6, 1: 2, 4: 10}[proto]
+        off = 14 + ihl + {6: 16, 17: 6, 1: 2, 4: 10, 132: 8}[proto]
         b = bytearray(frame)
         b[off] ^= 0x10
         expect_true(bool(verify_checksums(bytes(b))),
                     f"{name}: a bad L4 checksum (proto {proto}) is caught")
-        if proto in (1, 4) or (proto == 17 and frame[14 + ihl + 6:14 + ihl + 8] == b"\0\0"):
-            continue  # no L4 checksum over the addresses (ICMP, IPIP, UDP without one)
+        if proto in (1, 4, 132) or (proto == 17 and frame[14 + ihl + 6:14 + ihl + 8] == b"\0\0"):
+            continue  # no L4 checksum over the addresses (ICMP, IPIP, SCTP, UDP without one)
         # Rewrite an address without fixing the L4 checksum: what a forgetful NAT does.
         b = bytearray(frame)
         b[30:34] = bytes([198, 18, 0, 99])
@@ -143,8 +143,8 @@ def test_checksum_verifier():
             write_pcap(path, [frames[1], bytes(bad)])
             expect_true(tshark_checksums(path) == ["frame 1: tshark: tcp.checksum.status is bad"],
                         f"tshark catches a bad TCP checksum: {tshark_checksums(path)}")
-    expect_true(protos == {1, 4, 6, 17},
-                f"the cases cover ICMP, IPIP, TCP and UDP output: {protos}")
+    expect_true(protos == {1, 4, 6, 17, 132},
+                f"the cases cover ICMP, IPIP, TCP, UDP and SCTP output: {protos}")
     test_nested_checksums()
 
 

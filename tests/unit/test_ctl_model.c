@@ -130,7 +130,6 @@ static const struct err_case err_cases[] = {
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\",\"persistent\":2678401}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\",\"addr\":\"ff02::1\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-dest\"," SVC80 ",\"dest\":{\"addr\":\"2001:db8::2\",\"port\":80,\"fwd\":\"masq\"}}", EAFNOSUPPORT},
-	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"sctp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\"}}", EOPNOTSUPP},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"icmp\",\"addr\":\"198.18.0.1\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"224.0.0.1\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},
 	{"{\"op\":\"add-service\",\"service\":{\"proto\":\"udp\",\"addr\":\"255.255.255.255\",\"port\":80,\"sched\":\"rr\"}}", EINVAL},

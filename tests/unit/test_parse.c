@@ -351,7 +351,7 @@ static const struct pcase cases[] = {
 	{ "udp_len_beyond_ip", m_udp_len_big, XVS_DROP_L4_TRUNCATED },
 	{ "icmp_truncated", m_icmp_trunc, XVS_DROP_L4_TRUNCATED },
 	{ "gre", m_gre, XVS_DROP_L4_UNSUPPORTED },
-	{ "sctp", m_sctp, XVS_DROP_L4_UNSUPPORTED },
+	{ "sctp_without_a_chunk", m_sctp, XVS_DROP_L4_TRUNCATED },
 	{ "proto0", m_proto0, XVS_DROP_L4_UNSUPPORTED },
 };
 #define NB_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -470,7 +470,8 @@ static void check_accepted(const uint8_t *b, uint32_t len, const struct xvs_pkt 
 		cr_assert_leq((uint32_t)IP_OFF + p->ip_len, len);
 		cr_assert_eq(40u + rd16(b + IP_OFF + 4), p->ip_len);
 		cr_assert_geq(p->l4_off, IP_OFF + 40);
-		cr_assert(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP || p->proto == IPPROTO_ICMPV6);
+		cr_assert(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP || p->proto == IPPROTO_SCTP ||
+			  p->proto == IPPROTO_ICMPV6);
 		cr_assert_leq(p->l4_off + 8u, (uint32_t)IP_OFF + p->ip_len);
 		return;
 	}
@@ -498,6 +499,9 @@ static void check_accepted(const uint8_t *b, uint32_t len, const struct xvs_pkt 
 		break;
 	case IPPROTO_ICMP:
 		cr_assert_geq(l4_len, 8);
+		break;
+	case IPPROTO_SCTP:
+		cr_assert_geq(l4_len, 16, "SCTP: common header and a chunk header");
 		break;
 	default:
 		cr_assert_fail("protocol %u accepted", p->proto);

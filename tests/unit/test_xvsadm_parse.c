@@ -166,7 +166,6 @@ Test(xvsadm_parse, unsupported_features_exit_2)
 {
 	static const char *const lines[] = {
 		"-L --daemon", "--start-daemon master", "--stop-daemon backup",
-		"-A --sctp-service 10.0.0.3:3868",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
