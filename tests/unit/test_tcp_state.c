@@ -1,10 +1,11 @@
 /*
- * Unit tests of IPVS's TCP state machine (dataplane/dp_tcp.h): whole exchanges as they pass
- * a NAT connection (both directions) and a DR/TUN connection (client side only), with the
- * states and active/inactive accounting ipvsadm shows for them on Linux.
+ * Unit tests of IPVS's TCP and SCTP state machines (dataplane/dp_tcp.h, dp_sctp.h): whole
+ * exchanges as they pass a NAT connection (both directions) and a DR/TUN connection (client
+ * side only), with the states and active/inactive accounting ipvsadm shows on Linux.
  */
 #include <criterion/criterion.h>
 
+#include "dp_sctp.h"
 #include "dp_tcp.h"
 
 #define S XVS_TCP_FLAG_SYN
@@ -118,4 +119,62 @@ Test(tcp_state, active_states)
 			     s == XVS_TCP_ESTABLISHED || s == XVS_TCP_SYN_SENT || s == XVS_TCP_SYN_RECV ||
 				     s == XVS_TCP_SYNACK,
 			     "state %u", s);
+}
+
+/* ---- SCTP (dataplane/dp_sctp.h) ---- */
+
+struct chunk_step {
+	enum xvs_tcp_dir dir;
+	uint8_t chunk;
+	uint8_t want;
+};
+
+static void run_sctp(const char *what, const struct chunk_step *s, unsigned n)
+{
+	uint8_t st = XVS_SCTP_NONE;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t next = xvs_sctp_next_state(st, s[i].chunk, s[i].dir);
+		cr_assert_eq(next, s[i].want, "%s: packet %u: state %u -> %u, want %u", what, i, st,
+			     next, s[i].want);
+		st = next;
+	}
+}
+
+enum { C_DATA = 0, C_INIT = 1, C_INIT_ACK = 2, C_ABORT = 6, C_SHUTDOWN = 7, C_SHUTDOWN_ACK = 8,
+       C_COOKIE_ECHO = 10, C_COOKIE_ACK = 11, C_SHUTDOWN_COMPLETE = 14 };
+
+/* NAT: the client's handshake and a shutdown the client starts, both directions seen. */
+Test(sctp_state, nat_association)
+{
+	const struct chunk_step s[] = {
+		{ IN, C_INIT, XVS_SCTP_INIT1 },              { OUT, C_INIT_ACK, XVS_SCTP_COOKIE_SENT },
+		{ IN, C_COOKIE_ECHO, XVS_SCTP_COOKIE_REPLIED }, { OUT, C_COOKIE_ACK, XVS_SCTP_ESTABLISHED },
+		{ IN, C_DATA, XVS_SCTP_ESTABLISHED },         { OUT, 3 /* SACK */, XVS_SCTP_ESTABLISHED },
+		{ IN, C_SHUTDOWN, XVS_SCTP_SHUTDOWN_RECEIVED },
+		{ OUT, C_SHUTDOWN_ACK, XVS_SCTP_SHUTDOWN_ACK_SENT },
+		{ IN, C_SHUTDOWN_COMPLETE, XVS_SCTP_CLOSED },
+	};
+	run_sctp("nat", s, sizeof(s) / sizeof(s[0]));
+}
+
+/* DR/TUN: only the client's side; its COOKIE ECHO establishes the association. */
+Test(sctp_state, input_only)
+{
+	const struct chunk_step s[] = {
+		{ IO, C_INIT, XVS_SCTP_INIT1 }, { IO, C_INIT, XVS_SCTP_INIT },
+		{ IO, C_COOKIE_ECHO, XVS_SCTP_ESTABLISHED }, { IO, C_DATA, XVS_SCTP_ESTABLISHED },
+		{ IO, C_ABORT, XVS_SCTP_CLOSED },
+	};
+	run_sctp("input only", s, sizeof(s) / sizeof(s[0]));
+}
+
+/* An ABORT answering the INIT rejects it; unknown chunk types count as DATA. */
+Test(sctp_state, rejected_and_unknown)
+{
+	cr_assert_eq(xvs_sctp_next_state(XVS_SCTP_INIT1, C_ABORT, OUT), XVS_SCTP_REJECTED);
+	cr_assert_eq(xvs_sctp_next_state(XVS_SCTP_REJECTED, C_INIT, IN), XVS_SCTP_INIT);
+	cr_assert_eq(xvs_sctp_next_state(XVS_SCTP_ESTABLISHED, 200, IN), XVS_SCTP_ESTABLISHED);
+	cr_assert_eq(xvs_sctp_next_state(99, C_INIT, IN), XVS_SCTP_INIT1, "out of range reads as NONE");
+	cr_assert_eq(xvs_sctp_timeout_s[XVS_SCTP_ESTABLISHED], 900);
+	cr_assert_eq(xvs_sctp_timeout_s[XVS_SCTP_INIT1], 4);
 }
