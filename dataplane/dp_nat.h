@@ -49,7 +49,16 @@ static inline void xvs_nat_rewrite_l4(uint8_t proto, void *l4, uint32_t old_addr
 static inline void xvs_sctp_csum(uint8_t *l4, uint32_t len)
 {
 	memset(l4 + 8, 0, 4);
-	uint32_t crc = ~rte_hash_crc(l4, len, 0xffffffffu);
+	/* 8 bytes at a time through memcpy: the packet's L4 header need not be aligned */
+	uint32_t crc = 0xffffffffu, i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, l4 + i, 8);
+		crc = rte_hash_crc_8byte(v, crc);
+	}
+	for (; i < len; i++)
+		crc = rte_hash_crc_1byte(l4[i], crc);
+	crc = ~crc;
 	uint8_t b[4] = { (uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24) };
 	memcpy(l4 + 8, b, 4);
 }
