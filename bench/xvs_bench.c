@@ -803,23 +803,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xvs-bench: EAL init failed: %s\n", rte_strerror(-rc));
 		return 1;
 	}
-	if ((rc = bench_report_open(B.o.json)) < 0)
-		rte_exit(EXIT_FAILURE, "--json: %s\n", strerror(-rc));
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	if ((rc = setup_dataplane()) < 0 || (rc = setup_handoff()) < 0)
-		rte_exit(EXIT_FAILURE, "setup: %s\n", strerror(-rc));
-	build_templates();
-	B.next_id = NEW_ID_BASE;
-	rc = B.o.sections & BENCH_SEC_CORE ? bench_core() : 0;
-	if (rc == 0 && (B.o.sections & (BENCH_SEC_WORKERS | BENCH_SEC_DRIVER)))
-		rc = bench_scale();
-	bench_report_close(rc == 0 && !xvs_quit);
+	/* every way out below goes through the cleanup: no runtime directory is left behind */
+	if ((rc = bench_report_open(B.o.json)) < 0) {
+		fprintf(stderr, "xvs-bench: --json: %s\n", strerror(-rc));
+	} else {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		if ((rc = setup_dataplane()) < 0 || (rc = setup_handoff()) < 0) {
+			fprintf(stderr, "xvs-bench: setup: %s\n", strerror(-rc));
+		} else {
+			build_templates();
+			B.next_id = NEW_ID_BASE;
+			rc = B.o.sections & BENCH_SEC_CORE ? bench_core() : 0;
+			if (rc == 0 && (B.o.sections & (BENCH_SEC_WORKERS | BENCH_SEC_DRIVER)))
+				rc = bench_scale();
+		}
+		bench_report_close(rc == 0 && !xvs_quit);
+	}
 	free(B.dest_of);
 	free(B.conn_of);
 	free(B.order);
 	free(B.ring);
-	xvs_shm_close(&B.dp.shm);
+	if (B.dp.shm.hdr)
+		xvs_shm_close(&B.dp.shm);
 	rte_eal_cleanup();
 	bench_eal_remove_runtime_dir(B.prefix);
 	return rc == 0 && !xvs_quit ? 0 : 1;
