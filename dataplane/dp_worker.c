@@ -522,6 +522,13 @@ void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	xmit_nh(w, m, port, d->af, &nh); /* the route is known: no second lookup */
 }
 
+/* After a NAT rewrite of an SCTP packet: its CRC32c covers the ports (not the addresses). */
+static inline void sctp_csum_redo(const struct xvs_pkt *p, void *l4)
+{
+	if (unlikely(p->proto == IPPROTO_SCTP))
+		xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
+}
+
 /* Wide connections (an IPv6 address anywhere): NAT rewrites (no IP checksum), DR, tunnels. */
 static void conn_forward_wide(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
 			      const struct xvs_pkt *p, const struct xvs_conn *c, unsigned dir,
@@ -535,15 +542,13 @@ static void conn_forward_wide(struct xvs_worker *w, const struct xvs_gen *g, str
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
 	if (dir == XVS_CONN_DIR_REPLY) {
 		xvs_nat_rewrite6(l3, XVS_IP6_SRC_OFF, p->proto, l4, &e->vaddr, p->sport, c->vport, 0);
-		if (unlikely(p->proto == IPPROTO_SCTP))
-			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
+		sctp_csum_redo(p, l4);
 		return xmit6(w, m, &e->caddr);
 	}
 	switch (fwd) {
 	case XVS_FWD_MASQ:
 		xvs_nat_rewrite6(l3, XVS_IP6_DST_OFF, p->proto, l4, &c->daddr, p->dport, c->dport, 1);
-		if (unlikely(p->proto == IPPROTO_SCTP))
-			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
+		sctp_csum_redo(p, l4);
 		return xmit6(w, m, &c->daddr);
 	case XVS_FWD_DROUTE:
 		return xmit6(w, m, &c->daddr);
@@ -562,27 +567,20 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 {
 	if (unlikely(dest_gone(g, c)))
 		return drop(w, m, XVS_DROP_DEST_GONE); /* expire_nodest_conn: handle_ip expires it */
-	if (c->proto == IPPROTO_TCP) {
-		/* DR and TUN replies bypass xvs: their client segments use the input-only row */
+	if (c->proto == IPPROTO_TCP || c->proto == IPPROTO_SCTP) {
+		/* DR and TUN replies bypass xvs: their client packets use the input-only row */
 		enum xvs_tcp_dir td = XVS_TCP_DIR_INPUT_ONLY;
 		if ((c->flags & XVS_CONN_F_FWD_MASK) == XVS_FWD_MASQ)
 			td = dir == XVS_CONN_DIR_ORIG ? XVS_TCP_DIR_INPUT : XVS_TCP_DIR_OUTPUT;
-		uint8_t ns = xvs_tcp_next_state(c->state, p->tcp_flags, td);
+		int tcp = c->proto == IPPROTO_TCP;
+		uint8_t est = tcp ? XVS_TCP_ESTABLISHED : XVS_SCTP_ESTABLISHED;
+		uint8_t ns = tcp ? xvs_tcp_next_state(c->state, p->tcp_flags, td)
+				 : xvs_sctp_next_state(c->state, p->tcp_flags, td);
 		if (ns != c->state) {
 			c->state = ns;
-			conn_account(w, c, xvs_tcp_state_active(ns));
-			if (ns == XVS_TCP_ESTABLISHED)
-				c->flags |= XVS_CONN_F_CONFIRMED;
-		}
-	} else if (c->proto == IPPROTO_SCTP) {
-		enum xvs_tcp_dir td = XVS_TCP_DIR_INPUT_ONLY;
-		if ((c->flags & XVS_CONN_F_FWD_MASK) == XVS_FWD_MASQ)
-			td = dir == XVS_CONN_DIR_ORIG ? XVS_TCP_DIR_INPUT : XVS_TCP_DIR_OUTPUT;
-		uint8_t ns = xvs_sctp_next_state(c->state, p->tcp_flags, td);
-		if (ns != c->state) {
-			c->state = ns;
-			conn_account(w, c, ns == XVS_SCTP_ESTABLISHED); /* IPVS: only ESTABLISHED */
-			if (ns == XVS_SCTP_ESTABLISHED)
+			/* IPVS: TCP's handshake states count as active, SCTP's do not */
+			conn_account(w, c, tcp ? xvs_tcp_state_active(ns) : ns == est);
+			if (ns == est)
 				c->flags |= XVS_CONN_F_CONFIRMED;
 		}
 	} else if (!fresh) {
@@ -598,15 +596,13 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
 	if (dir == XVS_CONN_DIR_REPLY) {
 		xvs_nat_snat4(ip, l4, c->a4.vaddr, c->vport, p->sport);
-		if (unlikely(p->proto == IPPROTO_SCTP))
-			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
+		sctp_csum_redo(p, l4);
 		return xmit4(w, m, c->a4.caddr);
 	}
 	switch (fwd) {
 	case XVS_FWD_MASQ:
 		xvs_nat_dnat4(ip, l4, c->a4.daddr, c->dport, p->dport);
-		if (unlikely(p->proto == IPPROTO_SCTP))
-			xvs_sctp_csum(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off)));
+		sctp_csum_redo(p, l4);
 		return xmit4(w, m, c->a4.daddr);
 	case XVS_FWD_DROUTE:
 		return xmit4(w, m, c->a4.daddr);

@@ -50,11 +50,13 @@ expect_eq "persistent client of quiescent $p" "$got" "$p $p $p $p"
 slow_start "$T/slow2.out" 200
 d=$(server_of "$T/slow2.out")
 adm_ok -d -t "$VIP:80" -r "${RS_IP[$d]}:80"
-sleep 1 # the server keeps sending into the void: its packets must stay dropped
+# the server keeps sending into the void: wait for its packets to be dropped, then the
+# connection must still be listed
+removed() { e2e_api /v1/stats | json_get drops dest-removed; }
+e2e_retry 25 eval '[ "$(removed)" -gt 0 ]' || e2e_fail "no dest-removed drop"
 adm -L -n -c | grep -E "ESTABLISHED .* $VIP:80 +${RS_IP[$d]}:80\$" >/dev/null ||
 	e2e_fail "the deleted server's connection is gone"
-drops=$(e2e_api /v1/stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["drops"]["dest-removed"])')
-[ "$drops" -gt 0 ] || e2e_fail "no dest-removed drop"
+drops=$(removed)
 e2e_ok "deleted $d: its connection stays listed, $drops packets dropped as dest-removed"
 kill "$SLOW_PID" 2>/dev/null
 adm_ok -a -t "$VIP:80" -r "${RS_IP[$d]}:80" -m

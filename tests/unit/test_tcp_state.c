@@ -15,19 +15,27 @@
 
 struct seg {
 	enum xvs_tcp_dir dir;
-	uint8_t flags;
+	uint8_t flags; /* TCP flags, or an SCTP chunk type */
 	uint8_t want;
 };
 
+typedef uint8_t (*next_fn)(uint8_t state, uint8_t flags, enum xvs_tcp_dir dir);
+
+/* Feed the packets in order from state NONE (0 for both protocols), checking every step. */
+static void run_with(next_fn next, const char *what, const struct seg *s, unsigned n)
+{
+	uint8_t st = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t got = next(st, s[i].flags, s[i].dir);
+		cr_assert_eq(got, s[i].want, "%s: packet %u: state %u -> %u, want %u", what, i, st, got,
+			     s[i].want);
+		st = got;
+	}
+}
+
 static void run(const char *what, const struct seg *s, unsigned n)
 {
-	uint8_t st = XVS_TCP_NONE;
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t next = xvs_tcp_next_state(st, s[i].flags, s[i].dir);
-		cr_assert_eq(next, s[i].want, "%s: segment %u: state %u -> %u, want %u", what, i, st,
-			     next, s[i].want);
-		st = next;
-	}
+	run_with(xvs_tcp_next_state, what, s, n);
 }
 
 #define IN  XVS_TCP_DIR_INPUT
@@ -123,21 +131,9 @@ Test(tcp_state, active_states)
 
 /* ---- SCTP (dataplane/dp_sctp.h) ---- */
 
-struct chunk_step {
-	enum xvs_tcp_dir dir;
-	uint8_t chunk;
-	uint8_t want;
-};
-
-static void run_sctp(const char *what, const struct chunk_step *s, unsigned n)
+static void run_sctp(const char *what, const struct seg *s, unsigned n)
 {
-	uint8_t st = XVS_SCTP_NONE;
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t next = xvs_sctp_next_state(st, s[i].chunk, s[i].dir);
-		cr_assert_eq(next, s[i].want, "%s: packet %u: state %u -> %u, want %u", what, i, st,
-			     next, s[i].want);
-		st = next;
-	}
+	run_with(xvs_sctp_next_state, what, s, n);
 }
 
 enum { C_DATA = 0, C_INIT = 1, C_INIT_ACK = 2, C_ABORT = 6, C_SHUTDOWN = 7, C_SHUTDOWN_ACK = 8,
@@ -146,7 +142,7 @@ enum { C_DATA = 0, C_INIT = 1, C_INIT_ACK = 2, C_ABORT = 6, C_SHUTDOWN = 7, C_SH
 /* NAT: the client's handshake and a shutdown the client starts, both directions seen. */
 Test(sctp_state, nat_association)
 {
-	const struct chunk_step s[] = {
+	const struct seg s[] = {
 		{ IN, C_INIT, XVS_SCTP_INIT1 },              { OUT, C_INIT_ACK, XVS_SCTP_COOKIE_SENT },
 		{ IN, C_COOKIE_ECHO, XVS_SCTP_COOKIE_REPLIED }, { OUT, C_COOKIE_ACK, XVS_SCTP_ESTABLISHED },
 		{ IN, C_DATA, XVS_SCTP_ESTABLISHED },         { OUT, 3 /* SACK */, XVS_SCTP_ESTABLISHED },
@@ -160,7 +156,7 @@ Test(sctp_state, nat_association)
 /* DR/TUN: only the client's side; its COOKIE ECHO establishes the association. */
 Test(sctp_state, input_only)
 {
-	const struct chunk_step s[] = {
+	const struct seg s[] = {
 		{ IO, C_INIT, XVS_SCTP_INIT1 }, { IO, C_INIT, XVS_SCTP_INIT },
 		{ IO, C_COOKIE_ECHO, XVS_SCTP_ESTABLISHED }, { IO, C_DATA, XVS_SCTP_ESTABLISHED },
 		{ IO, C_ABORT, XVS_SCTP_CLOSED },
