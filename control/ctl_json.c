@@ -620,7 +620,8 @@ static json_t *dataplane_json(const struct xvs_shm *shm)
 	memcpy(reason, h->refuse_reason, sizeof(h->refuse_reason));
 	reason[sizeof(h->refuse_reason)] = '\0';
 	static const char *const steering[] = { [XVS_STEER_NONE] = "none",
-						[XVS_STEER_SOFTWARE] = "software" };
+						[XVS_STEER_SOFTWARE] = "software",
+						[XVS_STEER_NIC] = "nic" };
 	uint32_t st = atomic_load(&h->steering);
 	json_t *stalled = json_array();
 	uint64_t mask = atomic_load(&h->stalled_workers);

@@ -42,6 +42,7 @@ struct xvs_port {
 	int node;               /* NUMA node from sysfs (PCI device or kernel interface); -1: none */
 	struct rte_mempool *rx_pool; /* its RX queues' mbufs: the pool of its node */
 	uint16_t mtu;           /* IP MTU of the link; 0 = ask the device */
+	uint8_t faces;          /* enum xvs_faces (dp_rss.h): which side's traffic comes in here */
 	uint32_t tun_src;       /* outer source prefix for tunnels leaving here (network order) */
 	uint8_t tun_src_len;    /* 0 with tun_src 0: use the port's address */
 };
@@ -51,6 +52,7 @@ struct xvs_dp_config {
 	int lcores_auto;        /* lcores = auto: dp_numa plans them */
 	unsigned workers;       /* with lcores = auto: how many workers; 0 = as many as fit */
 	int numa_force;         /* run a cross-node plan, with a warning, instead of refusing it */
+	int steering;           /* enum xvs_steering_cfg (dp_rss.h) */
 	char file_prefix[64];
 	char huge_dir[256];
 	unsigned memory_mb;

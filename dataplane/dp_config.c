@@ -112,6 +112,15 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		cfg->workers = (unsigned)n;
 	} else if (!strcmp(k, "numa_force"))
 		cfg->numa_force = parse_bool(v);
+	else if (!strcmp(k, "steering")) {
+		static const char *const modes[] = { "auto", "software", "nic" };
+		unsigned i;
+		for (i = 0; i < 3 && strcmp(v, modes[i]); i++)
+			;
+		if (i == 3)
+			return fail(c, "steering '%s' must be auto, software or nic%s", v, "");
+		cfg->steering = (int)i;
+	}
 	else if (!strcmp(k, "file_prefix"))
 		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", v);
 	else if (!strcmp(k, "huge_dir"))
@@ -200,6 +209,14 @@ static int set_port(struct load_ctx *c, const char *pname, const char *k, const 
 		/* the host part is chosen per flow: keep only the network part */
 		if (p->tun_src_len < 32)
 			p->tun_src &= rte_cpu_to_be_32(~0u << (32 - p->tun_src_len));
+	} else if (!strcmp(k, "faces")) {
+		static const char *const sides[] = { "", "clients", "servers", "both" };
+		unsigned i;
+		for (i = 1; i < 4 && strcmp(v, sides[i]); i++)
+			;
+		if (i == 4)
+			return fail(c, "faces '%s' on port %s must be clients, servers or both", v, pname);
+		p->faces = (uint8_t)i;
 	} else if (!strcmp(k, "rxq_size") || !strcmp(k, "txq_size")) {
 		if (parse_uint(v, 16384, &n) < 0 || n < 64)
 			return fail(c, "bad queue size '%s' on port %s", v, pname);

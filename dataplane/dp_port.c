@@ -5,8 +5,10 @@
 
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_random.h>
 
 #include "dp_port.h"
+#include "dp_rss.h"
 
 RTE_LOG_REGISTER(xvs_port_logtype, xvs.port, INFO);
 #define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, xvs_port_logtype, "xvs.port: " __VA_ARGS__)
@@ -42,8 +44,8 @@ static uint16_t kernel_iface_mtu(const char *dev)
 	return (uint16_t)mtu;
 }
 
-static int port_setup(struct xvs_port *p, unsigned nb_rxq, unsigned nb_txq, char *err,
-		      size_t errlen)
+static int port_setup(struct xvs_port *p, const struct xvs_steer *st, unsigned nb_rxq,
+		      unsigned nb_txq, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf = { 0 };
@@ -55,7 +57,13 @@ static int port_setup(struct xvs_port *p, unsigned nb_rxq, unsigned nb_txq, char
 			 p->name, nb_rxq, nb_txq, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
-	if (nb_rxq > 1 && info.flow_type_rss_offloads) {
+	if (nb_rxq > 1 && st->nic) {
+		/* the client's fields alone, under xvs's key: both directions reach the owner */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)st->rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+		conf.rx_adv_conf.rss_conf.rss_hf = xvs_rss_hf(p->faces);
+	} else if (nb_rxq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
@@ -107,6 +115,45 @@ int xvs_port_spare_txq(const struct xvs_dp *dp, unsigned nb_queues)
 	return 1;
 }
 
+int xvs_port_plan_steering(struct xvs_dp *dp, unsigned nb_workers, char *msg, size_t msglen)
+{
+	struct xvs_rss_port rp[XVS_MAX_PORTS];
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		struct rte_eth_dev_info info;
+		memset(&rp[i], 0, sizeof(rp[i]));
+		rp[i].name = dp->ports[i].name;
+		rp[i].faces = dp->ports[i].faces;
+		if (rte_eth_dev_info_get(dp->ports[i].port_id, &info) == 0) {
+			rp[i].offloads = info.flow_type_rss_offloads;
+			rp[i].reta_size = info.reta_size;
+			rp[i].key_size = info.hash_key_size;
+		}
+	}
+	int rc = xvs_rss_plan(rp, dp->nb_ports, nb_workers, (enum xvs_steering_cfg)dp->cfg.steering,
+			      msg, msglen);
+	if (rc == 1) {
+		uint8_t key[XVS_RSS_KEY_MAX];
+		for (unsigned i = 0; i < XVS_RSS_KEY_MAX; i += 8) {
+			uint64_t r = rte_rand();
+			memcpy(key + i, &r, 8);
+		}
+		xvs_rss_model_init(&dp->steer, key, rp[0].reta_size, nb_workers);
+	}
+	return rc;
+}
+
+/* Steering by the NIC: entry i of every port's redirection table is queue i % workers. */
+static int program_reta(const struct xvs_port *p, const struct xvs_steer *st)
+{
+	struct rte_eth_rss_reta_entry64 conf[XVS_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	memset(conf, 0, sizeof(conf));
+	for (unsigned i = 0; i < st->reta_size; i++) {
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = st->reta[i];
+	}
+	return rte_eth_dev_rss_reta_update(p->port_id, conf, (uint16_t)st->reta_size);
+}
+
 int xvs_port_find_all(struct xvs_dp *dp, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < dp->nb_ports; i++) {
@@ -123,7 +170,7 @@ int xvs_port_init_all(struct xvs_dp *dp, unsigned nb_queues, unsigned nb_txq, ch
 		      size_t errlen)
 {
 	for (unsigned i = 0; i < dp->nb_ports; i++) {
-		int rc = port_setup(&dp->ports[i], nb_queues, nb_txq, err, errlen);
+		int rc = port_setup(&dp->ports[i], &dp->steer, nb_queues, nb_txq, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
@@ -137,6 +184,10 @@ int xvs_port_start_all(struct xvs_dp *dp, char *err, size_t errlen)
 		int rc = rte_eth_dev_start(p->port_id);
 		if (rc < 0) {
 			snprintf(err, errlen, "port %s: start: %s", p->name, rte_strerror(-rc));
+			return rc;
+		}
+		if (dp->steer.nic && (rc = program_reta(p, &dp->steer)) < 0) {
+			snprintf(err, errlen, "port %s: redirection table: %s", p->name, rte_strerror(-rc));
 			return rc;
 		}
 		/* Frames for the configured MAC and broadcasts must reach us on any device. */

@@ -593,6 +593,10 @@ int main(int argc, char **argv)
 	map_workers();
 	if (xvs_port_find_all(&dp, err, sizeof(err)) < 0 || check_lcores(err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	char why[256];
+	int nic = xvs_port_plan_steering(&dp, dp.nb_workers, why, sizeof(why));
+	if (nic < 0)
+		rte_exit(EXIT_FAILURE, "steering = nic: %s\n", why);
 
 	int rc = xvs_shm_open(&dp.shm, dp.cfg.shm_path, 0);
 	if (rc < 0)
@@ -603,7 +607,8 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	log_placement();
 	/* the region outlives a dataplane: say afresh how this one steers */
-	atomic_store(&dp.shm.hdr->steering, dp.nb_workers > 1 ? XVS_STEER_SOFTWARE : XVS_STEER_NONE);
+	atomic_store(&dp.shm.hdr->steering, dp.nb_workers == 1 ? XVS_STEER_NONE
+					      : nic ? XVS_STEER_NIC : XVS_STEER_SOFTWARE);
 	atomic_store(&dp.shm.hdr->stalled_workers, 0);
 	atomic_store(&dp.shm.hdr->dp_pid, (uint64_t)getpid());
 	heartbeat();
@@ -611,8 +616,15 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "no table generation adopted within %u s\n", wait_config_s);
 	if (xvs_port_start_all(&dp, err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
-	printf("xvs-dataplane: running, %u worker(s), %u port(s), steering %s\n", dp.nb_workers,
-	       dp.nb_ports, dp.nb_workers > 1 ? "software (hand-off to the client's owner)" : "none");
+	if (dp.nb_workers == 1)
+		printf("xvs-dataplane: running, 1 worker(s), %u port(s), steering none\n", dp.nb_ports);
+	else if (nic)
+		printf("xvs-dataplane: running, %u worker(s), %u port(s), steering nic (RSS on the "
+		       "client's address and port, %u-entry redirection table)\n", dp.nb_workers,
+		       dp.nb_ports, dp.steer.reta_size);
+	else
+		printf("xvs-dataplane: running, %u worker(s), %u port(s), steering software (hand-off "
+		       "to the client's owner; no NIC steering: %s)\n", dp.nb_workers, dp.nb_ports, why);
 	fflush(stdout);
 
 	run_workers();

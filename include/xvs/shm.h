@@ -51,10 +51,12 @@
 /*
  * How a packet reaches the worker that owns its connection (docs/dataplane.md):
  * NONE with one worker; SOFTWARE when a worker that misses hands the packet to the owner
- * chosen by the client's address and port.
+ * chosen by the client's address and port; NIC when the ports' RSS hashes the client's
+ * address and port alone, so that both directions arrive at their owner.
  */
 #define XVS_STEER_NONE     0
 #define XVS_STEER_SOFTWARE 1
+#define XVS_STEER_NIC      2
 
 /* published/adopted words: generation in the high bits, slot in bit 0. */
 #define XVS_PUB(gen, slot) (((uint64_t)(gen) << 1) | ((slot) & 1))

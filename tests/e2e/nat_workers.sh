@@ -16,6 +16,9 @@ set -o pipefail
 E2E_LCORES="0@0,1@1,2@0"
 E2E_QPAIRS=2
 E2E_DP_EXTRA="idle_sleep_us = 20"
+# Two-armed: the NIC could steer if it hashed on one side's fields alone; af_packet cannot.
+E2E_LAN_EXTRA="faces = clients"
+E2E_SRV_EXTRA="faces = servers"
 e2e_start
 
 status=$(e2e_api /v1/status)
@@ -23,6 +26,8 @@ expect_eq "workers in the status" "$(json_get dataplane workers <<<"$status")" 2
 expect_eq "steering in the status" "$(json_get dataplane steering <<<"$status")" software
 expect_eq "no stalled worker" "$(json_get dataplane stalled_workers <<<"$status")" "[]"
 grep -q "2 worker(s).*steering software" "$T/dp.log" || e2e_fail "the log does not say how it steers"
+grep -q "steering software (.*no NIC steering: port lan: it cannot hash on the source fields alone" "$T/dp.log" ||
+	e2e_fail "the log does not say why the NIC does not steer: $(grep steering "$T/dp.log")"
 e2e_ok "the log says: $(grep -o 'steering software.*' "$T/dp.log")"
 
 e2e_rr_http_service
@@ -82,3 +87,14 @@ e2e_ok "wlc over two workers: six held connections spread 2/2/2"
 e2e_xvs_alive
 e2e_dataplane_stop
 e2e_ok "clean stop with two workers"
+
+# steering = nic on ports that cannot: refused at start, naming the port and why.
+E2E_DP_EXTRA="idle_sleep_us = 20
+steering = nic"
+e2e_write_dp_config
+rc=0
+out=$(timeout 60 ip netns exec "$NS_LB" "$XVS_DATAPLANE" -c "$T/dp.ini" 2>&1) || rc=$?
+[ "$rc" -ne 0 ] || e2e_fail "steering = nic on af_packet started"
+grep -q "steering = nic: port lan: it cannot hash on the source fields alone" <<<"$out" ||
+	e2e_fail "steering = nic refusal: $out"
+e2e_ok "steering = nic on af_packet is refused: $(grep -o 'steering = nic: .*' <<<"$out" | head -1)"
