@@ -53,6 +53,8 @@ struct xvs_dp_config {
 	unsigned workers;       /* with lcores = auto: how many workers; 0 = as many as fit */
 	int numa_force;         /* run a cross-node plan, with a warning, instead of refusing it */
 	int steering;           /* enum xvs_steering_cfg (dp_rss.h) */
+	int steering_seed_set;  /* the owner hash's secret comes from steering_seed, not rte_rand */
+	uint64_t steering_seed;
 	char file_prefix[64];
 	char huge_dir[256];
 	unsigned memory_mb;

@@ -112,7 +112,14 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		cfg->workers = (unsigned)n;
 	} else if (!strcmp(k, "numa_force"))
 		cfg->numa_force = parse_bool(v);
-	else if (!strcmp(k, "steering")) {
+	else if (!strcmp(k, "steering_seed")) {
+		char *end;
+		errno = 0;
+		cfg->steering_seed = strtoull(v, &end, 0);
+		if (errno || *end || end == v || v[0] == '-')
+			return fail(c, "steering_seed '%s' must be a number%s", v, "");
+		cfg->steering_seed_set = 1;
+	} else if (!strcmp(k, "steering")) {
 		static const char *const modes[] = { "auto", "software", "nic" };
 		unsigned i;
 		for (i = 0; i < 3 && strcmp(v, modes[i]); i++)

@@ -103,6 +103,13 @@ static inline uint64_t xvs_steer_mix(uint64_t x)
 	return x ^ (x >> 32);
 }
 
+/* The secret from a fixed seed ([dataplane] steering_seed: reproducible runs). */
+static inline void xvs_steer_seed(struct xvs_steer *s, uint64_t seed)
+{
+	s->key[0] = xvs_steer_mix(seed ^ 0x243f6a8885a308d3ULL);
+	s->key[1] = xvs_steer_mix(seed ^ 0x13198a2e03707344ULL);
+}
+
 /* Spread a 64-bit hash over the workers without a division. */
 static inline unsigned xvs_steer_pick(const struct xvs_steer *s, uint64_t h)
 {

@@ -424,6 +424,8 @@ static int setup_workers_apart(char *err, size_t errlen)
 	}
 	dp.steer.key[0] = rte_rand();
 	dp.steer.key[1] = rte_rand();
+	if (dp.cfg.steering_seed_set)
+		xvs_steer_seed(&dp.steer, dp.cfg.steering_seed);
 	dp.steer.nb_workers = dp.nb_workers;
 	if (!xvs_port_spare_txq(&dp, dp.nb_workers)) {
 		printf("xvs-dataplane: no spare TX queue for the main lcore: worker 0 probes next hops\n");
@@ -532,6 +534,8 @@ static void print_stats(void)
 		sum.arp_replies += s->arp_replies;
 		sum.icmp_echo_replies += s->icmp_echo_replies;
 		sum.conns_new += s->conns_new;
+		sum.handoff_out += s->handoff_out;
+		sum.handoff_in += s->handoff_in;
 		for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 			sum.drops[d] += s->drops[d];
 	}
@@ -540,6 +544,9 @@ static void print_stats(void)
 	printf("xvs-dataplane: arp-replies %llu\n", (unsigned long long)sum.arp_replies);
 	printf("xvs-dataplane: icmp-echo-replies %llu\n", (unsigned long long)sum.icmp_echo_replies);
 	printf("xvs-dataplane: conns-new %llu\n", (unsigned long long)sum.conns_new);
+	if (dp.nb_workers > 1)
+		printf("xvs-dataplane: handoff-out %llu\nxvs-dataplane: handoff-in %llu\n",
+		       (unsigned long long)sum.handoff_out, (unsigned long long)sum.handoff_in);
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		if (sum.drops[d])
 			printf("xvs-dataplane: drop %s %llu\n", xvs_drop_names[d],

@@ -4,6 +4,9 @@
 recomputed from scratch, and the exit summary against the case's `expect` file.
 
 usage: check_case.py CASE_DIR OUT_PCAP SUMMARY_FILE      (exit 0 pass, 1 fail)
+
+A case with several workers has a TX queue per worker and one for the main lcore: the output
+of queue q (q >= 1) is out{q}.pcap beside OUT_PCAP and must equal expected{q}.pcap.
 """
 
 import os
@@ -183,13 +186,32 @@ def compare_counters(want, got):
     return errors
 
 
-def check_case(case_dir, out_frames, summary_text):
-    """All the errors of one run (empty list: the case passes)."""
+def extra_queues(case_dir):
+    """The numbers q >= 1 of the case's expected{q}.pcap files."""
+    qs = []
+    for name in os.listdir(case_dir):
+        m = re.fullmatch(r"expected(\d+)\.pcap", name)
+        if m:
+            qs.append(int(m.group(1)))
+    return sorted(qs)
+
+
+def check_case(case_dir, out_frames, summary_text, queue_frames=None):
+    """All the errors of one run (empty list: the case passes). queue_frames: {q: frames}
+    of the extra TX queues."""
     expected = read_pcap(os.path.join(case_dir, "expected.pcap"))
     with open(os.path.join(case_dir, "expect")) as f:
         want = parse_expect(f.read())
     errors = compare_frames(expected, out_frames)
     errors += check_checksums(out_frames)
+    for q in extra_queues(case_dir):
+        got = (queue_frames or {}).get(q)
+        if got is None:
+            errors.append(f"TX queue {q}: no output pcap")
+            continue
+        errors += [f"TX queue {q}: {e}" for e in
+                   compare_frames(read_pcap(os.path.join(case_dir, f"expected{q}.pcap")), got)]
+        errors += check_checksums(got)
     errors += compare_counters(want, parse_summary(summary_text))
     return errors
 
@@ -204,8 +226,13 @@ def main():
     except (OSError, ValueError) as e:
         print(f"golden {name}: FAIL: cannot read the output pcap: {e}")
         return 1
+    queue_frames = {}
+    for q in extra_queues(case_dir):
+        path = os.path.join(os.path.dirname(out_pcap), f"out{q}.pcap")
+        if os.path.exists(path):
+            queue_frames[q] = read_pcap(path)
     with open(summary_file) as f:
-        errors = check_case(case_dir, out_frames, f.read())
+        errors = check_case(case_dir, out_frames, f.read(), queue_frames)
     errors += tshark_checksums(out_pcap)
     if errors:
         print(f"golden {name}: FAIL ({len(errors)} problems)")

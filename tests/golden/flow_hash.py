@@ -88,3 +88,28 @@ def flow_hash6(src, dst, sport, dport, proto):
 def flow_label(h):
     """The flow label of an IPv6 outer header for hash h: its low 20 bits."""
     return h & 0xFFFFF
+
+
+# --- the worker that owns a connection (dataplane/dp_steer.h), with [dataplane] steering_seed
+
+_M64 = (1 << 64) - 1
+
+
+def _steer_mix(x):
+    x ^= x >> 32
+    x = (x * 0xD6E8FEB86659FD93) & _M64
+    x ^= x >> 32
+    x = (x * 0xD6E8FEB86659FD93) & _M64
+    return x ^ (x >> 32)
+
+
+def steer_owner4(seed, nb_workers, client_ip, client_port):
+    """The owner worker of IPv4 client_ip:client_port when the secret comes from seed: the
+    secret's first word is mix(seed ^ 0x243f6a8885a308d3); the hash is mix of the address
+    (network-order bytes read little-endian) shifted left 16, OR the port (network-order
+    bytes read little-endian), XOR that word; its high 32 bits scale onto the workers."""
+    k0 = _steer_mix(seed ^ 0x243F6A8885A308D3)
+    a = int.from_bytes(ipaddress.IPv4Address(client_ip).packed, "little")
+    p = int.from_bytes(struct.pack("!H", client_port), "little")
+    h = _steer_mix(((a << 16) | p) ^ k0)
+    return ((h >> 32) * nb_workers) >> 32

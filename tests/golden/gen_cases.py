@@ -33,7 +33,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from flow_hash import flow_hash, flow_hash6, flow_label, gue_sport, tunnel_src  # noqa: E402
+from flow_hash import (flow_hash, flow_hash6, flow_label, gue_sport, steer_owner4,  # noqa: E402
+                       tunnel_src)
 from golden_pcap import ipv4_header_csum, ones_sum, verify_checksums, write_pcap  # noqa: E402
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
 from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
@@ -106,19 +107,28 @@ def fix_ip_csum(frame):
 class Case:
     """One golden case: rules, neighbours, input frames, expected output and counters."""
 
-    def __init__(self, name, description, rules, neighbours, port_opts=(), dp_opts=()):
+    def __init__(self, name, description, rules, neighbours, port_opts=(), dp_opts=(),
+                 workers=1):
         self.name, self.description = name, description
         self.rules, self.neighbours = rules, neighbours
         self.port_opts = list(port_opts)  # extra "key = value" lines of [port p0]
         self.dp_opts = list(dp_opts)  # extra "key = value" lines of [dataplane]
+        # With several workers, p0 has one RX and one TX queue per worker (queue q: in{q}.pcap,
+        # out{q}.pcap; queue 0 has no number) and one more TX queue for the main lcore.
+        self.workers = workers
+        self.q_in = [[] for _ in range(workers)]
+        self.q_out = [[] for _ in range(workers + (1 if workers > 1 else 0))]
         self.frames_in, self.frames_out, self.good_in = [], [], []
         self.counters = {}
 
-    def step(self, frame_in, *frames_out, good=True):
-        """Feed frame_in; the dataplane must send frames_out (in order) because of it."""
+    def step(self, frame_in, *frames_out, good=True, q_in=0, q_out=0):
+        """Feed frame_in on RX queue q_in; the dataplane must send frames_out (in order) on TX
+        queue q_out because of it."""
         self.frames_in.append(frame_in)
         self.good_in.append(good)
         self.frames_out.extend(frames_out)
+        self.q_in[q_in].append(frame_in)
+        self.q_out[q_out].extend(frames_out)
 
     def drop(self, frame_in, reason, *frames_out, good=False):
         self.step(frame_in, *frames_out, good=good)
@@ -148,8 +158,10 @@ class Case:
             f.write("".join(line + "\n" for line in self.rules))
         with open(os.path.join(d, "expect"), "w") as f:
             f.write(render_expect(self))
-        write_pcap(os.path.join(d, "in.pcap"), self.frames_in)
-        write_pcap(os.path.join(d, "expected.pcap"), self.frames_out)
+        for q, frames in enumerate(self.q_in):
+            write_pcap(os.path.join(d, f"in{q or ''}.pcap"), frames)
+        for q, frames in enumerate(self.q_out):
+            write_pcap(os.path.join(d, f"expected{q or ''}.pcap"), frames)
 
 
 def render_ini(case):
@@ -157,7 +169,9 @@ def render_ini(case):
         f"; golden case {case.name}: {case.description}",
         "; written by tests/golden/gen_cases.py; run_case.sh fills in @TMP@ and @PREFIX@",
         "[dataplane]",
-        "lcores = 0",
+        # several workers: every lcore on CPU 0, taking turns (idle_sleep_us in dp_opts)
+        "lcores = " + ("0" if case.workers == 1 else
+                       ",".join(f"{i}@0" for i in range(case.workers + 1))),
         "file_prefix = @PREFIX@",
         "huge_dir = none",
         "memory = 256",
@@ -168,7 +182,11 @@ def render_ini(case):
     lines += [
         "",
         "[port p0]",
-        "dev = net_pcap0,rx_pcap=@TMP@/in.pcap,tx_pcap=@TMP@/out.pcap",
+        "dev = net_pcap0,rx_pcap=@TMP@/in.pcap,tx_pcap=@TMP@/out.pcap" if case.workers == 1 else
+        # inih reads 200 bytes a line: names relative to the run's directory (run_case.sh)
+        "dev = net_pcap0," + ",".join(
+            [f"rx_pcap=in{q or ''}.pcap" for q in range(len(case.q_in))]
+            + [f"tx_pcap=out{q or ''}.pcap" for q in range(len(case.q_out))]),
         f"addr = {LB_IP}/24",
         f"mac = {LB_MAC}",
     ]
@@ -1900,6 +1918,43 @@ def case_ip6_malformed(C, S):
     return c
 
 
+STEER_SEED = 42
+
+
+def case_nat_two_queues(C, S):
+    c = Case("nat_two_queues", "NAT over two workers: replies on the other queue, new flows handed over",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S,
+             dp_opts=[f"steering_seed = {STEER_SEED}", "idle_sleep_us = 20"], workers=2)
+    # Flow a is owned by worker 0 (the client's address and port, dp_steer.h): its client's
+    # packets come in on queue 0 and stay; the real server's replies come in on queue 1 and
+    # worker 1 hands them to worker 0, which sends them after its own queue's frames. Flow b
+    # is owned by worker 1 but comes in entirely on queue 0: worker 0 hands every frame over,
+    # in order, and worker 1 sends them on its TX queue.
+    port_a = next(p for p in range(41000, 42000) if steer_owner4(STEER_SEED, 2, C[0].ip, p) == 0)
+    port_b = next(p for p in range(42000, 43000) if steer_owner4(STEER_SEED, 2, C[1].ip, p) == 1)
+    a = TcpFlow(C[0], port_a, S[0], 8080, isn=1000)
+    b = TcpFlow(C[1], port_b, S[0], 8080, isn=2000)
+    c.step(*a.c2v("S", options=[("MSS", 1460)]))
+    c.step(*b.c2v("S", options=[("MSS", 1460)]), q_out=1)
+    c.count("handoff-out")
+    replies = []
+    for side, flags, payload in [("s", "SA", b""), ("c", "A", b""),
+                                 ("c", "PA", b"GET / HTTP/1.0\r\n\r\n"),
+                                 ("s", "PA", b"HTTP/1.0 200 OK\r\n\r\nhello"), ("c", "A", b"")]:
+        if side == "c":
+            c.step(*a.c2v(flags, payload))
+        else:
+            replies.append(a.s2c(flags, payload))
+        c.step(*(b.c2v(flags, payload) if side == "c" else b.s2c(flags, payload)), q_out=1)
+        c.count("handoff-out")
+    for frame_in, frame_out in replies:
+        c.step(frame_in, frame_out, q_in=1)
+        c.count("handoff-out")
+    c.count("handoff-in", c.counters["handoff-out"])
+    c.count("conns-new", 2)
+    return c
+
+
 CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_tun6_ipip, case_tun6_gue,
           case_tun_4in6, case_tun_6in4, case_nd_ns, case_nd_dad, case_nd_learn, case_nd_resolve,
           case_nd_malformed, case_icmp6_echo, case_tun6_too_big, case_tun6_too_big_min,
@@ -1912,7 +1967,8 @@ CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_ad
          case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
-         case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad] + CASES6
+         case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
+         case_nat_two_queues] + CASES6
 
 
 def main():

@@ -79,6 +79,10 @@ done
 
 T=$(mktemp -d "/tmp/xvs-golden-$CASE.XXXXXX") || fail "mktemp"
 cp "$CASE_DIR/in.pcap" "$T/in.pcap"
+# several workers: one input per RX queue (in1.pcap ...); check_case.py reads out1.pcap ...
+for f in "$CASE_DIR"/in[0-9]*.pcap; do
+	[ -f "$f" ] && cp "$f" "$T/"
+done
 sed -e "s|@TMP@|$T|g" -e "s|@PREFIX@|$PREFIX|g" "$CASE_DIR/dataplane.ini" > "$T/dataplane.ini"
 
 "$CTL" --shm "$T/shm" --socket "$T/sock" --state "$T/state.json" --pidfile "$T/ctl.pid" \
@@ -94,8 +98,9 @@ done
 XVS_CONTROL_SOCKET=$T/sock "$ADM" -R < "$CASE_DIR/rules" > "$T/adm.log" 2>&1 ||
 	{ show_logs; fail "xvsadm -R rejected the rules"; }
 
-timeout -k 5 "$DP_TIMEOUT" "$DP" -c "$T/dataplane.ini" --wait-config 10 --idle-exit 500 \
-	> "$T/dp.out" 2> "$T/dp.err" &
+# from the run's directory: a case's pcap names may be relative to it
+(cd "$T" && exec timeout -k 5 "$DP_TIMEOUT" "$DP" -c "$T/dataplane.ini" --wait-config 10 \
+	--idle-exit 500) > "$T/dp.out" 2> "$T/dp.err" &
 DP_PID=$!
 wait "$DP_PID"
 rc=$?

@@ -17,7 +17,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from check_case import check_case, parse_expect, tshark_checksums  # noqa: E402
+from check_case import check_case, extra_queues, parse_expect, tshark_checksums  # noqa: E402
 from golden_pcap import (ipv4_header_csum, ones_sum, read_pcap, verify_checksums,  # noqa: E402
                          write_pcap)
 
@@ -68,11 +68,34 @@ def test_meson_lists_every_case():
         expect_true(name in listed, f"tests/golden/meson.build runs case {name}")
 
 
+def queue_outputs(d):
+    """The expected frames of the case's extra TX queues (several workers), by queue."""
+    return {q: read_pcap(os.path.join(d, f"expected{q}.pcap")) for q in extra_queues(d)}
+
+
 def test_expected_passes(name):
     d = os.path.join(CASES_DIR, name)
     frames = read_pcap(os.path.join(d, "expected.pcap"))
-    errors = check_case(d, frames, summary_for(d))
+    errors = check_case(d, frames, summary_for(d), queue_outputs(d))
     expect_true(not errors, f"{name}: expected.pcap as output passes: {errors[:3]}")
+
+
+def test_checker_catches_queues(name):
+    """Several workers: a frame missing from, or moved between, extra TX queues fails."""
+    d = os.path.join(CASES_DIR, name)
+    queues = queue_outputs(d)
+    frames = read_pcap(os.path.join(d, "expected.pcap"))
+    for q, got in queues.items():
+        if not got:
+            continue
+        moved = dict(queues)
+        moved[q] = got[:-1]
+        expect_true(bool(check_case(d, frames, summary_for(d), moved)),
+                    f"{name}: checker catches a frame missing on TX queue {q}")
+        expect_true(bool(check_case(d, frames + got[-1:], summary_for(d), moved)),
+                    f"{name}: checker catches a frame sent on queue 0 instead of {q}")
+        expect_true(bool(check_case(d, frames, summary_for(d), {})),
+                    f"{name}: checker catches a missing TX queue {q} output")
 
 
 def test_checker_catches(name):
@@ -80,8 +103,10 @@ def test_checker_catches(name):
     frames = read_pcap(os.path.join(d, "expected.pcap"))
     good = summary_for(d)
 
+    queues = queue_outputs(d)
+
     def fails(out, summary, what):
-        expect_true(bool(check_case(d, out, summary)), f"{name}: checker catches {what}")
+        expect_true(bool(check_case(d, out, summary, queues)), f"{name}: checker catches {what}")
 
     fails(frames[:-1], good, "a missing frame")
     fails(frames + [frames[0]], good, "an extra frame")
@@ -191,6 +216,7 @@ def main():
     for name in case_names():
         test_expected_passes(name)
         test_checker_catches(name)
+        test_checker_catches_queues(name)
     test_checksum_verifier()
     print(f"{results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
