@@ -40,7 +40,7 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
 from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
                                 IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN)
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
-from scapy.layers.sctp import (SCTP, SCTPChunkCookieAck, SCTPChunkCookieEcho,  # noqa: E402
+from scapy.layers.sctp import (SCTP, SCTPChunkAbort, SCTPChunkCookieAck, SCTPChunkCookieEcho,  # noqa: E402
                                SCTPChunkData, SCTPChunkInit, SCTPChunkInitAck)
 from scapy.packet import Raw  # noqa: E402
 
@@ -1154,7 +1154,7 @@ def rewrite6(frame, eth_src=None, eth_dst=None, ip_src=None, ip_dst=None, sport=
         p[IPv6].src = ip_src
     if ip_dst:
         p[IPv6].dst = ip_dst
-    for l4 in (TCP, UDP):
+    for l4 in (TCP, UDP, SCTP):
         if l4 in p:
             if sport is not None:
                 p[l4].sport = sport
@@ -1311,6 +1311,55 @@ def case_tcp6_nat(C, S):
         for f in flows:
             c.step(*(f.c2v(flags, payload) if side == "c" else f.s2c(flags, payload)))
     c.count("conns-new", len(flows))
+    return c
+
+
+def case_sctp6_nat(C, S):
+    C6, S6 = make_hosts6()
+    c = Case("sctp6_nat", "IPv6 SCTP through NAT: INIT to DATA both ways with the CRC32c redone, "
+             "rr over A B; an ABORT ends one association",
+             [f"-A --sctp-service {bracket(VIP6)}:3868 -s rr"]
+             + [f"-a --sctp-service {bracket(VIP6)}:3868 -r {bracket(s.ip)}:3869 -m -w 1"
+                for s in reversed(S6[:2])],
+             C6 + S6, port_opts=[PORT6])
+
+    def c2v(client, cport, tag, chunk):
+        return concrete(Ether(src=client.mac, dst=LB_MAC)
+                        / IPv6(src=client.ip, dst=VIP6, hlim=64, fl=0x12345)
+                        / SCTP(sport=cport, dport=3868, tag=tag) / chunk)
+
+    def to_server(frame, server):
+        return rewrite6(frame, eth_src=LB_MAC, eth_dst=server.mac, ip_dst=server.ip, dport=3869)
+
+    def s2c(server, client, cport, tag, chunk):
+        frame = concrete(Ether(src=server.mac, dst=LB_MAC)
+                         / IPv6(src=server.ip, dst=client.ip, hlim=63)
+                         / SCTP(sport=3869, dport=cport, tag=tag) / chunk)
+        return frame, rewrite6(frame, eth_src=LB_MAC, eth_dst=client.mac, ip_src=VIP6, sport=3868)
+
+    for client, cport, server, ctag, stag in [(C6[0], 37000, S6[0], 0x6111, 0x6222),
+                                              (C6[1], 37001, S6[1], 0x6333, 0x6444)]:
+        f = c2v(client, cport, 0, SCTPChunkInit(init_tag=ctag, a_rwnd=65535, n_out_streams=1,
+                                                n_in_streams=1, init_tsn=100))
+        c.step(f, to_server(f, server))
+        c.step(*s2c(server, client, cport, ctag,
+                    SCTPChunkInitAck(init_tag=stag, a_rwnd=65535, n_out_streams=1,
+                                     n_in_streams=1, init_tsn=500)))
+        f = c2v(client, cport, stag, SCTPChunkCookieEcho(cookie=b"cookie6-%d" % cport))
+        c.step(f, to_server(f, server))
+        c.step(*s2c(server, client, cport, ctag, SCTPChunkCookieAck()))
+        f = c2v(client, cport, stag, SCTPChunkData(tsn=100, stream_id=0, stream_seq=0,
+                                                    proto_id=0, data=b"hello over sctp6"))
+        c.step(f, to_server(f, server))
+        c.step(*s2c(server, client, cport, ctag,
+                    SCTPChunkData(tsn=500, stream_id=0, stream_seq=0, proto_id=0,
+                                  data=b"and back")))
+    # the first association is aborted by its client: the ABORT still reaches the server
+    f = c2v(C6[0], 37000, 0x6222, SCTPChunkAbort())
+    c.step(f, to_server(f, S6[0]))
+    stray = c2v(C6[2], 37002, 0x6555, SCTPChunkData(tsn=1, data=b"no association"))
+    c.drop(stray, "sctp-not-init", good=True)
+    c.count("conns-new", 2)
     return c
 
 
@@ -1955,7 +2004,7 @@ def case_nat_two_queues(C, S):
     return c
 
 
-CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_tun6_ipip, case_tun6_gue,
+CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_nat, case_tun6_ipip, case_tun6_gue,
           case_tun_4in6, case_tun_6in4, case_nd_ns, case_nd_dad, case_nd_learn, case_nd_resolve,
           case_nd_malformed, case_icmp6_echo, case_tun6_too_big, case_tun6_too_big_min,
           case_icmp6_err_nat_reply, case_icmp6_err_client_side, case_icmp6_err_bad,
