@@ -14,9 +14,10 @@ void xvs_check_cfg_default(struct xvs_check_cfg *c, enum xvs_check_type type)
 {
 	memset(c, 0, sizeof(*c));
 	c->type = type;
+	/* keepalived 2.2: retry 1 (DNS 3, MISC 0); delay_before_retry 1 s (HTTP/SSL 3 s) */
 	c->connect_timeout_ms = 5000;
-	c->retry = 1;
-	c->delay_before_retry_ms = 1000;
+	c->retry = type == XVS_CHECK_DNS ? 3 : type == XVS_CHECK_SCRIPT ? 0 : 1;
+	c->delay_before_retry_ms = type == XVS_CHECK_HTTP || type == XVS_CHECK_HTTPS ? 3000 : 1000;
 	strcpy(c->dns_name, ".");
 	c->dns_type = 6;
 }

@@ -54,8 +54,8 @@ struct xvs_check_cfg {
 	union xvs_ip bind_ip;
 	uint32_t fwmark;             /* SO_MARK on the check's socket, 0 = none */
 	uint32_t connect_timeout_ms; /* default 5000 */
-	uint32_t retry;              /* default 1 */
-	uint32_t delay_before_retry_ms; /* default 1000 */
+	uint32_t retry;              /* default 1 (DNS_CHECK 3, MISC_CHECK 0) */
+	uint32_t delay_before_retry_ms; /* default 1000 (HTTP_GET, SSL_GET 3000) */
 	uint32_t warmup_ms;          /* random delay before the first check, 0 = none */
 	/* HTTP_GET / SSL_GET */
 	char virtualhost[XVS_CHECK_HOST_MAX];
