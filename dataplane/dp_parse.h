@@ -111,6 +111,23 @@ static inline int xvs_parse_l4(struct xvs_pkt *p, const uint8_t *l4, uint32_t l4
 	}
 }
 
+/*
+ * Whether a 20-byte IPv4 header's checksum verifies: its five 32-bit words summed with end-
+ * around carry and folded to 16 bits give all ones (byte order does not matter to that).
+ * About a dozen instructions, against rte_raw_cksum's general loop.
+ */
+static inline int xvs_ip4_hdr_sum_ok(const void *hdr)
+{
+	uint32_t w[5];
+	memcpy(w, hdr, sizeof(w));
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	uint32_t t = ((uint32_t)s & 0xffff) + ((uint32_t)s >> 16);
+	t = (t & 0xffff) + (t >> 16);
+	return t == 0xffff;
+}
+
 static inline int xvs_parse_ip4(struct xvs_pkt *p, const uint8_t *l3, uint32_t len)
 {
 	if (len < sizeof(struct rte_ipv4_hdr))
@@ -126,7 +143,7 @@ static inline int xvs_parse_ip4(struct xvs_pkt *p, const uint8_t *l3, uint32_t l
 	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 	if (tot < ihl || tot > len)
 		return xvs_parse_drop(p, XVS_DROP_IP_BAD_LEN);
-	if (rte_raw_cksum(ip, ihl) != 0xffff)
+	if (!(ihl == sizeof(*ip) ? xvs_ip4_hdr_sum_ok(ip) : rte_raw_cksum(ip, ihl) == 0xffff))
 		return xvs_parse_drop(p, XVS_DROP_IP_BAD_CSUM);
 	if (ihl != sizeof(*ip))
 		return xvs_parse_drop(p, XVS_DROP_IP_OPTIONS);
