@@ -952,6 +952,8 @@ static int rs_checker(struct kc *k, const struct kc_stmt *st, struct kc_ctx *c)
 	struct kc_rs *rs = c->rs;
 	if (rs->nb_checks == XVS_CHECK_MAX_PER_DEST)
 		return kc_fail(k, st, "more than %d checkers on one real server", XVS_CHECK_MAX_PER_DEST);
+	char name[16];
+	snprintf(name, sizeof(name), "%s", st->tok[0]); /* st is k->cur: the block moves it */
 	struct kc_check *x = &rs->checks[rs->nb_checks++];
 	memset(x, 0, sizeof(*x));
 	xvs_check_cfg_default(&x->c, t);
@@ -965,7 +967,7 @@ static int rs_checker(struct kc *k, const struct kc_stmt *st, struct kc_ctx *c)
 	if (rc < 0)
 		return -1;
 	if ((t == XVS_CHECK_HTTP || t == XVS_CHECK_HTTPS) && x->c.nb_urls == 0)
-		return kc_fail_at(k, x->where, "%s without a url block", st->tok[0]);
+		return kc_fail_at(k, x->where, "%s without a url block", name);
 	if (t == XVS_CHECK_SCRIPT && !x->c.script[0])
 		return kc_fail_at(k, x->where, "MISC_CHECK without misc_path");
 	return 0;
@@ -1820,13 +1822,15 @@ static void fix_port(struct kc *k, const struct kc_vs *vs, const char *where, co
 static int vs_fix_servers(struct kc *k, struct kc_vs *vs)
 {
 	uint64_t weight_sum = 0;
+	for (unsigned i = 0; i < vs->nb_rs; i++) /* duplicates as written, before port fixes */
+		for (unsigned j = 0; j < i && !vs->rs[i].dropped; j++)
+			if (!vs->rs[j].dropped && rs_same(&vs->rs[i], &vs->rs[j])) {
+				kc_warn(k, vs->rs[i].where, "duplicate real server: dropped, as "
+					"keepalived does");
+				vs->rs[i].dropped = true;
+			}
 	for (unsigned i = 0; i < vs->nb_rs; i++) {
 		struct kc_rs *r = &vs->rs[i];
-		for (unsigned j = 0; j < i && !r->dropped; j++)
-			if (!vs->rs[j].dropped && rs_same(r, &vs->rs[j])) {
-				kc_warn(k, r->where, "duplicate real server: dropped, as keepalived does");
-				r->dropped = true;
-			}
 		if (r->dropped)
 			continue;
 		if (r->weight == UNSET)
