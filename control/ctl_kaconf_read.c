@@ -230,6 +230,8 @@ static int push_glob(struct xvs_kaconf_reader *r, const char *pattern, bool stri
 	if (rc == GLOB_NOMATCH) {
 		globfree(&fr->g);
 		free(fr);
+		if (!has_wildcard(full) && !from)
+			return kr_fail(err, errlen, full, 0, "%s", strerror(ENOENT));
 		if (!has_wildcard(full))
 			return kr_fail(err, errlen, efile, from_line, "%s: %s", full, strerror(ENOENT));
 		if (strict)
