@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_kaconf_apply.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 
@@ -23,19 +24,27 @@ struct options {
 	const char *socket;
 	const char *state;
 	const char *pidfile;
+	const char *kaconf;    /* --keepalived-conf */
+	const char *config_id; /* --config-id */
+	bool check_config;     /* --check-config */
 	struct xvs_sched_params sched;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: xvs-control [--shm PATH] [--socket PATH] [--state PATH] [--pidfile PATH]\n"
-		   "                   [--mh-table-size M]\n"
+		   "                   [--mh-table-size M] [--keepalived-conf FILE [--config-id ID]]\n"
+		   "       xvs-control --keepalived-conf FILE --check-config [--config-id ID]\n"
 		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
 		   "  --socket PATH       control API socket (default %s)\n"
 		   "  --state PATH        saved configuration (default %s)\n"
 		   "  --pidfile PATH      write the daemon's pid there\n"
 		   "  --mh-table-size M   entries of the mh scheduler's Maglev tables, a prime\n"
-		   "                      (default %u; the same on every node that shares a VIP)\n",
+		   "                      (default %u; the same on every node that shares a VIP)\n"
+		   "  --keepalived-conf FILE  take the services from keepalived.conf FILE (its\n"
+		   "                      virtual_server part), again on SIGHUP\n"
+		   "  --config-id ID      the id of keepalived's @ID lines (default: the host name)\n"
+		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n",
 		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
 		XVS_MH_SIZE_DEFAULT);
 }
@@ -49,11 +58,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"state", required_argument, NULL, 'c'},
 		{"pidfile", required_argument, NULL, 'p'},
 		{"mh-table-size", required_argument, NULL, 'M'},
+		{"keepalived-conf", required_argument, NULL, 'k'},
+		{"config-id", required_argument, NULL, 'i'},
+		{"check-config", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
-			      XVS_CTL_STATE_DEFAULT_PATH, NULL, {.mh_size = XVS_MH_SIZE_DEFAULT}};
+			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, false,
+			      {.mh_size = XVS_MH_SIZE_DEFAULT}};
 	char msg[160], *end;
 	unsigned long n;
 	int c;
@@ -63,6 +76,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 's': o->socket = optarg; break;
 		case 'c': o->state = optarg; break;
 		case 'p': o->pidfile = optarg; break;
+		case 'k': o->kaconf = optarg; break;
+		case 'i': o->config_id = optarg; break;
+		case 'C': o->check_config = true; break;
 		case 'M':
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
@@ -78,6 +94,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "xvs-control: unexpected argument %s\n", argv[optind]);
+		return -1;
+	}
+	if ((o->check_config || o->config_id) && !o->kaconf) {
+		fprintf(stderr, "xvs-control: --%s needs --keepalived-conf\n",
+			o->check_config ? "check-config" : "config-id");
 		return -1;
 	}
 	return 0;
@@ -108,12 +129,22 @@ static int another_control(const struct xvs_shm *shm)
 	return same;
 }
 
-/* Housekeeping once a second until SIGINT or SIGTERM; returns the signal. */
-static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *stop)
+/* Housekeeping once a second until SIGINT or SIGTERM (returned); SIGHUP reads the
+ * keepalived.conf again. */
+static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *sigs,
+		 const struct options *o, struct xvs_kaconf **held)
 {
 	const struct timespec second = {.tv_sec = 1};
+	const struct xvs_kaconf_opts kopts = {o->config_id};
 	for (;;) {
-		int sig = sigtimedwait(stop, NULL, &second);
+		int sig = sigtimedwait(sigs, NULL, &second);
+		if (sig == SIGHUP) {
+			LOG("SIGHUP: reading %s", o->kaconf);
+			pthread_mutex_lock(lock);
+			xvs_kaconf_reload(ctl, o->kaconf, &kopts, held);
+			pthread_mutex_unlock(lock);
+			continue;
+		}
 		if (sig > 0)
 			return sig;
 		pthread_mutex_lock(lock);
@@ -122,18 +153,50 @@ static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *sto
 	}
 }
 
+/* --check-config: the file into an empty model, printed as `xvsadm -S -n`; exit status. */
+static int check_config(const struct options *o)
+{
+	const struct xvs_kaconf_opts kopts = {o->config_id};
+	struct xvs_kaconf *conf;
+	struct xvs_ctl_model *m = NULL;
+	char err[XVS_KACONF_ERR_MAX];
+	int rc = xvs_kaconf_load(o->kaconf, &kopts, &conf, err, sizeof(err));
+	if (rc == 0) {
+		for (unsigned i = 0; i < conf->nb_warnings; i++)
+			fprintf(stderr, "%s\n", conf->warnings[i]);
+		m = xvs_kaconf_check(conf, &o->sched, err, sizeof(err));
+		xvs_kaconf_free(conf);
+	}
+	if (!m) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	rc = xvs_kaconf_print_rules(stdout, m);
+	xvs_ctl_model_free(m);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = -errno;
+	if (rc)
+		fprintf(stderr, "xvs-control: cannot print the configuration: %s\n", strerror(-rc));
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	if (o.check_config)
+		return check_config(&o);
 
-	/* Block the stop signals before any thread exists so that only serve() takes them. */
+	/* Block the signals before any thread exists so that only serve() takes them; SIGHUP
+	 * only reloads a keepalived.conf (without one it keeps its default action). */
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	if (o.kaconf)
+		sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -164,14 +227,20 @@ int main(int argc, char **argv)
 		xvs_shm_close(&shm);
 		return 1;
 	}
+	struct xvs_kaconf *held = NULL;
+	if (o.kaconf) {
+		const struct xvs_kaconf_opts kopts = {o.config_id};
+		xvs_kaconf_reload(&ctl, o.kaconf, &kopts, &held);
+	}
 	pthread_mutex_unlock(&lock);
 	if (o.pidfile && (rc = write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
 	LOG("serving %s (region %s, state %s)", o.socket, o.shm, o.state);
 
-	int sig = serve(&ctl, &lock, &stop);
+	int sig = serve(&ctl, &lock, &stop, &o, &held);
 	LOG("%s: stopping", strsignal(sig));
 	xvs_ctl_api_stop(api);
+	xvs_kaconf_free(held);
 	if (o.pidfile)
 		unlink(o.pidfile);
 	xvs_ctl_fini(&ctl);

@@ -33,4 +33,24 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# keepalived: its documentation's sample configurations are test input of xvs-control's
+# keepalived.conf loader. Its daemon must never run here: a policy-rc.d that forbids starting
+# services covers the install (Debian starts a newly installed service otherwise).
+if ! dpkg-query -W -f='${Status}' keepalived 2>/dev/null | grep -q "install ok installed"; then
+	export DEBIAN_FRONTEND=noninteractive
+	policy=/usr/sbin/policy-rc.d
+	made_policy=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		made_policy=1
+	fi
+	rc=0
+	apt-get -o DPkg::Lock::Timeout=600 update -q || rc=$?
+	[ "$rc" = 0 ] && { apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
+		keepalived || rc=$?; }
+	[ "$made_policy" = 1 ] && rm -f "$policy"
+	[ "$rc" = 0 ] || exit "$rc"
+fi
+
 "$(dirname "$0")/hugepages.sh"

@@ -39,6 +39,7 @@ RS_NAMES_ADD=(rs3 rs2 rs1)
 declare -A RS_IP=([rs1]=198.19.0.11 [rs2]=198.19.0.12 [rs3]=198.19.0.13)
 
 E2E_PIDS=()   # every process this run started, killed by PID in cleanup
+E2E_CTL_ARGS=() # more options for xvs-control
 CTL_PID=""
 DP_PID=""
 
@@ -256,11 +257,12 @@ e2e_write_dp_config() {
 	EOF
 }
 
-# Start xvs-control (in this namespace) with the run's state file.
+# Start xvs-control (in this namespace) with the run's state file; E2E_CTL_ARGS (an array)
+# adds options.
 e2e_control_start() {
 	rm -f "$T/ctl.pid"
 	"$XVS_CONTROL" --shm "$T/shm" --socket "$T/sock" --state "$T/state.json" \
-		--pidfile "$T/ctl.pid" >>"$T/ctl.log" 2>&1 &
+		--pidfile "$T/ctl.pid" "${E2E_CTL_ARGS[@]}" >>"$T/ctl.log" 2>&1 &
 	CTL_PID=$!
 	e2e_retry 100 e2e_api_ok || e2e_fail "xvs-control does not answer on $T/sock"
 	# Trust the pidfile over $! in case the daemon ever forks away from its parent.
