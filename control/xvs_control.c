@@ -3,6 +3,7 @@
  * and serves the control API on a Unix socket. main() only wires the pieces together.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -113,20 +114,19 @@ static int write_pidfile(const char *path)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
-/* True when the region names another live xvs-control as its writer. */
-static int another_control(const struct xvs_shm *shm)
+/*
+ * Become the region's only writer: an open-file-description lock on its first byte, held for
+ * the process's life. The kernel drops it when the process's files close, so a crashed
+ * xvs-control, zombie or not, never blocks its successor (a check of the writer's PID in
+ * /proc would). It does not meet the flock() both daemons take while mapping the region.
+ * Returns 0, -EBUSY when another xvs-control holds it, or another negative errno.
+ */
+static int lock_region(const struct xvs_shm *shm)
 {
-	uint64_t pid = atomic_load(&shm->hdr->control_pid);
-	char path[64], comm[32] = "";
-	if (pid == 0 || pid == (uint64_t)getpid())
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	if (fcntl(shm->fd, F_OFD_SETLK, &fl) == 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%llu/comm", (unsigned long long)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	int same = fgets(comm, sizeof(comm), f) && strncmp(comm, "xvs-control", 11) == 0;
-	fclose(f);
-	return same;
+	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
 }
 
 /* Housekeeping once a second until SIGINT or SIGTERM (returned); SIGHUP reads the
@@ -207,9 +207,12 @@ int main(int argc, char **argv)
 		    rc == -EPROTO ? " (another layout: stop the dataplane and remove the file)" : "");
 		return 1;
 	}
-	if (another_control(&shm)) {
-		LOG("another xvs-control (pid %llu) writes to %s", (unsigned long long)shm.hdr->control_pid,
-		    o.shm);
+	if ((rc = lock_region(&shm)) < 0) {
+		if (rc == -EBUSY)
+			LOG("another xvs-control (pid %llu) writes to %s",
+			    (unsigned long long)shm.hdr->control_pid, o.shm);
+		else
+			LOG("cannot lock %s: %s", o.shm, strerror(-rc));
 		xvs_shm_close(&shm);
 		return 1;
 	}
