@@ -106,6 +106,16 @@ static int validate_svc(const struct xvs_gen *g, uint32_t i, char *err, size_t e
 		return rc;
 	if (s->sched == XVS_SCHED_NONE || s->sched >= XVS_SCHED_MAX)
 		return refuse(err, errlen, "service %u: unknown scheduler %u", i, s->sched);
+	if (s->flags & ~XVS_SVC_F_ALL)
+		return refuse(err, errlen, "service %u: unknown flags %#x", i, s->flags);
+	if ((s->flags & XVS_SVC_F_PERSISTENT) &&
+	    (s->persist_timeout == 0 || s->persist_timeout > XVS_MAX_TIMEOUT))
+		return refuse(err, errlen, "service %u: persistence timeout %u out of 1..%u", i,
+			      s->persist_timeout, XVS_MAX_TIMEOUT);
+	if (s->af == XVS_AF_INET6 && s->netmask > 128)
+		return refuse(err, errlen, "service %u: IPv6 prefix length %u", i, s->netmask);
+	if ((s->flags & XVS_SVC_F_ONEPACKET) && s->proto != XVS_PROTO_UDP && !s->fwmark)
+		return refuse(err, errlen, "service %u: one-packet scheduling of a non-UDP service", i);
 	if ((uint32_t)s->dest_first + s->nb_dests > g->nb_svc_dests)
 		return refuse(err, errlen, "service %u: destination list out of bounds", i);
 	for (uint32_t k = 0; k < s->nb_dests; k++) {
@@ -161,6 +171,10 @@ static int validate_dest(const struct xvs_gen *g, uint32_t i, char *err, size_t 
 		return refuse(err, errlen, "destination %u: bad forwarding method %u", i, d->fwd);
 	if (d->weight < 0 || d->last_weight < 0)
 		return refuse(err, errlen, "destination %u: negative weight", i);
+	if (d->weight > XVS_MAX_WEIGHT || d->last_weight > XVS_MAX_WEIGHT)
+		return refuse(err, errlen, "destination %u: weight above %u", i, XVS_MAX_WEIGHT);
+	if (d->u_thresh > XVS_MAX_THRESH || d->l_thresh > XVS_MAX_THRESH)
+		return refuse(err, errlen, "destination %u: threshold above %u", i, XVS_MAX_THRESH);
 	if (d->fwd == XVS_FWD_TUNNEL &&
 	    (d->tun_type > XVS_TUN_TYPE_GUE || d->tun_flags > XVS_TUN_F_CSUM ||
 	     (d->tun_type == XVS_TUN_TYPE_GUE && d->tun_port_be == 0)))
@@ -192,6 +206,9 @@ int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen)
 		return refuse(err, errlen, "crc %#x, expected %#x", crc, g->crc);
 	if (g->timeouts.tcp == 0 || g->timeouts.tcpfin == 0 || g->timeouts.udp == 0)
 		return refuse(err, errlen, "zero timeout");
+	if (g->timeouts.tcp > XVS_MAX_TIMEOUT || g->timeouts.tcpfin > XVS_MAX_TIMEOUT ||
+	    g->timeouts.udp > XVS_MAX_TIMEOUT)
+		return refuse(err, errlen, "timeout above %u s", XVS_MAX_TIMEOUT);
 	int empty = 0;
 	for (uint32_t h = 0; h < XVS_VIP_HASH_SIZE; h++) {
 		uint16_t e = g->vip_hash[h];

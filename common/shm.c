@@ -75,11 +75,24 @@ int xvs_shm_open(struct xvs_shm *shm, const char *path, int reinit)
 
 	memset(shm, 0, sizeof(*shm));
 	shm->fd = -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
 		rc = -errno;
+		goto fail;
+	}
+	/* Whoever can write the region steers every packet: it must be ours and ours alone. */
+	if (st.st_uid != geteuid()) {
+		rc = -EPERM;
+		goto fail;
+	}
+	if (st.st_size == 0 && fchmod(fd, 0600) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (st.st_size != 0 && (st.st_mode & 077)) {
+		rc = -EACCES;
 		goto fail;
 	}
 	int fresh = st.st_size == 0;
@@ -113,6 +126,25 @@ int xvs_shm_open(struct xvs_shm *shm, const char *path, int reinit)
 fail:
 	close(fd);
 	return rc;
+}
+
+const char *xvs_shm_open_hint(int rc)
+{
+	switch (rc) {
+	case -EPROTO: return " (another layout: stop the dataplane and remove the file)";
+	case -EPERM: return " (the file belongs to another user)";
+	case -EACCES: return " (group or others may access the file)";
+	case -ELOOP: return " (a symbolic link)";
+	default: return "";
+	}
+}
+
+int xvs_shm_lock_writer(const struct xvs_shm *shm)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	if (fcntl(shm->fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
 }
 
 void xvs_shm_close(struct xvs_shm *shm)

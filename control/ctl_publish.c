@@ -446,7 +446,14 @@ static void follow_region(struct xvs_ctl *c)
 	struct xvs_shm fresh;
 	int rc = xvs_shm_open(&fresh, c->shm_path, 0);
 	if (rc < 0) {
-		CTL_LOG("cannot map the new region %s: %s", c->shm_path, strerror(-rc));
+		CTL_LOG("cannot map the new region %s: %s%s", c->shm_path, strerror(-rc),
+			xvs_shm_open_hint(rc));
+		return;
+	}
+	if ((rc = xvs_shm_lock_writer(&fresh)) < 0) {
+		CTL_LOG("the new region %s: %s", c->shm_path,
+			rc == -EBUSY ? "another xvs-control writes to it" : strerror(-rc));
+		xvs_shm_close(&fresh);
 		return;
 	}
 	CTL_LOG("region %s was %s; mapped it again", c->shm_path, gone ? "removed" : "recreated");

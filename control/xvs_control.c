@@ -114,21 +114,6 @@ static int write_pidfile(const char *path)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
-/*
- * Become the region's only writer: an open-file-description lock on its first byte, held for
- * the process's life. The kernel drops it when the process's files close, so a crashed
- * xvs-control, zombie or not, never blocks its successor (a check of the writer's PID in
- * /proc would). It does not meet the flock() both daemons take while mapping the region.
- * Returns 0, -EBUSY when another xvs-control holds it, or another negative errno.
- */
-static int lock_region(const struct xvs_shm *shm)
-{
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-	if (fcntl(shm->fd, F_OFD_SETLK, &fl) == 0)
-		return 0;
-	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
-}
-
 /* Housekeeping once a second until SIGINT or SIGTERM (returned); SIGHUP reads the
  * keepalived.conf again. */
 static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *sigs,
@@ -203,11 +188,10 @@ int main(int argc, char **argv)
 	struct xvs_shm shm;
 	rc = xvs_shm_open(&shm, o.shm, 0);
 	if (rc < 0) {
-		LOG("cannot open the shared region %s: %s%s", o.shm, strerror(-rc),
-		    rc == -EPROTO ? " (another layout: stop the dataplane and remove the file)" : "");
+		LOG("cannot open the shared region %s: %s%s", o.shm, strerror(-rc), xvs_shm_open_hint(rc));
 		return 1;
 	}
-	if ((rc = lock_region(&shm)) < 0) {
+	if ((rc = xvs_shm_lock_writer(&shm)) < 0) {
 		if (rc == -EBUSY)
 			LOG("another xvs-control (pid %llu) writes to %s",
 			    (unsigned long long)shm.hdr->control_pid, o.shm);

@@ -607,7 +607,8 @@ int main(int argc, char **argv)
 
 	int rc = xvs_shm_open(&dp.shm, dp.cfg.shm_path, 0);
 	if (rc < 0)
-		rte_exit(EXIT_FAILURE, "shared region %s: %s\n", dp.cfg.shm_path, strerror(-rc));
+		rte_exit(EXIT_FAILURE, "shared region %s: %s%s\n", dp.cfg.shm_path, strerror(-rc),
+			 xvs_shm_open_hint(rc));
 	if (setup_memory(err, sizeof(err)) < 0 || setup_routes(err, sizeof(err)) < 0 ||
 	    xvs_port_init_all(&dp, dp.nb_workers, dp.nb_workers + (main_ctx ? 1 : 0), err,
 			      sizeof(err)) < 0)

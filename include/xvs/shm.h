@@ -186,9 +186,23 @@ struct xvs_shm {
 /*
  * Open (creating and initialising if needed) and map the region at path. Both processes call
  * it; an existing region with another magic or ABI is re-initialised only if `reinit` is set,
- * otherwise -EPROTO is returned. Returns 0 or a negative errno.
+ * otherwise -EPROTO is returned. The file must belong to the caller's user (-EPERM) and, once
+ * it exists, be closed to group and others (-EACCES; a new one is made 0600); a symbolic
+ * link is refused (-ELOOP). Returns 0 or a negative errno.
  */
 int xvs_shm_open(struct xvs_shm *shm, const char *path, int reinit);
+/* Words to add after strerror(-rc) for an error of xvs_shm_open ("" when none). */
+const char *xvs_shm_open_hint(int rc);
+
+/*
+ * Become the region's only writer (xvs-control): an open-file-description lock on its first
+ * byte, held until shm's file is closed. The kernel drops it when the holder's files close,
+ * so a crashed writer, zombie or not, never blocks its successor; it does not meet the
+ * flock() that xvs_shm_open takes. Returns 0, -EBUSY when another process holds it, or
+ * another negative errno.
+ */
+int xvs_shm_lock_writer(const struct xvs_shm *shm);
+
 void xvs_shm_close(struct xvs_shm *shm);
 
 static inline struct xvs_shm_lcore *xvs_shm_lcore(const struct xvs_shm *shm, unsigned i)

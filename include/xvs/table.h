@@ -60,6 +60,12 @@
 #define XVS_TUN_F_CSUM    1
 #define XVS_TUN_F_REMCSUM 2
 
+/* Bounds a generation's fields are checked against (xvs_gen_validate): what ipvsadm accepts,
+ * and what the dataplane's arithmetic relies on (wlc and friends multiply 16-bit weights). */
+#define XVS_MAX_WEIGHT  65535
+#define XVS_MAX_THRESH  0x7fffffffu
+#define XVS_MAX_TIMEOUT 2678400u /* 31 days, ipvsadm's limit, for timeouts and -p */
+
 /* Service flags (IP_VS_SVC_F_*). */
 #define XVS_SVC_F_PERSISTENT 0x0001
 #define XVS_SVC_F_HASHED     0x0002
@@ -67,6 +73,7 @@
 #define XVS_SVC_F_SCHED1     0x0008
 #define XVS_SVC_F_SCHED2     0x0010
 #define XVS_SVC_F_SCHED3     0x0020
+#define XVS_SVC_F_ALL        0x003f
 
 /*
  * Scheduler data that control computes and the dataplane half reads; each scheduler gives it

@@ -383,6 +383,27 @@ static void c_dest_fwd_junk(struct xvs_gen *g) { first_dest(g)->fwd = 77; }
 static void c_dest_weight(struct xvs_gen *g) { first_dest(g)->weight = -5; }
 static void c_dest_last_weight(struct xvs_gen *g) { first_dest(g)->last_weight = -1; }
 static void c_dest_v4_junk(struct xvs_gen *g) { first_dest(g)->addr.w[2] = 1; }
+static void c_dest_weight_big(struct xvs_gen *g) { first_dest(g)->weight = XVS_MAX_WEIGHT + 1; }
+static void c_dest_last_weight_big(struct xvs_gen *g) { first_dest(g)->last_weight = 1 << 20; }
+static void c_dest_thresh(struct xvs_gen *g) { first_dest(g)->u_thresh = 0x80000000u; }
+static void c_svc_flags(struct xvs_gen *g) { g->svcs[a_svc(g)].flags |= 0x4000; }
+static void c_svc_persist0(struct xvs_gen *g)
+{
+	g->svcs[a_svc(g)].flags |= XVS_SVC_F_PERSISTENT;
+	g->svcs[a_svc(g)].persist_timeout = 0;
+}
+static void c_svc_persist_big(struct xvs_gen *g)
+{
+	g->svcs[a_svc(g)].flags |= XVS_SVC_F_PERSISTENT;
+	g->svcs[a_svc(g)].persist_timeout = XVS_MAX_TIMEOUT + 1;
+}
+static void c_svc_ops_tcp(struct xvs_gen *g)
+{
+	struct xvs_svc *s = &g->svcs[a_svc(g)];
+	cr_assert_neq(s->proto, XVS_PROTO_UDP);
+	s->flags |= XVS_SVC_F_ONEPACKET;
+}
+static void c_timeout_big(struct xvs_gen *g) { g->timeouts.udp = XVS_MAX_TIMEOUT + 1; }
 static void c_dest_svc_oob(struct xvs_gen *g) { first_dest(g)->svc = 0xffff; }
 static void c_dest_svc_free(struct xvs_gen *g) { first_dest(g)->svc = 13; }
 static void c_dest_trash_listed(struct xvs_gen *g) { first_dest(g)->state = XVS_SLOT_TRASH; }
@@ -446,6 +467,14 @@ static const struct corruption corruptions[] = {
 	{ "dest_weight", c_dest_weight, RESEAL, "negative weight" },
 	{ "dest_last_weight", c_dest_last_weight, RESEAL, "negative weight" },
 	{ "dest_v4_junk", c_dest_v4_junk, RESEAL, "bad address" },
+	{ "dest_weight_big", c_dest_weight_big, RESEAL, "weight above 65535" },
+	{ "dest_last_weight_big", c_dest_last_weight_big, RESEAL, "weight above 65535" },
+	{ "dest_thresh", c_dest_thresh, RESEAL, "threshold above" },
+	{ "svc_flags", c_svc_flags, RESEAL, "unknown flags" },
+	{ "svc_persist0", c_svc_persist0, RESEAL, "persistence timeout 0" },
+	{ "svc_persist_big", c_svc_persist_big, RESEAL, "persistence timeout 2678401" },
+	{ "svc_ops_tcp", c_svc_ops_tcp, RESEAL, "one-packet scheduling" },
+	{ "timeout_big", c_timeout_big, RESEAL, "timeout above" },
 	{ "dest_svc_oob", c_dest_svc_oob, RESEAL, "out of bounds" },
 	{ "dest_svc_free", c_dest_svc_free, RESEAL, "not in use" },
 	{ "dest_trash_listed", c_dest_trash_listed, RESEAL, "not its own" },

@@ -771,3 +771,53 @@ Test(adopt, concurrent_publisher_and_workers, .timeout = 90)
 	pthread_mutex_destroy(&c.lock);
 	dp_stop(&d);
 }
+
+/* The region steers every packet: a file of another user, or open to others, is refused. */
+Test(shm, foreign_owner_or_mode_refused)
+{
+	struct xvs_shm s;
+	cr_assert_eq(xvs_shm_open(&s, path, 0), 0);
+	xvs_shm_close(&s);
+	cr_assert_eq(chmod(path, 0644), 0);
+	cr_assert_eq(xvs_shm_open(&s, path, 0), -EACCES);
+	cr_assert_str_neq(xvs_shm_open_hint(-EACCES), "");
+	cr_assert_eq(chmod(path, 0600), 0);
+	cr_assert_eq(xvs_shm_open(&s, path, 0), 0);
+	xvs_shm_close(&s);
+	if (geteuid() != 0)
+		cr_skip_test("chown needs root");
+	cr_assert_eq(chown(path, 65534, 65534), 0);
+	cr_assert_eq(xvs_shm_open(&s, path, 0), -EPERM);
+}
+
+/* A new region is 0600 whatever the umask, and a symbolic link is not followed. */
+Test(shm, new_region_mode_and_no_symlink)
+{
+	struct xvs_shm s;
+	unlink(path);
+	mode_t old = umask(0);
+	cr_assert_eq(xvs_shm_open(&s, path, 0), 0);
+	umask(old);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	xvs_shm_close(&s);
+	char link[80];
+	snprintf(link, sizeof(link), "%s.link", path);
+	cr_assert_eq(symlink(path, link), 0);
+	cr_assert_eq(xvs_shm_open(&s, link, 0), -ELOOP);
+	unlink(link);
+}
+
+/* One writer: a second lock on the region is refused until the first file closes. */
+Test(shm, one_writer_lock)
+{
+	struct xvs_shm a, b;
+	cr_assert_eq(xvs_shm_open(&a, path, 0), 0);
+	cr_assert_eq(xvs_shm_open(&b, path, 0), 0);
+	cr_assert_eq(xvs_shm_lock_writer(&a), 0);
+	cr_assert_eq(xvs_shm_lock_writer(&b), -EBUSY);
+	xvs_shm_close(&a);
+	cr_assert_eq(xvs_shm_lock_writer(&b), 0);
+	xvs_shm_close(&b);
+}
