@@ -7,8 +7,9 @@
 #  (b) BIRD on the host (xvs0) and BIRD in the client's namespace reach Established over BGP,
 #      and the client learns the host's route;
 #  (c) HTTP through the VIP keeps reaching the real servers meanwhile;
-#  (d) ARP for the host's address is answered once (by the kernel), for the VIP and the
-#      port's address once (by xvs), all with the port's MAC;
+#  (d) ARP for the host's address is answered once (by the kernel: tcpdump on xvs0 sees the
+#      request and the answer), for the VIP and the port's address once (by xvs: the kernel
+#      never sees those requests, though it holds the VIP), all with the port's MAC;
 #  (e) the exception counters moved (GET /v1/stats, xvsadm --status), nothing was dropped on
 #      the way, and the dataplane's exit removes xvs0;
 #  (f) a dataplane with exception_rate = 20 and exception_burst = 5 lets through only what
@@ -102,11 +103,28 @@ ip -n "$NS_LB" addr add "$HOST_IP/24" dev "$EXC" &&
 e2e_rr_http_service
 vip_http "HTTP through the VIP" 6
 
-# (d) one answer per address, each with the port's MAC (198.18.0.9: a source nobody uses)
+# (d) one answer per address on the wire, each with the port's MAC (198.18.0.9: a source
+# nobody uses); and who gave it, from the kernel's side of xvs0: the kernel saw the request
+# for its address only, and answered that one only
+lb tcpdump -i "$EXC" -n -l arp >"$T/xvs0-arp.txt" 2>"$T/xvs0-tcpdump.err" &
+tcpdump_pid=$!
+E2E_PIDS+=($tcpdump_pid)
+e2e_retry 50 grep -q "listening on" "$T/xvs0-tcpdump.err" || e2e_fail "tcpdump on $EXC does not start"
 got=$(cl "$PY" "$E2E_DIR/arp_count.py" eth0 198.18.0.9 1 "$HOST_IP" "$VIP" "$LB_LAN_IP") ||
 	e2e_fail "arp_count.py failed: $got"
 for a in "$HOST_IP" "$VIP" "$LB_LAN_IP"; do
-	expect_eq "answers to who-has $a" "$(grep "^$a " <<<"$got" | cut -d' ' -f2-)" "1 $LAN_MAC"
+	expect_eq "answers to who-has $a on the wire" "$(grep "^$a " <<<"$got" | cut -d' ' -f2-)" "1 $LAN_MAC"
+done
+e2e_retry 25 grep -q "Reply $HOST_IP is-at" "$T/xvs0-arp.txt" ||
+	e2e_fail "the kernel's answer for $HOST_IP did not leave through $EXC: $(cat "$T/xvs0-arp.txt")"
+kill -TERM "$tcpdump_pid"
+wait "$tcpdump_pid" 2>/dev/null
+arp_seen() { grep -c "$1" "$T/xvs0-arp.txt"; }
+expect_eq "requests for $HOST_IP the kernel got" "$(arp_seen "who-has $HOST_IP tell 198.18.0.9")" 1
+expect_eq "answers for $HOST_IP the kernel gave" "$(arp_seen "Reply $HOST_IP is-at")" 1
+for a in "$VIP" "$LB_LAN_IP"; do
+	expect_eq "requests for $a the kernel got (xvs answers)" "$(arp_seen "who-has $a ")" 0
+	expect_eq "answers for $a the kernel gave" "$(arp_seen "Reply $a is-at")" 0
 done
 
 # (a) + (c): an interactive-paced TCP session with the host while HTTP goes through the VIP
