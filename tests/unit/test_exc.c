@@ -1,13 +1,18 @@
 /*
  * The exception path's pure parts (dataplane/dp_exc.h): which frames go to the kernel, the
  * rate limit in front of it, and the VIP set the classification asks. Frames are parsed with
- * the packet path's own parser, so the cases read as what arrives on the wire.
+ * the packet path's own parser, so the cases read as what arrives on the wire. Then its
+ * configuration keys (dataplane/dp_config.c): what is accepted, and what is refused and why.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "dp_config.h"
 #include "dp_exc.h"
 #include "dp_parse.h"
 
@@ -112,7 +117,7 @@ static size_t ip4(uint8_t *f, uint8_t ihl, uint8_t proto, uint16_t frag, const u
 enum exp { KERNEL, STAYS };
 
 struct frame_case {
-	const char *what;
+	char what[64]; /* inline: each case runs in another process (Criterion) */
 	uint8_t dst_mac_kind;  /* 0 ours, 1 broadcast, 2 IPv4 multicast, 3 another host */
 	uint16_t type;
 	uint8_t ihl, proto;
@@ -332,4 +337,92 @@ Test(exc, vip_set_full_generation)
 	for (unsigned i = 0; i < 256; i++)
 		cr_assert_not(has4(&s, 198, 19, 100, (uint8_t)i));
 	free(g);
+}
+
+/* ---- configuration keys (dataplane/dp_config.c) ------------------------------------------- */
+
+static struct xvs_dp cfg_dp;
+static struct xvs_cfg_extra cfg_extra;
+static char cfg_msg[512];
+
+/* Load a file with the given port sections (after a minimal [dataplane]). */
+static int load_ports(const char *ports)
+{
+	char path[] = "/tmp/xvs-exc-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "[dataplane]\nlcores = 0\n%s\n", ports);
+	fclose(f);
+	cfg_msg[0] = 0;
+	int rc = xvs_config_load(path, &cfg_dp, &cfg_extra, cfg_msg, sizeof(cfg_msg));
+	unlink(path);
+	return rc;
+}
+
+#define LAN "[port lan]\ndev = net_af_packet0,iface=lan\n"
+
+Test(exc, config_defaults_and_values)
+{
+	cr_assert_eq(load_ports(LAN), 0, "%s", cfg_msg);
+	cr_assert_not(cfg_dp.ports[0].exc, "off unless asked for");
+	cr_assert_eq(load_ports(LAN "exception = yes\n"), 0, "%s", cfg_msg);
+	cr_assert(cfg_dp.ports[0].exc);
+	cr_assert_str_eq(cfg_dp.ports[0].exc_name, "xvs-lan");
+	cr_assert_eq(cfg_dp.ports[0].exc_rate, XVS_EXC_RATE_DEFAULT);
+	cr_assert_eq(cfg_dp.ports[0].exc_burst, XVS_EXC_BURST_DEFAULT);
+	cr_assert_eq(load_ports(LAN "exception_name = xvs0\nexception_rate = 20\nexception_burst = 5\n"
+				    "exception = yes\n"), 0, "%s", cfg_msg); /* any order */
+	cr_assert_str_eq(cfg_dp.ports[0].exc_name, "xvs0");
+	cr_assert_eq(cfg_dp.ports[0].exc_rate, 20);
+	cr_assert_eq(cfg_dp.ports[0].exc_burst, 5);
+	cr_assert_eq(load_ports(LAN "exception = yes\nexception_name = abcdefghijklmno\n"
+				    "exception_rate = 10000000\nexception_burst = 65536\n"), 0, "%s", cfg_msg);
+	cr_assert_eq(load_ports("[port a-very-long]\ndev = net_ring0\nexception = yes\n"), 0, "%s", cfg_msg);
+	cr_assert_str_eq(cfg_dp.ports[0].exc_name, "xvs-a-very-long"); /* 15: the most there is */
+	cr_assert_eq(load_ports(LAN "exception = no\n"), 0, "%s", cfg_msg);
+	cr_assert_not(cfg_dp.ports[0].exc);
+}
+
+/* Inline strings: Criterion runs each case in another process, where pointers into this one mean nothing. */
+struct bad_cfg {
+	char ports[256];
+	char msg[128];
+};
+
+ParameterizedTestParameters(exc, config_refused)
+{
+	static struct bad_cfg cases[] = {
+		{ LAN "exception = maybe\n", "exception 'maybe' must be yes or no" },
+		{ LAN "exception = yes\nexception_name = a,b\n", "bad exception_name 'a,b' on port lan" },
+		{ LAN "exception = yes\nexception_name = x=1\n", "bad exception_name" },
+		{ LAN "exception = yes\nexception_name = abcdefghijklmnop\n", "bad exception_name" },
+		{ LAN "exception = yes\nexception_name = ..\n", "bad exception_name" },
+		{ LAN "exception = yes\nexception_name = a/b\n", "bad exception_name" },
+		{ LAN "exception = yes\nexception_rate = 0\n", "bad exception_rate '0' on port lan" },
+		{ LAN "exception = yes\nexception_rate = 10000001\n", "bad exception_rate" },
+		{ LAN "exception = yes\nexception_rate = 5k\n", "bad exception_rate" },
+		{ LAN "exception = yes\nexception_burst = 0\n", "bad exception_burst '0' on port lan" },
+		{ LAN "exception = yes\nexception_burst = 65537\n", "bad exception_burst" },
+		{ LAN "exception_name = xvs0\n", "port lan: exception_name, exception_rate and "
+						  "exception_burst need exception = yes" },
+		{ LAN "exception_rate = 10\n", "need exception = yes" },
+		{ LAN "exception = no\nexception_burst = 10\n", "need exception = yes" },
+		{ LAN "exception = yes\nexception_name = lan\n",
+		  "exception_name lan is already the interface of port lan" },
+		{ LAN "exception = yes\nexception_name = xvs0\n"
+		      "[port srv]\ndev = net_af_packet1,iface=srv\nexception = yes\nexception_name = xvs0\n",
+		  "exception_name xvs0 is already the exception interface of port" },
+		{ LAN "[port srv]\ndev = net_af_packet1,iface=xvs-lan\n" "[port lan]\nexception = yes\n",
+		  "exception_name xvs-lan is already the interface of port srv" },
+		{ "[port averylongname]\ndev = net_ring0\nexception = yes\n",
+		  "the default exception_name xvs-averylongname is too long for the kernel: set exception_name" },
+	};
+	return cr_make_param_array(struct bad_cfg, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_cfg *c, exc, config_refused)
+{
+	cr_assert_eq(load_ports(c->ports), -EINVAL, "accepted: %s", c->ports);
+	cr_assert(strstr(cfg_msg, c->msg), "message '%s', want '%s'", cfg_msg, c->msg);
 }
