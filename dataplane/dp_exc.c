@@ -136,9 +136,21 @@ unsigned xvs_exc_nb_mbufs(const struct xvs_dp *dp)
 }
 
 /*
+ * The MTU of port p's kernel interface: the port's, but no more than one of the port's
+ * receive buffers holds (with a VLAN tag): the kernel advertises its MSS from it, and a peer's
+ * frame that the port cannot receive would stall the host's sessions.
+ */
+static uint16_t tap_mtu(const struct xvs_port *p)
+{
+	uint32_t room = (uint32_t)rte_pktmbuf_data_room_size(p->rx_pool) - RTE_PKTMBUF_HEADROOM;
+	uint32_t fits = room - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
+	return (uint16_t)RTE_MIN((uint32_t)p->mtu, fits);
+}
+
+/*
  * The kernel interface of port i: a net_tap vdev named after it, with the port's MAC and
- * MTU, one queue each way (receive buffers from the main lcore's pool). The ports must be set
- * up already: their MAC and MTU are known then.
+ * MTU (tap_mtu), one queue each way (receive buffers from pool, which holds frames as large
+ * as the port's). The ports must be set up already: their MAC and MTU are known then.
  */
 static int tap_create(struct xvs_dp *dp, unsigned i, struct rte_mempool *pool, struct exc_port *ep,
 		      char *err, size_t errlen)
@@ -155,27 +167,19 @@ static int tap_create(struct xvs_dp *dp, unsigned i, struct rte_mempool *pool, s
 			 p->name, p->exc_name);
 		return rc;
 	}
-	uint16_t id;
-	struct rte_eth_dev_info info;
+	uint16_t id, mtu = tap_mtu(p);
 	struct rte_eth_conf conf = { 0 };
-	if ((rc = rte_eth_dev_get_port_by_name(name, &id)) < 0 ||
-	    (rc = rte_eth_dev_info_get(id, &info)) < 0)
+	if ((rc = rte_eth_dev_get_port_by_name(name, &id)) < 0)
 		goto fail;
-	/* frames over one mbuf (a jumbo MTU) need the tap to chain mbufs */
-	uint32_t room = (uint32_t)rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
-	if ((uint32_t)p->mtu + RTE_ETHER_HDR_LEN + 8 > room) {
-		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
-			rc = -ENOTSUP;
-			goto fail;
-		}
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
-	}
 	int socket = rte_eth_dev_socket_id(id);
 	if ((rc = rte_eth_dev_configure(id, 1, 1, &conf)) < 0 ||
 	    (rc = rte_eth_rx_queue_setup(id, 0, XVS_EXC_TAP_DESC, (unsigned)socket, NULL, pool)) < 0 ||
 	    (rc = rte_eth_tx_queue_setup(id, 0, XVS_EXC_TAP_DESC, (unsigned)socket, NULL)) < 0 ||
-	    (rc = rte_eth_dev_set_mtu(id, p->mtu)) < 0)
+	    (rc = rte_eth_dev_set_mtu(id, mtu)) < 0)
 		goto fail;
+	if (mtu < p->mtu)
+		EXC_LOG(WARNING, "port %s: exception interface %s gets mtu %u, not the port's %u: the "
+			"port's receive buffers hold no larger frame\n", p->name, p->exc_name, mtu, p->mtu);
 	p->exc_port_id = id;
 	*ep = (struct exc_port){ .port = (uint16_t)i, .tap = id };
 	xvs_exc_bucket_init(&ep->tb, p->exc_rate, p->exc_burst, dp->tsc_hz);
@@ -243,7 +247,7 @@ int xvs_exc_start(char *err, size_t errlen)
 		}
 		X.started = i + 1;
 		EXC_LOG(INFO, "port %s: exception interface %s (dpdk port %u, mtu %u), %u packets/s, "
-			"burst %u, kernel frames sent by %s\n", p->name, p->exc_name, ep->tap, p->mtu,
+			"burst %u, kernel frames sent by %s\n", p->name, p->exc_name, ep->tap, tap_mtu(p),
 			p->exc_rate, p->exc_burst, X.tx ? "the main lcore" : "worker 0");
 	}
 	return 0;

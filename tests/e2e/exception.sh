@@ -12,7 +12,9 @@
 #      never sees those requests, though it holds the VIP), all with the port's MAC;
 #  (e) the exception counters moved (GET /v1/stats, xvsadm --status), nothing was dropped on
 #      the way, and the dataplane's exit removes xvs0;
-#  (f) a dataplane with exception_rate = 20 and exception_burst = 5 lets through only what
+#  (f) over IPv6, the host's address on xvs0 is resolved by neighbour discovery (the kernel's
+#      advertisement) and answers ping;
+#  (g) a dataplane with exception_rate = 20 and exception_burst = 5 lets through only what
 #      the rate allows of a ping burst, and counts the rest as exception-rate.
 # With the argument "workers" the same runs over two workers (af_packet qpairs=2, so the main
 # lcore has no TX queue of its own: worker 0 sends the kernel's frames, and the host's
@@ -34,6 +36,8 @@ set -o pipefail
 
 HOST_IP=198.18.0.3
 ROUTE=198.18.200.0/24 # what the host announces over BGP
+HOST_IP6=2001:db8:0:1::3
+CLIENT_IP6=2001:db8:0:1::2
 EXC=xvs0
 E2E_LAN_EXTRA=$'exception = yes\nexception_name = '$EXC
 MODE=${1:-one}
@@ -179,6 +183,16 @@ e2e_retry 50 learned ||
 e2e_ok "the client learned $ROUTE via $HOST_IP"
 vip_http "HTTP through the VIP with BGP up" 6
 
+# (f) IPv6: the host's address on xvs0 is resolved (neighbour solicitation to the kernel, its
+# advertisement out) and answers echo; the ports have no IPv6 address, so xvs owns none
+lb sysctl -qw "net.ipv6.conf.$EXC.disable_ipv6=0" &&
+	cl sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 &&
+	ip -n "$NS_LB" addr add "$HOST_IP6/64" dev "$EXC" nodad &&
+	ip -n "$NS_CLIENT" addr add "$CLIENT_IP6/64" dev eth0 nodad || e2e_fail "cannot set up IPv6"
+e2e_retry 50 cl ping -6 -c 1 -W 1 -q "$HOST_IP6" >/dev/null || e2e_fail "$HOST_IP6 does not answer ping"
+ll=$(ip -n "$NS_CLIENT" -6 neigh show "$HOST_IP6" dev eth0 | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2)
+expect_eq "the client's neighbour entry for $HOST_IP6" "$ll" "$LAN_MAC"
+
 # (e) the counters
 stats=$(e2e_api /v1/stats)
 for k in exc_to_kernel exc_to_kernel_bytes exc_from_kernel exc_from_kernel_bytes; do
@@ -204,7 +218,7 @@ e2e_dataplane_stop
 ip -n "$NS_LB" link show "$EXC" >/dev/null 2>&1 && e2e_fail "$EXC outlived the dataplane"
 e2e_ok "the dataplane stopped cleanly and took $EXC with it"
 
-# (f) the rate limit: 100 echo requests 2 ms apart against 20/s with bursts of 5
+# (g) the rate limit: 100 echo requests 2 ms apart against 20/s with bursts of 5
 E2E_LAN_EXTRA+=$'\nexception_rate = 20\nexception_burst = 5'
 e2e_dataplane_start
 e2e_retry 100 e2e_dp_attached || e2e_fail "the dataplane did not come back"
