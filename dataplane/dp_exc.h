@@ -63,7 +63,7 @@ static inline int xvs_exc_to_kernel(enum xvs_drop why, unsigned facts)
 	return !(facts & XVS_EXC_F_VIP);
 }
 
-/* Whether `why` can lead to the kernel at all: the packet path asks this before it works out the facts. */
+/* Whether `why` can lead to the kernel at all: asked before the facts are worked out. */
 static inline int xvs_exc_candidate(enum xvs_drop why)
 {
 	return xvs_exc_to_kernel(why, XVS_EXC_F_GROUP);

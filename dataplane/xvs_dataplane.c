@@ -552,7 +552,8 @@ static void print_stats(void)
 	struct xvs_lcore_stats sum = { 0 };
 	for (unsigned i = 0; i <= dp.nb_workers; i++) {
 		/* the workers' records, then the main lcore's */
-		const struct xvs_lcore_stats *s = xvs_shm_stats(&dp.shm, i < dp.nb_workers ? i : XVS_SHM_MAIN_STATS);
+		const struct xvs_lcore_stats *s =
+			xvs_shm_stats(&dp.shm, i < dp.nb_workers ? i : XVS_SHM_MAIN_STATS);
 		sum.rx_pkts += s->rx_pkts;
 		sum.tx_pkts += s->tx_pkts;
 		sum.arp_replies += s->arp_replies;
