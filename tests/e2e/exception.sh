@@ -69,6 +69,8 @@ e2e_start
 ip netns exec "$NS_LB" sysctl -qw net.ipv4.conf.lan.arp_ignore=8 net.ipv4.conf.lan.rp_filter=1 ||
 	e2e_fail "cannot keep the lb namespace's kernel off lan"
 
+# Background processes are started with ip netns exec itself (no shell function between),
+# so that $! is their own PID, which the cleanup stops.
 lb() { ip netns exec "$NS_LB" "$@"; }
 cl() { ip netns exec "$NS_CLIENT" "$@"; }
 mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
@@ -110,7 +112,7 @@ vip_http "HTTP through the VIP" 6
 # (d) one answer per address on the wire, each with the port's MAC (198.18.0.9: a source
 # nobody uses); and who gave it, from the kernel's side of xvs0: the kernel saw the request
 # for its address only, and answered that one only
-lb tcpdump -i "$EXC" -n -l arp >"$T/xvs0-arp.txt" 2>"$T/xvs0-tcpdump.err" &
+ip netns exec "$NS_LB" tcpdump -i "$EXC" -n -l arp >"$T/xvs0-arp.txt" 2>"$T/xvs0-tcpdump.err" &
 tcpdump_pid=$!
 E2E_PIDS+=($tcpdump_pid)
 e2e_retry 50 grep -q "listening on" "$T/xvs0-tcpdump.err" || e2e_fail "tcpdump on $EXC does not start"
@@ -132,10 +134,11 @@ for a in "$VIP" "$LB_LAN_IP"; do
 done
 
 # (a) + (c): an interactive-paced TCP session with the host while HTTP goes through the VIP
-lb "$PY" "$E2E_DIR/tcp_echo.py" server "$HOST_IP" 2222 >"$T/echo-server.log" 2>&1 &
+ip netns exec "$NS_LB" "$PY" "$E2E_DIR/tcp_echo.py" server "$HOST_IP" 2222 >"$T/echo-server.log" 2>&1 &
 E2E_PIDS+=($!)
 e2e_retry 50 grep -q listening "$T/echo-server.log" || e2e_fail "the echo server does not listen"
-cl "$PY" "$E2E_DIR/tcp_echo.py" client "$HOST_IP" 2222 300000 1500 10 >"$T/echo-client.log" 2>&1 &
+ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/tcp_echo.py" client "$HOST_IP" 2222 300000 1500 10 \
+	>"$T/echo-client.log" 2>&1 &
 echo_pid=$!
 E2E_PIDS+=($echo_pid)
 vip_http "HTTP through the VIP during the session" 12
@@ -165,11 +168,13 @@ bird_conf() { # router-id local-as peer peer-as export-static
 }
 bird_conf "$HOST_IP" 65001 "$CLIENT_IP" 65002 "where proto = \"static1\"" >"$T/bird-host.conf"
 bird_conf "$CLIENT_IP" 65002 "$HOST_IP" 65001 none >"$T/bird-client.conf"
-lb bird -f -c "$T/bird-host.conf" -s "$T/bird-host.ctl" -P "$T/bird-host.pid" \
+ip netns exec "$NS_LB" bird -f -c "$T/bird-host.conf" -s "$T/bird-host.ctl" -P "$T/bird-host.pid" \
 	>"$T/bird-host.log" 2>&1 &
+bird_pid[0]=$!
 E2E_PIDS+=($!)
-cl bird -f -c "$T/bird-client.conf" -s "$T/bird-client.ctl" -P "$T/bird-client.pid" \
-	>"$T/bird-client.log" 2>&1 &
+ip netns exec "$NS_CLIENT" bird -f -c "$T/bird-client.conf" -s "$T/bird-client.ctl" \
+	-P "$T/bird-client.pid" >"$T/bird-client.log" 2>&1 &
+bird_pid[1]=$!
 E2E_PIDS+=($!)
 established() { birdc -s "$1" show protocols peer 2>/dev/null | grep -q Established; }
 e2e_retry 150 established "$T/bird-host.ctl" ||
@@ -177,6 +182,9 @@ e2e_retry 150 established "$T/bird-host.ctl" ||
 e2e_retry 50 established "$T/bird-client.ctl" ||
 	e2e_fail "BGP (client side) not Established: $(birdc -s "$T/bird-client.ctl" show protocols all peer 2>&1)"
 e2e_ok "BGP between $HOST_IP (AS 65001) and $CLIENT_IP (AS 65002) is Established"
+# the PIDs the cleanup stops are the daemons' own (their pidfiles say so)
+expect_eq "host BIRD's PID" "$(cat "$T/bird-host.pid")" "${bird_pid[0]}"
+expect_eq "client BIRD's PID" "$(cat "$T/bird-client.pid")" "${bird_pid[1]}"
 learned() { birdc -s "$T/bird-client.ctl" show route "$ROUTE" 2>/dev/null | grep -q "via $HOST_IP"; }
 e2e_retry 50 learned ||
 	e2e_fail "the client did not learn $ROUTE: $(birdc -s "$T/bird-client.ctl" show route 2>&1)"
