@@ -605,6 +605,9 @@ static int run_status(const struct xvs_xvsadm_cmd *cmd)
 		printf("packets: %lld in, %lld out, %lld handed to another worker, %lld taken from one\n",
 		       jint(stats, "rx_pkts"), jint(stats, "tx_pkts"), jint(stats, "handoff_out"),
 		       jint(stats, "handoff_in"));
+		printf("exception path: %lld to the kernel (%lld bytes), %lld from it (%lld bytes)\n",
+		       jint(stats, "exc_to_kernel"), jint(stats, "exc_to_kernel_bytes"),
+		       jint(stats, "exc_from_kernel"), jint(stats, "exc_from_kernel_bytes"));
 		const json_t *drops = json_object_get(stats, "drops");
 		const char *name;
 		const json_t *v;

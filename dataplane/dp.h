@@ -45,6 +45,12 @@ struct xvs_port {
 	uint8_t faces;          /* enum xvs_faces (dp_rss.h): which side's traffic comes in here */
 	uint32_t tun_src;       /* outer source prefix for tunnels leaving here (network order) */
 	uint8_t tun_src_len;    /* 0 with tun_src 0: use the port's address */
+	/* the exception path to the kernel (dp_exc.c), set from the configuration */
+	int exc;                /* exception = yes: a kernel interface takes what xvs does not */
+	char exc_name[16];      /* its name in the kernel (IFNAMSIZ) */
+	uint32_t exc_rate;      /* frames per second towards the kernel, on average */
+	uint32_t exc_burst;     /* and back to back */
+	uint16_t exc_port_id;   /* the net_tap's DPDK port id, once created */
 };
 
 struct xvs_dp_config {
@@ -69,7 +75,14 @@ struct xvs_dp_config {
 	char eal_args[512];
 };
 
+/* Exception path defaults (docs/dataplane-config.md). */
+#define XVS_EXC_RATE_DEFAULT  10000
+#define XVS_EXC_BURST_DEFAULT 256
+#define XVS_EXC_RATE_MAX      10000000
+#define XVS_EXC_BURST_MAX     65536
+
 struct xvs_worker;
+struct xvs_vip_set;
 /* Transmit a burst on (port, queue); returns how many were taken. Replaced by xvs-bench. */
 typedef uint16_t (*xvs_tx_fn)(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n);
 
@@ -126,6 +139,12 @@ struct xvs_worker {
 	uint32_t ho_mask;                          /* ho[i] holds packets */
 	struct xvs_handoff_buf ho[XVS_MAX_LCORES];
 	struct xvs_dest_load *others; /* other workers' load by destination; NULL: one worker */
+	/* the exception path (dp_exc.c); NULL rings: no port has one */
+	struct rte_ring *exc_ring;    /* frames for the kernel, to the main lcore */
+	struct xvs_handoff_buf exc;   /* staged for exc_ring, flushed at the end of each burst */
+	struct rte_ring *exc_tx;      /* worker 0, when the main lcore has no TX queue: the
+				       * kernel's frames to send (port index in hash.usr) */
+	struct xvs_vip_set *vips;     /* VIP addresses of the classification (dp_exc.h) */
 	struct rte_mempool *pool; /* for the frames it originates (probes, ICMP errors): its node's */
 	struct xvs_conn_table conns;
 	/* the distinct persistence granularities of the generation pm_gen (reply steering) */

@@ -180,6 +180,16 @@ static struct xvs_port *port_named(struct load_ctx *c, const char *name, int cre
 	return p;
 }
 
+/* A kernel interface name xvs creates: IFNAMSIZ - 1 characters at most, nothing that a
+ * device argument list (",", "=") or a path would read otherwise. */
+static int exc_name_ok(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > 15 || !strcmp(v, ".") || !strcmp(v, ".."))
+		return 0;
+	return strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
 static int set_port(struct load_ctx *c, const char *pname, const char *k, const char *v)
 {
 	struct xvs_port *p = port_named(c, pname, 1);
@@ -224,6 +234,23 @@ static int set_port(struct load_ctx *c, const char *pname, const char *k, const 
 		if (i == 4)
 			return fail(c, "faces '%s' on port %s must be clients, servers or both", v, pname);
 		p->faces = (uint8_t)i;
+	} else if (!strcmp(k, "exception")) {
+		return set_switch(c, k, v, &p->exc);
+	} else if (!strcmp(k, "exception_name")) {
+		if (!exc_name_ok(v))
+			return fail(c, "bad exception_name '%s' on port %s (1..15 characters of "
+				    "A-Z a-z 0-9 _ . -)", v, pname);
+		snprintf(p->exc_name, sizeof(p->exc_name), "%s", v);
+	} else if (!strcmp(k, "exception_rate")) {
+		if (parse_uint(v, XVS_EXC_RATE_MAX, &n) < 0 || n < 1)
+			return fail(c, "bad exception_rate '%s' on port %s (1.."
+				    RTE_STR(XVS_EXC_RATE_MAX) " packets/s)", v, pname);
+		p->exc_rate = (uint32_t)n;
+	} else if (!strcmp(k, "exception_burst")) {
+		if (parse_uint(v, XVS_EXC_BURST_MAX, &n) < 0 || n < 1)
+			return fail(c, "bad exception_burst '%s' on port %s (1.."
+				    RTE_STR(XVS_EXC_BURST_MAX) " packets)", v, pname);
+		p->exc_burst = (uint32_t)n;
 	} else if (!strcmp(k, "rxq_size") || !strcmp(k, "txq_size")) {
 		if (parse_uint(v, 16384, &n) < 0 || n < 64)
 			return fail(c, "bad queue size '%s' on port %s", v, pname);
@@ -286,6 +313,70 @@ static int on_key(void *user, const char *section, const char *k, const char *v)
 	return fail(c, "unknown key '%s' in [%s]", k, section);
 }
 
+/* The kernel interface named in a vdev's "iface=" argument, or "". */
+static void dev_iface(const char *dev, char *out, size_t len)
+{
+	const char *i = strstr(dev, "iface=");
+	out[0] = 0;
+	if (i)
+		snprintf(out, len, "%.*s", (int)strcspn(i + 6, ","), i + 6);
+}
+
+/*
+ * The exception keys need exception = yes; an exception interface gets the defaults, and its
+ * name must be new: not another port's exception interface, nor a port's own interface.
+ */
+static int check_exception(const char *path, struct xvs_dp *dp, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		struct xvs_port *p = &dp->ports[i];
+		if (!p->exc) {
+			if (p->exc_name[0] || p->exc_rate || p->exc_burst) {
+				snprintf(err, errlen, "%s: port %s: exception_name, exception_rate and "
+					 "exception_burst need exception = yes", path, p->name);
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (!p->exc_name[0]) {
+			if (strlen(p->name) > 11) {
+				snprintf(err, errlen, "%s: port %s: the default exception_name xvs-%s "
+					 "is too long for the kernel: set exception_name", path, p->name, p->name);
+				return -EINVAL;
+			}
+			char def[sizeof(p->name) + 4];
+			snprintf(def, sizeof(def), "xvs-%s", p->name);
+			snprintf(p->exc_name, sizeof(p->exc_name), "%.15s", def);
+			if (!exc_name_ok(p->exc_name)) {
+				snprintf(err, errlen, "%s: port %s: the default exception_name %s is not a "
+					 "valid name: set exception_name", path, p->name, p->exc_name);
+				return -EINVAL;
+			}
+		}
+		if (!p->exc_rate)
+			p->exc_rate = XVS_EXC_RATE_DEFAULT;
+		if (!p->exc_burst)
+			p->exc_burst = XVS_EXC_BURST_DEFAULT;
+	}
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		const struct xvs_port *p = &dp->ports[i];
+		for (unsigned j = 0; p->exc && j < dp->nb_ports; j++) {
+			char iface[64];
+			dev_iface(dp->ports[j].dev, iface, sizeof(iface));
+			const char *clash = !strcmp(iface, p->exc_name) ? "the interface of port" :
+					    j != i && dp->ports[j].exc &&
+					    !strcmp(dp->ports[j].exc_name, p->exc_name) ?
+					    "the exception interface of port" : NULL;
+			if (clash) {
+				snprintf(err, errlen, "%s: port %s: exception_name %s is already %s %s",
+					 path, p->name, p->exc_name, clash, dp->ports[j].name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int xvs_config_load(const char *path, struct xvs_dp *dp, struct xvs_cfg_extra *x, char *err,
 		    size_t errlen)
 {
@@ -321,6 +412,8 @@ int xvs_config_load(const char *path, struct xvs_dp *dp, struct xvs_cfg_extra *x
 		snprintf(err, errlen, "%s: no [port NAME] section", path);
 		return -EINVAL;
 	}
+	if (check_exception(path, dp, err, errlen) < 0)
+		return -EINVAL;
 	if (cfg->workers && !cfg->lcores_auto) {
 		snprintf(err, errlen, "%s: workers needs lcores = auto (an lcores list names its workers)", path);
 		return -EINVAL;

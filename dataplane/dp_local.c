@@ -1,7 +1,8 @@
 /*
- * The exception path: ICMP and ICMPv6 echo for owned addresses, neighbour solicitations and
- * advertisements, ICMP errors quoting a connection, and the ICMP errors xvs itself sends
- * (fragmentation needed, packet too big). Worker lcores.
+ * What the dataplane answers itself: ICMP and ICMPv6 echo for owned addresses, neighbour
+ * solicitations and advertisements, ICMP errors quoting a connection, and the ICMP errors xvs
+ * itself sends (fragmentation needed, packet too big); what it does not consume goes to the
+ * port's kernel interface where there is one (dp_exc.c), else is dropped. Worker lcores.
  */
 #include <rte_icmp.h>
 #include <rte_ip.h>
@@ -17,14 +18,14 @@
 
 /* ---- ICMP to owned addresses ---------------------------------------------------------- */
 
-static void handle_icmp_local(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
-			      const struct xvs_pkt *p)
+static void handle_icmp_local(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			      struct rte_mbuf *m, const struct xvs_pkt *p)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
 	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
 	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0)
-		return drop(w, m, XVS_DROP_ICMP_UNSUPPORTED);
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ICMP_UNSUPPORTED);
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = xvs_csum_replace2(ic->icmp_cksum, rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REQUEST << 8),
 					   rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REPLY << 8));
@@ -205,7 +206,7 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uin
 	uint32_t qlen = icmp_len - sizeof(*ic);
 	uint8_t *l4 = (uint8_t *)(in + 1);
 	if (!g || (in->next_proto_id != IPPROTO_TCP && in->next_proto_id != IPPROTO_UDP))
-		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
 	uint16_t qs, qd;
 	memcpy(&qs, l4, 2);
 	memcpy(&qd, l4 + 2, 2);
@@ -218,7 +219,7 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uin
 	if (!c && why == XVS_DROP_ICMP_QUOTE_NO_CONN && quote_steer_away(w, g, &k, in_port, m))
 		return;
 	if (!c)
-		return drop(w, m, why);
+		return xvs_unconsumed(w, g, in_port, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t caddr = xvs_conn_caddr(c).v4, vaddr = xvs_conn_vaddr(c).v4;
 	/* The error must be on its way to the party the quote names (the client, or the VIP):
@@ -251,7 +252,7 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uin
 	xmit4(w, m, daddr);
 }
 
-/* Not a connection's packet and no service: ICMP to us, or a drop. */
+/* Not a connection's packet and no service: ICMP to us, the kernel's (dp_exc.h), or a drop. */
 static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 			  struct rte_mbuf *m, const struct xvs_pkt *p)
 {
@@ -260,9 +261,9 @@ static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 		if (icmp_is_error(ic->icmp_type))
 			return handle_icmp_error(w, g, in_port, m, p);
 		if (xvs_owned4(w->dp, g, p->dst))
-			return handle_icmp_local(w, in_port, m, p);
+			return handle_icmp_local(w, g, in_port, m, p);
 	}
-	drop(w, m, XVS_DROP_NO_VIP);
+	xvs_unconsumed(w, g, in_port, m, XVS_DROP_NO_VIP);
 }
 
 /* ---- IPv6 exception path: ND, ICMPv6 echo --------------------------------------------- */
@@ -315,7 +316,7 @@ static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in
 	    !nd_cksum_ok(l3, msg, len))
 		return drop(w, m, XVS_DROP_ND_MALFORMED);
 	if (!xvs_owned6(w->dp, g, &nd.target))
-		return drop(w, m, XVS_DROP_ARP_NOT_OURS);
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ARP_NOT_OURS);
 	if (nd.type == XVS_ND_NA) {
 		/* an answer about a neighbour: the target is theirs, which our table never holds */
 		rte_pktmbuf_free(m);
@@ -327,9 +328,9 @@ static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in
 	nd_advertise(w, in_port, m, src, &nd);
 }
 
-/* Learn from an advertisement for an address that is not ours. */
-static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-		      const struct xvs_pkt *p)
+/* Learn from an advertisement for an address that is not ours (the kernel's too, if it has one). */
+static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		      struct rte_mbuf *m, const struct xvs_pkt *p)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
 	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
@@ -341,7 +342,7 @@ static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, struct rte_
 	struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, XVS_AF_INET6, &nd.target);
 	if (nd.has_lladdr && n && !xvs_owned6(w->dp, g, &nd.target))
 		xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, &nd.target, &nd.lladdr, 0);
-	rte_pktmbuf_free(m);
+	xvs_answered(w, in_port, m);
 }
 
 static void echo_reply6(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
@@ -398,7 +399,7 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, ui
 	if (xvs_icmp6_cksum(&osrc, &odst, ic, icmp_len, IPPROTO_ICMPV6) != 0)
 		return drop(w, m, XVS_DROP_ICMP_BAD_CSUM);
 	if (!g || (in[6] != IPPROTO_TCP && in[6] != IPPROTO_UDP))
-		return drop(w, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
 	struct xvs_conn_key k = { .af = XVS_AF_INET6, .proto = in[6] };
 	memcpy(k.src6.v6, in + XVS_IP6_DST_OFF, 16);
 	memcpy(k.dst6.v6, in + XVS_IP6_SRC_OFF, 16);
@@ -411,7 +412,7 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, ui
 	if (!c && why == XVS_DROP_ICMP_QUOTE_NO_CONN && quote_steer_away(w, g, &k, in_port, m))
 		return;
 	if (!c)
-		return drop(w, m, why);
+		return xvs_unconsumed(w, g, in_port, m, why);
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
 	union xvs_ip caddr = xvs_conn_caddr(c), vaddr = xvs_conn_vaddr(c), daddr = xvs_conn_daddr(c);
@@ -447,19 +448,19 @@ static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 	memcpy(src.v6, rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off + XVS_IP6_SRC_OFF), 16);
 	memcpy(dst.v6, rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off + XVS_IP6_DST_OFF), 16);
 	if (p->proto != IPPROTO_ICMPV6)
-		return drop(w, m, XVS_DROP_NO_VIP);
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_NO_VIP);
 	const uint8_t *ic = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
 	if (ic[0] == XVS_ND_NS)
 		return handle_nd(w, g, in_port, m, p, &src);
 	if (ic[0] == XVS_ND_NA)
-		return handle_na(w, g, m, p);
+		return handle_na(w, g, in_port, m, p);
 	if (ic[0] >= XVS_ICMP6_DEST_UNREACH && ic[0] <= XVS_ICMP6_PARAM_PROBLEM)
 		return handle_icmp6_error(w, g, in_port, m, p);
 	if (!xvs_owned6(w->dp, g, &dst))
-		return drop(w, m, XVS_DROP_NO_VIP);
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_NO_VIP);
 	if (ic[0] == XVS_ICMP6_ECHO_REQUEST && ic[1] == 0)
 		return echo_reply6(w, in_port, m, p);
-	drop(w, m, XVS_DROP_ICMP_UNSUPPORTED);
+	xvs_unconsumed(w, g, in_port, m, XVS_DROP_ICMP_UNSUPPORTED);
 }
 
 void xvs_exception_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,

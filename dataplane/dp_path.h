@@ -39,6 +39,44 @@ static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf 
 		xvs_path_tx_port(w, port);
 }
 
+/* ---- the exception path to the kernel: dp_exc.c ---- */
+
+/* Stage m for the kernel interface of in_port (flushed at the end of the burst). */
+void xvs_exc_queue(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m);
+/* Hand the staged frames to the main lcore's ring; a full ring drops them (exception-full). */
+void xvs_exc_flush(struct xvs_worker *w);
+/* Classify m (dp_exc.h) and stage it for the kernel, or drop it as why. */
+void xvs_exc_offer(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		   struct rte_mbuf *m, enum xvs_drop why);
+/* Worker 0 when the main lcore has no TX queue: send the kernel's frames. Returns how many. */
+unsigned xvs_exc_worker_tx(struct xvs_worker *w);
+
+/*
+ * A frame the dataplane does not consume and would end for reason why: with an exception
+ * interface on in_port, the kernel may take it (dp_exc.h decides); otherwise it is dropped and
+ * counted, as it always was.
+ */
+static inline void xvs_unconsumed(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+				  struct rte_mbuf *m, enum xvs_drop why)
+{
+	if (likely(!w->dp->ports[in_port].exc))
+		return drop(w, m, why);
+	xvs_exc_offer(w, g, in_port, m, why);
+}
+
+/*
+ * An ARP reply or neighbour advertisement the dataplane has learned from: done with it, or,
+ * with an exception interface, the kernel's too (its own requests are answered this way).
+ */
+static inline void xvs_answered(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m)
+{
+	if (likely(!w->dp->ports[in_port].exc) || !w->exc_ring) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	xvs_exc_queue(w, in_port, m);
+}
+
 /* ---- connections and forwarding: dp_worker.c ---- */
 
 /*

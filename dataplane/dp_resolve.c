@@ -152,14 +152,12 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 	    !rte_is_unicast_ether_addr(&a->arp_data.arp_sha))
 		return drop(w, m, XVS_DROP_ARP_MALFORMED);
 	if (!xvs_owned4(w->dp, g, tip))
-		return drop(w, m, XVS_DROP_ARP_NOT_OURS);
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ARP_NOT_OURS);
 	if (sip && !xvs_owned4(w->dp, g, sip) &&
 	    xvs_neigh_learn(w->dp->neigh, sip, &a->arp_data.arp_sha, 0) < 0)
 		w->st->drops[XVS_DROP_NEIGH_FULL]++;
-	if (op == RTE_ARP_OP_REPLY) {
-		rte_pktmbuf_free(m);
-		return;
-	}
+	if (op == RTE_ARP_OP_REPLY)
+		return xvs_answered(w, in_port, m);
 	if (m->nb_segs > 1) /* the reply is built in place, in the first segment */
 		return drop(w, m, XVS_DROP_ARP_MALFORMED);
 	struct rte_ether_addr sha = a->arp_data.arp_sha;

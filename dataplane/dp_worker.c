@@ -7,6 +7,8 @@
  * This file: the burst, connections and forwarding, periodic work.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -743,6 +745,22 @@ static inline int l2_ours(const struct xvs_port *pt, const struct rte_mbuf *m)
 		eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6));
 }
 
+/*
+ * A frame for another L2 destination. With an exception interface, the broadcast and
+ * multicast frames the dataplane does not take (IPv4 multicast such as VRRP's and OSPF's,
+ * LLDP, DHCP) are the kernel's, unless malformed (then they end as the parser said); another
+ * host's unicast never is (dp_exc.h), and is dropped without asking.
+ */
+static inline void l2_reject(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+			     struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (likely(!w->dp->ports[in_port].exc || !rte_is_multicast_ether_addr(&eth->dst_addr)))
+		return drop(w, m, XVS_DROP_L2_NOT_OURS);
+	xvs_exc_offer(w, g, in_port, m,
+		      p->kind == XVS_PKT_DROP ? (enum xvs_drop)p->drop : XVS_DROP_L2_NOT_OURS);
+}
+
 /* IPv4 or IPv6 through the connection table, the services, or the exception path. */
 static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 			     struct rte_mbuf *m, struct pkt_state *ps)
@@ -841,7 +859,7 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 			continue;
 		}
 		if (unlikely(!l2_ours(pt, m))) {
-			drop(w, m, XVS_DROP_L2_NOT_OURS);
+			l2_reject(w, g, in_port, m, &ps[i].p);
 			continue;
 		}
 		switch (ps[i].p.kind) {
@@ -853,7 +871,7 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 			xvs_handle_arp(w, g, in_port, m);
 			break;
 		default:
-			drop(w, m, (enum xvs_drop)ps[i].p.drop);
+			xvs_unconsumed(w, g, in_port, m, (enum xvs_drop)ps[i].p.drop);
 			break;
 		}
 	}
@@ -861,6 +879,8 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 		xvs_release_held(w);
 	if (w->ho_mask)
 		handoff_flush(w);
+	if (w->exc.n)
+		xvs_exc_flush(w);
 }
 
 /* ---- periodic work -------------------------------------------------------------------- */
@@ -948,12 +968,28 @@ void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 		xvs_rt.housekeeping();
 }
 
+/*
+ * net_tap learns that the kernel queued a frame from a real-time signal sent to the process;
+ * any thread that does not block it may take it. Worker lcores block them at start (one
+ * system call, before the loop) so the main lcore's thread, which reads the taps, takes them.
+ */
+static void block_tap_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaddset(&set, s);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 int xvs_worker_loop(void *arg)
 {
 	struct xvs_worker *w = arg;
 	struct rte_mbuf *pkts[XVS_BURST];
 	uint64_t tick = w->dp->tsc_hz / 1000;
 	w->lcore = rte_lcore_id();
+	if (w->exc_ring && w->lcore != rte_get_main_lcore())
+		block_tap_signals();
 	atomic_store(&xvs_shm_lcore(&w->dp->shm, w->idx)->lcore_id, w->lcore);
 
 	while (!xvs_quit) {
@@ -974,6 +1010,8 @@ int xvs_worker_loop(void *arg)
 		}
 		if (w->dp->nb_workers > 1)
 			got += xvs_worker_drain(w, g);
+		if (unlikely(w->exc_tx != NULL))
+			got += xvs_exc_worker_tx(w);
 		xvs_worker_flush(w);
 		/* the optional back-off for machines with fewer CPUs than lcores (off by default) */
 		if (unlikely(!got && w->dp->cfg.idle_sleep_us))
@@ -984,5 +1022,7 @@ int xvs_worker_loop(void *arg)
 	w->nb_held = 0;
 	xvs_worker_flush(w);
 	handoff_flush(w);
+	if (w->exc.n)
+		xvs_exc_flush(w);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 
 #include "dp_config.h"
+#include "dp_exc.h"
 #include "dp_numa.h"
 #include "dp_port.h"
 #include "dp_worker.h"
@@ -36,6 +37,7 @@ static unsigned worker_lcore[XVS_MAX_LCORES]; /* worker i runs on lcore worker_l
 static struct xvs_numa_plan plan;             /* lcores = auto */
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES + 1]; /* by node + 1; [0]: any node */
 static struct xvs_worker *main_ctx; /* the main lcore's probes, when it has a TX queue */
+static int exc_busy;               /* the last exception pass moved frames */
 static unsigned idle_exit_ms;
 static unsigned wait_config_s;
 
@@ -208,11 +210,15 @@ static void watch_workers(uint64_t now)
 	}
 }
 
-/* Main lcore duties: heartbeat, generation adoption, probes, loads, watchdog, idle exit. */
+/*
+ * Main lcore duties: the exception path's exchange with the kernel (every call), then once a
+ * millisecond heartbeat, generation adoption, probes, loads, watchdog, idle exit.
+ */
 static void housekeeping(void)
 {
 	static uint64_t next_tsc;
 	uint64_t now = rte_rdtsc();
+	exc_busy = xvs_exc_poll(now) > 0;
 	if (now < next_tsc)
 		return;
 	next_tsc = now + dp.tsc_hz / 1000;
@@ -250,6 +256,7 @@ static unsigned nb_mbufs(void)
 	     (MBUF_CACHE + dp.nb_ports * 2 * XVS_BURST + XVS_NEIGH_HOLD + XVS_BURST);
 	if (dp.nb_workers > 1) /* hand-off rings and staging buffers */
 		n += (uint64_t)dp.nb_workers * (dp.nb_workers - 1) * (XVS_HANDOFF_RING + XVS_BURST);
+	n += xvs_exc_nb_mbufs(&dp); /* the exception path's rings and taps */
 	unsigned pow = 8192;
 	while (pow < n + 1 && pow < (1u << 30))
 		pow <<= 1;
@@ -508,9 +515,26 @@ static int wait_for_config(void)
 	return -ETIMEDOUT;
 }
 
+/* One lcore is main lcore and worker 0: the main duties run in worker 0's loop. */
+static int single_lcore(void)
+{
+	return dp.nb_workers == 1 && rte_lcore_count() == 1;
+}
+
+/*
+ * The exception path (ports with exception = yes): kernel interfaces and rings. The main
+ * lcore sends the kernel's frames on its own TX queue, or on worker 0's when it is worker 0;
+ * with neither, worker 0 sends them (as it then sends the probes).
+ */
+static int setup_exception(char *err, size_t errlen)
+{
+	struct xvs_worker *tx = single_lcore() ? workers[0] : main_ctx;
+	return xvs_exc_setup(&dp, workers, tx, xvs_rt.pool, mem_node((int)rte_socket_id()), err, errlen);
+}
+
 static void run_workers(void)
 {
-	if (dp.nb_workers == 1 && rte_lcore_count() == 1) {
+	if (single_lcore()) {
 		xvs_rt.housekeeping = housekeeping;
 		xvs_worker_loop(workers[0]);
 		return;
@@ -519,7 +543,8 @@ static void run_workers(void)
 		rte_eal_remote_launch(xvs_worker_loop, workers[i], worker_lcore[i]);
 	while (!xvs_quit) {
 		housekeeping();
-		rte_delay_us_sleep(1000);
+		/* while the kernel and the workers exchange frames, every 100 us */
+		rte_delay_us_sleep(exc_busy ? 100 : 1000);
 	}
 	rte_eal_mp_wait_lcore();
 }
@@ -527,8 +552,10 @@ static void run_workers(void)
 static void print_stats(void)
 {
 	struct xvs_lcore_stats sum = { 0 };
-	for (unsigned i = 0; i < dp.nb_workers; i++) {
-		const struct xvs_lcore_stats *s = xvs_shm_stats(&dp.shm, i);
+	for (unsigned i = 0; i <= dp.nb_workers; i++) {
+		/* the workers' records, then the main lcore's */
+		const struct xvs_lcore_stats *s =
+			xvs_shm_stats(&dp.shm, i < dp.nb_workers ? i : XVS_SHM_MAIN_STATS);
 		sum.rx_pkts += s->rx_pkts;
 		sum.tx_pkts += s->tx_pkts;
 		sum.arp_replies += s->arp_replies;
@@ -536,6 +563,8 @@ static void print_stats(void)
 		sum.conns_new += s->conns_new;
 		sum.handoff_out += s->handoff_out;
 		sum.handoff_in += s->handoff_in;
+		sum.exc_to_kernel += s->exc_to_kernel;
+		sum.exc_from_kernel += s->exc_from_kernel;
 		for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 			sum.drops[d] += s->drops[d];
 	}
@@ -547,6 +576,9 @@ static void print_stats(void)
 	if (dp.nb_workers > 1)
 		printf("xvs-dataplane: handoff-out %llu\nxvs-dataplane: handoff-in %llu\n",
 		       (unsigned long long)sum.handoff_out, (unsigned long long)sum.handoff_in);
+	if (xvs_exc_nb_mbufs(&dp))
+		printf("xvs-dataplane: exception to-kernel %llu from-kernel %llu\n",
+		       (unsigned long long)sum.exc_to_kernel, (unsigned long long)sum.exc_from_kernel);
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		if (sum.drops[d])
 			printf("xvs-dataplane: drop %s %llu\n", xvs_drop_names[d],
@@ -609,9 +641,12 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "shared region %s: %s%s\n", dp.cfg.shm_path, strerror(-rc),
 			 xvs_shm_open_hint(rc));
+	/* the main lcore's counters start from zero too, whoever writes them */
+	memset(xvs_shm_stats(&dp.shm, XVS_SHM_MAIN_STATS), 0, sizeof(struct xvs_lcore_stats));
 	if (setup_memory(err, sizeof(err)) < 0 || setup_routes(err, sizeof(err)) < 0 ||
 	    xvs_port_init_all(&dp, dp.nb_workers, dp.nb_workers + (main_ctx ? 1 : 0), err,
-			      sizeof(err)) < 0)
+			      sizeof(err)) < 0 ||
+	    setup_exception(err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	log_placement();
 	/* the region outlives a dataplane: say afresh how this one steers */
@@ -622,7 +657,7 @@ int main(int argc, char **argv)
 	heartbeat();
 	if (wait_config_s && wait_for_config() < 0 && !xvs_quit)
 		rte_exit(EXIT_FAILURE, "no table generation adopted within %u s\n", wait_config_s);
-	if (xvs_port_start_all(&dp, err, sizeof(err)) < 0)
+	if (xvs_port_start_all(&dp, err, sizeof(err)) < 0 || xvs_exc_start(err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (dp.nb_workers == 1)
 		printf("xvs-dataplane: running, 1 worker(s), %u port(s), steering none\n", dp.nb_ports);
@@ -637,6 +672,7 @@ int main(int argc, char **argv)
 
 	run_workers();
 	drain_rings();
+	xvs_exc_stop();
 
 	atomic_store(&dp.shm.hdr->dp_pid, 0);
 	xvs_port_stop_all(&dp);

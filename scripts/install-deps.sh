@@ -17,6 +17,7 @@ PKGS=(
 	python3-scapy tshark tcpdump
 	python3-matplotlib
 	iproute2 ethtool socat curl iputils-ping
+	bird2
 )
 
 missing=()
@@ -31,6 +32,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 	apt-get -o DPkg::Lock::Timeout=600 update -q
 	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+	# The tests run BIRD themselves (their own config, socket and pidfile); on a systemd host
+	# the package would also start a system daemon: stop the one this installation started.
+	if [[ " ${missing[*]} " == *" bird2 "* ]] && command -v systemctl >/dev/null 2>&1 &&
+		systemctl is-active -q bird.service 2>/dev/null; then
+		systemctl disable --now bird.service
+	fi
 fi
 
 # keepalived: its documentation's sample configurations are test input of xvs-control's

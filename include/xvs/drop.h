@@ -39,7 +39,10 @@
 	X(ICMP_BAD_CSUM, "icmp-bad-csum")   /* ICMP error with a wrong checksum */ \
 	X(ICMP_QUOTE_NO_CONN, "icmp-quote-no-conn") /* ... quoting no connection */ \
 	X(HANDOFF_FULL, "handoff-full")     /* ring to the owning worker full */ \
-	X(TX_FULL, "tx-full")
+	X(TX_FULL, "tx-full")                                                    \
+	X(EXC_FULL, "exception-full")       /* exception path: a ring was full */ \
+	X(EXC_RATE, "exception-rate")       /* over the port's exception_rate */ \
+	X(EXC_KERNEL, "exception-kernel")   /* kernel interface did not take it */
 
 enum xvs_drop {
 #define XVS_DROP_ENUM(e, n) XVS_DROP_##e,

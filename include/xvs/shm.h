@@ -38,7 +38,7 @@
 #include "table.h"
 
 #define XVS_SHM_MAGIC 0x314d485353565801ULL /* "\1XVSSHM1" */
-#define XVS_SHM_ABI   5
+#define XVS_SHM_ABI   6
 #define XVS_SHM_DEFAULT_PATH "/dev/shm/xvs"
 
 #ifndef XVS_MAX_LCORES
@@ -133,6 +133,12 @@ struct xvs_lcore_stats {
 	uint64_t handoff_out;  /* packets handed to the worker that owns their connection */
 	uint64_t handoff_in;   /* packets taken from other workers */
 	uint64_t conns_evicted; /* embryonic connections evicted for new ones (table low) */
+	/* the exception path (main lcore's record only): frames and bytes into the ports'
+	 * kernel interfaces, and out of them onto the ports */
+	uint64_t exc_to_kernel;
+	uint64_t exc_to_kernel_bytes;
+	uint64_t exc_from_kernel;
+	uint64_t exc_from_kernel_bytes;
 	uint64_t drops[XVS_DROP_MAX];
 	struct xvs_stats_ctr svc[XVS_MAX_SVCS];
 	struct xvs_stats_ctr dest[XVS_MAX_DESTS];
