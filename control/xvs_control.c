@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_health.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 
@@ -108,6 +109,21 @@ static int another_control(const struct xvs_shm *shm)
 	return same;
 }
 
+/* What the health engine's applier needs to commit verdicts as the API commits ops. */
+struct daemon {
+	struct xvs_ctl *ctl;
+	pthread_mutex_t *lock;
+};
+
+static int apply_health(void *arg, const struct xvs_ctl_health_result *r, unsigned nb)
+{
+	struct daemon *d = arg;
+	pthread_mutex_lock(d->lock);
+	int rc = d->ctl->model ? xvs_ctl_health_commit(d->ctl, r, nb) : -EAGAIN;
+	pthread_mutex_unlock(d->lock);
+	return rc;
+}
+
 /* Housekeeping once a second until SIGINT or SIGTERM; returns the signal. */
 static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *stop)
 {
@@ -155,15 +171,26 @@ int main(int argc, char **argv)
 	char msg[512] = "";
 	struct xvs_ctl ctl = {0};
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct daemon d = {&ctl, &lock};
+	struct xvs_health *health = xvs_health_start(apply_health, &d, msg, sizeof(msg));
+	if (!health) {
+		LOG("%s", msg);
+		xvs_shm_close(&shm);
+		return 1;
+	}
 	pthread_mutex_lock(&lock);
 	struct xvs_ctl_api *api = xvs_ctl_api_start(o.socket, &ctl, &lock, msg, sizeof(msg));
 	if (!api || xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
 		LOG("%s", msg);
 		pthread_mutex_unlock(&lock);
 		xvs_ctl_api_stop(api);
+		xvs_health_stop(health);
 		xvs_shm_close(&shm);
 		return 1;
 	}
+	ctl.health = health;
+	if (xvs_health_sync(health, ctl.model) < 0)
+		LOG("health checks not started: out of memory");
 	pthread_mutex_unlock(&lock);
 	if (o.pidfile && (rc = write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
@@ -172,6 +199,8 @@ int main(int argc, char **argv)
 	int sig = serve(&ctl, &lock, &stop);
 	LOG("%s: stopping", strsignal(sig));
 	xvs_ctl_api_stop(api);
+	xvs_health_stop(health); /* after the API: no request can reach it any more */
+	ctl.health = NULL;
 	if (o.pidfile)
 		unlink(o.pidfile);
 	xvs_ctl_fini(&ctl);
