@@ -427,8 +427,11 @@ int xvs_ctl_persist_load(struct xvs_ctl_model *m, const char *path, char *msg, s
 		return -EINVAL;
 	}
 	struct xvs_ctl_model *copy = xvs_ctl_model_dup(m);
+	if (copy)
+		copy->sink = NULL; /* restoring is no change: no events, no scripts */
 	int rc = copy ? load_root(copy, root, msg, msglen) : -ENOMEM;
 	if (rc == 0) {
+		copy->sink = m->sink;
 		xvs_ctl_model_replace(m, copy);
 		copy = NULL;
 	} else if (copy) {
