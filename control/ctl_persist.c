@@ -46,7 +46,7 @@ static void add_dest_health(json_t *o, const struct xvs_ctl_dest *d)
 {
 	if (!o || !d->hc)
 		return;
-	json_object_set_new(o, "health", xvs_ctl_json_dest_health(&d->hc->cfg));
+	json_object_set_new(o, "health_check", xvs_ctl_json_dest_health(&d->hc->cfg));
 	json_object_set_new(o, "health_state", json_pack("{sb sI sI}", "alive", (int)d->hc_alive,
 							 "weight", (json_int_t)d->hc_weight,
 							 "since_ms", (json_int_t)d->hc_since_ms));
@@ -182,8 +182,8 @@ int xvs_ctl_persist_save(const struct xvs_ctl_model *m, const char *path, char *
 
 static const char *const svc_extra[] = {"slot", "epoch", "bind", "base", "dests", "health",
 					"quorum_up", "sorry_slot", NULL};
-static const char *const dest_extra[] = {"slot", "base", "last_weight", "health", "health_state",
-					 NULL};
+static const char *const dest_extra[] = {"slot", "base", "last_weight", "health_check",
+					 "health_state", NULL};
 
 static void read_base(const json_t *o, struct xvs_ctl_ctr *b)
 {
@@ -202,13 +202,14 @@ static int slot_of(const json_t *o)
 }
 
 /*
- * The set-*-health op of a saved object's "health", if it has one, into *op (counted in
- * *nb): the real server dop's of service sop, or (dop NULL) the service's own.
+ * The set-*-health op of a saved object's health settings ("health_check" of a real server,
+ * "health" of a service, as GET /v1/services names them), if it has them, into *op (counted
+ * in *nb): the real server dop's of service sop, or (dop NULL) the service's own.
  */
 static int health_op(const json_t *o, const struct xvs_ctl_op *sop, const struct xvs_ctl_op *dop,
 		     struct xvs_ctl_op *op, unsigned *nb, char *msg, size_t msglen)
 {
-	const json_t *h = json_object_get(o, "health");
+	const json_t *h = json_object_get(o, dop ? "health_check" : "health");
 	int rc;
 	if (!h)
 		return 0;
