@@ -17,6 +17,7 @@ PKGS=(
 	python3-scapy tshark tcpdump
 	python3-matplotlib
 	iproute2 ethtool socat curl iputils-ping
+	openssl # the health checks' unit tests run a TLS server (openssl s_server)
 )
 
 missing=()

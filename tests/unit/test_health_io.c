@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -300,6 +301,57 @@ Test(probe, http_hanging_and_flooding_servers_fail_in_time)
 	o = probe(&c, closed_port(SOCK_STREAM));
 	cr_expect(!o.ok);
 	cr_expect(strstr(o.text, "/ok: Failed to connect"), "%s", o.text);
+}
+
+/* SSL_GET against `openssl s_server -www` (it answers any GET with a status page, 200). */
+Test(probe, https)
+{
+	char dir[] = "/tmp/xvs-hc-tls.XXXXXX", cmd[512], cert[128], key[128], port_s[16];
+	if (access("/usr/bin/openssl", X_OK) != 0)
+		cr_skip_test("openssl(1) is not installed (scripts/install-deps.sh installs it)");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/c.pem", dir);
+	snprintf(key, sizeof(key), "%s/k.pem", dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+		 "-nodes -subj /CN=www.example.test -days 2 -keyout %s -out %s >/dev/null 2>&1",
+		 key, cert);
+	cr_assert_eq(system(cmd), 0, "cannot make a certificate");
+	uint16_t port = closed_port(SOCK_STREAM);
+	snprintf(port_s, sizeof(port_s), "127.0.0.1:%u", port);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execl("/usr/bin/openssl", "openssl", "s_server", "-accept", port_s, "-cert", cert,
+		      "-key", key, "-www", "-quiet", (char *)NULL);
+		_exit(127);
+	}
+	struct xvs_check_cfg c;
+	xvs_check_cfg_default(&c, XVS_CHECK_TCP);
+	c.connect_timeout_ms = 200;
+	struct outcome o = {0};
+	for (int i = 0; i < 50 && !o.ok; i++, usleep(50000))
+		o = probe(&c, port);
+	cr_assert(o.ok, "s_server does not listen on %u", port);
+
+	c = http("/", 3000);
+	c.type = XVS_CHECK_HTTPS;
+	o = probe(&c, port);
+	cr_expect(o.ok, "%s", o.text);
+	cr_expect_str_eq(o.text, "/: HTTP 200");
+	snprintf(c.virtualhost, sizeof(c.virtualhost), "www.example.test");
+	o = probe(&c, port);
+	cr_expect(o.ok, "by name, not verified: %s", o.text);
+	c.ssl_verify = true;
+	o = probe(&c, port);
+	cr_expect(!o.ok, "a self-signed certificate does not verify");
+	cr_expect(strstr(o.text, "certificate"), "%s", o.text);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
 }
 
 Test(probe, udp)
