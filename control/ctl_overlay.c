@@ -564,6 +564,8 @@ static unsigned views(struct xvs_ctl_model *m, uint16_t *moves, unsigned *nb_mov
 
 unsigned xvs_ctl_overlay_refresh(struct xvs_ctl_model *m, unsigned flags)
 {
+	/* Scratch sized by the tables (28 KiB): per thread, as the API and the applier refresh
+	 * (one at a time, under the daemon's lock) and unit tests refresh on their own. */
 	static _Thread_local int64_t sum[XVS_MAX_SVCS];
 	static _Thread_local int32_t sorry[XVS_MAX_SVCS];
 	static _Thread_local uint16_t moves[XVS_MAX_DESTS];
