@@ -119,12 +119,12 @@ static enum MHD_Result post_ops(struct xvs_ctl_api *api, struct MHD_Connection *
 	if (rc)
 		return send_error(conn, http_status(-rc), -rc, err.index, err.msg);
 	if (!lock_ready(api)) {
-		free(ops);
+		xvs_ctl_ops_free(ops, nb);
 		return send_not_ready(conn);
 	}
 	rc = xvs_ctl_commit(api->ctl, ops, nb, &err, &res);
 	pthread_mutex_unlock(api->lock);
-	free(ops);
+	xvs_ctl_ops_free(ops, nb);
 	if (rc)
 		return send_error(conn, http_status(-rc), -rc, err.index, err.msg);
 	return send_json(conn, MHD_HTTP_OK,
@@ -141,7 +141,7 @@ static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *
 	if (strcmp(url, "/v1/status") == 0)
 		o = xvs_ctl_json_status(api->ctl->model, api->ctl->shm);
 	else if (strcmp(url, "/v1/services") == 0)
-		o = xvs_ctl_json_services(api->ctl->model, api->ctl->rates);
+		o = xvs_ctl_json_services(api->ctl->model, api->ctl->rates, api->ctl->health);
 	else
 		o = xvs_ctl_json_stats(api->ctl->shm);
 	pthread_mutex_unlock(api->lock);

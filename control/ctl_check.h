@@ -7,6 +7,7 @@
 #define XVS_CTL_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xvs/addr.h"
@@ -18,6 +19,8 @@
 #define XVS_CHECK_SCRIPT_MAX   1024
 #define XVS_CHECK_PAYLOAD_MAX  512
 #define XVS_CHECK_USER_MAX     64
+#define XVS_CHECK_TIME_MAX_MS  86400000u /* one day: the longest interval, timeout or delay */
+#define XVS_CHECK_COUNT_MAX    1000u     /* the largest retry, rise and fall */
 
 enum xvs_check_type {
 	XVS_CHECK_NONE = 0,
@@ -35,8 +38,8 @@ struct xvs_check_url {
 	char path[XVS_CHECK_PATH_MAX];
 	char digest[33];     /* lower-case hex MD5, "" = not checked */
 	char virtualhost[XVS_CHECK_HOST_MAX]; /* "" = the checker's virtualhost */
-	uint16_t status_lo;  /* accepted status codes, inclusive; 0/0 = keepalived's default */
-	uint16_t status_hi;  /*   (200..299 when no digest is given, any when one is) */
+	uint16_t status_lo;  /* accepted status codes, inclusive, 100..599; 0/0 = keepalived's */
+	uint16_t status_hi;  /*   default, 200..299 (with or without a digest) */
 };
 
 /*
@@ -106,10 +109,23 @@ struct xvs_svc_health_cfg {
 	char quorum_down[XVS_CHECK_SCRIPT_MAX];
 };
 
-/* keepalived's defaults for each block. */
+/* keepalived's defaults for each block: connect_timeout 5 s, retry 1, delay_before_retry
+ * 1 s for every checker except HTTP_GET/SSL_GET (delay_before_retry 3 s), DNS_CHECK
+ * (retry 3) and MISC_CHECK (retry 0). */
 void xvs_check_cfg_default(struct xvs_check_cfg *c, enum xvs_check_type type);
 void xvs_dest_health_cfg_default(struct xvs_dest_health_cfg *h);
 void xvs_svc_health_cfg_default(struct xvs_svc_health_cfg *h);
+
+/*
+ * Whether a block is one the health engine can run: ranges, required fields (a url for
+ * HTTP_GET, a command for MISC_CHECK), well-formed strings (no control characters in paths
+ * and host names, a 32-digit hex digest, a DNS name of valid labels), a known user, address
+ * families that agree. The real server's own address family is checked by the model, which
+ * knows it. Returns 0, or -EINVAL with a message. Control only.
+ */
+int xvs_check_cfg_check(const struct xvs_check_cfg *c, char *msg, size_t msglen);
+int xvs_dest_health_cfg_check(const struct xvs_dest_health_cfg *h, char *msg, size_t msglen);
+int xvs_svc_health_cfg_check(const struct xvs_svc_health_cfg *h, char *msg, size_t msglen);
 
 /* "TCP_CHECK", "HTTP_GET", ... (keepalived's keyword) for a type, or NULL. */
 const char *xvs_check_type_keyword(enum xvs_check_type t);

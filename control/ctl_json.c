@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "ctl_json.h"
+#include "ctl_json_priv.h"
+#include "ctl_overlay.h"
 
 int xvs_ctl_bad(char *msg, size_t msglen, const char *fmt, ...)
 {
@@ -400,6 +402,9 @@ struct op_kind {
 	int dest; /* 0 none, 2 required */
 };
 
+static int parse_op_objects_keys(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
+				 char *msg, size_t msglen);
+
 static const struct op_kind op_kinds[] = {
 	{"add-service", XVS_CTL_OP_ADD_SVC, 2, 0},
 	{"edit-service", XVS_CTL_OP_EDIT_SVC, 2, 0},
@@ -412,7 +417,66 @@ static const struct op_kind op_kinds[] = {
 	{"zero", XVS_CTL_OP_ZERO, 1, 0},
 	{"add-mark", XVS_CTL_OP_ADD_MARK, 0, 0},
 	{"delete-mark", XVS_CTL_OP_DEL_MARK, 0, 0},
+	{"set-dest-health", XVS_CTL_OP_SET_DEST_HEALTH, 2, 2},
+	{"clear-dest-health", XVS_CTL_OP_SET_DEST_HEALTH, 2, 2},
+	{"set-service-health", XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
+	{"clear-service-health", XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
+	{"clear-health", XVS_CTL_OP_CLEAR_HEALTH, 0, 0},
 };
+
+/*
+ * The health ops name a service and a real server by their keys only: any other field
+ * would be ignored, so it is refused.
+ */
+static int health_keys_only(const json_t *o, const char *name, char *msg, size_t msglen)
+{
+	static const char *const svc_key_fields[] = {"proto", "addr", "port", "fwmark", "af", NULL};
+	static const char *const dest_key_fields[] = {"addr", "port", NULL};
+	const json_t *s = json_object_get(o, "service"), *d = json_object_get(o, "dest");
+	int rc = 0;
+	if (s && (rc = check_keys(s, "service", svc_key_fields, NULL, msg, msglen)) == 0 && d)
+		rc = check_keys(d, "dest", dest_key_fields, NULL, msg, msglen);
+	if (rc)
+		return xvs_ctl_bad(msg + strlen(msg), msglen - strlen(msg), " (%s takes keys only)",
+				   name);
+	return 0;
+}
+
+/* set-/clear-dest-health, set-/clear-service-health, clear-health. */
+static int parse_health_op(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
+			   char *msg, size_t msglen)
+{
+	static const char *const dest_keys[] = {"op", "service", "dest", "health", NULL};
+	static const char *const svc_keys[] = {"op", "service", "health", NULL};
+	static const char *const none[] = {"op", NULL};
+	bool set = strncmp(k->name, "set-", 4) == 0;
+	const json_t *h = json_object_get(o, "health");
+	const char *const *keys = k->type == XVS_CTL_OP_CLEAR_HEALTH ? none :
+				  k->dest ? dest_keys : svc_keys;
+	int rc = check_keys(o, k->name, keys, NULL, msg, msglen);
+	if (rc)
+		return rc;
+	if (k->type == XVS_CTL_OP_CLEAR_HEALTH)
+		return 0;
+	if (set != (h != NULL))
+		return xvs_ctl_bad(msg, msglen, set ? "%s: missing 'health'" : "%s: no 'health' here",
+				   k->name);
+	if ((rc = health_keys_only(o, k->name, msg, msglen)) ||
+	    (rc = parse_op_objects_keys(o, k, op, msg, msglen)) || !set)
+		return rc;
+	if (k->dest) {
+		struct xvs_dest_health_cfg cfg;
+		if ((rc = xvs_ctl_json_parse_dest_health(h, &cfg, msg, msglen)))
+			return rc;
+		op->dest_hc = xvs_ctl_dest_hc_new(&cfg);
+		return op->dest_hc ? 0 : -ENOMEM;
+	}
+	struct xvs_svc_health_cfg cfg;
+	if ((rc = xvs_ctl_json_parse_svc_health(h, &cfg, msg, msglen)))
+		return rc;
+	op->svc_hc = xvs_ctl_svc_hc_new(&cfg);
+	return op->svc_hc ? 0 : -ENOMEM;
+}
 
 /* add-mark / delete-mark: {"op", "mark": rule}; delete-mark may leave out the mark value. */
 static int parse_mark_op(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
@@ -438,15 +502,12 @@ static int parse_timeouts(const json_t *o, struct xvs_ctl_op *op, char *msg, siz
 	return rc;
 }
 
-static int parse_op_objects(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
-			    char *msg, size_t msglen)
+/* The "service" and "dest" objects of an op whose other keys were checked. */
+static int parse_op_objects_keys(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
+				 char *msg, size_t msglen)
 {
-	static const char *const keys[] = {"op", "service", "dest", NULL};
-	const char *const svc_only[] = {"op", k->svc ? "service" : NULL, NULL};
 	const json_t *s = json_object_get(o, "service"), *d = json_object_get(o, "dest");
-	int rc = check_keys(o, k->name, k->dest ? keys : svc_only, NULL, msg, msglen);
-	if (rc)
-		return rc;
+	int rc;
 	if (k->svc == 2 && !s)
 		return xvs_ctl_bad(msg, msglen, "%s: missing 'service'", k->name);
 	if (k->dest == 2 && !d)
@@ -457,6 +518,15 @@ static int parse_op_objects(const json_t *o, const struct op_kind *k, struct xvs
 	if (d && (rc = xvs_ctl_json_parse_dest(d, &op->dest, NULL, msg, msglen)))
 		return rc;
 	return 0;
+}
+
+static int parse_op_objects(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
+			    char *msg, size_t msglen)
+{
+	static const char *const keys[] = {"op", "service", "dest", NULL};
+	const char *const svc_only[] = {"op", k->svc ? "service" : NULL, NULL};
+	int rc = check_keys(o, k->name, k->dest ? keys : svc_only, NULL, msg, msglen);
+	return rc ? rc : parse_op_objects_keys(o, k, op, msg, msglen);
 }
 
 static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t msglen)
@@ -478,6 +548,9 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 			return parse_timeouts(o, op, msg, msglen);
 		if (k->type == XVS_CTL_OP_ADD_MARK || k->type == XVS_CTL_OP_DEL_MARK)
 			return parse_mark_op(o, k, op, msg, msglen);
+		if (k->type == XVS_CTL_OP_SET_DEST_HEALTH || k->type == XVS_CTL_OP_SET_SVC_HEALTH ||
+		    k->type == XVS_CTL_OP_CLEAR_HEALTH)
+			return parse_health_op(o, k, op, msg, msglen);
 		return parse_op_objects(o, k, op, msg, msglen);
 	}
 	return xvs_ctl_bad(msg, msglen, "unknown op '%s'", name);
@@ -521,7 +594,7 @@ int xvs_ctl_json_parse_ops(const char *body, size_t len, struct xvs_ctl_op **ops
 	}
 	json_decref(root);
 	if (rc) {
-		free(v);
+		xvs_ctl_ops_free(v, (unsigned)n);
 		err->err = -rc;
 		return rc;
 	}
@@ -548,13 +621,57 @@ static void add_rates(json_t *o, const struct xvs_ctl_rate *r)
 		json_object_set_new(o, names[k], json_integer(r ? (json_int_t)(r->avg[k] + 0.5) : 0));
 }
 
+static const char *check_state(const struct xvs_health_check_status *c)
+{
+	return !c->known ? "unknown" : c->up ? "up" : "down";
+}
+
+/* The live part of a real server's health: its verdict, since when, each checker's state. */
+static json_t *health_state(const struct xvs_ctl_dest *d, unsigned slot, struct xvs_health *hs)
+{
+	struct xvs_health_status st = {0};
+	bool live = xvs_health_get_status(hs, slot, d->hc_epoch, &st);
+	bool known = false;
+	const struct xvs_health_check_status *last = NULL;
+	json_t *checks = json_array();
+	for (unsigned i = 0; live && checks && i < st.nb_checks; i++) {
+		const struct xvs_health_check_status *c = &st.c[i];
+		known |= c->known;
+		if (c->last_ms && (!last || c->last_ms > last->last_ms))
+			last = c;
+		json_array_append_new(checks, json_pack("{ss ss sI sI sI ss sf}", "type",
+			xvs_check_type_keyword(c->type) ? xvs_check_type_keyword(c->type) : "?",
+			"state", check_state(c), "consecutive_ok", (json_int_t)c->nb_ok,
+			"consecutive_fail", (json_int_t)c->nb_fail, "retries", (json_int_t)c->retries,
+			"last_result", c->last, "last_time", (double)c->last_ms / 1000.0));
+	}
+	json_t *o = json_pack("{ss sf ss so}", "state", !known ? "unknown" : d->hc_alive ? "up" : "down",
+			      "since", (double)d->hc_since_ms / 1000.0, "last_result",
+			      last ? last->last : "", "checks", checks);
+	if (o)
+		json_object_set_new(o, "weight", d->hc_weight >= 0 ? json_integer(d->hc_weight)
+								  : json_null());
+	return o;
+}
+
 static json_t *dest_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates,
-			 unsigned slot)
+			 struct xvs_health *hs, unsigned slot)
 {
 	struct xvs_ctl_stats st;
-	json_t *o = xvs_ctl_json_dest_cfg(&m->dests[slot].cfg);
+	const struct xvs_ctl_dest *d = &m->dests[slot];
+	json_t *o = xvs_ctl_json_dest_cfg(&d->cfg);
 	if (!o)
 		return NULL;
+	int32_t w;
+	bool in = xvs_ctl_overlay_view(m, slot, &w);
+	json_object_set_new(o, "in_ipvs", json_boolean(in));
+	json_object_set_new(o, "ipvs_weight", json_integer(w));
+	if (d->role == XVS_CTL_DEST_SORRY)
+		json_object_set_new(o, "sorry_server", json_true());
+	if (d->hc) {
+		json_object_set_new(o, "health_check", xvs_ctl_json_dest_health(&d->hc->cfg));
+		json_object_set_new(o, "health", health_state(d, slot, hs));
+	}
 	xvs_ctl_model_dest_stats(m, slot, &st);
 	json_object_set_new(o, "active_conns", json_integer(st.active > 0 ? st.active : 0));
 	json_object_set_new(o, "inactive_conns", json_integer(st.inactive > 0 ? st.inactive : 0));
@@ -565,10 +682,11 @@ static json_t *dest_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rat
 }
 
 static json_t *svc_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates,
-			unsigned slot)
+			struct xvs_health *hs, unsigned slot)
 {
 	struct xvs_ctl_stats st;
-	json_t *o = xvs_ctl_json_svc_cfg(&m->svcs[slot].cfg);
+	const struct xvs_ctl_svc *s = &m->svcs[slot];
+	json_t *o = xvs_ctl_json_svc_cfg(&s->cfg);
 	json_t *dests = json_array();
 	if (!o || !dests) {
 		json_decref(o);
@@ -578,8 +696,14 @@ static json_t *svc_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rate
 	/* IPVS's order, newest first: what xvsadm -L --nosort shows */
 	for (uint32_t i = m->nb_dest_order; i-- > 0;)
 		if (m->dests[m->dest_order[i]].svc == slot)
-			json_array_append_new(dests, dest_json(m, rates, m->dest_order[i]));
+			json_array_append_new(dests, dest_json(m, rates, hs, m->dest_order[i]));
 	json_object_set_new(o, "dests", dests);
+	if (s->hc) {
+		json_object_set_new(o, "health", xvs_ctl_json_svc_health(&s->hc->cfg));
+		json_object_set_new(o, "quorum", json_pack("{ss sI}", "state",
+				    s->quorum_up ? "up" : "down", "live_weight",
+				    (json_int_t)s->alive_weight));
+	}
 	xvs_ctl_model_svc_stats(m, slot, &st);
 	add_counters(o, &st.c);
 	add_rates(o, rates ? &rates->svc[slot] : NULL);
@@ -592,13 +716,14 @@ json_t *xvs_ctl_json_timeouts(const struct xvs_timeouts *t)
 			 "udp", (json_int_t)t->udp);
 }
 
-json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates)
+json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates,
+			      struct xvs_health *health)
 {
 	json_t *a = json_array();
 	if (!a)
 		return NULL;
 	for (uint32_t i = 0; i < m->nb_svc_order; i++)
-		json_array_append_new(a, svc_json(m, rates, m->svc_order[i]));
+		json_array_append_new(a, svc_json(m, rates, health, m->svc_order[i]));
 	return json_pack("{so so so}", "services", a, "timeouts", xvs_ctl_json_timeouts(&m->timeouts),
 			 "marks", xvs_ctl_json_marks(m));
 }
@@ -693,4 +818,59 @@ json_t *xvs_ctl_json_error(int err, int index, const char *msg)
 	if (o && index >= 0)
 		json_object_set_new(o, "index", json_integer(index));
 	return o;
+}
+
+/* ---- helpers shared with ctl_json_health.c (ctl_json_priv.h) -------------------------- */
+
+int xvs_ctl_json_keys(const json_t *o, const char *what, const char *const *known,
+		      const char *const *extra, char *msg, size_t msglen)
+{
+	return check_keys(o, what, known, extra, msg, msglen);
+}
+
+int xvs_ctl_json_int(const json_t *o, const char *key, const char *what, int64_t min,
+		     int64_t max, int64_t *out, char *msg, size_t msglen)
+{
+	return get_int(o, key, what, min, max, out, msg, msglen);
+}
+
+int xvs_ctl_json_str(const json_t *o, const char *key, const char *what, const char **out,
+		     char *msg, size_t msglen)
+{
+	return get_str(o, key, what, out, msg, msglen);
+}
+
+int xvs_ctl_json_bool(const json_t *o, const char *key, const char *what, bool *out,
+		      char *msg, size_t msglen)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return xvs_ctl_bad(msg, msglen, "%s.%s: expected true or false", what, key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+int xvs_ctl_json_ip(const json_t *o, const char *key, const char *what, uint8_t *af,
+		    union xvs_ip *ip, char *msg, size_t msglen)
+{
+	const char *s = NULL;
+	int rc = get_str(o, key, what, &s, msg, msglen);
+	if (rc || !s)
+		return rc;
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, &ip->v4) == 1)
+		*af = XVS_AF_INET;
+	else if (inet_pton(AF_INET6, s, ip->v6) == 1)
+		*af = XVS_AF_INET6;
+	else
+		return xvs_ctl_bad(msg, msglen, "%s.%s: '%s' is not an IPv4 or IPv6 address", what,
+				   key, s);
+	return 0;
+}
+
+void xvs_ctl_json_ip_str(uint8_t af, const union xvs_ip *ip, char *buf, size_t len)
+{
+	addr_str(af, ip, buf, len);
 }

@@ -8,11 +8,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "ctl_health.h"
 #include "ctl_model.h"
 #include "xvs/shm.h"
 
 /*
- * Parse the body of POST /v1/ops into *ops (malloc'd, caller frees) and *nb. Unknown ops or
+ * Parse the body of POST /v1/ops into *ops (free with xvs_ctl_ops_free) and *nb. Unknown ops or
  * fields, wrong types and unrepresentable values fail with -EINVAL; err->index names the op
  * (-1 for the envelope). Semantic checks are left to the model.
  */
@@ -44,8 +45,25 @@ json_t *xvs_ctl_json_svc_cfg(const struct xvs_ctl_svc_cfg *c);
 json_t *xvs_ctl_json_dest_cfg(const struct xvs_ctl_dest_cfg *c);
 json_t *xvs_ctl_json_timeouts(const struct xvs_timeouts *t);
 
-/* Bodies of GET /v1/services (rates may be NULL), /v1/status and /v1/stats (shm may be NULL). */
-json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates);
+/*
+ * Health settings (ctl_json_health.c): a real server's checks ("health" of
+ * set-dest-health) and a service's quorum and sorry server ("health" of
+ * set-service-health). Parsing starts from keepalived's defaults and refuses fields the
+ * checker type does not use. Returns 0 or -EINVAL with a message.
+ */
+int xvs_ctl_json_parse_dest_health(const json_t *o, struct xvs_dest_health_cfg *h, char *msg,
+				   size_t msglen);
+int xvs_ctl_json_parse_svc_health(const json_t *o, struct xvs_svc_health_cfg *h, char *msg,
+				  size_t msglen);
+json_t *xvs_ctl_json_dest_health(const struct xvs_dest_health_cfg *h);
+json_t *xvs_ctl_json_svc_health(const struct xvs_svc_health_cfg *h);
+
+/*
+ * Bodies of GET /v1/services (rates and health may be NULL: then no live check status),
+ * /v1/status and /v1/stats (shm may be NULL).
+ */
+json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates,
+			      struct xvs_health *health);
 json_t *xvs_ctl_json_status(const struct xvs_ctl_model *m, const struct xvs_shm *shm);
 json_t *xvs_ctl_json_stats(const struct xvs_shm *shm);
 

@@ -13,7 +13,7 @@
 int xvs_kaconf_print_rules(FILE *f, const struct xvs_ctl_model *m)
 {
 	struct xvs_xvsadm_table t;
-	json_t *doc = xvs_ctl_json_services(m, NULL);
+	json_t *doc = xvs_ctl_json_services(m, NULL, NULL);
 	if (!doc)
 		return -ENOMEM;
 	int rc = xvs_xvsadm_json_table(doc, &t);

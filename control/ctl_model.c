@@ -17,13 +17,12 @@
 #include <string.h>
 
 #include "ctl_model.h"
+#include "ctl_model_priv.h"
+#include "ctl_overlay.h"
 #include "xvs/gen.h"
 #include "xvs/sched.h"
 
-static int fail(struct xvs_ctl_err *err, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct xvs_ctl_err *err, int e, const char *fmt, ...)
+int xvs_ctl_model_fail(struct xvs_ctl_err *err, int e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -32,6 +31,9 @@ static int fail(struct xvs_ctl_err *err, int e, const char *fmt, ...)
 	err->err = e;
 	return -e;
 }
+
+/* The short name every op below uses. */
+#define fail xvs_ctl_model_fail
 
 /* ---- counters ------------------------------------------------------------------------ */
 
@@ -118,7 +120,8 @@ void xvs_ctl_rates_update(struct xvs_ctl_rates *r, const struct xvs_ctl_model *m
 	}
 }
 
-static void take_base(const struct xvs_ctl_model *m, bool dest, unsigned slot, struct xvs_ctl_ctr *b)
+void xvs_ctl_model_take_base(const struct xvs_ctl_model *m, bool dest, unsigned slot,
+			     struct xvs_ctl_ctr *b)
 {
 	struct xvs_ctl_stats st;
 	shm_sum(m->shm, dest, slot, &st);
@@ -147,17 +150,107 @@ struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm)
 	return m;
 }
 
+/* ---- health settings, shared by reference --------------------------------------------- */
+
+struct xvs_ctl_dest_hc *xvs_ctl_dest_hc_new(const struct xvs_dest_health_cfg *cfg)
+{
+	struct xvs_ctl_dest_hc *h = malloc(sizeof(*h));
+	if (h) {
+		atomic_init(&h->ref, 1);
+		h->cfg = *cfg;
+	}
+	return h;
+}
+
+struct xvs_ctl_svc_hc *xvs_ctl_svc_hc_new(const struct xvs_svc_health_cfg *cfg)
+{
+	struct xvs_ctl_svc_hc *h = malloc(sizeof(*h));
+	if (h) {
+		atomic_init(&h->ref, 1);
+		h->cfg = *cfg;
+	}
+	return h;
+}
+
+struct xvs_ctl_dest_hc *xvs_ctl_dest_hc_get(struct xvs_ctl_dest_hc *h)
+{
+	if (h)
+		atomic_fetch_add_explicit(&h->ref, 1, memory_order_relaxed);
+	return h;
+}
+
+struct xvs_ctl_svc_hc *xvs_ctl_svc_hc_get(struct xvs_ctl_svc_hc *h)
+{
+	if (h)
+		atomic_fetch_add_explicit(&h->ref, 1, memory_order_relaxed);
+	return h;
+}
+
+void xvs_ctl_dest_hc_put(struct xvs_ctl_dest_hc *h)
+{
+	if (h && atomic_fetch_sub_explicit(&h->ref, 1, memory_order_acq_rel) == 1)
+		free(h);
+}
+
+void xvs_ctl_svc_hc_put(struct xvs_ctl_svc_hc *h)
+{
+	if (h && atomic_fetch_sub_explicit(&h->ref, 1, memory_order_acq_rel) == 1)
+		free(h);
+}
+
+void xvs_ctl_ops_free(struct xvs_ctl_op *ops, unsigned nb)
+{
+	for (unsigned i = 0; ops && i < nb; i++) {
+		xvs_ctl_dest_hc_put(ops[i].dest_hc);
+		xvs_ctl_svc_hc_put(ops[i].svc_hc);
+	}
+	free(ops);
+}
+
+/* Every reference a model holds: taken by a copy, dropped by a free. */
+static void model_refs(const struct xvs_ctl_model *m, bool take)
+{
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++) {
+		if (!m->svcs[i].hc)
+			continue;
+		if (take)
+			xvs_ctl_svc_hc_get(m->svcs[i].hc);
+		else
+			xvs_ctl_svc_hc_put(m->svcs[i].hc);
+	}
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++) {
+		if (!m->dests[i].hc)
+			continue;
+		if (take)
+			xvs_ctl_dest_hc_get(m->dests[i].hc);
+		else
+			xvs_ctl_dest_hc_put(m->dests[i].hc);
+	}
+}
+
 struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m)
 {
 	struct xvs_ctl_model *c = malloc(sizeof(*c));
-	if (c)
+	if (c) {
 		memcpy(c, m, sizeof(*c));
+		model_refs(c, true);
+	}
 	return c;
 }
 
 void xvs_ctl_model_free(struct xvs_ctl_model *m)
 {
+	if (!m)
+		return;
+	model_refs(m, false);
 	free(m);
+}
+
+void xvs_ctl_model_replace(struct xvs_ctl_model *dst, struct xvs_ctl_model *src)
+{
+	model_refs(dst, false);
+	memcpy(dst, src, sizeof(*dst));
+	free(src); /* its references now belong to dst */
 }
 
 void xvs_ctl_svc_cfg_default(struct xvs_ctl_svc_cfg *c)
@@ -250,10 +343,17 @@ int xvs_ctl_model_find_dest(const struct xvs_ctl_model *m, unsigned svc,
 {
 	for (unsigned i = 0; i < m->nb_dest_order; i++) {
 		unsigned s = m->dest_order[i];
-		if (m->dests[s].svc == svc && dest_key_eq(&m->dests[s].cfg, key))
+		if (m->dests[s].svc == svc && m->dests[s].role == XVS_CTL_DEST_REAL &&
+		    dest_key_eq(&m->dests[s].cfg, key))
 			return (int)s;
 	}
 	return -1;
+}
+
+int xvs_ctl_model_find_dest_state(const struct xvs_ctl_model *m, unsigned svc,
+				  const struct xvs_ctl_dest_cfg *key, uint8_t state)
+{
+	return find_dest_state(m, svc, key, state);
 }
 
 /* ---- validation ---------------------------------------------------------------------- */
@@ -319,7 +419,7 @@ static int check_svc_cfg(const struct xvs_ctl_svc_cfg *c, struct xvs_ctl_err *er
 	return 0;
 }
 
-static int check_dest_cfg(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *err)
+int xvs_ctl_model_check_dest(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_err *err)
 {
 	char a[INET6_ADDRSTRLEN];
 	int rc = check_af(c->af, err);
@@ -392,6 +492,11 @@ static void bump_epoch(struct xvs_ctl_model *m, unsigned svc)
 	m->svcs[svc].sched_epoch = next_epoch(m);
 }
 
+void xvs_ctl_model_bump_epoch(struct xvs_ctl_model *m, unsigned svc)
+{
+	bump_epoch(m, svc);
+}
+
 /* The scheduler is bound afresh: workers start its state over (IPVS's init_service). */
 static void bump_bind(struct xvs_ctl_model *m, unsigned svc)
 {
@@ -409,7 +514,7 @@ static int alloc_svc(const struct xvs_ctl_model *m, int hint)
 }
 
 /* A free slot whose old connections (if any are still counted) are gone is preferred. */
-static int alloc_dest(const struct xvs_ctl_model *m, int hint)
+int xvs_ctl_model_alloc_dest(const struct xvs_ctl_model *m, int hint)
 {
 	int any = -1;
 	if (hint >= 0 && hint < XVS_MAX_DESTS && m->dests[hint].state == XVS_SLOT_FREE)
@@ -427,7 +532,7 @@ static int alloc_dest(const struct xvs_ctl_model *m, int hint)
 	return any;
 }
 
-static void order_remove(uint16_t *order, uint32_t *nb, unsigned slot)
+void xvs_ctl_model_order_remove(uint16_t *order, uint32_t *nb, unsigned slot)
 {
 	for (uint32_t i = 0; i < *nb; i++) {
 		if (order[i] != slot)
@@ -438,13 +543,14 @@ static void order_remove(uint16_t *order, uint32_t *nb, unsigned slot)
 	}
 }
 
-static void trash_dest(struct xvs_ctl_model *m, unsigned slot, uint64_t now)
+void xvs_ctl_model_trash_dest(struct xvs_ctl_model *m, unsigned slot, uint64_t now)
 {
 	struct xvs_ctl_dest *d = &m->dests[slot];
+	xvs_ctl_overlay_dest_removed(m, slot);
 	d->state = XVS_SLOT_TRASH;
 	d->trash_since_ns = now;
 	m->svcs[d->svc].nb_trash++;
-	order_remove(m->dest_order, &m->nb_dest_order, slot);
+	xvs_ctl_model_order_remove(m->dest_order, &m->nb_dest_order, slot);
 }
 
 /* ---- ops ----------------------------------------------------------------------------- */
@@ -467,13 +573,17 @@ static int op_add_svc(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, stru
 		if (slot < 0)
 			return fail(err, ENOSPC, "no free service slot (deleted services still hold "
 						 "connections)");
-		take_base(m, false, (unsigned)slot, &m->svcs[slot].base);
+		xvs_ctl_model_take_base(m, false, (unsigned)slot, &m->svcs[slot].base);
 		m->svcs[slot].nb_trash = 0;
 	}
 	struct xvs_ctl_svc *s = &m->svcs[slot];
 	s->state = XVS_SLOT_USED;
 	s->cfg = op->svc;
 	s->sched_id = (uint8_t)sched;
+	s->q_valid = false;
+	s->quorum_up = false;
+	s->sorry_hint = 0;
+	s->alive_weight = 0;
 	bump_epoch(m, (unsigned)slot);
 	bump_bind(m, (unsigned)slot);
 	m->svc_order[m->nb_svc_order++] = (uint16_t)slot;
@@ -504,11 +614,12 @@ static void delete_svc(struct xvs_ctl_model *m, unsigned slot, uint64_t now)
 	for (uint32_t i = 0; i < m->nb_dest_order;) {
 		unsigned d = m->dest_order[i];
 		if (m->dests[d].svc == slot)
-			trash_dest(m, d, now); /* shifts the order down: same i again */
+			xvs_ctl_model_trash_dest(m, d, now); /* shifts the order down: same i again */
 		else
 			i++;
 	}
-	order_remove(m->svc_order, &m->nb_svc_order, slot);
+	xvs_ctl_model_order_remove(m->svc_order, &m->nb_svc_order, slot);
+	xvs_ctl_overlay_svc_removed(m, slot);
 	m->svcs[slot].state = m->svcs[slot].nb_trash ? XVS_SLOT_TRASH : XVS_SLOT_FREE;
 }
 
@@ -531,8 +642,8 @@ static int op_clear(struct xvs_ctl_model *m)
 }
 
 /* The service an op on a destination names, or -ESRCH. */
-static int dest_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
-		    struct xvs_ctl_err *err)
+int xvs_ctl_model_dest_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
+			   struct xvs_ctl_err *err)
 {
 	int slot = xvs_ctl_model_find_svc(m, &op->svc);
 	return slot < 0 ? fail(err, ESRCH, "Service not defined") : slot;
@@ -542,10 +653,10 @@ static int dest_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
 static int dest_svc_checked(const struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
 			    struct xvs_ctl_err *err)
 {
-	int svc = dest_svc(m, op, err);
+	int svc = xvs_ctl_model_dest_svc(m, op, err);
 	if (svc < 0)
 		return svc;
-	int rc = check_dest_cfg(&op->dest, err);
+	int rc = xvs_ctl_model_check_dest(&op->dest, err);
 	if (rc)
 		return rc;
 	if (op->dest.af != m->svcs[svc].cfg.af && op->dest.fwd != XVS_FWD_TUNNEL)
@@ -560,15 +671,18 @@ static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, str
 		return svc;
 	if (xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest) >= 0)
 		return fail(err, EEXIST, "Destination already exists");
+	if (xvs_ctl_overlay_is_sorry(m, (unsigned)svc, &op->dest))
+		return fail(err, EEXIST, "Destination already exists: it is the service's sorry "
+					 "server (clear the service's health settings first)");
 	int slot = find_dest_state(m, (unsigned)svc, &op->dest, XVS_SLOT_TRASH);
 	if (slot >= 0) {
 		m->svcs[svc].nb_trash--; /* revived: keeps its connections and counters */
 	} else {
-		slot = alloc_dest(m, op->slot);
+		slot = xvs_ctl_model_alloc_dest(m, op->slot);
 		if (slot < 0)
 			return fail(err, ENOSPC, "too many destinations (at most %d, trash included)",
 				    XVS_MAX_DESTS);
-		take_base(m, true, (unsigned)slot, &m->dests[slot].base);
+		xvs_ctl_model_take_base(m, true, (unsigned)slot, &m->dests[slot].base);
 	}
 	struct xvs_ctl_dest *d = &m->dests[slot];
 	d->state = XVS_SLOT_USED;
@@ -576,6 +690,7 @@ static int op_add_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, str
 	d->cfg = op->dest;
 	d->last_weight = (int32_t)op->dest.weight;
 	d->trash_since_ns = 0;
+	xvs_ctl_overlay_dest_added(m, (unsigned)slot);
 	m->dest_order[m->nb_dest_order++] = (uint16_t)slot; /* the head of IPVS's list */
 	bump_epoch(m, (unsigned)svc);
 	return 0;
@@ -598,13 +713,13 @@ static int op_edit_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, st
 
 static int op_del_dest(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struct xvs_ctl_err *err)
 {
-	int svc = dest_svc(m, op, err);
+	int svc = xvs_ctl_model_dest_svc(m, op, err);
 	if (svc < 0)
 		return svc;
 	int slot = xvs_ctl_model_find_dest(m, (unsigned)svc, &op->dest);
 	if (slot < 0)
 		return fail(err, ENOENT, "No such destination");
-	trash_dest(m, (unsigned)slot, xvs_now_ns());
+	xvs_ctl_model_trash_dest(m, (unsigned)slot, xvs_now_ns());
 	bump_epoch(m, (unsigned)svc);
 	return 0;
 }
@@ -626,11 +741,11 @@ static int op_set_timeouts(struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
 
 static void zero_svc(struct xvs_ctl_model *m, unsigned svc)
 {
-	take_base(m, false, svc, &m->svcs[svc].base);
+	xvs_ctl_model_take_base(m, false, svc, &m->svcs[svc].base);
 	for (uint32_t i = 0; i < m->nb_dest_order; i++) {
 		unsigned d = m->dest_order[i];
 		if (m->dests[d].svc == svc)
-			take_base(m, true, d, &m->dests[d].base);
+			xvs_ctl_model_take_base(m, true, d, &m->dests[d].base);
 	}
 }
 
@@ -739,6 +854,11 @@ static int apply_one(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struc
 		return op_add_mark(m, op, err);
 	case XVS_CTL_OP_DEL_MARK:
 		return op_del_mark(m, op, err);
+	case XVS_CTL_OP_SET_DEST_HEALTH:
+	case XVS_CTL_OP_SET_SVC_HEALTH:
+	case XVS_CTL_OP_CLEAR_HEALTH:
+	case XVS_CTL_OP_HEALTH_RESULT:
+		return xvs_ctl_overlay_op(m, op, err);
 	}
 	return fail(err, EINVAL, "unknown op %d", (int)op->type);
 }
@@ -768,10 +888,13 @@ int xvs_ctl_model_apply(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, u
 		return fail(err, ENOMEM, "Memory allocation problem");
 	}
 	int rc = xvs_ctl_model_apply_ops(copy, ops, nb, err);
-	if (rc == 0)
-		memcpy(m, copy, sizeof(*m));
-	xvs_ctl_model_free(copy);
-	return rc;
+	if (rc) {
+		xvs_ctl_model_free(copy);
+		return rc;
+	}
+	xvs_ctl_overlay_refresh(copy, 0);
+	xvs_ctl_model_replace(m, copy);
+	return 0;
 }
 
 /* ---- trash --------------------------------------------------------------------------- */
@@ -806,6 +929,7 @@ unsigned xvs_ctl_model_purge(struct xvs_ctl_model *m, uint64_t now_ns, bool dp_a
 		struct xvs_ctl_svc *s = &m->svcs[d->svc];
 		if (s->nb_trash && --s->nb_trash == 0 && s->state == XVS_SLOT_TRASH)
 			s->state = XVS_SLOT_FREE;
+		xvs_ctl_dest_hc_put(d->hc);
 		memset(d, 0, sizeof(*d));
 		n++;
 	}

@@ -7,10 +7,12 @@
 #ifndef XVS_CTL_MODEL_H
 #define XVS_CTL_MODEL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_check.h"
 #include "xvs/sched.h"
 #include "xvs/shm.h"
 #include "xvs/table.h"
@@ -70,6 +72,30 @@ struct xvs_ctl_mark_cfg {
 	union xvs_ip prefix;
 };
 
+/*
+ * Health settings as the model holds them: immutable once made and shared by reference
+ * between model copies and the health engine's threads (hence the atomic count); freed with
+ * the last reference. NULL means "none".
+ */
+struct xvs_ctl_dest_hc {
+	atomic_uint ref;
+	struct xvs_dest_health_cfg cfg;
+};
+
+struct xvs_ctl_svc_hc {
+	atomic_uint ref;
+	struct xvs_svc_health_cfg cfg;
+};
+
+/* A new object with one reference (a copy of cfg), or NULL with errno. Any thread. */
+struct xvs_ctl_dest_hc *xvs_ctl_dest_hc_new(const struct xvs_dest_health_cfg *cfg);
+struct xvs_ctl_svc_hc *xvs_ctl_svc_hc_new(const struct xvs_svc_health_cfg *cfg);
+/* Take / drop a reference; both accept NULL. */
+struct xvs_ctl_dest_hc *xvs_ctl_dest_hc_get(struct xvs_ctl_dest_hc *h);
+struct xvs_ctl_svc_hc *xvs_ctl_svc_hc_get(struct xvs_ctl_svc_hc *h);
+void xvs_ctl_dest_hc_put(struct xvs_ctl_dest_hc *h);
+void xvs_ctl_svc_hc_put(struct xvs_ctl_svc_hc *h);
+
 enum xvs_ctl_op_type {
 	XVS_CTL_OP_ADD_SVC,
 	XVS_CTL_OP_EDIT_SVC,
@@ -82,6 +108,22 @@ enum xvs_ctl_op_type {
 	XVS_CTL_OP_ZERO,
 	XVS_CTL_OP_ADD_MARK,
 	XVS_CTL_OP_DEL_MARK,
+	XVS_CTL_OP_SET_DEST_HEALTH,  /* a real server's checks: op->dest_hc, NULL = none */
+	XVS_CTL_OP_SET_SVC_HEALTH,   /* a service's health settings: op->svc_hc, NULL = none */
+	XVS_CTL_OP_CLEAR_HEALTH,     /* every service's and real server's health settings */
+	XVS_CTL_OP_HEALTH_RESULT,    /* the health engine's verdict on one real server
+				      * (op->result); internal, not in the JSON API */
+};
+
+/* A verdict of the health engine on the real server in dest slot `slot`. */
+struct xvs_ctl_health_result {
+	uint16_t slot;
+	uint32_t epoch;   /* the hc_epoch it was checked under; another one: ignored */
+	bool alive;
+	bool announce;    /* alpha start: a first failure, run notify_down though nothing changed */
+	int32_t weight;   /* misc_dynamic weight, -1 = the configured one */
+	int64_t when_ms;  /* realtime of the change, for "since" */
+	char why[128];    /* what the last check said, for the log */
 };
 
 struct xvs_ctl_op {
@@ -92,7 +134,13 @@ struct xvs_ctl_op {
 	struct xvs_ctl_mark_cfg mark; /* add-mark, delete-mark */
 	int64_t timeouts[3]; /* set-timeouts: tcp, tcpfin, udp; 0 = unchanged */
 	int slot;            /* add-*: preferred slot (restoring saved state), -1 = any */
+	struct xvs_ctl_dest_hc *dest_hc; /* set-dest-health: a reference the op owns */
+	struct xvs_ctl_svc_hc *svc_hc;   /* set-service-health: a reference the op owns */
+	struct xvs_ctl_health_result result;
 };
+
+/* Free an op list and the health references its ops own. */
+void xvs_ctl_ops_free(struct xvs_ctl_op *ops, unsigned nb);
 
 /* Counters with a baseline: conns, inpkts, outpkts, inbytes, outbytes. */
 struct xvs_ctl_ctr {
@@ -119,21 +167,46 @@ struct xvs_ctl_svc {
 	uint32_t sched_bind;  /* changes when the scheduler is bound afresh (xvs_svc.sched_bind) */
 	struct xvs_ctl_svc_cfg cfg;
 	struct xvs_ctl_ctr base;
+	/* health (ctl_overlay.h) */
+	bool quorum_up;       /* the sum of live weights holds the quorum */
+	bool q_valid;         /* quorum_up was evaluated (false: start-up rules apply next) */
+	uint16_t sorry_hint;  /* slot + 1 the sorry server had (restored state), 0 = any */
+	int64_t alive_weight; /* sum of the live real servers' weights, at the last refresh */
+	struct xvs_ctl_svc_hc *hc;
 };
+
+#define XVS_CTL_DEST_REAL  0 /* a configured real server */
+#define XVS_CTL_DEST_SORRY 1 /* the service's sorry server, while IPVS would list it */
 
 struct xvs_ctl_dest {
 	uint8_t state; /* XVS_SLOT_* */
+	uint8_t role;  /* XVS_CTL_DEST_*; a sorry server is in dest_order but not configured */
 	uint16_t svc;  /* owning service slot */
 	uint64_t trash_since_ns;
 	int32_t last_weight; /* IPVS's: the weight it was added with, then the last weight > 0 */
 	struct xvs_ctl_dest_cfg cfg;
 	struct xvs_ctl_ctr base;
+	/* health (ctl_overlay.h) */
+	bool in_ipvs;        /* the IPVS view at the last refresh: listed in its service */
+	bool hc_alive;       /* the checks' verdict; true without checks */
+	bool hc_fresh;       /* the checks were just set (not restored): an alpha start
+			      * announces its first failure */
+	int32_t ipvs_weight; /* its weight in the IPVS view at the last refresh */
+	int32_t hc_weight;   /* misc_dynamic weight, -1 = the configured one */
+	uint32_t hc_epoch;   /* changes whenever the checks are set afresh; 0 without */
+	int64_t hc_since_ms; /* realtime of the last verdict change (or of the checks' start) */
+	struct xvs_ctl_dest_hc *hc;
 };
+
+struct xvs_ctl_hevents;
 
 struct xvs_ctl_model {
 	struct xvs_timeouts timeouts;
 	uint64_t last_gen;      /* last generation number published */
 	uint32_t epoch_counter; /* source of unique sched_epoch and sched_bind values */
+	uint32_t hc_epoch_counter; /* source of hc_epoch values */
+	struct xvs_ctl_hevents *sink; /* while ops are applied: where health events go (NULL:
+				       * nowhere); set and cleared by the caller */
 	struct xvs_sched_params sched_params; /* xvs-control's scheduler options (not saved) */
 	uint64_t base_dp_pid;   /* dataplane whose counters the baselines refer to */
 	const struct xvs_shm *shm; /* counters source, NULL = none */
@@ -158,8 +231,11 @@ struct xvs_ctl_err {
 /* New empty model (IPVS default timeouts, default scheduler options); shm may be NULL. NULL
  * with errno on failure. */
 struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm);
+/* A copy that shares the health settings (by reference); NULL with errno. */
 struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m);
 void xvs_ctl_model_free(struct xvs_ctl_model *m);
+/* Make dst what src is and free src (dst's own references are dropped). */
+void xvs_ctl_model_replace(struct xvs_ctl_model *dst, struct xvs_ctl_model *src);
 
 /* Default settings of a service (sched "wlc", /32), a destination (route, weight 1) and a
  * mark rule (IPv4, any protocol, ports 0..65535). */
@@ -176,13 +252,15 @@ void xvs_ctl_op_init(struct xvs_ctl_op *op, enum xvs_ctl_op_type type);
 int xvs_ctl_model_apply_ops(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, unsigned nb,
 			    struct xvs_ctl_err *err);
 
-/* Apply ops as one transaction: all succeed, or m is unchanged. Same returns. */
+/* Apply ops as one transaction, then refresh the IPVS view (ctl_overlay.h): all succeed,
+ * or m is unchanged. Same returns. */
 int xvs_ctl_model_apply(struct xvs_ctl_model *m, const struct xvs_ctl_op *ops, unsigned nb,
 			struct xvs_ctl_err *err);
 
 /* Service slot of a live service with key (proto, af, addr, port, or fwmark and af), or -1. */
 int xvs_ctl_model_find_svc(const struct xvs_ctl_model *m, const struct xvs_ctl_svc_cfg *key);
-/* Live destination slot of service slot svc with key (addr, port), or -1. */
+/* Live configured destination slot of service slot svc with key (addr, port), or -1 (a
+ * sorry server is not one). */
 int xvs_ctl_model_find_dest(const struct xvs_ctl_model *m, unsigned svc,
 			    const struct xvs_ctl_dest_cfg *key);
 

@@ -6,6 +6,11 @@
  *
  * Trashed destinations are not saved: after a restart their slots are free again, and the
  * slot allocator avoids free slots that the dataplane still counts connections on.
+ *
+ * Health settings are saved with their objects and replayed as set-*-health ops; the
+ * health state (verdicts, dynamic weights, quorum, the sorry server's slot) is put back
+ * before the IPVS view is rebuilt, so a restart publishes what ran before it. A sorry
+ * server is not a configured destination: it comes back from its service's settings.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl_json.h"
+#include "ctl_overlay.h"
 #include "ctl_persist.h"
 
 #define STATE_VERSION 1
@@ -35,6 +41,17 @@ static void add_base(json_t *o, const struct xvs_ctl_ctr *b)
 						 (json_int_t)b->inbytes, (json_int_t)b->outbytes));
 }
 
+/* A real server's checks and their verdict. */
+static void add_dest_health(json_t *o, const struct xvs_ctl_dest *d)
+{
+	if (!o || !d->hc)
+		return;
+	json_object_set_new(o, "health_check", xvs_ctl_json_dest_health(&d->hc->cfg));
+	json_object_set_new(o, "health_state", json_pack("{sb sI sI}", "alive", (int)d->hc_alive,
+							 "weight", (json_int_t)d->hc_weight,
+							 "since_ms", (json_int_t)d->hc_since_ms));
+}
+
 static json_t *svc_state(const struct xvs_ctl_model *m, unsigned slot)
 {
 	const struct xvs_ctl_svc *s = &m->svcs[slot];
@@ -48,11 +65,20 @@ static json_t *svc_state(const struct xvs_ctl_model *m, unsigned slot)
 		unsigned d = m->dest_order[i];
 		if (m->dests[d].svc != slot)
 			continue;
+		if (m->dests[d].role == XVS_CTL_DEST_SORRY) {
+			json_object_set_new(o, "sorry_slot", json_integer(d));
+			continue;
+		}
 		json_t *dj = xvs_ctl_json_dest_cfg(&m->dests[d].cfg);
 		json_object_set_new(dj, "slot", json_integer(d));
 		json_object_set_new(dj, "last_weight", json_integer(m->dests[d].last_weight));
 		add_base(dj, &m->dests[d].base);
+		add_dest_health(dj, &m->dests[d]);
 		json_array_append_new(dests, dj);
+	}
+	if (s->hc) {
+		json_object_set_new(o, "health", xvs_ctl_json_svc_health(&s->hc->cfg));
+		json_object_set_new(o, "quorum_up", json_boolean(s->quorum_up));
 	}
 	json_object_set_new(o, "slot", json_integer(slot));
 	json_object_set_new(o, "epoch", json_integer(s->sched_epoch));
@@ -154,8 +180,10 @@ int xvs_ctl_persist_save(const struct xvs_ctl_model *m, const char *path, char *
 /* ---- loading ------------------------------------------------------------------------- */
 
 
-static const char *const svc_extra[] = {"slot", "epoch", "bind", "base", "dests", NULL};
-static const char *const dest_extra[] = {"slot", "base", "last_weight", NULL};
+static const char *const svc_extra[] = {"slot", "epoch", "bind", "base", "dests", "health",
+					"quorum_up", "sorry_slot", NULL};
+static const char *const dest_extra[] = {"slot", "base", "last_weight", "health_check",
+					 "health_state", NULL};
 
 static void read_base(const json_t *o, struct xvs_ctl_ctr *b)
 {
@@ -173,7 +201,39 @@ static int slot_of(const json_t *o)
 		       ? (int)json_integer_value(v) : -1;
 }
 
-/* Turn the saved services into add ops; *nb counts them. */
+/*
+ * The set-*-health op of a saved object's health settings ("health_check" of a real server,
+ * "health" of a service, as GET /v1/services names them), if it has them, into *op (counted
+ * in *nb): the real server dop's of service sop, or (dop NULL) the service's own.
+ */
+static int health_op(const json_t *o, const struct xvs_ctl_op *sop, const struct xvs_ctl_op *dop,
+		     struct xvs_ctl_op *op, unsigned *nb, char *msg, size_t msglen)
+{
+	const json_t *h = json_object_get(o, dop ? "health_check" : "health");
+	int rc;
+	if (!h)
+		return 0;
+	xvs_ctl_op_init(op, dop ? XVS_CTL_OP_SET_DEST_HEALTH : XVS_CTL_OP_SET_SVC_HEALTH);
+	(*nb)++;
+	op->svc = sop->svc;
+	op->has_svc = true;
+	if (dop) {
+		struct xvs_dest_health_cfg cfg;
+		op->dest = dop->dest;
+		if ((rc = xvs_ctl_json_parse_dest_health(h, &cfg, msg, msglen)))
+			return rc;
+		op->dest_hc = xvs_ctl_dest_hc_new(&cfg);
+		return op->dest_hc ? 0 : -ENOMEM;
+	}
+	struct xvs_svc_health_cfg cfg;
+	if ((rc = xvs_ctl_json_parse_svc_health(h, &cfg, msg, msglen)))
+		return rc;
+	op->svc_hc = xvs_ctl_svc_hc_new(&cfg);
+	return op->svc_hc ? 0 : -ENOMEM;
+}
+
+/* Turn the saved services into add ops (and their health settings into set ops); *nb
+ * counts them. */
 static int state_ops(const json_t *svcs, struct xvs_ctl_op *ops, unsigned *nb, char *msg,
 		     size_t msglen)
 {
@@ -192,9 +252,12 @@ static int state_ops(const json_t *svcs, struct xvs_ctl_op *ops, unsigned *nb, c
 			dop->svc = op->svc;
 			dop->has_svc = true;
 			dop->slot = slot_of(d);
-			if ((rc = xvs_ctl_json_parse_dest(d, &dop->dest, dest_extra, msg, msglen)))
+			if ((rc = xvs_ctl_json_parse_dest(d, &dop->dest, dest_extra, msg, msglen)) ||
+			    (rc = health_op(d, op, dop, &ops[*nb], nb, msg, msglen)))
 				return rc;
 		}
+		if ((rc = health_op(s, op, NULL, &ops[*nb], nb, msg, msglen)))
+			return rc;
 	}
 	return 0;
 }
@@ -217,13 +280,62 @@ static int mark_ops(const json_t *marks, struct xvs_ctl_op *ops, unsigned *nb, c
 	return 0;
 }
 
+/* Room for every op: each service and real server may add its set-*-health. */
 static size_t count_ops(const json_t *svcs, const json_t *marks)
 {
-	size_t n = json_array_size(svcs) + json_array_size(marks) + 1, i;
+	size_t n = 2 * json_array_size(svcs) + json_array_size(marks) + 1, i;
 	const json_t *s;
 	json_array_foreach(svcs, i, s)
-		n += json_array_size(json_object_get(s, "dests"));
+		n += 2 * json_array_size(json_object_get(s, "dests"));
 	return n;
+}
+
+/* A saved real server's verdict, dynamic weight and since. */
+static void restore_dest_health(struct xvs_ctl_dest *d, const json_t *o)
+{
+	int alive = 1;
+	json_int_t w = -1, since = 0;
+	if (!d->hc || json_unpack((json_t *)o, "{s:{s:b s:I s:I}}", "health_state", "alive", &alive,
+				  "weight", &w, "since_ms", &since) < 0)
+		return;
+	d->hc_alive = alive;
+	d->hc_fresh = false;
+	d->hc_weight = w >= 0 && w <= 65535 ? (int32_t)w : -1;
+	d->hc_since_ms = since;
+}
+
+/* Put back the health state the ops do not carry, before the IPVS view is rebuilt: the
+ * quorum (so its start-up rules do not run again), the sorry server's slot, verdicts. */
+static void restore_health(struct xvs_ctl_model *m, const json_t *svcs)
+{
+	size_t i, k;
+	const json_t *s, *d;
+	json_array_foreach(svcs, i, s) {
+		struct xvs_ctl_svc_cfg key;
+		char msg[8];
+		if (xvs_ctl_json_parse_svc(s, &key, svc_extra, msg, sizeof(msg)) < 0)
+			continue;
+		int slot = xvs_ctl_model_find_svc(m, &key);
+		if (slot < 0)
+			continue;
+		const json_t *q = json_object_get(s, "quorum_up");
+		if (m->svcs[slot].hc && json_is_boolean(q)) {
+			m->svcs[slot].quorum_up = json_is_true(q);
+			m->svcs[slot].q_valid = true;
+		}
+		json_int_t ss = -1;
+		if (json_unpack((json_t *)s, "{s:I}", "sorry_slot", &ss) == 0 && ss >= 0 &&
+		    ss < XVS_MAX_DESTS)
+			m->svcs[slot].sorry_hint = (uint16_t)(ss + 1);
+		json_array_foreach(json_object_get(s, "dests"), k, d) {
+			struct xvs_ctl_dest_cfg dkey;
+			if (xvs_ctl_json_parse_dest(d, &dkey, dest_extra, msg, sizeof(msg)) < 0)
+				continue;
+			int ds = xvs_ctl_model_find_dest(m, (unsigned)slot, &dkey);
+			if (ds >= 0)
+				restore_dest_health(&m->dests[ds], d);
+		}
+	}
 }
 
 /* Put back what ops do not carry: epochs, last weights and baselines. */
@@ -287,13 +399,15 @@ static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, siz
 		json_unpack(to, "{s?I s?I s?I}", "tcp", &v[0], "tcpfin", &v[1], "udp", &v[2]);
 		for (unsigned i = 0; i < 3; i++)
 			t->timeouts[i] = v[i];
-		rc = xvs_ctl_model_apply(m, ops, nb, &err);
+		rc = xvs_ctl_model_apply_ops(m, ops, nb, &err);
 		if (rc)
 			snprintf(msg, msglen, "entry %d: %s", err.index, err.msg);
 	}
-	free(ops);
+	xvs_ctl_ops_free(ops, (unsigned)count_ops(svcs, marks));
 	if (rc)
 		return rc;
+	restore_health(m, svcs);
+	xvs_ctl_overlay_refresh(m, XVS_CTL_OVERLAY_KEEP_ORDER);
 	restore_extras(m, svcs);
 	m->last_gen = (uint64_t)gen;
 	m->epoch_counter = (uint32_t)epoch > m->epoch_counter ? (uint32_t)epoch : m->epoch_counter;
@@ -314,11 +428,16 @@ int xvs_ctl_persist_load(struct xvs_ctl_model *m, const char *path, char *msg, s
 		return -EINVAL;
 	}
 	struct xvs_ctl_model *copy = xvs_ctl_model_dup(m);
+	if (copy)
+		copy->sink = NULL; /* restoring is no change: no events, no scripts */
 	int rc = copy ? load_root(copy, root, msg, msglen) : -ENOMEM;
-	if (rc == 0)
-		memcpy(m, copy, sizeof(*m));
-	else if (copy)
+	if (rc == 0) {
+		copy->sink = m->sink;
+		xvs_ctl_model_replace(m, copy);
+		copy = NULL;
+	} else if (copy) {
 		snprintf(msg + strlen(msg), msglen - strlen(msg), " (in %s)", path);
+	}
 	xvs_ctl_model_free(copy);
 	json_decref(root);
 	return rc;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_overlay.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 #include "xvs/gen.h"
@@ -41,16 +42,21 @@ static void fill_svc(struct xvs_svc *s, const struct xvs_ctl_svc *c)
 	s->fwmark = c->cfg.fwmark;
 }
 
-static void fill_dest(struct xvs_dest *d, const struct xvs_ctl_dest *c)
+/* A destination as IPVS would hold it: one that health checks (or a missing quorum) took
+ * out is there as a deleted one (TRASH), an inhibited one at weight 0. */
+static void fill_dest(struct xvs_dest *d, const struct xvs_ctl_model *m, unsigned slot)
 {
+	const struct xvs_ctl_dest *c = &m->dests[slot];
+	int32_t weight = (int32_t)c->cfg.weight;
+	bool in = c->state == XVS_SLOT_USED && xvs_ctl_overlay_view(m, slot, &weight);
 	d->last_weight = c->last_weight;
-	d->state = c->state;
+	d->state = c->state == XVS_SLOT_USED && !in ? XVS_SLOT_TRASH : c->state;
 	d->af = c->cfg.af;
 	d->fwd = c->cfg.fwd;
 	d->tun_type = c->cfg.tun_type;
 	d->port_be = htons(c->cfg.port);
 	d->svc = c->svc;
-	d->weight = (int32_t)c->cfg.weight;
+	d->weight = weight;
 	d->u_thresh = (uint32_t)c->cfg.u_thresh;
 	d->l_thresh = (uint32_t)c->cfg.l_thresh;
 	d->tun_port_be = htons(c->cfg.tun_port);
@@ -73,14 +79,14 @@ static void fill_slots(const struct xvs_ctl_model *m, struct xvs_gen *g)
 		if (m->dests[i].state == XVS_SLOT_FREE)
 			continue;
 		g->nb_dests = i + 1;
-		fill_dest(&g->dests[i], &m->dests[i]);
+		fill_dest(&g->dests[i], m, i);
 	}
 }
 
 /*
  * Each service's live destinations, contiguous in svc_dests[], in IPVS's order: the newest
  * first (IPVS adds a destination at the head of the service's list), so the reverse of the
- * insertion order.
+ * insertion order. Only those in the IPVS view (fill_dest marked the others TRASH).
  */
 static void fill_lists(const struct xvs_ctl_model *m, struct xvs_gen *g)
 {
@@ -91,7 +97,8 @@ static void fill_lists(const struct xvs_ctl_model *m, struct xvs_gen *g)
 		g->svcs[s].nb_dests = 0;
 	}
 	for (uint32_t i = 0; i < m->nb_dest_order; i++)
-		g->svcs[m->dests[m->dest_order[i]].svc].nb_dests++;
+		if (g->dests[m->dest_order[i]].state == XVS_SLOT_USED)
+			g->svcs[m->dests[m->dest_order[i]].svc].nb_dests++;
 	for (uint32_t i = 0; i < m->nb_svc_order; i++) {
 		struct xvs_svc *s = &g->svcs[m->svc_order[i]];
 		s->dest_first = (uint16_t)pos;
@@ -101,7 +108,8 @@ static void fill_lists(const struct xvs_ctl_model *m, struct xvs_gen *g)
 	for (uint32_t i = m->nb_dest_order; i-- > 0;) {
 		unsigned d = m->dest_order[i];
 		struct xvs_svc *s = &g->svcs[m->dests[d].svc];
-		g->svc_dests[s->dest_first + s->nb_dests++] = (uint16_t)d;
+		if (g->dests[d].state == XVS_SLOT_USED)
+			g->svc_dests[s->dest_first + s->nb_dests++] = (uint16_t)d;
 	}
 	g->nb_svc_dests = pos;
 }
@@ -345,28 +353,103 @@ static void save(struct xvs_ctl *c, struct xvs_ctl_result *res)
 	}
 }
 
-int xvs_ctl_commit(struct xvs_ctl *c, const struct xvs_ctl_op *ops, unsigned nb,
-		   struct xvs_ctl_err *err, struct xvs_ctl_result *res)
+/* Log what a committed change did to health and the IPVS view, and run its scripts. */
+static void health_aftermath(struct xvs_ctl *c, struct xvs_ctl_hevents *ev)
 {
-	memset(res, 0, sizeof(*res));
-	memset(err, 0, sizeof(*err));
-	err->index = -1;
+	char line[512];
+	for (unsigned i = 0; i < ev->nb; i++) {
+		xvs_ctl_hevent_text(&ev->v[i], line, sizeof(line));
+		CTL_LOG("%s", line);
+	}
+	if (ev->lost)
+		CTL_LOG("%u more health events lost (out of memory)", ev->lost);
+	xvs_health_run_events(c->health, ev);
+	xvs_ctl_hevents_clear(ev);
+}
+
+/*
+ * Apply ops to a copy of the model and refresh its IPVS view; events go to c->events.
+ * Returns the copy (NULL with err filled) and in *changes how many places in the view moved.
+ */
+static struct xvs_ctl_model *apply_copy(struct xvs_ctl *c, const struct xvs_ctl_op *ops,
+					unsigned nb, struct xvs_ctl_err *err, unsigned *changes)
+{
 	struct xvs_ctl_model *copy = xvs_ctl_model_dup(c->model);
 	if (!copy) {
 		snprintf(err->msg, sizeof(err->msg), "Memory allocation problem");
 		err->err = ENOMEM;
-		return -ENOMEM;
+		return NULL;
 	}
+	copy->sink = &c->events;
 	int rc = xvs_ctl_model_apply_ops(copy, ops, nb, err);
 	if (rc == 0)
-		rc = publish_model(c, copy, res, err);
+		*changes = xvs_ctl_overlay_refresh(copy, 0);
+	copy->sink = NULL;
 	if (rc) {
+		xvs_ctl_hevents_clear(&c->events);
+		xvs_ctl_model_free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+int xvs_ctl_commit(struct xvs_ctl *c, const struct xvs_ctl_op *ops, unsigned nb,
+		   struct xvs_ctl_err *err, struct xvs_ctl_result *res)
+{
+	unsigned changes = 0;
+	memset(res, 0, sizeof(*res));
+	memset(err, 0, sizeof(*err));
+	err->index = -1;
+	struct xvs_ctl_model *copy = apply_copy(c, ops, nb, err, &changes);
+	if (!copy)
+		return -err->err;
+	int rc = publish_model(c, copy, res, err);
+	if (rc) {
+		xvs_ctl_hevents_clear(&c->events);
 		xvs_ctl_model_free(copy);
 		return rc;
 	}
 	xvs_ctl_model_free(c->model);
 	c->model = copy;
 	save(c, res);
+	health_aftermath(c, &c->events);
+	if (xvs_health_sync(c->health, c->model) < 0)
+		CTL_LOG("health checks not updated: out of memory");
+	return 0;
+}
+
+int xvs_ctl_health_commit(struct xvs_ctl *c, const struct xvs_ctl_health_result *r, unsigned nb)
+{
+	struct xvs_ctl_err err = {.index = -1};
+	struct xvs_ctl_result res = {0};
+	unsigned changes = 0;
+	struct xvs_ctl_op *ops = calloc(nb ? nb : 1, sizeof(*ops));
+	if (!ops)
+		return -ENOMEM;
+	for (unsigned i = 0; i < nb; i++) {
+		xvs_ctl_op_init(&ops[i], XVS_CTL_OP_HEALTH_RESULT);
+		ops[i].result = r[i];
+	}
+	struct xvs_ctl_model *copy = apply_copy(c, ops, nb, &err, &changes);
+	xvs_ctl_ops_free(ops, nb);
+	if (!copy) {
+		CTL_LOG("health results not applied: %s", err.msg);
+		return -err.err;
+	}
+	/* Verdicts that leave the IPVS view as it is need no generation. */
+	int rc = changes ? publish_model(c, copy, &res, &err) : 0;
+	if (rc) {
+		CTL_LOG("health results not published: %s", err.msg);
+		xvs_ctl_hevents_clear(&c->events);
+		xvs_ctl_model_free(copy);
+		return rc;
+	}
+	xvs_ctl_model_free(c->model);
+	c->model = copy;
+	save(c, NULL);
+	health_aftermath(c, &c->events);
+	if (changes)
+		CTL_LOG("%s", res.msg);
 	return 0;
 }
 
@@ -425,6 +508,7 @@ int xvs_ctl_init(struct xvs_ctl *c, struct xvs_shm *shm, const char *shm_path,
 
 void xvs_ctl_fini(struct xvs_ctl *c)
 {
+	xvs_ctl_hevents_free(&c->events);
 	xvs_ctl_model_free(c->model);
 	free(c->gen);
 	free(c->rates);

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_health.h"
 #include "ctl_model.h"
+#include "ctl_overlay.h"
 #include "xvs/shm.h"
 #include "xvs/table.h"
 
@@ -60,6 +62,9 @@ struct xvs_ctl {
 	uint64_t dp_since_ns;  /* when it was first seen */
 	bool dp_checked;       /* its adoption of our generation was checked */
 	unsigned timeout_ms;
+	struct xvs_health *health;    /* the health engine, NULL when none runs (set after
+				       * xvs_ctl_init) */
+	struct xvs_ctl_hevents events; /* scratch: health events of the commit under way */
 };
 
 /* Outcome of a commit: an enum xvs_pub_result, the generation, a message for the client. */
@@ -81,11 +86,21 @@ int xvs_ctl_init(struct xvs_ctl *c, struct xvs_shm *shm, const char *shm_path,
 void xvs_ctl_fini(struct xvs_ctl *c);
 
 /*
- * Apply ops as one transaction, publish the result and save it. Nothing changes on error:
- * returns a negative errno with err filled (index -1 when no single op is at fault).
+ * Apply ops as one transaction, refresh the IPVS view (ctl_overlay.h), publish the result
+ * and save it; then log the health events it caused, run their scripts and bring the
+ * health engine's checks up to date. Nothing changes on error: returns a negative errno
+ * with err filled (index -1 when no single op is at fault).
  */
 int xvs_ctl_commit(struct xvs_ctl *c, const struct xvs_ctl_op *ops, unsigned nb,
 		   struct xvs_ctl_err *err, struct xvs_ctl_result *res);
+
+/*
+ * Commit the health engine's verdicts (in order) the same way: a new generation when the
+ * IPVS view changed, the state file saved, every change logged, notify and quorum scripts
+ * started. Verdicts on checks replaced meanwhile are ignored. Returns 0 or a negative errno
+ * (nothing changed; logged). Under the daemon's lock, like xvs_ctl_commit.
+ */
+int xvs_ctl_health_commit(struct xvs_ctl *c, const struct xvs_ctl_health_result *r, unsigned nb);
 
 /*
  * Housekeeping, about once a second: follow a recreated region file, republish when the

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
@@ -114,6 +115,21 @@ static int write_pidfile(const char *path)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* What the health engine's applier needs to commit verdicts as the API commits ops. */
+struct daemon {
+	struct xvs_ctl *ctl;
+	pthread_mutex_t *lock;
+};
+
+static int apply_health(void *arg, const struct xvs_ctl_health_result *r, unsigned nb)
+{
+	struct daemon *d = arg;
+	pthread_mutex_lock(d->lock);
+	int rc = d->ctl->model ? xvs_ctl_health_commit(d->ctl, r, nb) : -EAGAIN;
+	pthread_mutex_unlock(d->lock);
+	return rc;
+}
+
 /* Housekeeping once a second until SIGINT or SIGTERM (returned); SIGHUP reads the
  * keepalived.conf again. */
 static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *sigs,
@@ -205,15 +221,26 @@ int main(int argc, char **argv)
 	char msg[512] = "";
 	struct xvs_ctl ctl = {0};
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct daemon d = {&ctl, &lock};
+	struct xvs_health *health = xvs_health_start(apply_health, &d, msg, sizeof(msg));
+	if (!health) {
+		LOG("%s", msg);
+		xvs_shm_close(&shm);
+		return 1;
+	}
 	pthread_mutex_lock(&lock);
 	struct xvs_ctl_api *api = xvs_ctl_api_start(o.socket, &ctl, &lock, msg, sizeof(msg));
 	if (!api || xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
 		LOG("%s", msg);
 		pthread_mutex_unlock(&lock);
 		xvs_ctl_api_stop(api);
+		xvs_health_stop(health);
 		xvs_shm_close(&shm);
 		return 1;
 	}
+	ctl.health = health;
+	if (xvs_health_sync(health, ctl.model) < 0)
+		LOG("health checks not started: out of memory");
 	struct xvs_kaconf *held = NULL;
 	if (o.kaconf) {
 		const struct xvs_kaconf_opts kopts = {o.config_id};
@@ -227,6 +254,8 @@ int main(int argc, char **argv)
 	int sig = serve(&ctl, &lock, &stop, &o, &held);
 	LOG("%s: stopping", strsignal(sig));
 	xvs_ctl_api_stop(api);
+	xvs_health_stop(health); /* after the API: no request can reach it any more */
+	ctl.health = NULL;
 	xvs_kaconf_free(held);
 	if (o.pidfile)
 		unlink(o.pidfile);

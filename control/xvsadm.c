@@ -91,6 +91,8 @@ static void print_usage(FILE *f)
 	      "                            other listing columns\n"
 	      "     --exact                exact numbers in --stats/--rate\n"
 	      "     --nosort               list in the server's order\n"
+	      "     --health               list every configured real server with its health\n"
+	      "                            (xvs's own; plain -L lists what IPVS would hold)\n"
 	      "     --timeout              list the connection timeouts\n"
 	      "  -c --connection           list the live connections\n"
 	      "     --json                 print a listing as the control API's JSON\n\n"

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,12 @@ static int read_dest(const json_t *o, struct xvs_xvsadm_dest_entry *de)
 	d->tun_type = str_index(get_str(o, "tun_type", "ipip"), tun_type_strs, 3, 0);
 	d->tun_port = (uint16_t)get_u64(o, "tun_port", 0);
 	d->tun_csum = str_index(get_str(o, "tun_csum", "nocsum"), tun_csum_strs, 3, 0);
+	de->removed = json_is_false(json_object_get(o, "in_ipvs"));
+	de->ipvs_weight = (int)get_u64(o, "ipvs_weight", (uint64_t)d->weight);
+	de->reweighted = !de->removed && de->ipvs_weight != d->weight;
+	de->sorry = json_is_true(json_object_get(o, "sorry_server"));
+	snprintf(de->health, sizeof(de->health), "%s",
+		 get_str(json_object_get(o, "health"), "state", ""));
 	de->active_conns = (uint32_t)get_u64(o, "active_conns", 0);
 	de->inactive_conns = (uint32_t)get_u64(o, "inactive_conns", 0);
 	de->persist_conns = (uint32_t)get_u64(o, "persist_conns", 0);

@@ -47,6 +47,7 @@ enum xvs_xvsadm_opt {
 	XVSADM_OPT_JSON, /* xvs's own: listings as the API's JSON */
 	XVSADM_OPT_MARK_PROTO, XVSADM_OPT_MARK_DST, XVSADM_OPT_MARK_DPORT, XVSADM_OPT_MARK,
 	/* xvs's own: the mark rule options */
+	XVSADM_OPT_HEALTH, /* xvs's own: -L --health */
 	XVSADM_NB_OPTS
 };
 #define XVSADM_OPTBIT(o) (UINT64_C(1) << (o))
@@ -61,6 +62,7 @@ enum xvs_xvsadm_opt {
 #define XVSADM_FMT_NOSORT         0x0040
 #define XVSADM_FMT_EXACT          0x0080
 #define XVSADM_FMT_TUN_INFO       0x0100
+#define XVSADM_FMT_HEALTH         0x0200 /* xvs's own: every configured server, with health */
 
 #define XVSADM_SCHED_MAXLEN 16
 #define XVSADM_PE_MAXLEN    16

@@ -234,7 +234,8 @@ static void print_title(FILE *f, unsigned int fmt)
 		return;
 	default:
 		fputs("Prot LocalAddress:Port Scheduler Flags\n"
-		      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n", f);
+		      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn", f);
+		fputs(fmt & XVSADM_FMT_HEALTH ? " Health\n" : "\n", f);
 		return;
 	}
 	fputs("  -> RemoteAddress:Port\n", f);
@@ -361,13 +362,27 @@ static void print_dest_rule(FILE *f, const char *svc_name, const char *dname,
 	fputc('\n', f);
 }
 
+/* --health's column: the checks' verdict, then how IPVS holds the server if not as
+ * configured ("removed", "weight 0"). */
+static void health_text(const struct xvs_xvsadm_dest_entry *de, char *buf, size_t len)
+{
+	const char *state = de->sorry ? "sorry server" : de->health[0] ? de->health : "no checks";
+
+	if (de->removed)
+		snprintf(buf, len, "%s, removed", state);
+	else if (de->reweighted)
+		snprintf(buf, len, "%s, weight %d", state, de->ipvs_weight);
+	else
+		snprintf(buf, len, "%s", state);
+}
+
 static void print_dest_line(FILE *f, const struct xvs_xvsadm_service_entry *se,
 			    const struct xvs_xvsadm_dest_entry *de, const char *svc_name,
 			    unsigned int fmt)
 {
 	const struct xvs_xvsadm_dest *d = &de->d;
 	const struct xvs_xvsadm_stats *st = &de->st;
-	char dname[AP_LEN], info[32];
+	char dname[AP_LEN], info[48];
 
 	addrport_name(dname, sizeof(dname), d->af, &d->addr, d->port, se->s.proto, fmt);
 	if (!(fmt & XVSADM_FMT_RULE) && se->s.af != AF_INET6)
@@ -402,6 +417,10 @@ static void print_dest_line(FILE *f, const struct xvs_xvsadm_service_entry *se,
 	default:
 		fprintf(f, "  -> %-28s %-7s %-6d %-10u %-10u", dname, fwd_name(d->fwd), d->weight,
 			de->active_conns, de->inactive_conns);
+		if (fmt & XVSADM_FMT_HEALTH) {
+			health_text(de, info, sizeof(info));
+			fprintf(f, " %s", info);
+		}
 		break;
 	}
 	fputc('\n', f);
@@ -446,24 +465,52 @@ static int cmp_dests(const void *p1, const void *p2)
 	return r ? r : cmp3(d1->port, d2->port);
 }
 
+/*
+ * The servers a listing shows, into shown[] (*nb of them): the IPVS view (those in it, at
+ * their IPVS weight), or with --health every configured one and the sorry server.
+ */
+static void shown_dests(const struct xvs_xvsadm_service_entry *se, unsigned int fmt,
+			struct xvs_xvsadm_dest_entry *shown, size_t *nb)
+{
+	*nb = 0;
+	for (size_t i = 0; i < se->nb_dests; i++) {
+		const struct xvs_xvsadm_dest_entry *de = &se->dests[i];
+
+		if (!(fmt & XVSADM_FMT_HEALTH) && de->removed)
+			continue;
+		shown[*nb] = *de;
+		if (!(fmt & XVSADM_FMT_HEALTH) && de->reweighted)
+			shown[*nb].d.weight = de->ipvs_weight;
+		(*nb)++;
+	}
+}
+
 static int print_service_entry(FILE *f, const struct xvs_xvsadm_service_entry *se,
 			       unsigned int fmt)
 {
 	const struct xvs_xvsadm_dest_entry **order;
+	struct xvs_xvsadm_dest_entry *shown;
 	char name[NAME_LEN];
+	size_t nb;
 
 	order = calloc(se->nb_dests + 1, sizeof(*order));
-	if (order == NULL)
+	shown = calloc(se->nb_dests + 1, sizeof(*shown));
+	if (order == NULL || shown == NULL) {
+		free(order);
+		free(shown);
 		return -ENOMEM;
-	for (size_t i = 0; i < se->nb_dests; i++)
-		order[i] = &se->dests[i];
+	}
+	shown_dests(se, fmt, shown, &nb);
+	for (size_t i = 0; i < nb; i++)
+		order[i] = &shown[i];
 	if (!(fmt & XVSADM_FMT_NOSORT))
-		qsort(order, se->nb_dests, sizeof(*order), cmp_dests);
+		qsort(order, nb, sizeof(*order), cmp_dests);
 	service_name(name, sizeof(name), &se->s, fmt);
 	print_service_line(f, se, name, fmt);
-	for (size_t i = 0; i < se->nb_dests; i++)
+	for (size_t i = 0; i < nb; i++)
 		print_dest_line(f, se, order[i], name, fmt);
 	free(order);
+	free(shown);
 	return 0;
 }
 

@@ -18,9 +18,16 @@ struct xvs_xvsadm_stats {
 };
 
 struct xvs_xvsadm_dest_entry {
-	struct xvs_xvsadm_dest d;
+	struct xvs_xvsadm_dest d;   /* as configured (d.weight: the configured weight) */
 	uint32_t active_conns, inactive_conns, persist_conns;
 	struct xvs_xvsadm_stats st;
+	/* health (xvs's own): where IPVS would have it under keepalived's rules; all zero is
+	 * "as configured" */
+	int removed;       /* not in the IPVS view (health checks or a lost quorum took it out) */
+	int reweighted;    /* in it at ipvs_weight, not the configured weight */
+	int ipvs_weight;   /* (0 when inhibited) */
+	int sorry;         /* the service's sorry server, not a configured server */
+	char health[16];   /* "up", "down", "unknown", "" without checks */
 };
 
 struct xvs_xvsadm_service_entry {
@@ -57,7 +64,11 @@ void xvs_xvsadm_table_free(struct xvs_xvsadm_table *t);
 
 /*
  * -L (version line, title, every service) or, with XVSADM_FMT_RULE, -S. Sorted as ipvsadm
- * sorts unless XVSADM_FMT_NOSORT. Returns 0 or a negative errno (write error).
+ * sorts unless XVSADM_FMT_NOSORT. Real servers are shown as IPVS would hold them under
+ * keepalived: one that health checks took out is left out, an inhibited one has weight 0,
+ * an active sorry server is listed. XVSADM_FMT_HEALTH (-L --health) lists every configured
+ * server instead, with its configured weight and a Health column. Returns 0 or a negative
+ * errno (write error).
  */
 int xvs_xvsadm_print_table(FILE *f, const struct xvs_xvsadm_table *t, unsigned int fmt);
 

@@ -18,6 +18,7 @@ PKGS=(
 	python3-matplotlib
 	iproute2 ethtool socat curl iputils-ping
 	bird2
+	openssl # the health checks' unit tests run a TLS server (openssl s_server)
 )
 
 missing=()

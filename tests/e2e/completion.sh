@@ -38,6 +38,7 @@ expect "scheduler names" "$(complete_line xvsadm -A -t 1.2.3.4:80 -s w)" "wlc wr
 expect "tunnel types" "$(complete_line xvsadm -a -t 1.2.3.4:80 -r 5.6.7.8 -i --tun-type g)" "gre gue"
 expect "list options" "$(complete_line xvsadm -L --per)" "--persistent-conn"
 expect "--json belongs to -L" "$(complete_line xvsadm -L --js)" "--json"
+expect "--health belongs to -L" "$(complete_line xvsadm -L --he)" "--health"
 expect "-S takes only -n" "$(complete_line xvsadm -S -)" "--numeric -n"
 expect "TCP services from the table" "$(complete_line xvsadm -d -t '')" "198.18.0.100:80"
 expect "UDP services from the table" "$(complete_line xvsadm -D -u 198)" "198.18.0.100:53"

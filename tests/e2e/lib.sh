@@ -40,6 +40,9 @@ declare -A RS_IP=([rs1]=198.19.0.11 [rs2]=198.19.0.12 [rs3]=198.19.0.13)
 
 E2E_PIDS=()   # every process this run started, killed by PID in cleanup
 E2E_CTL_ARGS=() # more options for xvs-control
+E2E_NETNS=()  # namespaces a test added beside lib.sh's, deleted in cleanup
+E2E_CTL_NETNS="" # when set, xvs-control runs in this namespace (health checks need a path
+                 # to the real servers)
 CTL_PID=""
 DP_PID=""
 
@@ -123,7 +126,8 @@ e2e_cleanup() {
 		e2e_wait_exit "$pid" 50 || kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	for ns in "$NS_CLIENT" "$NS_LB" "$NS_BR" $(for r in "${RS_NAMES[@]}"; do e2e_ns_rs "$r"; done); do
+	for ns in "$NS_CLIENT" "$NS_LB" "$NS_BR" $(for r in "${RS_NAMES[@]}"; do e2e_ns_rs "$r"; done) \
+		"${E2E_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	[ -n "$FILE_PREFIX" ] && rm -rf "/var/run/dpdk/$FILE_PREFIX"
@@ -207,14 +211,16 @@ e2e_topology_up() {
 }
 
 # Each real server answers HTTP on :80 with its name (rs_http.py, which logs the client
-# address of every request to $T/http-<name>.log) and UDP on :53 with its name (rs_udp.py,
-# every datagram answered from one socket).
+# address of every request to $T/http-<name>.log; $T/http-<name>.ctl, when a test writes
+# it, makes it answer 503 or hang) and UDP on :53 with its name (rs_udp.py, every datagram
+# answered from one socket).
 e2e_servers_up() {
 	local r ns ip
 	for r in "${RS_NAMES[@]}"; do
 		ns=$(e2e_ns_rs "$r")
 		ip=${RS_IP[$r]}
-		ip netns exec "$ns" "$PY" "$E2E_DIR/rs_http.py" "$r" "$ip" 80 >"$T/http-$r.log" 2>&1 &
+		ip netns exec "$ns" "$PY" "$E2E_DIR/rs_http.py" "$r" "$ip" 80 "$T/http-$r.ctl" \
+			>"$T/http-$r.log" 2>&1 &
 		E2E_PIDS+=($!)
 		ip netns exec "$ns" "$PY" "$E2E_DIR/rs_udp.py" "$r" "$ip" 53 >"$T/udp-$r.log" 2>&1 &
 		E2E_PIDS+=($!)
@@ -257,11 +263,14 @@ e2e_write_dp_config() {
 	EOF
 }
 
-# Start xvs-control (in this namespace) with the run's state file; E2E_CTL_ARGS (an array)
-# adds options.
+# Start xvs-control (in this namespace, or in $E2E_CTL_NETNS) with the run's state file;
+# E2E_CTL_ARGS (an array) adds options. The socket and the region are files, so xvsadm and
+# the dataplane reach it from anywhere.
 e2e_control_start() {
+	local netns=()
+	[ -n "$E2E_CTL_NETNS" ] && netns=(ip netns exec "$E2E_CTL_NETNS")
 	rm -f "$T/ctl.pid"
-	"$XVS_CONTROL" --shm "$T/shm" --socket "$T/sock" --state "$T/state.json" \
+	"${netns[@]}" "$XVS_CONTROL" --shm "$T/shm" --socket "$T/sock" --state "$T/state.json" \
 		--pidfile "$T/ctl.pid" "${E2E_CTL_ARGS[@]}" >>"$T/ctl.log" 2>&1 &
 	CTL_PID=$!
 	e2e_retry 100 e2e_api_ok || e2e_fail "xvs-control does not answer on $T/sock"

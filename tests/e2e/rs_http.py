@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """A real server for the end-to-end tests: answers every GET with its own name.
 
-Usage: rs_http.py NAME ADDR PORT. Each request is logged to stderr as "<client address> GET"
-so a test can check which client address reached the server (NAT must keep it).
+Usage: rs_http.py NAME ADDR PORT [CONTROL_FILE]. Each request is logged to stderr as
+"<client address> GET" so a test can check which client address reached the server (NAT
+must keep it).
 GET /slow/N answers N numbered lines "NAME i", one every 50 ms: a download that stays
 established for N / 20 seconds.
+CONTROL_FILE, while it exists, makes the server misbehave on every request: "503" answers
+503 Service Unavailable, "hang" holds the connection without a word until the file goes
+away (at most 30 s), then closes it. Health-check tests use it to take a server down.
 python's stock http.server would do, but its start-up looks up the bound address in DNS,
 which takes the resolver's full timeout in a namespace without a name server.
 """
@@ -13,8 +17,30 @@ import sys
 import time
 
 
+def control(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except (OSError, TypeError):
+        return ""
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        mode = control(self.server.control)
+        if mode == "hang":
+            deadline = time.monotonic() + 30
+            while control(self.server.control) == "hang" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.close_connection = True
+            return
+        if mode == "503":
+            body = (self.server.rs_name + " 503\n").encode()
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path.startswith("/slow/"):
             return self.slow(int(self.path[len("/slow/"):]))
         body = (self.server.rs_name + "\n").encode()
@@ -47,10 +73,11 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def main():
-    if len(sys.argv) != 4:
-        sys.exit("usage: rs_http.py NAME ADDR PORT")
+    if len(sys.argv) not in (4, 5):
+        sys.exit("usage: rs_http.py NAME ADDR PORT [CONTROL_FILE]")
     srv = Server((sys.argv[2], int(sys.argv[3])), Handler)
     srv.rs_name = sys.argv[1]
+    srv.control = sys.argv[4] if len(sys.argv) == 5 else None
     srv.serve_forever()
 
 

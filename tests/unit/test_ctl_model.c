@@ -31,7 +31,7 @@ static int run(struct xvs_ctl_model *m, const char *json, struct xvs_ctl_err *er
 	if (rc)
 		return rc;
 	rc = xvs_ctl_model_apply(m, ops, nb, err);
-	free(ops);
+	xvs_ctl_ops_free(ops, nb);
 	return rc;
 }
 
@@ -396,7 +396,7 @@ Test(ctl_model, ipvs_order)
 	cr_expect_str_eq(list, "231");
 	free(g);
 	/* the API lists them in that order too (xvsadm -L --nosort) */
-	json_t *svcs = xvs_ctl_json_services(m, NULL);
+	json_t *svcs = xvs_ctl_json_services(m, NULL, NULL);
 	json_t *dests = json_object_get(json_array_get(json_object_get(svcs, "services"), 0), "dests");
 	cr_assert_eq(json_array_size(dests), 3);
 	const char *want[] = {"10.0.0.2", "10.0.0.3", "10.0.0.1"};
@@ -862,7 +862,7 @@ Test(ctl_model, commit_publishes_and_saves_or_changes_nothing, .init = make_tmpd
 	cr_expect_eq(xvs_ctl_commit(&c, ops, nb, &err, &res), -EEXIST);
 	cr_expect_eq(err.index, 0);
 	cr_expect_eq(XVS_PUB_GEN(atomic_load(&shm.hdr->published)), 2, "a failed commit publishes nothing");
-	free(ops);
+	xvs_ctl_ops_free(ops, nb);
 
 	struct xvs_ctl_model *l = xvs_ctl_model_new(NULL);
 	cr_assert_eq(xvs_ctl_persist_load(l, state, msg, sizeof(msg)), 0, "%s", msg);
@@ -906,7 +906,7 @@ Test(ctl_model, rates_follow_counters, .init = make_tmpdir, .fini = remove_tmpdi
 	t += XVS_CTL_RATE_PERIOD_NS;
 	xvs_ctl_rates_update(r, m, t);
 	cr_expect_float_eq(r->dest[d].avg[0], 75.0, 0.1, "a reset counts as a quiet period");
-	json_t *j = xvs_ctl_json_services(m, r);
+	json_t *j = xvs_ctl_json_services(m, r, NULL);
 	json_t *dj = json_array_get(json_object_get(json_array_get(json_object_get(j, "services"), 0), "dests"), 0);
 	cr_expect_eq(json_integer_value(json_object_get(dj, "cps")), 75);
 	json_decref(j);

@@ -125,6 +125,10 @@ static const struct err_case error_cases[] = {
 	{ "-L -c --thresholds", "options conflicts in the list command", 2 },
 	{ "-L --timeout --persistent-conn", "options conflicts in the list command", 2 },
 	{ "-L --daemon --stats", "options conflicts in the list command", 2 },
+	{ "-L --health --stats", "--health lists the plain columns only (not with -c, --stats, --rate, --thresholds, --persistent-conn, --tun-info, --exact, --timeout or --daemon)", 2 },
+	{ "-L -c --health", "--health lists the plain columns only (not with -c, --stats, --rate, --thresholds, --persistent-conn, --tun-info, --exact, --timeout or --daemon)", 2 },
+	{ "-S --health", "Illegal 'health' option with the 'save' command", 2 },
+	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 --health", "Illegal 'health' option with the 'add-server' command", 2 },
 	{ "-L -c -c", "multiple 'connection' options specified", 2 },
 	{ "-Lcc", "multiple 'connection' options specified", 2 },
 	/* popt and "not a command first": 255 */

@@ -649,6 +649,80 @@ Test(xvsadm_json, malformed_documents_are_refused)
 	}
 }
 
+/* ---- health: the IPVS view and --health ---------------------------------------------------- */
+
+/* Under keepalived's rules: .11 down and removed, .12 down and inhibited (weight 0), .13 up
+ * with a misc_dynamic weight of 3, .14 without checks; a second service runs on its sorry
+ * server, its one real server removed. */
+static const char health_doc[] =
+	"{\"services\":["
+	"{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"rr\",\"dests\":["
+	" {\"addr\":\"198.19.0.14\",\"port\":80,\"fwd\":\"masq\",\"weight\":1,\"in_ipvs\":true,"
+	"  \"ipvs_weight\":1,\"active_conns\":4},"
+	" {\"addr\":\"198.19.0.13\",\"port\":80,\"fwd\":\"masq\",\"weight\":1,\"in_ipvs\":true,"
+	"  \"ipvs_weight\":3,\"health\":{\"state\":\"up\"}},"
+	" {\"addr\":\"198.19.0.12\",\"port\":80,\"fwd\":\"masq\",\"weight\":2,\"in_ipvs\":true,"
+	"  \"ipvs_weight\":0,\"health\":{\"state\":\"down\"},\"inactive_conns\":7},"
+	" {\"addr\":\"198.19.0.11\",\"port\":80,\"fwd\":\"masq\",\"weight\":1,\"in_ipvs\":false,"
+	"  \"ipvs_weight\":0,\"health\":{\"state\":\"down\"}}]},"
+	"{\"proto\":\"tcp\",\"addr\":\"198.18.0.101\",\"port\":80,\"sched\":\"wlc\",\"dests\":["
+	" {\"addr\":\"198.19.0.99\",\"port\":8080,\"fwd\":\"masq\",\"weight\":1,\"in_ipvs\":true,"
+	"  \"ipvs_weight\":1,\"sorry_server\":true},"
+	" {\"addr\":\"198.19.0.21\",\"port\":80,\"fwd\":\"route\",\"weight\":1,\"in_ipvs\":false,"
+	"  \"ipvs_weight\":0,\"health\":{\"state\":\"unknown\"}}]}"
+	"],\"timeouts\":{\"tcp\":900,\"tcpfin\":120,\"udp\":300}}";
+
+Test(xvsadm_json, health_ipvs_view_and_health_listing)
+{
+	struct xvs_xvsadm_table t;
+	json_t *doc = json_loads(health_doc, 0, NULL);
+
+	cr_assert_not_null(doc);
+	cr_assert_eq(xvs_xvsadm_json_table(doc, &t), 0);
+	json_decref(doc);
+	/* what ipvsadm -L -n would print with keepalived driving IPVS */
+	expect_output(&t, XVSADM_FMT_NUMERIC,
+		"IP Virtual Server version 1.2.1 (size=4096)\n"
+		"Prot LocalAddress:Port Scheduler Flags\n"
+		"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+		"TCP  198.18.0.100:80 rr\n"
+		"  -> 198.19.0.12:80               Masq    0      0          7         \n"
+		"  -> 198.19.0.13:80               Masq    3      0          0         \n"
+		"  -> 198.19.0.14:80               Masq    1      4          0         \n"
+		"TCP  198.18.0.101:80 wlc\n"
+		"  -> 198.19.0.99:8080             Masq    1      0          0         \n");
+	expect_output(&t, XVSADM_FMT_NUMERIC | XVSADM_FMT_NOSORT,
+		"IP Virtual Server version 1.2.1 (size=4096)\n"
+		"Prot LocalAddress:Port Scheduler Flags\n"
+		"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+		"TCP  198.18.0.100:80 rr\n"
+		"  -> 198.19.0.14:80               Masq    1      4          0         \n"
+		"  -> 198.19.0.13:80               Masq    3      0          0         \n"
+		"  -> 198.19.0.12:80               Masq    0      0          7         \n"
+		"TCP  198.18.0.101:80 wlc\n"
+		"  -> 198.19.0.99:8080             Masq    1      0          0         \n");
+	expect_output(&t, XVSADM_FMT_NUMERIC | XVSADM_FMT_RULE,
+		"-A -t 198.18.0.100:80 -s rr\n"
+		"-a -t 198.18.0.100:80 -r 198.19.0.12:80 -m -w 0\n"
+		"-a -t 198.18.0.100:80 -r 198.19.0.13:80 -m -w 3\n"
+		"-a -t 198.18.0.100:80 -r 198.19.0.14:80 -m -w 1\n"
+		"-A -t 198.18.0.101:80 -s wlc\n"
+		"-a -t 198.18.0.101:80 -r 198.19.0.99:8080 -m -w 1\n");
+	expect_output(&t, XVSADM_FMT_NUMERIC | XVSADM_FMT_HEALTH,
+		"IP Virtual Server version 1.2.1 (size=4096)\n"
+		"Prot LocalAddress:Port Scheduler Flags\n"
+		"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn Health\n"
+		"TCP  198.18.0.100:80 rr\n"
+		"  -> 198.19.0.11:80               Masq    1      0          0          down, removed\n"
+		"  -> 198.19.0.12:80               Masq    2      0          7          down, weight 0\n"
+		"  -> 198.19.0.13:80               Masq    1      0          0          up, weight 3\n"
+		"  -> 198.19.0.14:80               Masq    1      4          0          no checks\n"
+		"TCP  198.18.0.101:80 wlc\n"
+		"  -> 198.19.0.21:80               Route   1      0          0          unknown, removed\n"
+		"  -> 198.19.0.99:8080             Masq    1      0          0          sorry server\n");
+	xvs_xvsadm_table_free(&t);
+}
+
 /* ---- -L -c ------------------------------------------------------------------------------ */
 
 /* The rows of IPVSADM.md's -L -n -c sample, as GET /v1/conns objects, in listing order. */
