@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_health_cfg.h"
 #include "ctl_kaconf_apply.h"
 
 #define KA_LOG(fmt, ...) fprintf(stderr, "xvs-control: keepalived.conf: " fmt "\n", ##__VA_ARGS__)
@@ -126,6 +127,53 @@ static int diff_svc(const struct xvs_ctl_model *m, const struct xvs_kaconf_svc *
 	return 0;
 }
 
+/*
+ * The file's health settings, after its other ops: one clear-health, then every service's
+ * quorum, scripts and sorry server and every checked real server's checkers
+ * (ctl_health_cfg.h). Settings equal to those in place keep their checks' state.
+ */
+static int append_health(const struct xvs_kaconf *conf, struct op_list *l)
+{
+	l->cap = l->nb;
+	unsigned nb_dests = 0, k = 0;
+	for (unsigned i = 0; i < conf->nb_svcs; i++)
+		for (unsigned j = 0; j < conf->svcs[i].nb_dests; j++)
+			nb_dests += conf->svcs[i].dests[j].health != NULL;
+	struct xvs_health_svc_entry *sv = calloc(conf->nb_svcs + 1, sizeof(*sv));
+	struct xvs_health_dest_entry *dv = calloc(nb_dests + 1, sizeof(*dv));
+	const char **where = NULL;
+	int rc = sv && dv ? 0 : -ENOMEM;
+	for (unsigned i = 0; rc == 0 && i < conf->nb_svcs; i++) {
+		const struct xvs_kaconf_svc *s = &conf->svcs[i];
+		sv[i] = (struct xvs_health_svc_entry){.svc = s->cfg, .cfg = &s->health};
+		for (unsigned j = 0; j < s->nb_dests; j++)
+			if (s->dests[j].health)
+				dv[k++] = (struct xvs_health_dest_entry){
+					.svc = s->cfg, .dest = s->dests[j].cfg,
+					.cfg = s->dests[j].health};
+	}
+	unsigned before = l->nb, nb = l->nb;
+	if (rc == 0)
+		rc = xvs_ctl_health_ops(sv, conf->nb_svcs, dv, nb_dests, &l->ops, &nb);
+	if (rc == 0 && !(where = realloc(l->where, (nb + 1) * sizeof(*where))))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		/* the clear-health, then the services' lines, then the real servers' */
+		where[before] = NULL;
+		for (unsigned i = 0, o = before + 1; o < nb; i++, o++)
+			where[o] = i < conf->nb_svcs ? conf->svcs[i].where : NULL;
+		for (unsigned i = 0, o = before + 1 + conf->nb_svcs; i < conf->nb_svcs; i++)
+			for (unsigned j = 0; j < conf->svcs[i].nb_dests; j++)
+				if (conf->svcs[i].dests[j].health && o < nb)
+					where[o++] = conf->svcs[i].dests[j].where;
+		l->where = where;
+		l->nb = l->cap = nb;
+	}
+	free(sv);
+	free(dv);
+	return rc;
+}
+
 int xvs_kaconf_diff(const struct xvs_ctl_model *m, const struct xvs_kaconf *conf,
 		    struct xvs_ctl_op **ops, const char ***where, unsigned *nb)
 {
@@ -155,6 +203,19 @@ int xvs_kaconf_diff(const struct xvs_ctl_model *m, const struct xvs_kaconf *conf
 	return 0;
 }
 
+int xvs_kaconf_health_append(const struct xvs_kaconf *conf, struct xvs_ctl_op **ops,
+			     const char ***where, unsigned *nb)
+{
+	struct op_list l = {*ops, *where, *nb, *nb};
+	int rc = append_health(conf, &l);
+	*ops = l.ops; /* moved by realloc even when it failed later */
+	if (rc == 0) {
+		*where = l.where;
+		*nb = l.nb;
+	}
+	return rc;
+}
+
 /* ---- check --------------------------------------------------------------------------- */
 
 /* "FILE:LINE: message" for a failed op. */
@@ -162,6 +223,30 @@ static void op_error(char *err, size_t errlen, const char *const *where, const s
 {
 	const char *w = e->index >= 0 && where ? where[e->index] : NULL;
 	snprintf(err, errlen, "%s%s%s", w ? w : "", w ? ": " : "", e->msg);
+}
+
+/*
+ * The file's health settings checked against m by applying them to a copy: the model
+ * returned stays the configured table (every real server in at its weight), not the view
+ * after checks that have not run.
+ */
+static int check_health(const struct xvs_ctl_model *m, const struct xvs_kaconf *conf, char *err,
+			size_t errlen)
+{
+	struct xvs_ctl_model *copy = xvs_ctl_model_dup(m);
+	struct xvs_ctl_op *ops = NULL;
+	const char **where = NULL;
+	struct xvs_ctl_err e;
+	unsigned nb = 0;
+	int rc = copy ? xvs_kaconf_health_append(conf, &ops, &where, &nb) : -ENOMEM;
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	else if ((rc = xvs_ctl_model_apply(copy, ops, nb, &e)) < 0)
+		op_error(err, errlen, where, &e);
+	xvs_ctl_ops_free(ops, nb);
+	free(where);
+	xvs_ctl_model_free(copy);
+	return rc;
 }
 
 struct xvs_ctl_model *xvs_kaconf_check(const struct xvs_kaconf *conf,
@@ -183,9 +268,11 @@ struct xvs_ctl_model *xvs_kaconf_check(const struct xvs_kaconf *conf,
 		snprintf(err, errlen, "out of memory");
 	if (rc == 0 && (rc = xvs_ctl_model_apply(m, ops, nb, &e)) < 0)
 		op_error(err, errlen, where, &e);
+	if (rc == 0)
+		rc = check_health(m, conf, err, errlen);
 	if (rc == 0 && (rc = xvs_ctl_build_gen(m, g, e.msg, sizeof(e.msg))) < 0)
 		snprintf(err, errlen, "%s", e.msg);
-	free(ops);
+	xvs_ctl_ops_free(ops, nb);
 	free(where);
 	free(g);
 	if (rc) {
@@ -196,18 +283,6 @@ struct xvs_ctl_model *xvs_kaconf_check(const struct xvs_kaconf *conf,
 }
 
 /* ---- the daemon ---------------------------------------------------------------------- */
-
-void xvs_kaconf_health_handoff(struct xvs_ctl *ctl, const struct xvs_kaconf *conf)
-{
-	unsigned checks = 0;
-	(void)ctl;
-	for (unsigned i = 0; i < conf->nb_healths; i++)
-		checks += conf->healths[i]->nb_checks;
-	if (checks)
-		KA_LOG("%u checkers on %u real servers configured; no health engine is attached, "
-		       "so every real server stays in at its configured weight", checks,
-		       conf->nb_healths);
-}
 
 int xvs_kaconf_reload(struct xvs_ctl *ctl, const char *path, const struct xvs_kaconf_opts *opts,
 		      struct xvs_kaconf **held)
@@ -227,27 +302,30 @@ int xvs_kaconf_reload(struct xvs_ctl *ctl, const char *path, const struct xvs_ka
 	for (unsigned i = 0; i < conf->nb_warnings; i++)
 		KA_LOG("%s", conf->warnings[i]);
 	rc = xvs_kaconf_diff(ctl->model, conf, &ops, &where, &nb);
-	if (rc == 0 && nb == 0)
-		KA_LOG("%s: %u services, no change", path, conf->nb_svcs);
-	if (rc == 0 && nb > 0) {
+	unsigned changes = nb;
+	/* the health settings go in the same transaction: checks start with their servers */
+	if (rc == 0)
+		rc = xvs_kaconf_health_append(conf, &ops, &where, &nb);
+	if (rc == 0) {
 		rc = xvs_ctl_commit(ctl, ops, nb, &e, &res);
 		if (rc < 0) {
 			op_error(err, sizeof(err), where, &e);
 			KA_LOG("%s refused, the configuration is unchanged: %s", path, err);
+		} else if (changes == 0) {
+			KA_LOG("%s: %u services, no change", path, conf->nb_svcs);
 		} else {
-			KA_LOG("%s: %u services, %u changes applied: %s", path, conf->nb_svcs, nb,
+			KA_LOG("%s: %u services, %u changes applied: %s", path, conf->nb_svcs, changes,
 			       res.msg);
 		}
 	}
 	if (rc == -ENOMEM)
 		KA_LOG("%s: out of memory", path);
-	free(ops);
+	xvs_ctl_ops_free(ops, nb);
 	free(where);
 	if (rc < 0) {
 		xvs_kaconf_free(conf);
 		return rc;
 	}
-	xvs_kaconf_health_handoff(ctl, conf);
 	xvs_kaconf_free(*held);
 	*held = conf;
 	return 0;

@@ -26,8 +26,10 @@ int xvs_kaconf_diff(const struct xvs_ctl_model *m, const struct xvs_kaconf *conf
 
 /*
  * Apply conf to a new empty model with the scheduler options params (NULL: defaults) and
- * build its table generation, as xvs-control would on a fresh start. Returns that model (the
- * caller frees it), or NULL with "FILE:LINE: message" in err.
+ * build its table generation, as xvs-control would on a fresh start; the health settings are
+ * checked too, on a copy, so that the model returned is the configured table (every real
+ * server in, at its weight) rather than the view before any check has run. Returns that model
+ * (the caller frees it), or NULL with "FILE:LINE: message" in err.
  */
 struct xvs_ctl_model *xvs_kaconf_check(const struct xvs_kaconf *conf,
 				       const struct xvs_sched_params *params, char *err,
@@ -36,22 +38,23 @@ struct xvs_ctl_model *xvs_kaconf_check(const struct xvs_kaconf *conf,
 /*
  * Make the daemon's configuration that of the file at path: read it, and commit the diff as
  * one transaction (published and saved). A file with an error changes nothing; the reason,
- * with FILE:LINE, is logged. On success the loaded configuration replaces *held (the
- * previous one is freed) and goes to xvs_kaconf_health_handoff. Returns 0 or a negative
- * errno.
+ * with FILE:LINE, is logged. The file's health settings are part of that transaction
+ * (xvs_kaconf_health_append). On success the loaded configuration replaces *held (the
+ * previous one is freed). Returns 0 or a negative errno.
  */
 int xvs_kaconf_reload(struct xvs_ctl *ctl, const char *path, const struct xvs_kaconf_opts *opts,
 		      struct xvs_kaconf **held);
 
 /*
- * The hook where the health engine takes the checkers of the file just applied: every
- * service's xvs_svc_health_cfg and delay_loop, every real server's xvs_dest_health_cfg (the
- * services of one virtual_server_group share those objects). conf stays valid until the next
- * successful reload calls this again. Called with the daemon's lock held, right after the
- * commit; the real servers it names are in the model as the file configures them (all in,
- * at their weights). Today no engine is attached: it logs what it was handed.
+ * Append to the ops of xvs_kaconf_diff (same arrays, same where[] convention) those that make
+ * every health setting the file's: one clear-health, a set-service-health per service
+ * (quorum, hysteresis, scripts, sorry server) and a set-dest-health per real server with
+ * checkers (ctl_health_cfg.h). The services of one virtual_server_group get the same
+ * settings for their real servers, each run as its own check. Free the ops with
+ * xvs_ctl_ops_free. Returns 0 or -ENOMEM (*ops may have moved, *nb is unchanged).
  */
-void xvs_kaconf_health_handoff(struct xvs_ctl *ctl, const struct xvs_kaconf *conf);
+int xvs_kaconf_health_append(const struct xvs_kaconf *conf, struct xvs_ctl_op **ops,
+			     const char ***where, unsigned *nb);
 
 /* Print a model's services as `xvsadm -S -n` (ipvsadm -S -n) lines. 0 or a negative errno. */
 int xvs_kaconf_print_rules(FILE *f, const struct xvs_ctl_model *m);

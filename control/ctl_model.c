@@ -872,9 +872,11 @@ int xvs_ctl_model_apply_ops(struct xvs_ctl_model *m, const struct xvs_ctl_op *op
 		int rc = apply_one(m, &ops[i], err);
 		if (rc) {
 			err->index = (int)i;
+			xvs_ctl_overlay_finish(m);
 			return rc;
 		}
 	}
+	xvs_ctl_overlay_finish(m);
 	return 0;
 }
 

@@ -170,6 +170,8 @@ struct xvs_ctl_svc {
 	/* health (ctl_overlay.h) */
 	bool quorum_up;       /* the sum of live weights holds the quorum */
 	bool q_valid;         /* quorum_up was evaluated (false: start-up rules apply next) */
+	bool hc_cleared;      /* a clear-health of this transaction dropped hc unless a later
+			       * set-service-health gives the same settings back */
 	uint16_t sorry_hint;  /* slot + 1 the sorry server had (restored state), 0 = any */
 	int64_t alive_weight; /* sum of the live real servers' weights, at the last refresh */
 	struct xvs_ctl_svc_hc *hc;
@@ -189,6 +191,8 @@ struct xvs_ctl_dest {
 	/* health (ctl_overlay.h) */
 	bool in_ipvs;        /* the IPVS view at the last refresh: listed in its service */
 	bool hc_alive;       /* the checks' verdict; true without checks */
+	bool hc_cleared;     /* as the service's: hc and its state go at the transaction's end
+			      * unless a set-dest-health gives the same settings back */
 	bool hc_fresh;       /* the checks were just set (not restored): an alpha start
 			      * announces its first failure */
 	int32_t ipvs_weight; /* its weight in the IPVS view at the last refresh */

@@ -280,6 +280,13 @@ static int op_set_dest_health(struct xvs_ctl_model *m, const struct xvs_ctl_op *
 		return xvs_ctl_model_fail(err, ENOENT, "No such destination");
 	struct xvs_ctl_dest *d = &m->dests[slot];
 	const struct xvs_ctl_dest_hc *h = op->dest_hc;
+	if (d->hc_cleared) { /* cleared earlier in this transaction: the same settings keep */
+		d->hc_cleared = false;
+		if (h && memcmp(&d->hc->cfg, &h->cfg, sizeof(h->cfg)) == 0 &&
+		    check_dest_families(&h->cfg, d->cfg.af, err) == 0)
+			return 0;
+		dest_health_reset(d);
+	}
 	if (h) {
 		int rc = xvs_dest_health_cfg_check(&h->cfg, err->msg, sizeof(err->msg));
 		if (rc) {
@@ -336,6 +343,15 @@ static int op_set_svc_health(struct xvs_ctl_model *m, const struct xvs_ctl_op *o
 		return xvs_ctl_model_fail(err, ESRCH, "No such service");
 	struct xvs_ctl_svc *s = &m->svcs[slot];
 	const struct xvs_ctl_svc_hc *h = op->svc_hc;
+	if (s->hc_cleared) { /* cleared earlier in this transaction: the same settings keep */
+		s->hc_cleared = false;
+		if (h && memcmp(&s->hc->cfg, &h->cfg, sizeof(h->cfg)) == 0 &&
+		    (!h->cfg.has_sorry || check_sorry(m, (unsigned)slot, &h->cfg, err) == 0))
+			return 0;
+		xvs_ctl_svc_hc_put(s->hc);
+		s->hc = NULL;
+		s->q_valid = false;
+	}
 	if (h) {
 		int rc = xvs_svc_health_cfg_check(&h->cfg, err->msg, sizeof(err->msg));
 		if (rc) {
@@ -355,22 +371,43 @@ static int op_set_svc_health(struct xvs_ctl_model *m, const struct xvs_ctl_op *o
 	return 0;
 }
 
+/*
+ * Every health setting goes, at the end of the transaction (xvs_ctl_overlay_finish): a set op
+ * later in the same transaction that gives a service or real server its settings back keeps
+ * them and their state, so that a loader can replace the whole health configuration without
+ * resetting the checks it did not change.
+ */
 static int op_clear_health(struct xvs_ctl_model *m)
 {
 	for (uint32_t i = 0; i < m->nb_svc_order; i++) {
 		struct xvs_ctl_svc *s = &m->svcs[m->svc_order[i]];
-		if (s->hc) {
-			xvs_ctl_svc_hc_put(s->hc);
-			s->hc = NULL;
-			s->q_valid = false;
-		}
+		s->hc_cleared = s->hc != NULL;
 	}
 	for (uint32_t i = 0; i < m->nb_dest_order; i++) {
 		struct xvs_ctl_dest *d = &m->dests[m->dest_order[i]];
-		if (d->role == XVS_CTL_DEST_REAL && d->hc)
-			dest_health_reset(d);
+		d->hc_cleared = d->role == XVS_CTL_DEST_REAL && d->hc;
 	}
 	return 0;
+}
+
+void xvs_ctl_overlay_finish(struct xvs_ctl_model *m)
+{
+	for (unsigned i = 0; i < XVS_MAX_SVCS; i++) {
+		struct xvs_ctl_svc *s = &m->svcs[i];
+		if (!s->hc_cleared)
+			continue;
+		s->hc_cleared = false;
+		xvs_ctl_svc_hc_put(s->hc);
+		s->hc = NULL;
+		s->q_valid = false;
+	}
+	for (unsigned i = 0; i < XVS_MAX_DESTS; i++) {
+		struct xvs_ctl_dest *d = &m->dests[i];
+		if (!d->hc_cleared)
+			continue;
+		d->hc_cleared = false;
+		dest_health_reset(d);
+	}
 }
 
 static int op_health_result(struct xvs_ctl_model *m, const struct xvs_ctl_health_result *r)

@@ -71,6 +71,10 @@ void xvs_ctl_dest_name(const struct xvs_ctl_dest_cfg *c, char *buf, size_t len);
  * start it alive (down with alpha) and give it a new hc_epoch; settings equal to the
  * current ones change nothing. A result of another epoch is ignored (0).
  */
+/* End of a transaction's ops (xvs_ctl_model_apply_ops, on success or failure): the settings a
+ * clear-health dropped and no later set op gave back go now, with their checks' state. */
+void xvs_ctl_overlay_finish(struct xvs_ctl_model *m);
+
 int xvs_ctl_overlay_op(struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
 		       struct xvs_ctl_err *err);
 

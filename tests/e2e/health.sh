@@ -19,27 +19,18 @@
 set -o pipefail
 . "$(dirname "$0")/lib.sh"
 
-HC_IP=198.19.0.5
 SVC='{"proto":"tcp","addr":"198.18.0.100","port":80}'
 INTERVAL=300 TIMEOUT=300 DBR=200
 
 e2e_init
 e2e_topology_up
-NS_HC=xvs-$SUFFIX-hc
-E2E_NETNS+=("$NS_HC")
-e2e_ns_add "$NS_HC" &&
-	ip link add eth0 netns "$NS_HC" type veth peer name hc netns "$NS_BR" &&
-	ip -n "$NS_BR" link set hc master br0 &&
-	e2e_link_up "$NS_BR" hc && e2e_link_up "$NS_HC" eth0 &&
-	ip -n "$NS_HC" addr add "$HC_IP/24" dev eth0 ||
-	e2e_fail "cannot set up the health-check namespace"
+e2e_hc_ns_up
 e2e_servers_up
 ip netns exec "$(e2e_ns_rs rs3)" "$PY" "$E2E_DIR/rs_http.py" sorry "${RS_IP[rs3]}" 8080 \
 	>"$T/http-sorry.log" 2>&1 &
 E2E_PIDS+=($!)
 e2e_retry 50 e2e_rs_answers "$(e2e_ns_rs rs3)" "${RS_IP[rs3]}:8080" sorry ||
 	e2e_fail "the sorry server does not answer"
-E2E_CTL_NETNS=$NS_HC
 e2e_xvs_up
 
 # ---- helpers ---------------------------------------------------------------------------

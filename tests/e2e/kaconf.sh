@@ -3,12 +3,15 @@
 # serves the file's VIP to a real client; an edited file and SIGHUP remove a server and change
 # a weight in one transaction while a download through the VIP goes on to its last line, and
 # the untouched server keeps its counters; a broken file and SIGHUP change nothing and the log
-# names FILE:LINE. No keepalived daemon runs (the package is installed for its samples).
+# names FILE:LINE. The file's HTTP_GET checkers take a failing server out; a reload of the
+# unchanged file keeps it out; it returns when it answers. No keepalived daemon runs (the
+# package is installed for its samples).
 #
 #   ns client        ns lb (xvs-dataplane, NAT)              ns rs1 rs2 rs3
 #   198.18.0.2 ----- lan 198.18.0.1 | srv 198.19.0.1 --br0-- 198.19.0.11 .12 .13
 #                    VIP 198.18.0.100:80                       HTTP :80 ("rsN", /slow/N)
-#   xvs-control --keepalived-conf $T/keepalived.conf (this namespace), SIGHUP reloads it
+#   xvs-control --keepalived-conf $T/keepalived.conf, in ns hc (198.19.0.5 on br0, so that its
+#   checks reach the real servers); SIGHUP reloads it
 set -o pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -36,7 +39,7 @@ write_conf() {
 		echo "}"
 		echo "\$RS_PORT=80"
 		echo "virtual_server $VIP 80 {"
-		echo "    delay_loop 2"
+		echo "    delay_loop 0.3"
 		echo "    lb_algo rr"
 		echo "    lb_kind NAT"
 		echo "    protocol TCP"
@@ -46,8 +49,14 @@ write_conf() {
 			[ "$w" = - ] && continue
 			echo "    real_server ${RS_IP[$r]} \$RS_PORT {"
 			echo "        weight $w"
-			echo "        TCP_CHECK {"
-			echo "            connect_timeout 1"
+			echo "        HTTP_GET {"
+			echo "            url {"
+			echo "                path /"
+			echo "                status_code 200"
+			echo "            }"
+			echo "            connect_timeout 0.3"
+			echo "            retry 1"
+			echo "            delay_before_retry 0.2"
 			echo "        }"
 			echo "    }"
 		done
@@ -75,6 +84,7 @@ grep -q "$KA:5: warning: vrrp_instance .* skipped" "$T/check.err" ||
 	e2e_fail "no warning for the skipped vrrp_instance: $(cat "$T/check.err")"
 
 e2e_topology_up
+e2e_hc_ns_up  # xvs-control's checks reach the real servers from there
 e2e_servers_up
 E2E_CTL_ARGS=(--keepalived-conf "$KA")
 e2e_xvs_up
@@ -143,6 +153,25 @@ kill -HUP "$CTL_PID"
 want=$(rules 1 1 1)
 e2e_retry 50 eval '[ "$(adm -S -n)" = "$want" ]' || e2e_fail "the last reload: $(adm -S -n)"
 e2e_ok "reloaded back to the first file"
+
+# The file's HTTP_GET checkers run: rs1 answers 503 and leaves the table, a SIGHUP of the
+# unchanged file leaves it out (its check keeps its state), and it returns when it answers.
+listed() { adm -S -n | grep -q -- "-r ${RS_IP[$1]}:80 "; }
+echo 503 >"$T/http-rs1.ctl"
+e2e_retry 50 eval '! listed rs1' || e2e_fail "rs1 answering 503 is still in: $(adm -S -n)"
+got=$(http_seq 6)
+[ "$(count_word rs1 "$got")" -eq 0 ] && [ "$(count_word ERR "$got")" -eq 0 ] ||
+	e2e_fail "with rs1 failing its check: $got"
+e2e_ok "rs1 fails its HTTP_GET: out of the table, 6 GETs on rs2 and rs3 ($got)"
+nochange=$(grep -c "keepalived.conf: $KA: 1 services, no change" "$T/ctl.log")
+kill -HUP "$CTL_PID"
+e2e_retry 50 eval '[ "$(grep -c "keepalived.conf: $KA: 1 services, no change" "$T/ctl.log")" -gt "$nochange" ]' ||
+	e2e_fail "the reload of the unchanged file: $(grep keepalived.conf "$T/ctl.log" | tail -2)"
+listed rs1 && e2e_fail "the reload brought back rs1, which fails its check: $(adm -S -n)"
+e2e_ok "a reload of the unchanged file keeps rs1 out"
+rm -f "$T/http-rs1.ctl"
+e2e_retry 50 listed rs1 || e2e_fail "rs1 answering again is not back: $(adm -S -n)"
+e2e_ok "rs1 answers again: back in the table"
 
 pgrep -x keepalived >/dev/null && e2e_fail "a keepalived daemon runs after the test"
 e2e_xvs_alive

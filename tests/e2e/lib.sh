@@ -214,6 +214,22 @@ e2e_topology_up() {
 # address of every request to $T/http-<name>.log; $T/http-<name>.ctl, when a test writes
 # it, makes it answer 503 or hang) and UDP on :53 with its name (rs_udp.py, every datagram
 # answered from one socket).
+# A namespace on the servers' bridge for xvs-control (198.19.0.5), so that its health checks
+# reach the real servers directly, as a director's kernel side would; xvs-control then runs
+# there (E2E_CTL_NETNS). After e2e_topology_up.
+HC_IP=198.19.0.5
+e2e_hc_ns_up() {
+	NS_HC=xvs-$SUFFIX-hc
+	E2E_NETNS+=("$NS_HC")
+	e2e_ns_add "$NS_HC" &&
+		ip link add eth0 netns "$NS_HC" type veth peer name hc netns "$NS_BR" &&
+		ip -n "$NS_BR" link set hc master br0 &&
+		e2e_link_up "$NS_BR" hc && e2e_link_up "$NS_HC" eth0 &&
+		ip -n "$NS_HC" addr add "$HC_IP/24" dev eth0 ||
+		e2e_fail "cannot set up the health-check namespace"
+	E2E_CTL_NETNS=$NS_HC
+}
+
 e2e_servers_up() {
 	local r ns ip
 	for r in "${RS_NAMES[@]}"; do

@@ -645,6 +645,35 @@ Test(overlay, replace_ops_set_every_health_setting_at_once)
 	xvs_ctl_model_free(m);
 }
 
+/* A reload gives every setting again (clear-health, then set ops): unchanged settings keep
+ * their verdicts, so a server that is down stays out; changed ones start afresh. */
+Test(overlay, replacing_with_the_same_settings_keeps_verdicts)
+{
+	struct xvs_ctl_model *m = three();
+	char list[256];
+	const char *set2 = "{\"op\":\"set-dest-health\"," SVC "," DEST("10.0.0.2") ",\"health\":" TCPCHK "}}";
+	const char *set3 = "{\"op\":\"set-dest-health\"," SVC "," DEST("10.0.0.3") ",\"health\":" TCPCHK "}}";
+	char ops[1024];
+	snprintf(ops, sizeof(ops), "{\"ops\":[%s,%s]}", set2, set3);
+	run_ok(m, ops);
+	verdict(m, "10.0.0.2", false, -1);
+	uint32_t epoch = m->dests[dest_slot(m, "10.0.0.2")].hc_epoch;
+	snprintf(ops, sizeof(ops), "{\"ops\":[{\"op\":\"clear-health\"},%s,%s]}", set2, set3);
+	run_ok(m, ops);
+	const struct xvs_ctl_dest *d2 = &m->dests[dest_slot(m, "10.0.0.2")];
+	cr_assert_not_null(d2->hc);
+	cr_expect_eq(d2->hc_epoch, epoch, "the same check goes on");
+	cr_expect_not(d2->hc_alive, "still down");
+	gen_list(m, list, sizeof(list));
+	cr_expect_str_eq(list, "10.0.0.3:1 10.0.0.1:1", "the reload does not bring it back");
+	/* without .3 in the new settings, .3's check goes; .2's stays */
+	snprintf(ops, sizeof(ops), "{\"ops\":[{\"op\":\"clear-health\"},%s]}", set2);
+	run_ok(m, ops);
+	cr_expect_null(m->dests[dest_slot(m, "10.0.0.3")].hc);
+	cr_expect_eq(m->dests[dest_slot(m, "10.0.0.2")].hc_epoch, epoch);
+	xvs_ctl_model_free(m);
+}
+
 Test(check, keepalived_defaults_per_checker)
 {
 	struct xvs_check_cfg c;
