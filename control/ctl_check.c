@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -131,6 +132,16 @@ static int check_url(const struct xvs_check_url *u, unsigned i, char *msg, size_
 	    (u->status_lo < 100 || u->status_hi > 599 || u->status_lo > u->status_hi))
 		return bad(msg, msglen, "url %u: status codes %u..%u (100..599, low <= high)", i,
 			   u->status_lo, u->status_hi);
+	if (u->status_set && (!xvs_check_url_status_ok(u, u->status_lo) ||
+			      !xvs_check_url_status_ok(u, u->status_hi)))
+		return bad(msg, msglen, "url %u: status code set and range disagree", i);
+	for (unsigned c = 0; u->status_set && c < XVS_CHECK_STATUS_END; c++)
+		if ((c < u->status_lo || c > u->status_hi) && xvs_check_url_status_ok(u, c))
+			return bad(msg, msglen, "url %u: status code set and range disagree", i);
+	if (!u->status_set)
+		for (unsigned b = 0; b < sizeof(u->status_mask); b++)
+			if (u->status_mask[b])
+				return bad(msg, msglen, "url %u: status codes without a set", i);
 	return 0;
 }
 
@@ -281,4 +292,84 @@ int xvs_svc_health_cfg_check(const struct xvs_svc_health_cfg *h, char *msg, size
 	    h->sorry_fwd != XVS_FWD_TUNNEL)
 		return bad(msg, msglen, "sorry server: bad forwarding method %u", h->sorry_fwd);
 	return 0;
+}
+
+int xvs_check_url_status_parse(struct xvs_check_url *u, const char *text, char *err,
+			       size_t errlen)
+{
+	bool set[XVS_CHECK_STATUS_END] = {false};
+	char buf[XVS_CHECK_STATUS_TEXT], *save = NULL;
+	unsigned nb = 0, ranges = 0;
+	if (strlen(text) >= sizeof(buf)) {
+		snprintf(err, errlen, "status codes: too long");
+		return -EINVAL;
+	}
+	strcpy(buf, text);
+	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		char *end, *dash = strchr(w, '-');
+		unsigned long lo = strtoul(w, &end, 10), hi = lo;
+		bool ok = end != w && (dash ? end == dash : *end == '\0') && w[0] != '-' &&
+			  w[0] != '+';
+		if (ok && dash) {
+			hi = strtoul(dash + 1, &end, 10);
+			ok = end != dash + 1 && *end == '\0' && dash[1] != '-' && dash[1] != '+';
+		}
+		if (!ok || lo < 100 || hi >= XVS_CHECK_STATUS_END || hi < lo) {
+			snprintf(err, errlen, "status codes: '%s' is not a code or range in 100..599", w);
+			return -EINVAL;
+		}
+		for (unsigned long c = lo; c <= hi; c++)
+			set[c] = true;
+		nb++;
+	}
+	if (nb == 0) {
+		snprintf(err, errlen, "status codes: none given");
+		return -EINVAL;
+	}
+	unsigned lo = 100, hi = XVS_CHECK_STATUS_END - 1;
+	while (!set[lo])
+		lo++;
+	while (!set[hi])
+		hi--;
+	for (unsigned c = lo; c <= hi; c++)
+		ranges += set[c] && !set[c - 1];
+	u->status_lo = (uint16_t)lo;
+	u->status_hi = (uint16_t)hi;
+	u->status_set = ranges > 1;
+	memset(u->status_mask, 0, sizeof(u->status_mask));
+	for (unsigned c = lo; u->status_set && c <= hi; c++)
+		if (set[c])
+			u->status_mask[c / 8] |= (uint8_t)(1u << (c % 8));
+	return 0;
+}
+
+bool xvs_check_url_status_ok(const struct xvs_check_url *u, long code)
+{
+	if (u->status_set)
+		return code >= 0 && code < XVS_CHECK_STATUS_END &&
+		       (u->status_mask[code / 8] >> (code % 8) & 1);
+	unsigned lo = u->status_lo || u->status_hi ? u->status_lo : 200;
+	unsigned hi = u->status_lo || u->status_hi ? u->status_hi : 299;
+	return code >= lo && code <= hi;
+}
+
+void xvs_check_url_status_format(const struct xvs_check_url *u, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (!u->status_set) {
+		if (u->status_lo || u->status_hi)
+			snprintf(buf, len, u->status_lo == u->status_hi ? "%u" : "%u-%u",
+				 u->status_lo, u->status_hi);
+		return;
+	}
+	for (unsigned c = 100; c < XVS_CHECK_STATUS_END && n < len; c++) {
+		if (!xvs_check_url_status_ok(u, c) || xvs_check_url_status_ok(u, c - 1))
+			continue;
+		unsigned e = c;
+		while (e + 1 < XVS_CHECK_STATUS_END && xvs_check_url_status_ok(u, e + 1))
+			e++;
+		n += (size_t)snprintf(buf + n, len - n, e == c ? "%s%u" : "%s%u-%u", n ? " " : "", c,
+				      e);
+	}
 }

@@ -19,6 +19,8 @@
 #define XVS_CHECK_SCRIPT_MAX   1024
 #define XVS_CHECK_PAYLOAD_MAX  512
 #define XVS_CHECK_USER_MAX     64
+#define XVS_CHECK_STATUS_END   600 /* status codes are 100..599 */
+#define XVS_CHECK_STATUS_TEXT  256 /* "200-299 400-499 503 505" */
 #define XVS_CHECK_TIME_MAX_MS  86400000u /* one day: the longest interval, timeout or delay */
 #define XVS_CHECK_COUNT_MAX    1000u     /* the largest retry, rise and fall */
 
@@ -40,6 +42,9 @@ struct xvs_check_url {
 	char virtualhost[XVS_CHECK_HOST_MAX]; /* "" = the checker's virtualhost */
 	uint16_t status_lo;  /* accepted status codes, inclusive, 100..599; 0/0 = keepalived's */
 	uint16_t status_hi;  /*   default, 200..299 (with or without a digest) */
+	bool status_set;     /* several ranges ("200-299 401 503"): the accepted codes are the
+			      * bits of status_mask, and lo/hi their lowest and highest */
+	uint8_t status_mask[(XVS_CHECK_STATUS_END + 7) / 8]; /* bit c: code c, with status_set */
 };
 
 /*
@@ -108,6 +113,18 @@ struct xvs_svc_health_cfg {
 	char quorum_up[XVS_CHECK_SCRIPT_MAX];
 	char quorum_down[XVS_CHECK_SCRIPT_MAX];
 };
+
+/*
+ * A url's accepted status codes from keepalived's status_code words, joined by spaces: codes
+ * and ranges ("200-299 400-499 503 505"). One range sets status_lo/hi only; several set
+ * status_set and the mask. Returns 0, or -EINVAL with the reason in err (the url unchanged).
+ */
+int xvs_check_url_status_parse(struct xvs_check_url *u, const char *text, char *err,
+			       size_t errlen);
+/* Whether a url accepts status code `code`. */
+bool xvs_check_url_status_ok(const struct xvs_check_url *u, long code);
+/* The accepted codes as status_code words ("200-299 503"), or "" for the default. */
+void xvs_check_url_status_format(const struct xvs_check_url *u, char *buf, size_t len);
 
 /* keepalived's defaults for each block: connect_timeout 5 s, retry 1, delay_before_retry
  * 1 s for every checker except HTTP_GET/SSL_GET (delay_before_retry 3 s), DNS_CHECK

@@ -91,7 +91,7 @@ static int get_u16(const json_t *o, const char *key, const char *what, uint16_t 
 static int parse_url(const json_t *o, struct xvs_check_url *u, char *msg, size_t msglen)
 {
 	static const char *const keys[] = {"path", "digest", "virtualhost", "status_lo",
-					   "status_hi", NULL};
+					   "status_hi", "status_codes", NULL};
 	memset(u, 0, sizeof(*u));
 	int rc = xvs_ctl_json_keys(o, "url", keys, NULL, msg, msglen);
 	if (rc || (rc = copy_str(o, "path", "url", u->path, sizeof(u->path), msg, msglen)) ||
@@ -105,6 +105,18 @@ static int parse_url(const json_t *o, struct xvs_check_url *u, char *msg, size_t
 		return xvs_ctl_bad(msg, msglen, "url.path: missing");
 	if (json_object_get(o, "status_lo") && !json_object_get(o, "status_hi"))
 		u->status_hi = u->status_lo;
+	const json_t *codes = json_object_get(o, "status_codes");
+	if (codes) {
+		char why[160];
+		if (json_object_get(o, "status_lo") || json_object_get(o, "status_hi"))
+			return xvs_ctl_bad(msg, msglen, "url: status_codes or status_lo/status_hi, "
+					   "not both");
+		if (!json_is_string(codes))
+			return xvs_ctl_bad(msg, msglen, "url.status_codes: a string expected "
+					   "(\"200-299 503\")");
+		if (xvs_check_url_status_parse(u, json_string_value(codes), why, sizeof(why)) < 0)
+			return xvs_ctl_bad(msg, msglen, "url.%s", why);
+	}
 	return 0;
 }
 
@@ -368,9 +380,14 @@ static json_t *render_urls(const struct xvs_check_cfg *c)
 	json_t *a = json_array();
 	for (unsigned i = 0; a && i < c->nb_urls && i < XVS_CHECK_MAX_URLS; i++) {
 		const struct xvs_check_url *u = &c->urls[i];
-		json_array_append_new(a, json_pack("{ss ss ss si si}", "path", u->path, "digest",
-						   u->digest, "virtualhost", u->virtualhost,
-						   "status_lo", u->status_lo, "status_hi", u->status_hi));
+		char codes[XVS_CHECK_STATUS_TEXT];
+		xvs_check_url_status_format(u, codes, sizeof(codes));
+		json_array_append_new(a, u->status_set
+			? json_pack("{ss ss ss ss}", "path", u->path, "digest", u->digest,
+				    "virtualhost", u->virtualhost, "status_codes", codes)
+			: json_pack("{ss ss ss si si}", "path", u->path, "digest", u->digest,
+				    "virtualhost", u->virtualhost, "status_lo", u->status_lo,
+				    "status_hi", u->status_hi));
 	}
 	return a;
 }

@@ -729,34 +729,19 @@ static int url_digest(struct kc *k, const struct kc_stmt *st, struct kc_ctx *c)
 	return 0;
 }
 
-/* status_code CODE|LO-HI...: the codes must make one range (xvs's checker takes one). */
+/* status_code CODE|LO-HI...: codes and ranges, as many as keepalived takes. */
 static int url_status(struct kc *k, const struct kc_stmt *st, struct kc_ctx *c)
 {
-	bool set[600] = {false};
+	char text[XVS_CHECK_STATUS_TEXT] = "", why[160];
+	size_t n = 0;
 	for (unsigned i = 1; i < st->n; i++) {
-		char lo_s[8] = "", *dash = strchr(st->tok[i], '-');
-		uint64_t lo, hi;
-		size_t ll = dash ? (size_t)(dash - st->tok[i]) : strlen(st->tok[i]);
-		if (ll < sizeof(lo_s))
-			memcpy(lo_s, st->tok[i], ll);
-		if (ll >= sizeof(lo_s) || parse_u64(lo_s, 599, &lo) < 0 ||
-		    parse_u64(dash ? dash + 1 : lo_s, 599, &hi) < 0 || lo < 100 || hi < lo)
-			return kc_fail(k, st, "status_code: '%s' is not a code or range in 100..599",
-				       st->tok[i]);
-		for (uint64_t s = lo; s <= hi; s++)
-			set[s] = true;
+		size_t l = strlen(st->tok[i]);
+		if (n + l + 2 > sizeof(text))
+			return kc_fail(k, st, "status_code: too many codes");
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", i > 1 ? " " : "", st->tok[i]);
 	}
-	unsigned lo = 100, hi;
-	while (!set[lo])
-		lo++;
-	for (hi = lo; hi + 1 < 600 && set[hi + 1]; hi++)
-		;
-	for (unsigned s = hi + 1; s < 600; s++)
-		if (set[s])
-			return kc_fail(k, st, "status_code: the codes must form one range (%u-%u, "
-				       "then %u)", lo, hi, s);
-	c->url->status_lo = (uint16_t)lo;
-	c->url->status_hi = (uint16_t)hi;
+	if (xvs_check_url_status_parse(c->url, text, why, sizeof(why)) < 0)
+		return kc_fail(k, st, "status_code: %s", why + strlen("status codes: "));
 	return 0;
 }
 

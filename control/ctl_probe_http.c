@@ -214,10 +214,8 @@ static void url_done(struct hc_probe *p, CURLcode res)
 {
 	const struct xvs_check_cfg *c = p->cfg;
 	const struct xvs_check_url *u = &c->urls[p->url_i];
-	unsigned lo = u->status_lo || u->status_hi ? u->status_lo : 200;
-	unsigned hi = u->status_lo || u->status_hi ? u->status_hi : 299;
 	long code = 0;
-	char hex[33];
+	char hex[33], want[XVS_CHECK_STATUS_TEXT];
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
 	release_easy(p);
 	if (p->body_over)
@@ -226,9 +224,11 @@ static void url_done(struct hc_probe *p, CURLcode res)
 	if (res != CURLE_OK)
 		return hc_probe_finish(p, false, 0, "%s: %s", u->path,
 				       p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
-	if (code < (long)lo || code > (long)hi)
-		return hc_probe_finish(p, false, 0, "%s: HTTP status %ld (want %u-%u)", u->path,
-				       code, lo, hi);
+	if (!xvs_check_url_status_ok(u, code)) {
+		xvs_check_url_status_format(u, want, sizeof(want));
+		return hc_probe_finish(p, false, 0, "%s: HTTP status %ld (want %s)", u->path, code,
+				       want[0] ? want : "200-299");
+	}
 	if (u->digest[0]) {
 		xvs_md5_hex(&p->md5, hex);
 		if (strcmp(hex, u->digest) != 0)

@@ -690,3 +690,47 @@ Test(check, keepalived_defaults_per_checker)
 	cr_expect_eq(c.connect_timeout_ms, 5000);
 	cr_expect_eq(c.delay_before_retry_ms, 1000);
 }
+
+/* keepalived's status_code lists: codes and ranges; one range stays a range. */
+Test(check, status_code_lists)
+{
+	struct xvs_check_url u;
+	char err[160], text[XVS_CHECK_STATUS_TEXT];
+	memset(&u, 0, sizeof(u));
+	cr_expect(xvs_check_url_status_ok(&u, 200) && xvs_check_url_status_ok(&u, 299));
+	cr_expect(!xvs_check_url_status_ok(&u, 300) && !xvs_check_url_status_ok(&u, 199),
+		  "the default is 2xx");
+	cr_assert_eq(xvs_check_url_status_parse(&u, "200-299 400-499 503 505", err, sizeof(err)), 0, "%s", err);
+	cr_expect(u.status_set);
+	cr_expect_eq(u.status_lo, 200);
+	cr_expect_eq(u.status_hi, 505);
+	for (long c = 100; c < 600; c++)
+		cr_expect_eq(xvs_check_url_status_ok(&u, c),
+			     (c >= 200 && c <= 299) || (c >= 400 && c <= 499) || c == 503 || c == 505,
+			     "code %ld", c);
+	cr_expect(!xvs_check_url_status_ok(&u, -1) && !xvs_check_url_status_ok(&u, 700));
+	xvs_check_url_status_format(&u, text, sizeof(text));
+	cr_expect_str_eq(text, "200-299 400-499 503 505");
+	char msg[256];
+	struct xvs_check_cfg c;
+	xvs_check_cfg_default(&c, XVS_CHECK_HTTP);
+	c.nb_urls = 1;
+	c.urls[0] = u;
+	strcpy(c.urls[0].path, "/");
+	cr_expect_eq(xvs_check_cfg_check(&c, msg, sizeof(msg)), 0, "%s", msg);
+	c.urls[0].status_mask[0] = 1; /* code 0 in the set: refused */
+	cr_expect_neq(xvs_check_cfg_check(&c, msg, sizeof(msg)), 0);
+
+	cr_assert_eq(xvs_check_url_status_parse(&u, "200 201-204", err, sizeof(err)), 0);
+	cr_expect(!u.status_set, "adjacent codes make one range");
+	cr_expect_eq(u.status_lo, 200);
+	cr_expect_eq(u.status_hi, 204);
+	xvs_check_url_status_format(&u, text, sizeof(text));
+	cr_expect_str_eq(text, "200-204");
+	static const char *const bad[] = {"", "abc", "99", "600", "299-200", "200-", "-200",
+					  "200--300", "2x0", "200-29x"};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(xvs_check_url_status_parse(&u, bad[i], err, sizeof(err)), -EINVAL,
+			     "'%s'", bad[i]);
+	cr_expect_eq(u.status_lo, 200, "a refused list changes nothing");
+}

@@ -398,8 +398,10 @@ static const struct bad bad_cases[] = {
 	 8, "'enable_sni' is not supported by xvs's checkers", false},
 	{VS " real_server 192.0.2.2 80 {\n  HTTP_GET {\n   url { path /\n regex x }\n  }\n }\n}\n",
 	 8, "'regex' is not supported*", false},
-	{VS " real_server 192.0.2.2 80 {\n  HTTP_GET {\n   url { path /\n status_code 200 404 }\n"
-	 "  }\n }\n}\n", 8, "status_code: the codes must form one range (200-200, then 404)", false},
+	{VS " real_server 192.0.2.2 80 {\n  HTTP_GET {\n   url { path /\n status_code 200 4040 }\n"
+	 "  }\n }\n}\n", 8, "status_code: '4040' is not a code or range in 100..599", false},
+	{VS " real_server 192.0.2.2 80 {\n  HTTP_GET {\n   url { path /\n status_code 299-200 }\n"
+	 "  }\n }\n}\n", 8, "status_code: '299-200' is not a code or range in 100..599", false},
 	{VS " real_server 192.0.2.2 80 {\n  MISC_CHECK {\n   misc_path /bin/true x\n  }\n }\n}\n",
 	 7, "misc_path: words after the script (keepalived ignores them); quote the whole "
 	 "command line", false},
