@@ -464,7 +464,14 @@ static int parse_health_op(const json_t *o, const struct op_kind *k, struct xvs_
 	if ((rc = health_keys_only(o, k->name, msg, msglen)) ||
 	    (rc = parse_op_objects_keys(o, k, op, msg, msglen)) || !set)
 		return rc;
-	if (k->dest) {
+	return xvs_ctl_json_health_into_op(h, k->dest, op, msg, msglen);
+}
+
+int xvs_ctl_json_health_into_op(const json_t *h, bool dest, struct xvs_ctl_op *op, char *msg,
+				size_t msglen)
+{
+	int rc;
+	if (dest) {
 		struct xvs_dest_health_cfg cfg;
 		if ((rc = xvs_ctl_json_parse_dest_health(h, &cfg, msg, msglen)))
 			return rc;

@@ -55,6 +55,12 @@ int xvs_ctl_json_parse_dest_health(const json_t *o, struct xvs_dest_health_cfg *
 				   size_t msglen);
 int xvs_ctl_json_parse_svc_health(const json_t *o, struct xvs_svc_health_cfg *h, char *msg,
 				  size_t msglen);
+/*
+ * The settings of a health JSON object h into op's reference-counted copy: a real server's
+ * (op->dest_hc) when dest, else a service's (op->svc_hc). 0, -EINVAL with msg, or -ENOMEM.
+ */
+int xvs_ctl_json_health_into_op(const json_t *h, bool dest, struct xvs_ctl_op *op, char *msg,
+				size_t msglen);
 json_t *xvs_ctl_json_dest_health(const struct xvs_dest_health_cfg *h);
 json_t *xvs_ctl_json_svc_health(const struct xvs_svc_health_cfg *h);
 

@@ -210,26 +210,15 @@ static int health_op(const json_t *o, const struct xvs_ctl_op *sop, const struct
 		     struct xvs_ctl_op *op, unsigned *nb, char *msg, size_t msglen)
 {
 	const json_t *h = json_object_get(o, dop ? "health_check" : "health");
-	int rc;
 	if (!h)
 		return 0;
 	xvs_ctl_op_init(op, dop ? XVS_CTL_OP_SET_DEST_HEALTH : XVS_CTL_OP_SET_SVC_HEALTH);
 	(*nb)++;
 	op->svc = sop->svc;
 	op->has_svc = true;
-	if (dop) {
-		struct xvs_dest_health_cfg cfg;
+	if (dop)
 		op->dest = dop->dest;
-		if ((rc = xvs_ctl_json_parse_dest_health(h, &cfg, msg, msglen)))
-			return rc;
-		op->dest_hc = xvs_ctl_dest_hc_new(&cfg);
-		return op->dest_hc ? 0 : -ENOMEM;
-	}
-	struct xvs_svc_health_cfg cfg;
-	if ((rc = xvs_ctl_json_parse_svc_health(h, &cfg, msg, msglen)))
-		return rc;
-	op->svc_hc = xvs_ctl_svc_hc_new(&cfg);
-	return op->svc_hc ? 0 : -ENOMEM;
+	return xvs_ctl_json_health_into_op(h, dop != NULL, op, msg, msglen);
 }
 
 /* Turn the saved services into add ops (and their health settings into set ops); *nb

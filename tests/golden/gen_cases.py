@@ -335,6 +335,25 @@ def case_tcp_nat(C, S):
     return c
 
 
+def sctp_association(c, c2v, to_server, s2c, client, cport, server, tags, cookie, data):
+    """An SCTP association's start through NAT: INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK, then a
+    DATA chunk from the client. tags: (the client's, the server's) verification tags; c2v,
+    to_server and s2c build the frames of the case's family."""
+    ctag, stag = tags
+    f = c2v(client, cport, 0, SCTPChunkInit(init_tag=ctag, a_rwnd=65535, n_out_streams=1,
+                                            n_in_streams=1, init_tsn=100))
+    c.step(f, to_server(f, server))
+    c.step(*s2c(server, client, cport, ctag,
+                SCTPChunkInitAck(init_tag=stag, a_rwnd=65535, n_out_streams=1,
+                                 n_in_streams=1, init_tsn=500)))
+    f = c2v(client, cport, stag, SCTPChunkCookieEcho(cookie=cookie))
+    c.step(f, to_server(f, server))
+    c.step(*s2c(server, client, cport, ctag, SCTPChunkCookieAck()))
+    f = c2v(client, cport, stag, SCTPChunkData(tsn=100, stream_id=0, stream_seq=0,
+                                                proto_id=0, data=data))
+    c.step(f, to_server(f, server))
+
+
 def case_sctp_nat(C, S):
     c = Case("sctp_nat", "SCTP through NAT: INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK and DATA "
              "with the CRC32c redone, rr over A B; a DATA with no association is sctp-not-init",
@@ -359,18 +378,8 @@ def case_sctp_nat(C, S):
 
     for client, cport, server, ctag, stag in [(C[0], 36000, S[0], 0x1111, 0x2222),
                                               (C[1], 36001, S[1], 0x3333, 0x4444)]:
-        f = c2v(client, cport, 0, SCTPChunkInit(init_tag=ctag, a_rwnd=65535, n_out_streams=1,
-                                                n_in_streams=1, init_tsn=100))
-        c.step(f, to_server(f, server))
-        c.step(*s2c(server, client, cport, ctag,
-                    SCTPChunkInitAck(init_tag=stag, a_rwnd=65535, n_out_streams=1,
-                                     n_in_streams=1, init_tsn=500)))
-        f = c2v(client, cport, stag, SCTPChunkCookieEcho(cookie=b"cookie-%d" % cport))
-        c.step(f, to_server(f, server))
-        c.step(*s2c(server, client, cport, ctag, SCTPChunkCookieAck()))
-        f = c2v(client, cport, stag, SCTPChunkData(tsn=100, stream_id=0, stream_seq=0,
-                                                    proto_id=0, data=b"hello over sctp"))
-        c.step(f, to_server(f, server))
+        sctp_association(c, c2v, to_server, s2c, client, cport, server, (ctag, stag),
+                         b"cookie-%d" % cport, b"hello over sctp")
     stray = c2v(C[2], 36002, 0x5555, SCTPChunkData(tsn=1, data=b"no association"))
     c.drop(stray, "sctp-not-init", good=True)
     c.count("conns-new", 2)
@@ -1339,18 +1348,8 @@ def case_sctp6_nat(C, S):
 
     for client, cport, server, ctag, stag in [(C6[0], 37000, S6[0], 0x6111, 0x6222),
                                               (C6[1], 37001, S6[1], 0x6333, 0x6444)]:
-        f = c2v(client, cport, 0, SCTPChunkInit(init_tag=ctag, a_rwnd=65535, n_out_streams=1,
-                                                n_in_streams=1, init_tsn=100))
-        c.step(f, to_server(f, server))
-        c.step(*s2c(server, client, cport, ctag,
-                    SCTPChunkInitAck(init_tag=stag, a_rwnd=65535, n_out_streams=1,
-                                     n_in_streams=1, init_tsn=500)))
-        f = c2v(client, cport, stag, SCTPChunkCookieEcho(cookie=b"cookie6-%d" % cport))
-        c.step(f, to_server(f, server))
-        c.step(*s2c(server, client, cport, ctag, SCTPChunkCookieAck()))
-        f = c2v(client, cport, stag, SCTPChunkData(tsn=100, stream_id=0, stream_seq=0,
-                                                    proto_id=0, data=b"hello over sctp6"))
-        c.step(f, to_server(f, server))
+        sctp_association(c, c2v, to_server, s2c, client, cport, server, (ctag, stag),
+                         b"cookie6-%d" % cport, b"hello over sctp6")
         c.step(*s2c(server, client, cport, ctag,
                     SCTPChunkData(tsn=500, stream_id=0, stream_seq=0, proto_id=0,
                                   data=b"and back")))
