@@ -219,7 +219,8 @@ int xvs_exc_setup(struct xvs_dp *dp, struct xvs_worker *const *workers, struct x
 		snprintf(name, sizeof(name), "xvs_exc_%u", i);
 		int wnode = w->pool ? w->pool->socket_id : node; /* the worker's node: its pool's */
 		w->exc_ring = X.from[X.nb_from++] = ring_new(name, node);
-		w->vips = rte_zmalloc_socket("xvs_vips", sizeof(*w->vips), 64, wnode);
+		if (!w->vips)
+			w->vips = rte_zmalloc_socket("xvs_vips", sizeof(*w->vips), 64, wnode);
 		if (!w->exc_ring || !w->vips)
 			goto nomem;
 	}

@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "dp_nat.h"
+#include "dp_exc.h"
 #include "dp_path.h"
 #include "dp_sctp.h"
 #include "dp_tcp.h"
@@ -762,12 +763,47 @@ static inline void l2_reject(struct xvs_worker *w, const struct xvs_gen *g, uint
 }
 
 /* IPv4 or IPv6 through the connection table, the services, or the exception path. */
+/*
+ * A source no honest packet carries: an address of ours (a port's, a VIP's: the "land"
+ * attack) or the broadcast address of a connected IPv4 subnet. Asked only where a packet
+ * would create state or an answer (no connection matched), never on a connection's packets.
+ */
+static int martian_src(struct xvs_worker *w, const struct xvs_gen *g, const struct rte_mbuf *m,
+		       const struct xvs_pkt *p)
+{
+	const struct xvs_dp *dp = w->dp;
+	union xvs_ip src = { .d = { p->src, 0 } };
+	uint8_t af = p->kind == XVS_PKT_IP6 ? XVS_AF_INET6 : XVS_AF_INET;
+	if (af == XVS_AF_INET6)
+		memcpy(src.v6, rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off) + XVS_IP6_SRC_OFF, 16);
+	for (unsigned i = 0; i < dp->nb_ports; i++) {
+		const struct xvs_port *pt = &dp->ports[i];
+		for (unsigned a = 0; af == XVS_AF_INET && a < pt->nb_addrs; a++) {
+			/* /31 and /32 have no broadcast address (RFC 3021) */
+			uint32_t host = pt->plen[a] >= 31 ? 0 : rte_cpu_to_be_32(~0u >> pt->plen[a]);
+			if (src.v4 == pt->addr[a] || (host && src.v4 == (pt->addr[a] | host)))
+				return 1;
+		}
+		for (unsigned a = 0; af == XVS_AF_INET6 && a < pt->nb_addrs6; a++)
+			if (xvs_ip_eq(&src, &pt->addr6[a]))
+				return 1;
+	}
+	if (!w->vips || !g)
+		return 0;
+	if (w->vips->gen != g->gen)
+		xvs_vip_set_build(w->vips, g);
+	return xvs_vip_set_has(w->vips, af, &src);
+}
+
 static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 			     struct rte_mbuf *m, struct pkt_state *ps)
 {
 	const struct xvs_pkt *p = &ps->p;
-	if (!ps->lookup || !g)
+	if (!ps->lookup || !g) {
+		if (unlikely(martian_src(w, g, m, p)))
+			return drop(w, m, XVS_DROP_MARTIAN_SRC);
 		return xvs_exception_ip(w, g, in_port, m, p);
+	}
 	uint32_t v = xvs_conn_find(&w->conns, &ps->k, ps->h);
 	if (v) {
 		v--;
@@ -790,6 +826,8 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 			return conn_forward(w, g, m, p, c, dir, 0);
 		conn_release(w, g, v >> 1);
 	}
+	if (unlikely(martian_src(w, g, m, p)))
+		return drop(w, m, XVS_DROP_MARTIAN_SRC);
 	int svc;
 	uint8_t af = ps->k.af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET;
 	union xvs_ip dst4 = { .d = { p->dst, 0 } }; /* 64-bit stores: see xmit4 */

@@ -470,6 +470,12 @@ static int setup_worker(unsigned i, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for %u connections (%zu bytes)", dp.cfg.conn_max, sz);
 		return -ENOMEM;
 	}
+	/* the VIP addresses, for martian sources and the exception path (dp_exc.h) */
+	workers[i]->vips = rte_zmalloc_socket("xvs_vips", sizeof(*workers[i]->vips), 64, worker_mem(i));
+	if (!workers[i]->vips) {
+		snprintf(err, errlen, "out of memory for the VIP set of worker %u", i);
+		return -ENOMEM;
+	}
 	workers[i]->pool = pool_of(node);
 	if (!workers[i]->pool) {
 		snprintf(err, errlen, "out of memory for %u mbufs for node %d", nb_mbufs(), node);

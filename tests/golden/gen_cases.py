@@ -46,6 +46,8 @@ from scapy.packet import Raw  # noqa: E402
 
 LB_MAC = "02:00:00:00:00:01"
 LB_IP = "198.18.0.1"
+VIP6_MARTIAN_ADDR = "2001:db8::100"
+VIP6_MARTIAN = "[2001:db8::100]"
 VIP = "198.18.0.100"
 NOBODY_IP = "198.18.0.200"      # in the connected subnet, owned by nobody
 BCAST_MAC = "ff:ff:ff:ff:ff:ff"
@@ -537,6 +539,37 @@ def case_no_vip(C, S):
                     / IP(src=S[0].ip, dst=C[0].ip, ttl=64, id=S[0].next_id())
                     / UDP(sport=5353, dport=33000) / Raw(b"stray")), "no-vip", good=True)
     f = TcpFlow(C[2], 45003, S[0], 8080, isn=11000)
+    c.step(*f.c2v("S"))
+    c.count("conns-new", 1)
+    return c
+
+
+def case_martian_src(C, S):
+    c = Case("martian_src", "sources of ours (VIP, port address: land) or the subnet broadcast "
+             "are martian-src; the same frames from a client pass", svc_rules("rr", "tcp", 80,
+             S[:1], "-m", 8080) + [f"-A -t {VIP6_MARTIAN}:80 -s rr",
+             f"-a -t {VIP6_MARTIAN}:80 -r {S[0].ip}:8080 -i"], C + S,
+             port_opts=["addr = 2001:db8::1/64"])
+
+    def spoofed(src, cport, dst=VIP, proto=TCP):
+        l4 = TCP(sport=cport, dport=80, flags="S", seq=7000, window=64240) if proto is TCP \
+            else ICMP(type=8, id=7, seq=1) / Raw(b"land")
+        return concrete(Ether(src=C[0].mac, dst=LB_MAC)
+                        / IP(src=src, dst=dst, ttl=64, id=C[0].next_id(), flags="DF") / l4)
+    c.drop(spoofed(VIP, 80), "martian-src", good=True)             # land: VIP to itself
+    c.drop(spoofed(LB_IP, 46001), "martian-src", good=True)         # the port's address
+    c.drop(spoofed("198.18.0.255", 46002), "martian-src", good=True)  # the subnet's broadcast
+    c.drop(spoofed(VIP, 0, proto=ICMP), "martian-src", good=True)   # echo to the VIP from it
+    c.drop(spoofed(LB_IP, 0, dst=LB_IP, proto=ICMP), "martian-src", good=True)
+    c.drop(concrete(Ether(src=C[0].mac, dst=LB_MAC)                 # IPv6 land to the VIP
+                    / IPv6(src=VIP6_MARTIAN_ADDR, dst=VIP6_MARTIAN_ADDR, hlim=64)
+                    / TCP(sport=80, dport=80, flags="S", seq=1, window=64240)),
+           "martian-src", good=True)
+    c.drop(concrete(Ether(src=C[0].mac, dst=LB_MAC)                 # from the port's IPv6
+                    / IPv6(src="2001:db8::1", dst=VIP6_MARTIAN_ADDR, hlim=64)
+                    / TCP(sport=46003, dport=80, flags="S", seq=1, window=64240)),
+           "martian-src", good=True)
+    f = TcpFlow(C[1], 46004, S[0], 8080, isn=12000)                # an honest client passes
     c.step(*f.c2v("S"))
     c.count("conns-new", 1)
     return c
@@ -2012,7 +2045,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
+         case_icmp_echo_addr, case_no_vip, case_martian_src, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
