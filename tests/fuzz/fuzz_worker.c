@@ -23,7 +23,10 @@
  *     control bit 0: the input port; bit 1: the worker that receives it (with two); bits
  *     2-3: first the clock moves 0, 1, 10 or 1000 s and the workers tick; bit 4: its IPv4
  *     header checksum and its ICMP or ICMPv6 checksum are made right; bit 5: it joins the
- *     previous frame's burst (same port and worker, up to a full burst).
+ *     previous frame's burst (same port and worker, up to a full burst); bit 6: from this
+ *     frame on, the workers run the scenario's second generation, the same table after
+ *     changes (each service's first real server deleted, its second quiesced, shorter
+ *     timeouts), as a running dataplane adopts one.
  *   A frame is cut to the MTU, as a NIC would not deliver more.
  *
  * XVS_FUZZ_TRACE set in the environment: each input says what it sent and dropped.
@@ -200,11 +203,25 @@ static const char *const sc_resolve[] = {
 	NULL,
 };
 
+/* The golden case tun6_too_big's: tunnels of every kind and family behind a small MTU. */
+static const char *const sc_too_big[] = {
+	"-A -t " VIP6 ":80 -s rr", "-a -t " VIP6 ":80 -r [2001:db8::21]:80 -i",
+	"-A -t " VIP6 ":443 -s rr",
+	"-a -t " VIP6 ":443 -r [2001:db8::22]:443 -i --tun-type gue --tun-port 6080",
+	"-A -t " VIP6 ":8443 -s rr",
+	"-a -t " VIP6 ":8443 -r 198.18.0.23:8443 -i --tun-type gue --tun-port 6080",
+	"-A -t " VIP4 ":80 -s rr", "-a -t " VIP4 ":80 -r [2001:db8::23]:80 -i",
+	"-A -t " VIP4 ":443 -s rr",
+	"-a -t " VIP4 ":443 -r 198.18.0.22:443 -i --tun-type gue --tun-port 6080 --tun-csum",
+	NULL,
+};
+
 static const char *const sc_empty[] = { NULL };
 
 /* The last scenario runs without a generation, as workers do before the first one. */
 static const char *const *const scenarios[] = {
-	sc_nat, sc_dr, sc_ipip, sc_gue, sc_persist, sc_fwmark, sc_sched, sc_resolve, sc_empty, NULL,
+	sc_nat, sc_dr, sc_ipip, sc_gue, sc_persist, sc_fwmark, sc_sched, sc_resolve, sc_too_big,
+	sc_empty, NULL,
 };
 #define SC_RESOLVE 7
 #define NB_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -217,7 +234,7 @@ static void *conn_mem[NB_WORKERS];
 static struct xvs_dest_load *loads[NB_WORKERS];
 static struct rte_ring *rings[NB_WORKERS]; /* rings[i]: from worker i to the other */
 static struct rte_mempool *pool;
-static struct xvs_gen *gens[NB_SCENARIOS];
+static struct xvs_gen *gens[NB_SCENARIOS][2]; /* as configured, then changed (churn) */
 static struct xvs_neigh_table *neigh_static[2]; /* the static neighbours; [1] without .21 */
 static long nb_bufs;                           /* frame buffers not yet freed */
 static unsigned nb_sent;                       /* frames transmitted by this input */
@@ -317,20 +334,63 @@ static void setup_network(void)
 		fuzz_die("no memory for the neighbour table");
 }
 
-/* Scenario i's generation, built by control's code and accepted by the dataplane's check. */
-static struct xvs_gen *build_gen(unsigned i)
+/*
+ * What changes between a scenario's two generations, as operators change a running table:
+ * each service's first real server is deleted (its slot stays, in the trash, for the
+ * connections it has) and its second quiesced (weight 0); the timeouts get shorter.
+ */
+static void churn(struct xvs_ctl_model *m, unsigned sc)
+{
+	struct xvs_ctl_op *ops = calloc(2 * XVS_MAX_SVCS + 1, sizeof(*ops));
+	struct xvs_ctl_err err;
+	unsigned nb = 0;
+	if (!ops)
+		fuzz_die("no memory");
+	for (uint32_t i = 0; i < m->nb_svc_order; i++) {
+		unsigned svc = m->svc_order[i], seen = 0;
+		for (uint32_t j = 0; j < m->nb_dest_order && seen < 2; j++) {
+			const struct xvs_ctl_dest *d = &m->dests[m->dest_order[j]];
+			if (d->state != XVS_SLOT_USED || d->svc != svc)
+				continue;
+			struct xvs_ctl_op *op = &ops[nb++];
+			xvs_ctl_op_init(op, seen++ ? XVS_CTL_OP_EDIT_DEST : XVS_CTL_OP_DEL_DEST);
+			op->has_svc = true;
+			op->svc = m->svcs[svc].cfg;
+			op->dest = d->cfg;
+			op->dest.weight = 0;
+		}
+	}
+	xvs_ctl_op_init(&ops[nb], XVS_CTL_OP_SET_TIMEOUTS);
+	ops[nb].timeouts[0] = 60;
+	ops[nb].timeouts[1] = 10;
+	ops[nb++].timeouts[2] = 30;
+	if (xvs_ctl_model_apply(m, ops, nb, &err) < 0)
+		fuzz_die("scenario %u, changes: op %d: %s", sc, err.index, err.msg);
+	free(ops);
+}
+
+/* A generation of model m, built by control's code and accepted by the dataplane's check. */
+static struct xvs_gen *build_gen(const struct xvs_ctl_model *m, unsigned sc, uint64_t nr)
 {
 	char msg[256];
-	struct xvs_ctl_model *m = fuzz_model_new(scenarios[i]);
 	struct xvs_gen *g = malloc(sizeof(*g));
 	if (!g || xvs_ctl_build_gen(m, g, msg, sizeof(msg)) < 0)
-		fuzz_die("scenario %u: %s", i, g ? msg : "no memory");
-	g->gen = 100 + i;
+		fuzz_die("scenario %u: %s", sc, g ? msg : "no memory");
+	g->gen = nr;
 	xvs_gen_seal(g);
 	if (xvs_gen_validate(g, msg, sizeof(msg)) < 0)
-		fuzz_die("scenario %u is refused: %s", i, msg);
-	xvs_ctl_model_free(m);
+		fuzz_die("scenario %u is refused: %s", sc, msg);
 	return g;
+}
+
+/* Scenario sc's generations: as configured, then after churn(). */
+static void build_gens(unsigned sc)
+{
+	struct xvs_ctl_model *m = fuzz_model_new(scenarios[sc]);
+	gens[sc][0] = build_gen(m, sc, 100 + 2 * sc);
+	churn(m, sc);
+	gens[sc][1] = build_gen(m, sc, 101 + 2 * sc);
+	xvs_ctl_model_free(m);
 }
 
 static char eal_prefix[64];
@@ -416,7 +476,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			fuzz_die("no memory for worker %u", i);
 	}
 	for (unsigned i = 0; i + 1 < NB_SCENARIOS; i++)
-		gens[i] = build_gen(i);
+		build_gens(i);
 	trace = getenv("XVS_FUZZ_TRACE") != NULL;
 	return 0;
 }
@@ -638,7 +698,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
-	const struct xvs_gen *g = gens[(data[0] & 0xf) % NB_SCENARIOS];
+	unsigned sc = (data[0] & 0xf) % NB_SCENARIOS;
+	const struct xvs_gen *g = gens[sc][0];
 	uint16_t tail = data[0] & 0x80 ? NIC_TAIL : 0;
 	reset(data[0], data[1]);
 	nb_sent = 0;
@@ -663,13 +724,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fix_checksums(scratch, len);
 			p = scratch;
 		}
+		int next_gen = (ctl & 0x40) && g == gens[sc][0] && g;
 		int join = (ctl & 0x20) && nb && in_port == port && in_wk == wk && nb < XVS_BURST &&
-			   !(ctl & 0x0c);
+			   !(ctl & 0x0c) && !next_gen;
 		if (nb && !join) {
 			xvs_worker_process(workers[wk], g, (uint16_t)port, burst, (uint16_t)nb);
 			settle(g);
 			nb = 0;
 		}
+		if (next_gen)
+			g = gens[sc][1];
 		tick(g, (ctl >> 2) & 3);
 		port = in_port;
 		wk = in_wk;

@@ -28,10 +28,10 @@ from golden_pcap import read_pcap  # noqa: E402
 CORPUS = os.path.join(HERE, "corpus")
 
 # fuzz_worker's scenarios (fuzz_worker.c) and its setup bits
-NAT, DR, IPIP, GUE, PERSIST, FWMARK, SCHED, RESOLVE, EMPTY, NOGEN = range(10)
+NAT, DR, IPIP, GUE, PERSIST, FWMARK, SCHED, RESOLVE, TOO_BIG, EMPTY, NOGEN = range(11)
 TWO_WORKERS, SLOPPY, EXPIRE, ROOMY = 0x10, 0x20, 0x40, 0x80
 MTU_1400, MTU_1280, TUN_SRC = 1, 2, 4
-F_PORT1, F_WORKER1, F_FIX, F_JOIN = 0x01, 0x02, 0x10, 0x20
+F_PORT1, F_WORKER1, F_FIX, F_JOIN, F_NEXT_GEN = 0x01, 0x02, 0x10, 0x20, 0x40
 
 # case -> (setup byte, ports byte); everything else is NAT on one worker
 CASES = {
@@ -39,7 +39,7 @@ CASES = {
     "tun_ipip": (IPIP, 0), "tun6_ipip": (IPIP, 0), "tun_4in6": (IPIP, 0),
     "tun_too_big": (IPIP, MTU_1400),
     "tun_gue": (GUE, 0), "tun_gue_csum": (GUE, 0), "tun6_gue": (GUE, 0), "tun_6in4": (GUE, 0),
-    "tun_src_prefix": (GUE, TUN_SRC), "tun6_too_big": (GUE, MTU_1400),
+    "tun_src_prefix": (GUE, TUN_SRC), "tun6_too_big": (TOO_BIG, MTU_1400),
     "tun6_too_big_min": (GUE, MTU_1280),
     "persist": (PERSIST, 0), "persist6": (PERSIST, 0), "persist_mask": (PERSIST, 0),
     "persist_port0": (PERSIST, 0), "fwmark": (FWMARK, 0), "udp_ops": (PERSIST, 0),
@@ -92,6 +92,14 @@ def worker_corpus():
     write("fuzz_worker", "tcp_nat_two_workers",
           worker_input(NAT | TWO_WORKERS, 0,
                        [(c | (F_WORKER1 if i % 2 else 0), f) for i, (c, f) in enumerate(nat)]))
+    # the table changes in the middle of the traffic (a server deleted, one quiesced)
+    mid = lambda frames: [(c | (F_NEXT_GEN if i == len(frames) // 2 else 0), f)
+                          for i, (c, f) in enumerate(frames)]
+    write("fuzz_worker", "tcp_nat_changed", worker_input(NAT, 0, mid(nat)))
+    write("fuzz_worker", "tcp_nat_changed_expire", worker_input(NAT | EXPIRE, 0, mid(nat)))
+    for case, sc in (("persist", PERSIST), ("tcp6_dr", DR), ("wrr", SCHED), ("tun_gue", GUE)):
+        fr = [(0, f) for f in read_pcap(os.path.join(cases, case, "in.pcap"))]
+        write("fuzz_worker", case + "_changed", worker_input(sc | EXPIRE, 0, mid(fr)))
     arp = [(0, f) for f in read_pcap(os.path.join(cases, "arp_vip", "in.pcap"))]
     write("fuzz_worker", "arp_vip_empty", worker_input(EMPTY, 0, arp))
     write("fuzz_worker", "arp_vip_nogen", worker_input(NOGEN, 0, arp))
