@@ -44,7 +44,7 @@ after=$(ls "$findings" | grep -c "^$name-" || true)
 if [ "$rc" -ne 0 ] || [ "$after" -ne "$before" ]; then
 	echo "run_fuzz.sh: $name: FINDING (exit status $rc); inputs in $findings:" >&2
 	ls -l "$findings" | grep "$name-" >&2
-	echo "run_fuzz.sh: reproduce with: $exe FILE" >&2
+	echo "run_fuzz.sh: reproduce with: $(realpath "$exe") FILE" >&2
 	exit 1
 fi
 echo "run_fuzz.sh: $name: no finding"
