@@ -57,7 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	snapshot = fuzz_model_new(base_rules);
-	work = xvs_ctl_model_dup(snapshot);
+	work = fuzz_model_scratch(1, snapshot);
 	gen = malloc(sizeof(*gen));
 	snprintf(dir, sizeof(dir), "%s/xvs-fuzz-api-XXXXXX",
 		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
@@ -95,9 +95,7 @@ static void check_state_file(const struct xvs_ctl_model *m)
 	char msg[512];
 	if (xvs_ctl_persist_save(m, state, msg, sizeof(msg)) < 0)
 		fuzz_die("cannot save the state: %s", msg);
-	struct xvs_ctl_model *back = xvs_ctl_model_new(NULL);
-	if (!back)
-		fuzz_die("no memory");
+	struct xvs_ctl_model *back = fuzz_model_scratch(0, NULL);
 	if (xvs_ctl_persist_load(back, state, msg, sizeof(msg)) < 0)
 		fuzz_die("the state file just saved does not load: %s", msg);
 	char *a = saved_text(m), *b = saved_text(back);
@@ -105,7 +103,6 @@ static void check_state_file(const struct xvs_ctl_model *m)
 		fuzz_die("the state file loads another configuration:\n%s\n%s", a, b);
 	free(a);
 	free(b);
-	xvs_ctl_model_free(back);
 }
 
 static void accepted(const struct xvs_ctl_model *m)
@@ -133,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(dump(xvs_ctl_json_error(err.err, err.index, err.msg)));
 		return 0;
 	}
-	memcpy(work, snapshot, sizeof(*work));
+	fuzz_model_scratch(1, snapshot); /* work */
 	rc = xvs_ctl_model_apply(work, ops, nb, &err);
 	if (rc < 0) {
 		if (err.err != -rc || err.index < -1 || err.index >= (int)nb || !err.msg[0])

@@ -103,6 +103,19 @@ struct xvs_ctl_model *fuzz_model_new(const char *const *rules)
 	return m;
 }
 
+struct xvs_ctl_model *fuzz_model_scratch(unsigned i, const struct xvs_ctl_model *from)
+{
+	static struct xvs_ctl_model *empty, *scratch[FUZZ_SCRATCH];
+	if (i >= FUZZ_SCRATCH)
+		fuzz_die("no scratch model %u", i);
+	if (!empty && !(empty = xvs_ctl_model_new(NULL)))
+		fuzz_die("no memory for a model");
+	if (!scratch[i] && !(scratch[i] = malloc(sizeof(*scratch[i]))))
+		fuzz_die("no memory for a model");
+	memcpy(scratch[i], from ? from : empty, sizeof(*scratch[i]));
+	return scratch[i];
+}
+
 /* ---- -S, then -R ------------------------------------------------------------------------ */
 
 static int cmp_str(const void *a, const void *b)
@@ -181,9 +194,7 @@ void fuzz_check_save_restore(const struct xvs_ctl_model *m)
 	     l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;
 	lines[n] = NULL;
-	struct xvs_ctl_model *back = xvs_ctl_model_new(NULL);
-	if (!back)
-		fuzz_die("no memory");
+	struct xvs_ctl_model *back = fuzz_model_scratch(FUZZ_SCRATCH - 1, NULL);
 	back->timeouts = m->timeouts; /* -S does not list timeouts */
 	if (fuzz_rules_apply(back, lines, msg, sizeof(msg)) < 0)
 		fuzz_die("the -S listing does not restore: %s", msg);
@@ -192,7 +203,6 @@ void fuzz_check_save_restore(const struct xvs_ctl_model *m)
 		fuzz_die("the -S listing restores other services:\n%s\n%s", a, b);
 	free(a);
 	free(b);
-	xvs_ctl_model_free(back);
 	free(text);
 }
 

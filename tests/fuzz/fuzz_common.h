@@ -34,12 +34,20 @@ int fuzz_rules_apply(struct xvs_ctl_model *m, const char *const *rules, char *ms
 struct xvs_ctl_model *fuzz_model_new(const char *const *rules);
 
 /*
+ * Scratch model i (0..FUZZ_SCRATCH-1) of this process made a copy of `from`, or empty (as
+ * xvs_ctl_model_new makes one) when from is NULL. A model is over a megabyte: inputs reuse
+ * these instead of allocating (and faulting in) new ones. Never freed.
+ */
+#define FUZZ_SCRATCH 3
+struct xvs_ctl_model *fuzz_model_scratch(unsigned i, const struct xvs_ctl_model *from);
+
+/*
  * m's `xvsadm -S -n` listing, read back line by line as `xvsadm -R` reads it into a fresh
  * model with m's timeouts, gives the same services and real servers: -S is a faithful save.
  * Compared in no particular order, without what -S does not save (as ipvsadm's: thresholds,
  * the netmask of a service that is not persistent, and the port of a direct-routing or
  * tunnel server, which -R takes from the service).
- * Aborts when it does not hold.
+ * Aborts when it does not hold. Uses the last scratch model.
  */
 void fuzz_check_save_restore(const struct xvs_ctl_model *m);
 

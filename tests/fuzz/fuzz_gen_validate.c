@@ -8,9 +8,11 @@
  *                from zeros
  *         bit 1: rebuild the VIP hash after patching (as control does)
  *         bit 2: seal after patching (magic, registry id, crc; else the patched ones stay)
- *   patch: region (byte, modulo 7: header, VIP hash, services, destinations, service
- *          lists, mark rules and counts, scheduler tables), offset (16 bits, big endian;
- *          scheduler tables in units of 64 bytes), length (byte), then that many bytes.
+ *   patch: region (byte, modulo 8: header, VIP hash, services, destinations, service
+ *          lists, mark rules and counts, scheduler tables, or the load the schedulers see:
+ *          this worker's and the others' connections to the first 64 servers), offset
+ *          (16 bits, big endian; scheduler tables in units of 64 bytes), length (byte),
+ *          then that many bytes.
  *
  * A generation the validator accepts is then used as a worker would: every service is
  * found through the VIP hash, every scheduler picks a live real server of that service
@@ -52,12 +54,20 @@ static const struct region regions[] = {
 	{ TAB_OFF, sizeof(((struct xvs_gen *)0)->sched_tab), 64 },
 };
 #define NB_REGIONS (sizeof(regions) / sizeof(regions[0]))
+#define LOADED 64 /* servers with a load (region NB_REGIONS) */
+
+/* The load the schedulers see: patched by the input, put back to `load0` every time. */
+struct load {
+	struct xvs_stats_ctr ctr[LOADED];
+	struct xvs_dest_load others[LOADED];
+};
+static struct load load, load0;
 
 static struct xvs_gen *base, *work;
 static int guarded; /* work's unused entries are poisoned */
 static size_t base_end; /* bytes of base up to the end of its used scheduler tables */
 static size_t dirty_end; /* work differs from zero nowhere past max(base_end, this) */
-static struct xvs_stats_ctr *ctr;
+static struct xvs_stats_ctr *ctr;      /* every server's, the first LOADED from `load` */
 static struct xvs_dest_load *others;
 static uint8_t *overload;
 
@@ -118,10 +128,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	base_end = TAB_OFF + base->nb_sched_tab * sizeof(base->sched_tab[0]);
 	xvs_ctl_model_free(m);
 	/* some load: this worker's and the others' connections on the first servers */
-	for (unsigned i = 0; i < 64; i++) {
-		ctr[i].active = (int64_t)(i * 7 % 5);
-		ctr[i].inactive = (int64_t)(i * 3 % 11);
-		others[i].active = (int64_t)(i % 3);
+	for (unsigned i = 0; i < LOADED; i++) {
+		load0.ctr[i].active = (int64_t)(i * 7 % 5);
+		load0.ctr[i].inactive = (int64_t)(i * 3 % 11);
+		load0.others[i].active = (int64_t)(i % 3);
 	}
 	return 0;
 }
@@ -164,16 +174,18 @@ static void start(int from_base)
 static void patch(const uint8_t *p, size_t size)
 {
 	while (size >= 4) {
-		const struct region *r = &regions[p[0] % NB_REGIONS];
+		unsigned k = p[0] % (NB_REGIONS + 1);
+		const struct region *r = k < NB_REGIONS ? &regions[k] : &(struct region){ 0, sizeof(load), 1 };
 		size_t off = ((size_t)p[1] << 8 | p[2]) * r->scale % r->len, n = p[3];
+		uint8_t *base_of = k < NB_REGIONS ? (uint8_t *)work : (uint8_t *)&load;
 		p += 4;
 		size -= 4;
 		if (n > size)
 			n = size;
 		if (n > r->len - off)
 			n = r->len - off;
-		memcpy((uint8_t *)work + r->off + off, p, n);
-		if (r->off + off + n > dirty_end)
+		memcpy(base_of + r->off + off, p, n);
+		if (k < NB_REGIONS && r->off + off + n > dirty_end)
 			dirty_end = r->off + off + n;
 		p += n;
 		size -= n;
@@ -224,6 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	start(data[0] & F_BASE);
+	load = load0;
 	patch(data + 1, size - 1);
 	if (data[0] & F_HASH)
 		xvs_gen_build_vip_hash(work); /* -ENOSPC leaves a full hash: the validator's to see */
@@ -235,6 +248,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	memset(overload, 0, XVS_MAX_DESTS);
+	/*
+	 * Counts a node can have: at most 16 workers of 2^24 connections, and the others' sum
+	 * a little below zero while it catches up (int32 / 8 covers both). Larger ones would
+	 * overflow the schedulers' arithmetic, which is sized for what the tables can hold.
+	 */
+	for (unsigned i = 0; i < LOADED; i++) {
+		ctr[i].active = (int32_t)load.ctr[i].active / 8;
+		ctr[i].inactive = (int32_t)load.ctr[i].inactive / 8;
+		ctr[i].persist = (int32_t)load.ctr[i].persist / 8;
+		others[i].active = (int32_t)load.others[i].active / 8;
+		others[i].inactive = (int32_t)load.others[i].inactive / 8;
+	}
 	guard(1);
 	for (uint32_t i = 0; i < work->nb_svcs; i++)
 		if (work->svcs[i].state == XVS_SLOT_USED)

@@ -5,11 +5,12 @@
  * in a sandbox directory of this process: includes may name each other (and themselves),
  * and a pattern that reaches outside the sandbox matches nothing (fuzz_common.c's glob).
  * A file that loads is then put to work as xvs-control would:
- * - --check-config: applied to an empty model and built into a table generation;
+ * - --check-config (xvs_kaconf_check's steps, on buffers this process reuses: a model and
+ *   a generation are megabytes): the diff from an empty model, applied, built into a table
+ *   generation; the model then equals the file (no op is due);
  * - its `xvsadm -S -n` listing, read back by xvsadm's -R and the API into a fresh model,
  *   gives the same services (fuzz_check_save_restore);
- * - a reload over a running model (a diff, applied as one transaction) must succeed and
- *   leave nothing more to change, and a model already equal to the file needs no op.
+ * - a reload over a running model (the diff, applied) must succeed and leave nothing to do.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@ static const char *const file_names[NB_FILES] = { "keepalived.conf", "a.conf", "
 static char dir[64];
 static char paths[NB_FILES][128];
 static struct xvs_ctl_model *running; /* the model a reload starts from */
+static struct xvs_gen *gen;
 
 static const char *const running_rules[] = {
 	"-A -t 192.168.200.100:443 -s rr -p 50",
@@ -59,6 +61,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	atexit(cleanup);
 	fuzz_sandbox_set(dir);
 	running = fuzz_model_new(running_rules);
+	if (!(gen = malloc(sizeof(*gen))))
+		fuzz_die("no memory");
 	return 0;
 }
 
@@ -90,31 +94,35 @@ static unsigned diff_count(const struct xvs_ctl_model *m, const struct xvs_kacon
 	return nb;
 }
 
-/* SIGHUP's reload over the running model: one transaction, then nothing left to do. */
-static void check_reload(const struct xvs_kaconf *conf)
+/*
+ * Make m the file's configuration as a reload does (the diff, applied); then no op is due.
+ * Returns 0, or -1 when the model refuses an op (what was applied stays: m is scratch).
+ */
+static int apply_file(struct xvs_ctl_model *m, const struct xvs_kaconf *conf, const char *what,
+		      int must)
 {
-	struct xvs_ctl_model *m = xvs_ctl_model_dup(running);
 	struct xvs_ctl_op *ops = NULL;
 	const char **where = NULL;
 	struct xvs_ctl_err e;
-	if (!m)
-		fuzz_die("no memory");
 	unsigned nb = diff_count(m, conf, &ops, &where);
-	if (xvs_ctl_model_apply_ops(m, ops, nb, &e) < 0) /* m is a copy: no transaction needed */
-		fuzz_die("reload refused a file --check-config accepts: op %d (%s): %s", e.index,
+	int rc = xvs_ctl_model_apply_ops(m, ops, nb, &e);
+	if (rc < 0 && must)
+		fuzz_die("%s refused a file --check-config accepts: op %d (%s): %s", what, e.index,
 			 e.index >= 0 && where[e.index] ? where[e.index] : "-", e.msg);
 	free(ops);
 	free(where);
-	if ((nb = diff_count(m, conf, &ops, &where)) != 0)
-		fuzz_die("after a reload, %u changes are still due", nb);
-	free(ops);
-	free(where);
-	xvs_ctl_model_free(m);
+	if (rc == 0 && (nb = diff_count(m, conf, &ops, &where)) != 0)
+		fuzz_die("after %s, %u changes are still due", what, nb);
+	if (rc == 0) {
+		free(ops);
+		free(where);
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[XVS_KACONF_ERR_MAX];
+	char err[XVS_KACONF_ERR_MAX], msg[256];
 	struct xvs_kaconf_opts opts = { .config_id = "lb1" };
 	struct xvs_kaconf *conf = NULL;
 
@@ -126,18 +134,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_die("a refused file has no message");
 		return 0;
 	}
-	struct xvs_ctl_model *m = xvs_kaconf_check(conf, NULL, err, sizeof(err));
-	if (m) {
-		struct xvs_ctl_op *ops = NULL;
-		const char **where = NULL;
-		unsigned nb = diff_count(m, conf, &ops, &where);
-		if (nb)
-			fuzz_die("the model built from the file differs from it (%u ops)", nb);
-		free(ops);
-		free(where);
-		fuzz_check_save_restore(m);
-		check_reload(conf);
-		xvs_ctl_model_free(m);
+	struct xvs_ctl_model *m = fuzz_model_scratch(0, NULL);
+	if (apply_file(m, conf, "--check-config", 0) == 0) {
+		int rc = xvs_ctl_build_gen(m, gen, msg, sizeof(msg));
+		if (rc == -EINVAL || (rc < 0 && strstr(msg, "internal error")))
+			fuzz_die("an accepted file builds no valid generation: %s", msg);
+		if (rc == 0) {
+			fuzz_check_save_restore(m);
+			apply_file(fuzz_model_scratch(1, running), conf, "a reload", 1);
+		}
 	}
 	xvs_kaconf_free(conf);
 	return 0;
