@@ -18,7 +18,8 @@
  *           a NIC's tailroom (else the frame ends where the buffer does, so a read past it
  *           is an ASan report)
  *   byte 1: bits 0-1 the ports' MTU (1500, 1400, 1280, 9000), bit 2 tunnels leave p0 from
- *           198.19.254.0/23 (tunnel_src)
+ *           198.19.254.0/23 (tunnel_src), bit 3 connection tables of the smallest size (16
+ *           entries: a few frames fill them, and new connections evict old ones)
  *   then up to 64 frames, each: a control byte, a 16-bit big-endian length, the bytes.
  *     control bit 0: the input port; bit 1: the worker that receives it (with two); bits
  *     2-3: first the clock moves 0, 1, 10 or 1000 s and the workers tick; bit 4: its IPv4
@@ -61,6 +62,7 @@
 
 #define NB_WORKERS  2
 #define CONN_MAX    1024
+#define CONN_MIN    16
 #define POOL_SIZE   1023
 #define MAX_FRAMES  64
 #define HEADROOM    RTE_PKTMBUF_HEADROOM
@@ -618,12 +620,13 @@ static void reset(uint8_t setup, uint8_t ports)
 	dp.ports[0].tun_src_len = ports & 4 ? 23 : 0;
 	dp.nb_workers = nb_workers;
 	dp.steer.nb_workers = nb_workers;
+	dp.cfg.conn_max = ports & 8 ? CONN_MIN : CONN_MAX;
 	memcpy(dp.neigh, neigh_static[sc == SC_RESOLVE], sizeof(*dp.neigh));
 	for (unsigned i = 0; i < nb_workers; i++) {
 		struct xvs_worker *w = workers[i];
-		memset(conn_mem[i], 0, xvs_conn_table_memsize(CONN_MAX));
+		memset(conn_mem[i], 0, xvs_conn_table_memsize(dp.cfg.conn_max));
 		if (xvs_worker_init(w, &dp, i, conn_mem[i]) < 0 ||
-		    xvs_conn_table_init(&w->conns, conn_mem[i], CONN_MAX, 0x5eed + i) < 0)
+		    xvs_conn_table_init(&w->conns, conn_mem[i], dp.cfg.conn_max, 0x5eed + i) < 0)
 			fuzz_die("worker %u", i);
 		w->tx = capture_tx;
 		w->start_tsc = w->now_tsc = TSC_HZ; /* a fixed clock: inputs replay exactly */

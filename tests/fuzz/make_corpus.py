@@ -30,7 +30,7 @@ CORPUS = os.path.join(HERE, "corpus")
 # fuzz_worker's scenarios (fuzz_worker.c) and its setup bits
 NAT, DR, IPIP, GUE, PERSIST, FWMARK, SCHED, RESOLVE, TOO_BIG, EMPTY, NOGEN = range(11)
 TWO_WORKERS, SLOPPY, EXPIRE, ROOMY = 0x10, 0x20, 0x40, 0x80
-MTU_1400, MTU_1280, TUN_SRC = 1, 2, 4
+MTU_1400, MTU_1280, TUN_SRC, SMALL_TABLE = 1, 2, 4, 8
 F_PORT1, F_WORKER1, F_FIX, F_JOIN, F_NEXT_GEN = 0x01, 0x02, 0x10, 0x20, 0x40
 
 # case -> (setup byte, ports byte); everything else is NAT on one worker
@@ -84,6 +84,12 @@ def worker_corpus():
     nat = [(F_FIX, f) for f in read_pcap(os.path.join(cases, "tcp_nat", "in.pcap"))]
     write("fuzz_worker", "tcp_nat_fix", worker_input(NAT, 0, nat))
     write("fuzz_worker", "tcp_nat_roomy", worker_input(NAT | ROOMY | EXPIRE, 0, nat))
+    write("fuzz_worker", "tcp_nat_small_table", worker_input(NAT, SMALL_TABLE, nat))
+    # a SYN flood into tables of 16: new connections evict old ones
+    syn = nat[0][1]
+    flood = [(F_JOIN if i % 8 else 0, syn[:34] + struct.pack(">H", 20000 + i) + syn[36:])
+             for i in range(48)]
+    write("fuzz_worker", "syn_flood_small_table", worker_input(NAT, SMALL_TABLE, flood))
     write("fuzz_worker", "tcp_nat_burst",
           worker_input(NAT, 0, [nat[0]] + [(c | F_JOIN, f) for c, f in nat[1:]]))
     write("fuzz_worker", "tcp_nat_clock",
