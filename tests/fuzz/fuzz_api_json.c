@@ -25,7 +25,7 @@
 
 static struct xvs_ctl_model *snapshot, *work;
 static struct xvs_gen *gen;
-static char dir[64], state[128];
+static char state[128];
 
 static const char *const base_rules[] = {
 	"-A -t 198.18.0.100:80 -s wrr -p 360 -M 255.255.255.0",
@@ -46,12 +46,6 @@ static const char *const base_rules[] = {
 	NULL,
 };
 
-static void cleanup(void)
-{
-	unlink(state);
-	rmdir(dir);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -59,12 +53,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snapshot = fuzz_model_new(base_rules);
 	work = fuzz_model_scratch(1, snapshot);
 	gen = malloc(sizeof(*gen));
-	snprintf(dir, sizeof(dir), "%s/xvs-fuzz-api-XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (!work || !gen || !mkdtemp(dir))
-		fuzz_die("set-up: %s", strerror(errno));
-	snprintf(state, sizeof(state), "%s/config.json", dir);
-	atexit(cleanup);
+	if (!work || !gen)
+		fuzz_die("set-up: no memory");
+	snprintf(state, sizeof(state), "%s/config.json", fuzz_tmpdir("api"));
 	return 0;
 }
 

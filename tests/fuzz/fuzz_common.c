@@ -1,4 +1,5 @@
 /* Shared by the fuzz targets (fuzz_common.h). */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <glob.h>
@@ -7,7 +8,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl_json.h"
 #include "ctl_kaconf_apply.h"
@@ -204,6 +207,71 @@ void fuzz_check_save_restore(const struct xvs_ctl_model *m)
 	free(a);
 	free(b);
 	free(text);
+}
+
+/* ---- private directories ------------------------------------------------------------------ */
+
+static char tmpdirs[4][96];
+static unsigned nb_tmpdirs;
+
+/* Remove dir and the files in it (no subdirectories: the targets make none). */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char f[PATH_MAX];
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
+		unlink(f);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static void remove_tmpdirs(void)
+{
+	for (unsigned i = 0; i < nb_tmpdirs; i++)
+		remove_dir(tmpdirs[i]);
+}
+
+/* Directories base/xvs-fuzz-<what>-<pid>-* whose process is gone. */
+static void remove_stale(const char *base, const char *what)
+{
+	char prefix[64], dir[PATH_MAX];
+	DIR *d = opendir(base);
+	struct dirent *e;
+	int n = snprintf(prefix, sizeof(prefix), "xvs-fuzz-%s-", what);
+	while (d && (e = readdir(d))) {
+		char *end;
+		if (strncmp(e->d_name, prefix, (size_t)n) != 0)
+			continue;
+		long pid = strtol(e->d_name + n, &end, 10);
+		if (end == e->d_name + n || *end != '-' || pid <= 0 || pid == getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", base, e->d_name);
+		remove_dir(dir);
+	}
+	if (d)
+		closedir(d);
+}
+
+const char *fuzz_tmpdir(const char *what)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	if (nb_tmpdirs == sizeof(tmpdirs) / sizeof(tmpdirs[0]))
+		fuzz_die("too many directories");
+	remove_stale(base, what);
+	char *dir = tmpdirs[nb_tmpdirs];
+	snprintf(dir, sizeof(tmpdirs[0]), "%s/xvs-fuzz-%s-%d-XXXXXX", base, what, (int)getpid());
+	if (!mkdtemp(dir))
+		fuzz_die("mkdtemp %s: %s", dir, strerror(errno));
+	if (nb_tmpdirs++ == 0)
+		atexit(remove_tmpdirs);
+	return dir;
 }
 
 /* ---- hermetic libc ---------------------------------------------------------------------- */

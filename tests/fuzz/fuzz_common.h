@@ -52,6 +52,13 @@ struct xvs_ctl_model *fuzz_model_scratch(unsigned i, const struct xvs_ctl_model 
 void fuzz_check_save_restore(const struct xvs_ctl_model *m);
 
 /*
+ * A directory of this process's own, /dev/shm/xvs-fuzz-<what>-<pid>-XXXXXX (or in /tmp),
+ * emptied and removed at exit. Those of processes that are gone (a crash skips the exit)
+ * are removed first. Returns its path; aborts when it cannot be made.
+ */
+const char *fuzz_tmpdir(const char *what);
+
+/*
  * Name lookups and globs never leave the process: fuzz_common.c defines getaddrinfo
  * (numeric addresses and "localhost" only: no DNS), getnameinfo (numbers only) and glob
  * (with a sandbox directory set, patterns that could reach outside it match nothing, and

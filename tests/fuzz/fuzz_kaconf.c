@@ -26,7 +26,7 @@
 #define NB_FILES 4
 
 static const char *const file_names[NB_FILES] = { "keepalived.conf", "a.conf", "b.conf", "c.conf" };
-static char dir[64];
+static const char *dir;
 static char paths[NB_FILES][128];
 static struct xvs_ctl_model *running; /* the model a reload starts from */
 static struct xvs_gen *gen;
@@ -41,24 +41,13 @@ static const char *const running_rules[] = {
 	NULL,
 };
 
-static void cleanup(void)
-{
-	for (unsigned i = 0; i < NB_FILES; i++)
-		unlink(paths[i]);
-	rmdir(dir);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "%s/xvs-fuzz-kaconf-XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (!mkdtemp(dir))
-		fuzz_die("mkdtemp: %s", strerror(errno));
+	dir = fuzz_tmpdir("kaconf");
 	for (unsigned i = 0; i < NB_FILES; i++)
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, file_names[i]);
-	atexit(cleanup);
 	fuzz_sandbox_set(dir);
 	running = fuzz_model_new(running_rules);
 	if (!(gen = malloc(sizeof(*gen))))
