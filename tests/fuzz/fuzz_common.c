@@ -5,10 +5,10 @@
 #include <glob.h>
 #include <limits.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,9 +55,11 @@ int fuzz_xvsadm_line_op(const char *line, json_t **op, struct xvs_xvsadm_err *er
 		snprintf(err->msg, sizeof(err->msg), "not a change command");
 		return -EINVAL;
 	}
+	/* a change command xvsadm accepted always has its op (xvsadm would fail the line with
+	 * strerror(), as if memory had run out) */
 	rc = xvs_xvsadm_json_op(&cmd, op);
 	if (rc)
-		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-rc));
+		fuzz_die("no op for the accepted line '%s': %s", line, strerror(-rc));
 	return rc;
 }
 

@@ -19,7 +19,8 @@ void fuzz_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
 /*
  * One -R line as xvsadm's restore reads it: split, parse, the support check, and for a
  * change command its API op (*op, a new reference; NULL for a blank line). Returns 0, or
- * a negative errno with err->msg set (a line xvsadm would refuse).
+ * a negative errno with err->msg set (a line xvsadm would refuse). A line that parses but
+ * gets no op aborts: xvsadm would fail it for no reason the user can fix.
  */
 int fuzz_xvsadm_line_op(const char *line, json_t **op, struct xvs_xvsadm_err *err);
 

@@ -423,12 +423,12 @@ static void remove_runtime_dir(void)
  */
 static void start_eal(const char *prog)
 {
-	static char lcores[600];
+	static char lcores[8 * CPU_SETSIZE];
 	cpu_set_t set;
 	size_t at = (size_t)snprintf(lcores, sizeof(lcores), "0@(");
 	if (sched_getaffinity(0, sizeof(set), &set) < 0)
 		fuzz_die("sched_getaffinity: %s", strerror(errno));
-	for (int c = 0, first = 1; c < CPU_SETSIZE && c < 128 && at < sizeof(lcores) - 8; c++)
+	for (int c = 0, first = 1; c < CPU_SETSIZE && at < sizeof(lcores) - 8; c++)
 		if (CPU_ISSET(c, &set)) {
 			at += (size_t)snprintf(lcores + at, sizeof(lcores) - at, "%s%d", first ? "" : ",", c);
 			first = 0;
@@ -477,6 +477,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (!workers[i] || !conn_mem[i] || !loads[i] || !rings[i])
 			fuzz_die("no memory for worker %u", i);
 	}
+	if (scenarios[SC_RESOLVE] != sc_resolve)
+		fuzz_die("SC_RESOLVE does not name sc_resolve");
 	for (unsigned i = 0; i + 1 < NB_SCENARIOS; i++)
 		build_gens(i);
 	trace = getenv("XVS_FUZZ_TRACE") != NULL;
