@@ -819,9 +819,28 @@ json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 	return o;
 }
 
+/*
+ * A message as a JSON string. Messages may quote the request (jansson's "near '...'", a
+ * field name) or be cut in the middle of a character, and JSON strings take only UTF-8:
+ * json_string() would fail and the client get no reply at all. Bytes past ASCII become
+ * '?' then.
+ */
+static json_t *msg_string(const char *msg)
+{
+	char buf[512];
+	json_t *s = json_string(msg);
+	if (s)
+		return s;
+	snprintf(buf, sizeof(buf), "%s", msg);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	return json_string(buf);
+}
+
 json_t *xvs_ctl_json_error(int err, int index, const char *msg)
 {
-	json_t *o = json_pack("{ss si}", "error", msg, "errno", err);
+	json_t *o = json_pack("{so si}", "error", msg_string(msg), "errno", err);
 	if (o && index >= 0)
 		json_object_set_new(o, "index", json_integer(index));
 	return o;

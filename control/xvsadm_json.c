@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,26 @@ static json_t *sched_flags(const struct xvs_xvsadm_service *s)
 	return a;
 }
 
+/*
+ * The scheduler's name as a JSON string. -s takes any bytes, as ipvsadm's does, but a JSON
+ * string only UTF-8: other bytes become '?'. No scheduler has such a name, so the server
+ * answers "not found", as the kernel does for ipvsadm (json_string would fail instead, and
+ * the command with it, as if memory had run out).
+ */
+static json_t *sched_name(const char *name)
+{
+	char buf[XVSADM_SCHED_MAXLEN];
+	json_t *j = json_string(name);
+
+	if (j != NULL)
+		return j;
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	return json_string(buf);
+}
+
 /* Every field of -A/-E: an omitted option is its ipvsadm default, never "unchanged". */
 static json_t *service_full(const struct xvs_xvsadm_service *s)
 {
@@ -74,17 +95,21 @@ static json_t *service_full(const struct xvs_xvsadm_service *s)
 	json_t *o = service_key(s);
 	json_t *flags = sched_flags(s);
 	uint32_t pers = (s->flags & XVS_SVC_F_PERSISTENT) ? s->timeout : 0;
+	int bad;
 
 	if (s->af == AF_INET6)
 		snprintf(mask, sizeof(mask), "%u", s->netmask);
 	else
 		inet_ntop(AF_INET, &s->netmask, mask, sizeof(mask));
-	if (o == NULL || flags == NULL ||
-	    json_object_set_new(o, "sched", json_string(s->sched)) ||
-	    json_object_set_new(o, "persistent", json_integer(pers)) ||
-	    json_object_set_new(o, "netmask", json_string(mask)) ||
-	    json_object_set_new(o, "flags", flags) ||
-	    json_object_set_new(o, "ops", json_boolean(s->flags & XVS_SVC_F_ONEPACKET))) {
+	/* flags is set with its own reference: on a failure before it, it is still ours */
+	bad = o == NULL || flags == NULL ||
+	      json_object_set_new(o, "sched", sched_name(s->sched)) ||
+	      json_object_set_new(o, "persistent", json_integer(pers)) ||
+	      json_object_set_new(o, "netmask", json_string(mask)) ||
+	      json_object_set(o, "flags", flags) ||
+	      json_object_set_new(o, "ops", json_boolean(s->flags & XVS_SVC_F_ONEPACKET));
+	json_decref(flags);
+	if (bad) {
 		json_decref(o);
 		return NULL;
 	}

@@ -12,6 +12,7 @@ PKGS=(
 	build-essential pkg-config meson ninja-build
 	dpdk libdpdk-dev libnuma-dev
 	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
+	libclang-rt-dev  # libFuzzer and the sanitizer runtimes of clang (tests/fuzz)
 	libcriterion-dev libjansson-dev libpcap-dev libpopt-dev libinih-dev
 	libmicrohttpd-dev libcurl4-openssl-dev
 	python3-scapy tshark tcpdump

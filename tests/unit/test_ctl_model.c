@@ -174,6 +174,27 @@ static const struct err_case err_cases[] = {
 };
 
 /* Persistence (-p, -M, any mask as the kernel takes it), port-0 services and real servers. */
+/*
+ * A refusal quotes the request, whose bytes need not be UTF-8 (here jansson's "invalid
+ * escape near '...'"): the error document still renders, with '?' for them (found by
+ * fuzz_api_json: the API closed the connection without a reply).
+ */
+Test(ctl_json, error_quoting_bytes_that_are_not_utf8)
+{
+	static const char body[] = "{\"ops\": [{\"op\": \"add-service\", \"ne\\\xe4\xb2\x86\": 1}]}";
+	struct xvs_ctl_op *ops = NULL;
+	unsigned nb = 0;
+	struct xvs_ctl_err err;
+	cr_assert_eq(xvs_ctl_json_parse_ops(body, sizeof(body) - 1, &ops, &nb, &err), -EINVAL);
+	cr_expect_null(ops);
+	json_t *doc = xvs_ctl_json_error(err.err, err.index, err.msg);
+	cr_assert_not_null(doc, "no error document for: %s", err.msg);
+	cr_expect_str_eq(json_string_value(json_object_get(doc, "error")),
+			 "bad JSON at line 1 column 36: invalid escape near '\"ne\\?'");
+	cr_expect_eq(json_integer_value(json_object_get(doc, "errno")), EINVAL);
+	json_decref(doc);
+}
+
 Test(ctl_model, persistent_services)
 {
 	struct xvs_ctl_model *m = base_model(NULL);

@@ -549,6 +549,10 @@ static const struct op_case op_cases[] = {
 	  "{\"mark\":{\"dport_hi\":53,\"dport_lo\":53,\"dst\":\"2001:db8::/32\",\"mark\":7,\"proto\":\"any\"},\"op\":\"add-mark\"}" },
 	{ "--del-mark --dst 198.18.0.7",
 	  "{\"mark\":{\"dport_hi\":65535,\"dport_lo\":0,\"dst\":\"198.18.0.7/32\",\"proto\":\"any\"},\"op\":\"delete-mark\"}" },
+	/* a scheduler name JSON cannot carry (not UTF-8) goes as '?'s: the server finds no
+	 * such scheduler, as the kernel would (found by fuzz_xvsadm_args: the op leaked) */
+	{ "-A -t 10.0.0.1:80 -s r\xffr\xfe -b flag-1",
+	  "{\"op\":\"add-service\",\"service\":{\"addr\":\"10.0.0.1\",\"flags\":[\"flag-1\"],\"netmask\":\"255.255.255.255\",\"ops\":false,\"persistent\":0,\"port\":80,\"proto\":\"tcp\",\"sched\":\"r?r?\"}}" },
 };
 
 Test(xvsadm_json, ops_carry_resolved_defaults)
