@@ -238,6 +238,15 @@ struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m)
 	return c;
 }
 
+void xvs_ctl_model_copy(struct xvs_ctl_model *dst, const struct xvs_ctl_model *src)
+{
+	if (dst == src)
+		return;
+	model_refs(dst, false);
+	memcpy(dst, src, sizeof(*dst));
+	model_refs(dst, true);
+}
+
 void xvs_ctl_model_free(struct xvs_ctl_model *m)
 {
 	if (!m)

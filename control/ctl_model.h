@@ -238,6 +238,9 @@ struct xvs_ctl_model *xvs_ctl_model_new(const struct xvs_shm *shm);
 /* A copy that shares the health settings (by reference); NULL with errno. */
 struct xvs_ctl_model *xvs_ctl_model_dup(const struct xvs_ctl_model *m);
 void xvs_ctl_model_free(struct xvs_ctl_model *m);
+/* dst (a model, or zeroed memory) becomes a copy of src: dst's health references are dropped,
+ * src's taken, as xvs_ctl_model_dup and xvs_ctl_model_free would. */
+void xvs_ctl_model_copy(struct xvs_ctl_model *dst, const struct xvs_ctl_model *src);
 /* Make dst what src is and free src (dst's own references are dropped). */
 void xvs_ctl_model_replace(struct xvs_ctl_model *dst, struct xvs_ctl_model *src);
 

@@ -71,7 +71,7 @@ static char *dump(json_t *doc)
 /* Everything the state file keeps, as text: services with slots, marks, timeouts. */
 static char *saved_text(const struct xvs_ctl_model *m)
 {
-	json_t *all = json_pack("{soso}", "services", xvs_ctl_json_services(m, NULL), "marks",
+	json_t *all = json_pack("{soso}", "services", xvs_ctl_json_services(m, NULL, NULL), "marks",
 				xvs_ctl_json_marks(m));
 	char *s = dump(all);
 	char *t = NULL;
@@ -133,6 +133,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		accepted(work);
 	}
-	free(ops);
+	xvs_ctl_ops_free(ops, nb);
 	return 0;
 }

@@ -47,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	base = fuzz_model_new(base_rules);
-	json_t *doc = xvs_ctl_json_services(base, NULL);
+	json_t *doc = xvs_ctl_json_services(base, NULL, NULL);
 	if (!doc || xvs_xvsadm_json_table(doc, &table) != 0)
 		fuzz_die("cannot list the base model");
 	json_decref(doc);

@@ -227,6 +227,17 @@ API = [
       "dest": {"addr": "2001:db8::22", "port": 3869, "fwd": "masq"}},
      {"op": "delete-service", "service": svc(proto="sctp", addr="2001:db8::200", port=3868)}],
     [{"op": "add-service", "service": svc(sched="rr")}, {"op": "nosuch"}],
+    # health settings: checks on a real server, quorum and a sorry server, then all cleared
+    [{"op": "set-dest-health", "service": svc(), "dest": {"addr": "198.18.0.21", "port": 8080},
+      "health": {"interval_ms": 2000, "rise": 2, "fall": 1, "inhibit_on_failure": True,
+                 "checks": [{"type": "HTTP_GET", "connect_timeout_ms": 500, "retry": 1,
+                             "urls": [{"path": "/", "status_codes": "200-299 503"}]},
+                            {"type": "TCP_CHECK", "connect_port": 8081}]}},
+     {"op": "set-service-health", "service": svc(),
+      "health": {"quorum": 2, "hysteresis": 1, "sorry_addr": "198.18.0.29", "sorry_port": 80}},
+     {"op": "clear-health"},
+     {"op": "set-dest-health", "service": svc(), "dest": {"addr": "198.18.0.21", "port": 8080},
+      "health": {"checks": [{"type": "MISC_CHECK", "script": "exit 0", "misc_dynamic": True}]}}],
 ]
 
 
