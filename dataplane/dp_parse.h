@@ -79,6 +79,9 @@ static inline int xvs_parse_l4(struct xvs_pkt *p, const uint8_t *l4, uint32_t l4
 		uint32_t ulen = rte_be_to_cpu_16(u->dgram_len);
 		if (ulen < sizeof(*u) || ulen > l4_len)
 			return xvs_parse_drop(p, XVS_DROP_L4_TRUNCATED);
+		/* bytes after the datagram inside the IP payload: its checksum does not cover them */
+		if (ulen < l4_len)
+			return xvs_parse_drop(p, XVS_DROP_UDP_BAD_LEN);
 		p->sport = u->src_port;
 		p->dport = u->dst_port;
 		return 0;

@@ -591,6 +591,10 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 	}
 	c->expire = w->now + conn_timeout(g, c);
 	count_packet(w, g, c, dir, p->ip_len);
+	/* a short frame's Ethernet padding stays behind: only the IP datagram goes on */
+	uint32_t want = (uint32_t)p->l3_off + p->ip_len;
+	if (unlikely(m->pkt_len > want) && m->nb_segs == 1)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - want));
 
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	void *l4 = rte_pktmbuf_mtod_offset(m, void *, p->l4_off);

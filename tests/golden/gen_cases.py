@@ -575,6 +575,29 @@ def case_martian_src(C, S):
     return c
 
 
+def case_frame_hygiene(C, S):
+    c = Case("frame_hygiene", "Ethernet padding after a NATed datagram is not sent on (both ways); "
+             "a UDP length short of the IP payload is udp-bad-len",
+             svc_rules("rr", "udp", 53, S[:1], "-m", 5353)
+             + svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S)
+    pad = b"\x00" * 40
+    q = udp_c2v(C[0], 47000, 53, b"q")  # 43 bytes: a NIC pads it to 60 or more
+    c.step(q + pad, rewrite(q, eth_src=LB_MAC, eth_dst=S[0].mac, ip_dst=S[0].ip, dport=5353))
+    a = concrete(Ether(src=S[0].mac, dst=LB_MAC)
+                 / IP(src=S[0].ip, dst=C[0].ip, ttl=64, id=S[0].next_id())
+                 / UDP(sport=5353, dport=47000) / Raw(b"a"))
+    c.step(a + b"\xee" * 17, rewrite(a, eth_src=LB_MAC, eth_dst=C[0].mac, ip_src=VIP, sport=53))
+    f = TcpFlow(C[1], 47001, S[0], 8080, isn=13000)
+    syn, out = f.c2v("S")
+    c.step(syn + b"\x00" * 6, out)  # 54 bytes padded to 60
+    short = concrete(Ether(src=C[2].mac, dst=LB_MAC)
+                     / IP(src=C[2].ip, dst=VIP, ttl=64, id=C[2].next_id())
+                     / UDP(sport=47002, dport=53, len=9) / Raw(b"abcd"))
+    c.drop(short, "udp-bad-len", good=False)
+    c.count("conns-new", 2)
+    return c
+
+
 def case_tcp_not_syn(C, S):
     c = Case("tcp_not_syn", "TCP without a connection and without SYN (or with RST) is dropped; "
              "SYN+ACK schedules one, as IPVS does", svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S)
@@ -2045,7 +2068,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_martian_src, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
+         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
