@@ -313,6 +313,7 @@ static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in
 	struct xvs_nd_info nd;
 	int dad = src->d[0] == 0 && src->d[1] == 0;
 	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || (dad && nd.has_lladdr) ||
+	    (nd.has_lladdr && !rte_is_valid_assigned_ether_addr(&nd.lladdr)) ||
 	    !nd_cksum_ok(l3, msg, len))
 		return drop(w, m, XVS_DROP_ND_MALFORMED);
 	if (!xvs_owned6(w->dp, g, &nd.target))
@@ -336,7 +337,8 @@ static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in
 	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
 	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
 	struct xvs_nd_info nd;
-	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || !nd_cksum_ok(l3, msg, len))
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || !nd_cksum_ok(l3, msg, len) ||
+	    (nd.has_lladdr && !rte_is_valid_assigned_ether_addr(&nd.lladdr)))
 		return drop(w, m, XVS_DROP_ND_MALFORMED);
 	/* RFC 4861 §7.2.5: an advertisement updates an entry, it never creates one */
 	struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, XVS_AF_INET6, &nd.target);

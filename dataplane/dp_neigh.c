@@ -59,6 +59,8 @@ struct xvs_neigh *xvs_neigh_get_ip(struct xvs_neigh_table *t, uint8_t af, const 
 int xvs_neigh_learn_ip(struct xvs_neigh_table *t, uint8_t af, const union xvs_ip *ip,
 		       const struct rte_ether_addr *mac, int is_static)
 {
+	if (!is_static && !rte_is_valid_assigned_ether_addr(mac))
+		return -EINVAL; /* zero, multicast or broadcast: no station's */
 	struct xvs_neigh *n = xvs_neigh_find_ip(t, af, ip);
 	if (!n && (is_static ||
 		   atomic_load_explicit(&t->nb_used, memory_order_relaxed) < XVS_NEIGH_LEARN_MAX))

@@ -148,8 +148,10 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 		return drop(w, m, XVS_DROP_ARP_MALFORMED);
 	uint16_t op = rte_be_to_cpu_16(a->arp_opcode);
 	uint32_t sip = a->arp_data.arp_sip, tip = a->arp_data.arp_tip;
+	/* a sender hardware address no station has (zero, multicast, broadcast) is never learned
+	 * nor answered: replies to it would leave for nobody, or for everybody */
 	if ((op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) ||
-	    !rte_is_unicast_ether_addr(&a->arp_data.arp_sha))
+	    !rte_is_valid_assigned_ether_addr(&a->arp_data.arp_sha))
 		return drop(w, m, XVS_DROP_ARP_MALFORMED);
 	if (!xvs_owned4(w->dp, g, tip))
 		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ARP_NOT_OURS);

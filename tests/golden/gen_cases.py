@@ -492,6 +492,28 @@ def case_arp_learn(C, S):
     return c
 
 
+def case_arp_bad_sender(C, S):
+    newcomer = Host("198.18.0.31", "02:00:00:00:00:1f")  # no static neighbour entry
+    c = Case("arp_bad_sender", "ARP from a zero, broadcast or multicast sender MAC is "
+             "arp-malformed and never learned: the reply to that client asks ARP afresh",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S)
+    for mac in (ZERO_MAC, BCAST_MAC, "01:00:5e:00:00:01"):
+        c.drop(concrete(Ether(src=newcomer.mac, dst=BCAST_MAC)
+                        / ARP(op=1, hwsrc=mac, psrc=newcomer.ip, hwdst=ZERO_MAC, pdst=VIP)),
+               "arp-malformed", good=True)
+    c.drop(concrete(Ether(src=newcomer.mac, dst=LB_MAC)        # an unsolicited "reply"
+                    / ARP(op=2, hwsrc=ZERO_MAC, psrc=newcomer.ip, hwdst=LB_MAC, pdst=LB_IP)),
+           "arp-malformed", good=True)
+    f = TcpFlow(newcomer, 43100, S[0], 8080, isn=8100)
+    c.step(*f.c2v("S"))
+    who_has = concrete(Ether(src=LB_MAC, dst=BCAST_MAC)
+                       / ARP(op=1, hwsrc=LB_MAC, psrc=LB_IP, hwdst=ZERO_MAC, pdst=newcomer.ip))
+    syn_ack, _ = f.s2c("SA")
+    c.step(syn_ack, who_has)  # held until the client's MAC is known: nothing to 00:00:00:00:00:00
+    c.count("conns-new", 1)
+    return c
+
+
 def case_arp_resolve(C, S):
     c = Case("arp_resolve", "unresolved real server: one ARP request, frames held until the "
              "reply, then sent in order",
@@ -2067,7 +2089,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
-         case_arp_not_ours, case_arp_learn, case_arp_resolve, case_icmp_echo_vip,
+         case_arp_not_ours, case_arp_learn, case_arp_bad_sender, case_arp_resolve, case_icmp_echo_vip,
          case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
