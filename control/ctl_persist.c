@@ -293,6 +293,26 @@ static void restore_dest_health(struct xvs_ctl_dest *d, const json_t *o)
 	d->hc_since_ms = since;
 }
 
+/* The slot of saved service s in m, or -1. */
+static int saved_svc(const struct xvs_ctl_model *m, const json_t *s)
+{
+	struct xvs_ctl_svc_cfg key;
+	char msg[8];
+	if (xvs_ctl_json_parse_svc(s, &key, svc_extra, msg, sizeof(msg)) < 0)
+		return -1;
+	return xvs_ctl_model_find_svc(m, &key);
+}
+
+/* The slot of saved real server d of service slot svc in m, or -1. */
+static int saved_dest(const struct xvs_ctl_model *m, unsigned svc, const json_t *d)
+{
+	struct xvs_ctl_dest_cfg key;
+	char msg[8];
+	if (xvs_ctl_json_parse_dest(d, &key, dest_extra, msg, sizeof(msg)) < 0)
+		return -1;
+	return xvs_ctl_model_find_dest(m, svc, &key);
+}
+
 /* Put back the health state the ops do not carry, before the IPVS view is rebuilt: the
  * quorum (so its start-up rules do not run again), the sorry server's slot, verdicts. */
 static void restore_health(struct xvs_ctl_model *m, const json_t *svcs)
@@ -300,11 +320,7 @@ static void restore_health(struct xvs_ctl_model *m, const json_t *svcs)
 	size_t i, k;
 	const json_t *s, *d;
 	json_array_foreach(svcs, i, s) {
-		struct xvs_ctl_svc_cfg key;
-		char msg[8];
-		if (xvs_ctl_json_parse_svc(s, &key, svc_extra, msg, sizeof(msg)) < 0)
-			continue;
-		int slot = xvs_ctl_model_find_svc(m, &key);
+		int slot = saved_svc(m, s);
 		if (slot < 0)
 			continue;
 		const json_t *q = json_object_get(s, "quorum_up");
@@ -317,10 +333,7 @@ static void restore_health(struct xvs_ctl_model *m, const json_t *svcs)
 		    ss < XVS_MAX_DESTS)
 			m->svcs[slot].sorry_hint = (uint16_t)(ss + 1);
 		json_array_foreach(json_object_get(s, "dests"), k, d) {
-			struct xvs_ctl_dest_cfg dkey;
-			if (xvs_ctl_json_parse_dest(d, &dkey, dest_extra, msg, sizeof(msg)) < 0)
-				continue;
-			int ds = xvs_ctl_model_find_dest(m, (unsigned)slot, &dkey);
+			int ds = saved_dest(m, (unsigned)slot, d);
 			if (ds >= 0)
 				restore_dest_health(&m->dests[ds], d);
 		}
@@ -333,11 +346,7 @@ static void restore_extras(struct xvs_ctl_model *m, const json_t *svcs)
 	size_t i, k;
 	const json_t *s, *d;
 	json_array_foreach(svcs, i, s) {
-		struct xvs_ctl_svc_cfg key;
-		char msg[8];
-		if (xvs_ctl_json_parse_svc(s, &key, svc_extra, msg, sizeof(msg)) < 0)
-			continue;
-		int slot = xvs_ctl_model_find_svc(m, &key);
+		int slot = saved_svc(m, s);
 		if (slot < 0)
 			continue;
 		json_int_t epoch = 0, bind = 0;
@@ -347,10 +356,7 @@ static void restore_extras(struct xvs_ctl_model *m, const json_t *svcs)
 			m->svcs[slot].sched_bind = (uint32_t)bind;
 		read_base(s, &m->svcs[slot].base);
 		json_array_foreach(json_object_get(s, "dests"), k, d) {
-			struct xvs_ctl_dest_cfg dkey;
-			if (xvs_ctl_json_parse_dest(d, &dkey, dest_extra, msg, sizeof(msg)) < 0)
-				continue;
-			int ds = xvs_ctl_model_find_dest(m, (unsigned)slot, &dkey);
+			int ds = saved_dest(m, (unsigned)slot, d);
 			if (ds < 0)
 				continue;
 			read_base(d, &m->dests[ds].base);
