@@ -63,6 +63,27 @@ static inline void xvs_sctp_csum(uint8_t *l4, uint32_t len)
 	memcpy(l4 + 8, b, 4);
 }
 
+/* Whether an SCTP packet's CRC32c is right (len bytes of it, at least 16), checked before NAT
+ * redoes it: a corrupted packet must not leave with a fresh, valid checksum. */
+static inline int xvs_sctp_csum_ok(const uint8_t *l4, uint32_t len)
+{
+	uint64_t v;
+	uint32_t crc = 0xffffffffu, i = 16;
+	memcpy(&v, l4, 8);
+	crc = rte_hash_crc_8byte(v, crc);
+	memcpy(&v, l4 + 8, 8);
+	crc = rte_hash_crc_8byte(v & ~0xffffffffULL, crc); /* the checksum field read as zero */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&v, l4 + i, 8);
+		crc = rte_hash_crc_8byte(v, crc);
+	}
+	for (; i < len; i++)
+		crc = rte_hash_crc_1byte(l4[i], crc);
+	crc = ~crc;
+	const uint8_t b[4] = { (uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24) };
+	return memcmp(l4 + 8, b, 4) == 0;
+}
+
 /* Client -> real server: destination becomes (addr, port). Values in network order. */
 static inline void xvs_nat_dnat4(struct rte_ipv4_hdr *ip, void *l4, uint32_t addr, uint16_t port,
 				 uint16_t old_port)

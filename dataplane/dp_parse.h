@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_mbuf_core.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
@@ -129,6 +130,20 @@ static inline int xvs_ip4_hdr_sum_ok(const void *hdr)
 	uint32_t t = ((uint32_t)s & 0xffff) + ((uint32_t)s >> 16);
 	t = (t & 0xffff) + (t >> 16);
 	return t == 0xffff;
+}
+
+/*
+ * What a NIC with receive checksum offload says of a frame (mbuf ol_flags): the drop reason
+ * for a bad IPv4 header or L4 checksum, or XVS_DROP_MAX (good, or not checked: software
+ * decides).
+ */
+static inline enum xvs_drop xvs_rx_csum_verdict(uint64_t ol_flags)
+{
+	if ((ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return XVS_DROP_IP_BAD_CSUM;
+	if ((ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return XVS_DROP_L4_BAD_CSUM;
+	return XVS_DROP_MAX;
 }
 
 static inline int xvs_parse_ip4(struct xvs_pkt *p, const uint8_t *l3, uint32_t len)

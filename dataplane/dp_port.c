@@ -68,6 +68,10 @@ static int port_setup(struct xvs_port *p, const struct xvs_steer *st, unsigned n
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
+	/* where the NIC checks checksums on receive, its verdict drops bad ones (dp_parse.h) */
+	conf.rxmode.offloads |= info.rx_offload_capa &
+		(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+		 RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_SCTP_CKSUM);
 	rc = rte_eth_dev_configure(p->port_id, (uint16_t)nb_rxq, (uint16_t)nb_txq, &conf);
 	if (rc < 0)
 		goto fail;

@@ -598,6 +598,12 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	void *l4 = rte_pktmbuf_mtod_offset(m, void *, p->l4_off);
+	/* NAT recomputes SCTP's CRC32c: check it first, unless the NIC did (IPVS checks too) */
+	if (unlikely(p->proto == IPPROTO_SCTP) &&
+	    (fwd == XVS_FWD_MASQ || dir == XVS_CONN_DIR_REPLY) &&
+	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+	    !xvs_sctp_csum_ok(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off))))
+		return drop(w, m, XVS_DROP_L4_BAD_CSUM);
 	if (unlikely(c->flags & XVS_CONN_F_WIDE))
 		return conn_forward_wide(w, g, m, p, c, dir, fwd, l4);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
@@ -865,6 +871,12 @@ void xvs_worker_process(struct xvs_worker *w, const struct xvs_gen *g, uint16_t 
 			w->st->rx_bytes += m->pkt_len;
 		}
 		xvs_parse(&s->p, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
+		/* a NIC with receive checksum offload may know better than the parser */
+		if (unlikely(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK))) {
+			enum xvs_drop why = xvs_rx_csum_verdict(m->ol_flags);
+			if (why != XVS_DROP_MAX && s->p.kind != XVS_PKT_DROP)
+				xvs_parse_drop(&s->p, why);
+		}
 		s->lookup = (s->p.kind == XVS_PKT_IP4 && s->p.proto != IPPROTO_ICMP) ||
 			    (s->p.kind == XVS_PKT_IP6 && s->p.proto != IPPROTO_ICMPV6);
 		if (!s->lookup)

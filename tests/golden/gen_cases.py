@@ -358,7 +358,7 @@ def sctp_association(c, c2v, to_server, s2c, client, cport, server, tags, cookie
 
 def case_sctp_nat(C, S):
     c = Case("sctp_nat", "SCTP through NAT: INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK and DATA "
-             "with the CRC32c redone, rr over A B; a DATA with no association is sctp-not-init",
+             "with the CRC32c redone, rr over A B; no association: sctp-not-init; bad CRC: l4-bad-csum",
              [f"-A --sctp-service {VIP}:3868 -s rr"]
              + [f"-a --sctp-service {VIP}:3868 -r {s.ip}:3869 -m -w 1" for s in reversed(S[:2])],
              C + S)
@@ -384,6 +384,11 @@ def case_sctp_nat(C, S):
                          b"cookie-%d" % cport, b"hello over sctp")
     stray = c2v(C[2], 36002, 0x5555, SCTPChunkData(tsn=1, data=b"no association"))
     c.drop(stray, "sctp-not-init", good=True)
+    # a DATA of the first association with a corrupted CRC32c: NAT would give it a fresh one
+    bad = bytearray(c2v(C[0], 36000, 0x2222, SCTPChunkData(tsn=101, stream_id=0, stream_seq=1,
+                                                             proto_id=0, data=b"corrupted")))
+    bad[14 + 20 + 8] ^= 0x01
+    c.drop(bytes(bad), "l4-bad-csum")
     c.count("conns-new", 2)
     return c
 

@@ -379,3 +379,23 @@ Test(nat, csum_helpers)
 	for (uint32_t c = 0; c < 0xffff; c++)
 		cr_assert_eq(xvs_csum_replace4((uint16_t)c, 0x12345678, 0x12345678), c);
 }
+
+/* SCTP: a CRC32c that xvs_sctp_csum wrote verifies; any flipped bit, anywhere, does not. */
+Test(nat, sctp_crc_check_before_redo)
+{
+	uint8_t pkt[64];
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	for (unsigned len = 16; len <= sizeof(pkt); len += 3) {
+		for (unsigned i = 0; i < len; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			pkt[i] = (uint8_t)x;
+		}
+		xvs_sctp_csum(pkt, len);
+		cr_assert(xvs_sctp_csum_ok(pkt, len), "length %u", len);
+		for (unsigned bit = 0; bit < len * 8; bit += 5) {
+			pkt[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			cr_assert(!xvs_sctp_csum_ok(pkt, len), "length %u, bit %u flipped", len, bit);
+			pkt[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		}
+	}
+}

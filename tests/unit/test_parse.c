@@ -782,3 +782,19 @@ Test(parse, ip4_header_sum_fast_path)
 	}
 	cr_assert_gt(good, 40000u, "good headers tried: %u", good);
 }
+
+/* A NIC's receive checksum verdicts: bad ones drop under their reason, the rest let the parser
+ * decide (no flag: the NIC did not check). */
+Test(parse, nic_checksum_verdicts)
+{
+	cr_expect_eq(xvs_rx_csum_verdict(0), XVS_DROP_MAX);
+	cr_expect_eq(xvs_rx_csum_verdict(RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD),
+		     XVS_DROP_MAX);
+	cr_expect_eq(xvs_rx_csum_verdict(RTE_MBUF_F_RX_IP_CKSUM_BAD), XVS_DROP_IP_BAD_CSUM);
+	cr_expect_eq(xvs_rx_csum_verdict(RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD),
+		     XVS_DROP_IP_BAD_CSUM);
+	cr_expect_eq(xvs_rx_csum_verdict(RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD),
+		     XVS_DROP_L4_BAD_CSUM);
+	cr_expect_eq(xvs_rx_csum_verdict(RTE_MBUF_F_RX_IP_CKSUM_NONE | RTE_MBUF_F_RX_L4_CKSUM_NONE),
+		     XVS_DROP_MAX, "not checked: the parser's own check stands");
+}
