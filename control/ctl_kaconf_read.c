@@ -32,6 +32,7 @@
 #define KR_LINE_MAX      65536 /* longest line read from a file */
 #define KR_EXPAND_MAX    1000  /* expansions in one line: more means a definition loop */
 #define KR_RECHECK_MAX   16
+#define KR_PENDING_MAX   100000 /* lines multi-line values give one file line: more is a loop */
 
 struct kr_def {
 	struct kr_def *next;
@@ -65,6 +66,7 @@ struct xvs_kaconf_reader {
 	struct kr_def *defs;
 	struct kr_def *collecting; /* a multi-line definition still reading lines */
 	struct kr_pending *pending;
+	unsigned nb_expanded;      /* pending lines read since the last line of a file */
 	char *residue;             /* the rest of a line after a brace */
 	const char *res_file;
 	unsigned res_line;
@@ -637,10 +639,15 @@ static int next_line(struct xvs_kaconf_reader *r, char *err, size_t errlen)
 			r->file = p->file;
 			r->line = p->line;
 			free(p);
+			/* a multi-line value that names itself, directly or not, never ends */
+			if (++r->nb_expanded > KR_PENDING_MAX)
+				return kr_fail(err, errlen, r->file, r->line, "the multi-line definitions "
+					       "expand without end");
 		} else {
 			int rc = read_file_line(r, err, errlen);
 			if (rc <= 0)
 				return rc;
+			r->nb_expanded = 0;
 			trim_right(r->buf);
 			if (!r->buf[0] && r->collecting) {
 				r->collecting = NULL; /* an empty line ends a multi-line definition */

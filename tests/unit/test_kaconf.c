@@ -441,6 +441,9 @@ static const struct bad bad_cases[] = {
 	{"virtual_server ${_RANDOM} 80 {\n}\n", 1, "${_RANDOM} is not supported*", false},
 	{"$A=$B\n$B=$A\nvirtual_server $A 80 {\n}\n", 3, "$A: the definitions expand without end",
 	 false},
+	/* a multi-line value that names itself on its last line (found by fuzz_kaconf: a hang) */
+	{"$LOOP=weight 1 \\\n  $LOOP\n\n" VS " real_server 192.0.2.2 80 {\n  $LOOP\n }\n}\n", 9,
+	 "the multi-line definitions expand without end", false},
 	{"include /nonexistent/x.conf\n", 1, "/nonexistent/x.conf: No such file or directory", false},
 	{"include t.conf\n", 1, "includes nested more than 32 deep (does a file include itself?)",
 	 false},
