@@ -450,6 +450,11 @@ int xvs_ctl_model_check_dest(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_er
 		return fail(err, EOPNOTSUPP, "GRE tunnels are not supported yet (ipip and gue are)");
 	if (c->fwd == XVS_FWD_TUNNEL && c->tun_flags == XVS_TUN_F_REMCSUM)
 		return fail(err, EOPNOTSUPP, "remote checksum offload (--tun-remcsum) is not supported yet");
+	/* as ipvsadm: an IPIP tunnel takes no port and no checksum option (-S could not say them) */
+	if (c->fwd == XVS_FWD_TUNNEL && c->tun_type == XVS_TUN_TYPE_IPIP && c->tun_port)
+		return fail(err, EINVAL, "Illegal 'tun-port' option with the 'ipip' tunnel type");
+	if (c->fwd == XVS_FWD_TUNNEL && c->tun_type == XVS_TUN_TYPE_IPIP && c->tun_flags)
+		return fail(err, EINVAL, "Illegal 'tun-csum' option with the 'ipip' tunnel type");
 	if (c->fwd == XVS_FWD_TUNNEL && c->tun_type == XVS_TUN_TYPE_GUE && c->tun_port == 0)
 		return fail(err, EINVAL, "You need to supply the 'tun-port' option for the 'gue' tunnel type");
 	if (c->fwd != XVS_FWD_MASQ && c->fwd != XVS_FWD_DROUTE && c->fwd != XVS_FWD_TUNNEL)
