@@ -450,6 +450,8 @@ int xvs_ctl_model_check_dest(const struct xvs_ctl_dest_cfg *c, struct xvs_ctl_er
 		return fail(err, EOPNOTSUPP, "GRE tunnels are not supported yet (ipip and gue are)");
 	if (c->fwd == XVS_FWD_TUNNEL && c->tun_flags == XVS_TUN_F_REMCSUM)
 		return fail(err, EOPNOTSUPP, "remote checksum offload (--tun-remcsum) is not supported yet");
+	if (c->fwd != XVS_FWD_TUNNEL && (c->tun_type || c->tun_port || c->tun_flags))
+		return fail(err, EINVAL, "Tunnel options conflict with forward method");
 	/* as ipvsadm: an IPIP tunnel takes no port and no checksum option (-S could not say them) */
 	if (c->fwd == XVS_FWD_TUNNEL && c->tun_type == XVS_TUN_TYPE_IPIP && c->tun_port)
 		return fail(err, EINVAL, "Illegal 'tun-port' option with the 'ipip' tunnel type");
