@@ -301,7 +301,7 @@ int xvs_check_url_status_parse(struct xvs_check_url *u, const char *text, char *
 	char buf[XVS_CHECK_STATUS_TEXT], *save = NULL;
 	unsigned nb = 0, ranges = 0;
 	if (strlen(text) >= sizeof(buf)) {
-		snprintf(err, errlen, "status codes: too long");
+		snprintf(err, errlen, "too long");
 		return -EINVAL;
 	}
 	strcpy(buf, text);
@@ -315,7 +315,7 @@ int xvs_check_url_status_parse(struct xvs_check_url *u, const char *text, char *
 			ok = end != dash + 1 && *end == '\0' && dash[1] != '-' && dash[1] != '+';
 		}
 		if (!ok || lo < 100 || hi >= XVS_CHECK_STATUS_END || hi < lo) {
-			snprintf(err, errlen, "status codes: '%s' is not a code or range in 100..599", w);
+			snprintf(err, errlen, "'%s' is not a code or range in 100..599", w);
 			return -EINVAL;
 		}
 		for (unsigned long c = lo; c <= hi; c++)
@@ -323,7 +323,7 @@ int xvs_check_url_status_parse(struct xvs_check_url *u, const char *text, char *
 		nb++;
 	}
 	if (nb == 0) {
-		snprintf(err, errlen, "status codes: none given");
+		snprintf(err, errlen, "none given");
 		return -EINVAL;
 	}
 	unsigned lo = 100, hi = XVS_CHECK_STATUS_END - 1;

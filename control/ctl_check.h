@@ -117,7 +117,8 @@ struct xvs_svc_health_cfg {
 /*
  * A url's accepted status codes from keepalived's status_code words, joined by spaces: codes
  * and ranges ("200-299 400-499 503 505"). One range sets status_lo/hi only; several set
- * status_set and the mask. Returns 0, or -EINVAL with the reason in err (the url unchanged).
+ * status_set and the mask. Returns 0, or -EINVAL with the reason in err, for the caller to
+ * name the keyword (the url unchanged).
  */
 int xvs_check_url_status_parse(struct xvs_check_url *u, const char *text, char *err,
 			       size_t errlen);

@@ -115,7 +115,7 @@ static int parse_url(const json_t *o, struct xvs_check_url *u, char *msg, size_t
 			return xvs_ctl_bad(msg, msglen, "url.status_codes: a string expected "
 					   "(\"200-299 503\")");
 		if (xvs_check_url_status_parse(u, json_string_value(codes), why, sizeof(why)) < 0)
-			return xvs_ctl_bad(msg, msglen, "url.%s", why);
+			return xvs_ctl_bad(msg, msglen, "url.status_codes: %s", why);
 	}
 	return 0;
 }

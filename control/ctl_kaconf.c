@@ -741,7 +741,7 @@ static int url_status(struct kc *k, const struct kc_stmt *st, struct kc_ctx *c)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", i > 1 ? " " : "", st->tok[i]);
 	}
 	if (xvs_check_url_status_parse(c->url, text, why, sizeof(why)) < 0)
-		return kc_fail(k, st, "status_code: %s", why + strlen("status codes: "));
+		return kc_fail(k, st, "status_code: %s", why);
 	return 0;
 }
 

@@ -159,12 +159,14 @@ static int append_health(const struct xvs_kaconf *conf, struct op_list *l)
 		rc = -ENOMEM;
 	if (rc == 0) {
 		/* the clear-health, then the services' lines, then the real servers' */
-		where[before] = NULL;
-		for (unsigned i = 0, o = before + 1; o < nb; i++, o++)
-			where[o] = i < conf->nb_svcs ? conf->svcs[i].where : NULL;
-		for (unsigned i = 0, o = before + 1 + conf->nb_svcs; i < conf->nb_svcs; i++)
+		/* the ops' order: the clear-health, the services, the checked real servers */
+		unsigned o = before;
+		where[o++] = NULL;
+		for (unsigned i = 0; i < conf->nb_svcs; i++)
+			where[o++] = conf->svcs[i].where;
+		for (unsigned i = 0; i < conf->nb_svcs; i++)
 			for (unsigned j = 0; j < conf->svcs[i].nb_dests; j++)
-				if (conf->svcs[i].dests[j].health && o < nb)
+				if (conf->svcs[i].dests[j].health)
 					where[o++] = conf->svcs[i].dests[j].where;
 		l->where = where;
 		l->nb = l->cap = nb;
