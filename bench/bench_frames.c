@@ -136,8 +136,9 @@ int bench_nat_frame_flow(const struct rte_mbuf *m, uint32_t *flow, unsigned *des
 
 /*
  * A tunnelled frame of flow 0 to real server d: Ethernet to its MAC, an outer IPv4 header
- * (checksum, length, TTL 64, protocol) from the tunnel_src prefix to d, GUE's UDP header
- * and 4-byte header where kind is SVC_GUE, then the client's packet untouched.
+ * (checksum, length, the inner TTL, protocol) from the tunnel_src prefix to d, GUE's UDP
+ * header and 4-byte header where kind is SVC_GUE, then the client's packet with its TTL one
+ * less (63).
  */
 int bench_tun_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kind)
 {
@@ -151,7 +152,7 @@ int bench_tun_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kind)
 	uint32_t src = rte_be_to_cpu_32(o->src_addr);
 	int ok = m->pkt_len == L3_OFF + add + 40u && rte_is_same_ether_addr(&eth->dst_addr, &dmac) &&
 		 rte_is_same_ether_addr(&eth->src_addr, &bench_port_mac[1]) &&
-		 rte_raw_cksum(o, sizeof(*o)) == 0xffff && o->time_to_live == 64 &&
+		 rte_raw_cksum(o, sizeof(*o)) == 0xffff && o->time_to_live == 63 && in->time_to_live == 63 &&
 		 rte_be_to_cpu_16(o->total_length) == add + 40u && o->dst_addr == rs_addr(d) &&
 		 src >> (32 - TUN_SRC_LEN) == TUN_SRC >> (32 - TUN_SRC_LEN) &&
 		 src != TUN_SRC && src != (TUN_SRC | ((1u << (32 - TUN_SRC_LEN)) - 1)) &&
@@ -182,16 +183,16 @@ int bench_frame6_ok(const struct rte_mbuf *m, const struct rte_ether_addr *dmac,
 	const struct rte_tcp_hdr *tcp = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, L4_OFF6);
 	return m->pkt_len == FRAME6_LEN && rte_is_same_ether_addr(&eth->dst_addr, dmac) &&
 	       rte_is_same_ether_addr(&eth->src_addr, &bench_port_mac[port]) &&
-	       eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) && ip->hop_limits == 64 &&
+	       eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) && ip->hop_limits == 63 &&
 	       !memcmp(ip->src_addr, src->v6, 16) && !memcmp(ip->dst_addr, dst->v6, 16) &&
 	       tcp->src_port == sport && tcp->dst_port == dport && tcp6_csum_ok(ip, tcp);
 }
 
 /*
  * A 6in6 tunnelled frame of flow 0 to real server d: Ethernet to its MAC, an outer IPv6
- * header (payload length, hop limit 64, next header, flow label from the flow hash) from
- * port 1's address to d, for GUE a UDP header with a valid checksum and a GUE header naming
- * IPv6, then the client's packet untouched.
+ * header (payload length, the inner hop limit, next header, flow label from the flow hash)
+ * from port 1's address to d, for GUE a UDP header with a valid checksum and a GUE header
+ * naming IPv6, then the client's packet with its hop limit one less (63).
  */
 int bench_tun6_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kind)
 {
@@ -211,7 +212,7 @@ int bench_tun6_frame_ok(const struct rte_mbuf *m, unsigned d, enum svc_kind kind
 	int ok = m->pkt_len == L3_OFF + add + 60u && rte_is_same_ether_addr(&eth->dst_addr, &dmac) &&
 		 rte_is_same_ether_addr(&eth->src_addr, &bench_port_mac[1]) &&
 		 eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) &&
-		 vtc == (6u << 28 | (xvs_flow_hash(&k) & 0xfffff)) && o->hop_limits == 64 &&
+		 vtc == (6u << 28 | (xvs_flow_hash(&k) & 0xfffff)) && o->hop_limits == 63 && in->hop_limits == 63 &&
 		 rte_be_to_cpu_16(o->payload_len) == add - 40 + 60u &&
 		 !memcmp(o->src_addr, osrc.v6, 16) && !memcmp(o->dst_addr, odst.v6, 16) &&
 		 !memcmp(in->src_addr, isrc.v6, 16) && !memcmp(in->dst_addr, idst.v6, 16) &&

@@ -177,7 +177,7 @@ void bench_tmpl_build6(struct tmpl *t, enum dir dir, enum svc_kind k, unsigned d
 /* Checksums, addresses, ports and MACs of a rewritten IPv4 frame leaving by `port`. */
 int bench_frame_ok(const struct rte_mbuf *m, const struct rte_ether_addr *dmac, uint16_t port,
 		   uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
-/* The same for IPv6 (the hop limit is left alone). */
+/* The same for IPv6 (the hop limit one less). */
 int bench_frame6_ok(const struct rte_mbuf *m, const struct rte_ether_addr *dmac, uint16_t port,
 		    const union xvs_ip *src, uint16_t sport, const union xvs_ip *dst, uint16_t dport);
 /* Flow 0's frame tunnelled to real server d by service kind (IPIP or GUE, either family). */

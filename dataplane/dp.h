@@ -125,6 +125,24 @@ struct xvs_handoff_buf {
 
 #define XVS_WORKER_MAIN (~0u) /* idx of the main lcore's context: probes, no forwarding */
 
+/*
+ * Rate limits of the ICMP errors that Linux limits (time exceeded; not fragmentation needed
+ * nor packet too big): a token bucket per destination, as the kernel's inet_peer buckets
+ * (icmp_ratelimit 1000 ms, burst 6), in a direct-mapped cache of recent destinations, and
+ * one bucket for all (icmp_msgs_per_sec 1000, burst 50). Per worker.
+ */
+#define XVS_ICMP_LIMIT_SLOTS 256
+struct xvs_icmp_peer {
+	union xvs_ip addr;
+	uint64_t last_ms; /* 0: empty */
+	uint32_t tokens_ms;
+};
+struct xvs_icmp_limit {
+	uint64_t last_ms;
+	uint32_t tokens;   /* in thousandths of a message */
+	struct xvs_icmp_peer peer[XVS_ICMP_LIMIT_SLOTS];
+};
+
 struct xvs_worker {
 	struct xvs_dp *dp;
 	unsigned idx;             /* worker index: shm lcore record, rx queue; or XVS_WORKER_MAIN */
@@ -163,6 +181,7 @@ struct xvs_worker {
 	struct xvs_held held[XVS_NEIGH_HOLD];
 	struct xvs_sched_state sched[XVS_MAX_SVCS];
 	uint8_t overload[XVS_MAX_DESTS]; /* OVERLOAD flags (thresholds), this worker's view */
+	struct xvs_icmp_limit icmp_limit; /* time exceeded: per destination and overall (dp_local.c) */
 };
 
 #endif

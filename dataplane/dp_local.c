@@ -109,6 +109,134 @@ void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const str
 	drop(w, orig, XVS_DROP_TOO_BIG);
 }
 
+/* ---- time exceeded ------------------------------------------------------------------- */
+
+#define XVS_ICMP_TIME_EXCEEDED 11
+#define ICMP_PEER_COST_MS  1000u /* Linux's icmp_ratelimit / icmpv6 ratelimit */
+#define ICMP_PEER_BURST_MS 6000u /* its XRLIM_BURST_FACTOR of 6 */
+#define ICMP_ALL_BURST     50u   /* icmp_msgs_burst; icmp_msgs_per_sec 1000: one per ms */
+
+/*
+ * Whether one more rate-limited ICMP error may go to dst now: the bucket of all of this
+ * worker's errors, then dst's own, as Linux checks icmp_global_allow, then the inet_peer's.
+ */
+static int icmp_limit_ok(struct xvs_worker *w, const union xvs_ip *dst)
+{
+	struct xvs_icmp_limit *l = &w->icmp_limit;
+	uint64_t hz_ms = w->dp->tsc_hz / 1000 ? w->dp->tsc_hz / 1000 : 1;
+	uint64_t now = (w->now_tsc - w->start_tsc) / hz_ms + 1; /* 0 marks an empty peer */
+	uint64_t all = l->tokens + (now - l->last_ms);
+	l->last_ms = now;
+	l->tokens = (uint32_t)RTE_MIN(all, (uint64_t)ICMP_ALL_BURST);
+	if (l->tokens < 1)
+		return 0;
+	struct xvs_icmp_peer *e = &l->peer[rte_hash_crc(dst, sizeof(*dst), 0) % XVS_ICMP_LIMIT_SLOTS];
+	uint64_t t = ICMP_PEER_BURST_MS; /* a destination not seen lately starts with a full burst */
+	if (e->last_ms && xvs_ip_eq(&e->addr, dst))
+		t = RTE_MIN((uint64_t)e->tokens_ms + (now - e->last_ms), (uint64_t)ICMP_PEER_BURST_MS);
+	e->addr = *dst;
+	e->last_ms = now;
+	if (t < ICMP_PEER_COST_MS) {
+		e->tokens_ms = (uint32_t)t;
+		return 0;
+	}
+	e->tokens_ms = (uint32_t)(t - ICMP_PEER_COST_MS);
+	l->tokens--;
+	return 1;
+}
+
+/* ICMP "time exceeded in transit" (RFC 792) to the sender of orig, from the address it was
+ * sent to when that is ours (a VIP), else from the port's address towards the sender, quoting
+ * as much of it as fits in 576 bytes, as Linux does. */
+static void time_exceeded4(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *orig,
+			   const struct xvs_pkt *p)
+{
+	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, p->l3_off);
+	uint32_t src = oip->dst_addr;
+	if (!g || !xvs_owned4(w->dp, g, src)) {
+		const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, oip->src_addr);
+		if (!r)
+			return;
+		src = xvs_port_src4(&w->dp->ports[r->port], oip->src_addr);
+	}
+	union xvs_ip to = { .d = { oip->src_addr, 0 } };
+	if (!icmp_limit_ok(w, &to))
+		return;
+	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 576u - 28u);
+	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	char *d = m ? rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + 28 + qlen)) : NULL;
+	if (!d) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	*ip = (struct rte_ipv4_hdr){
+		.version_ihl = RTE_IPV4_VHL_DEF, .type_of_service = 0xc0 | (oip->type_of_service & 0x1e),
+		.total_length = rte_cpu_to_be_16((uint16_t)(28 + qlen)),
+		.time_to_live = 64, .next_proto_id = IPPROTO_ICMP,
+		.src_addr = src, .dst_addr = oip->src_addr,
+	};
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	*ic = (struct rte_icmp_hdr){ .icmp_type = XVS_ICMP_TIME_EXCEEDED, .icmp_code = 0 };
+	memcpy(ic + 1, oip, qlen);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
+	xmit4(w, m, oip->src_addr);
+}
+
+/* The ICMPv6 "time exceeded" (RFC 4443 §3.3, code 0), chosen and limited as time_exceeded4,
+ * quoting as much as keeps the error within the minimum MTU. */
+static void time_exceeded6(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *orig,
+			   const struct xvs_pkt *p)
+{
+	const uint8_t *oip = rte_pktmbuf_mtod_offset(orig, const uint8_t *, p->l3_off);
+	union xvs_ip src, dst;
+	memcpy(src.v6, oip + XVS_IP6_DST_OFF, 16);
+	memcpy(dst.v6, oip + XVS_IP6_SRC_OFF, 16);
+	if (!g || !xvs_owned6(w->dp, g, &src)) {
+		const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, &dst);
+		if (!r)
+			return;
+		src = *xvs_port_src6(&w->dp->ports[r->port], &dst);
+	}
+	if (!icmp_limit_ok(w, &dst))
+		return;
+	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 1280u - XVS_IP6_HLEN - 8u);
+	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + 8 + qlen)) : NULL;
+	if (!d) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	((struct rte_ether_hdr *)d)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	uint8_t *l3 = d + RTE_ETHER_HDR_LEN, *ic = l3 + XVS_IP6_HLEN;
+	ip6_fill(l3, (uint16_t)(8 + qlen), IPPROTO_ICMPV6, 64, &src, &dst);
+	memset(ic, 0, 8);
+	ic[0] = XVS_ICMP6_TIME_EXCEEDED;
+	memcpy(ic + 8, oip, qlen);
+	uint16_t ck = xvs_icmp6_cksum(&src, &dst, ic, 8 + qlen, IPPROTO_ICMPV6);
+	memcpy(ic + 2, &ck, 2);
+	xmit6(w, m, &dst);
+}
+
+void xvs_ttl_expired(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+		     const struct xvs_pkt *p)
+{
+	/* no error about an ICMP error (RFC 1122 3.2.2, RFC 4443 2.4): xvs forwards no other ICMP */
+	int v6 = (*rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off) >> 4) == 6;
+	if (p->proto != IPPROTO_ICMP && p->proto != IPPROTO_ICMPV6) {
+		if (v6)
+			time_exceeded6(w, g, m, p);
+		else
+			time_exceeded4(w, g, m, p);
+	}
+	drop(w, m, XVS_DROP_TTL_EXCEEDED);
+}
+
 /*
  * The live connection that a quoted packet's reversed key (k, hash h) finds, and the direction
  * it matched; NULL with *why set when there is none or its server is gone.
@@ -226,6 +354,8 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uin
 	 * anything else would turn xvs into a relay for spoofed packets. */
 	if (ip->dst_addr != (dir == XVS_CONN_DIR_REPLY ? caddr : vaddr))
 		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	if (unlikely(xvs_ttl_dec(w, g, m, p) < 0))
+		return;
 	if (fwd == XVS_FWD_TUNNEL && dir == XVS_CONN_DIR_ORIG)
 		return xvs_tun_forward(w, g, m, p, c);
 	/* NAT and DR keep the service's family: the real server is IPv4 too */
@@ -421,6 +551,8 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, ui
 	/* on its way to the party the quote names, or it is not ours to relay (see IPv4) */
 	if (!xvs_ip_eq(&odst, dir == XVS_CONN_DIR_REPLY ? &caddr : &vaddr))
 		return drop(w, m, XVS_DROP_ICMP_QUOTE_BAD);
+	if (unlikely(xvs_ttl_dec(w, g, m, p) < 0))
+		return;
 	if (dir == XVS_CONN_DIR_REPLY) {
 		quote_rewrite6(in, l4, l4_len, &vaddr, c->vport, 1);
 		if (memcmp(l3 + XVS_IP6_SRC_OFF, daddr.v6, 16) == 0)

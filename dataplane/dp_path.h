@@ -12,6 +12,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "dp_csum.h"
 #include "dp_parse.h"
 #include "dp_worker.h"
 #include "xvs/gen.h"
@@ -37,6 +38,39 @@ static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf 
 	b->pkts[b->n++] = m;
 	if (b->n == RTE_DIM(b->pkts))
 		xvs_path_tx_port(w, port);
+}
+
+/* ---- TTL and hop limit: dp_local.c ---- */
+
+/* m's TTL or hop limit ran out here: a time exceeded to its sender (rate-limited; never for
+ * an ICMP error), and m is dropped as ttl-exceeded. */
+void xvs_ttl_expired(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+		     const struct xvs_pkt *p);
+
+/*
+ * Decrement the TTL (IPv4, with the header checksum updated, RFC 1624) or the hop limit
+ * (IPv6) of a packet xvs forwards, as a router does and as IPVS does for every forwarding
+ * method; at 1 or 0 it goes no further. Returns 0 to go on, -1 when m was consumed.
+ */
+static inline int xvs_ttl_dec(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
+			      const struct xvs_pkt *p)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+	if ((l3[0] >> 4) == 6) {
+		if (likely(l3[7] > 1)) {
+			l3[7]--;
+			return 0;
+		}
+	} else if (likely(l3[8] > 1)) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		uint16_t was = rte_cpu_to_be_16((uint16_t)(l3[8] << 8 | l3[9]));
+		ip->time_to_live--;
+		ip->hdr_checksum = xvs_csum_replace2(ip->hdr_checksum, was,
+						     rte_cpu_to_be_16((uint16_t)(l3[8] << 8 | l3[9])));
+		return 0;
+	}
+	xvs_ttl_expired(w, g, m, p);
+	return -1;
 }
 
 /* ---- the exception path to the kernel: dp_exc.c ---- */

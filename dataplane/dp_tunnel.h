@@ -127,27 +127,30 @@ static inline uint16_t xvs_tun_gue_cksum(const uint8_t *o, uint8_t outer_af, con
 	return rte_cpu_to_be_16(ck ? ck : 0xffff);
 }
 
-/* Traffic class / TOS and, for IPv4, the DF bit of the inner packet at l3. */
+/* Traffic class / TOS, TTL / hop limit and, for IPv4, the DF bit of the inner packet at l3. */
 static inline void xvs_tun_inner_info(const uint8_t *l3, uint8_t inner_af, uint16_t *len,
-				      uint8_t *tos, uint16_t *df)
+				      uint8_t *tos, uint8_t *ttl, uint16_t *df)
 {
 	if (inner_af == XVS_AF_INET6) {
 		*len = (uint16_t)(40 + ((uint16_t)l3[4] << 8 | l3[5]));
 		*tos = (uint8_t)((l3[0] << 4) | (l3[1] >> 4));
+		*ttl = l3[7];
 		*df = 0;
 		return;
 	}
 	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)l3;
 	*len = rte_be_to_cpu_16(in->total_length);
 	*tos = in->type_of_service;
+	*ttl = in->time_to_live;
 	*df = in->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 }
 
 /*
  * Prepend the outer headers (family outer_af, to dst from src) to the IPv4 or IPv6 packet
  * (inner_af) that starts at l3_off after the Ethernet header, which moves to the new front.
- * IPv4 outer: TOS and DF copied, TTL 64, id 0. IPv6 outer: traffic class copied, flow label
- * from the flow hash, hop limit 64; GUE over IPv6 always carries a UDP checksum (RFC 8200).
+ * IPv4 outer: TOS, DF and TTL copied (the inner TTL, already decremented, as IPVS copies it),
+ * id 0. IPv6 outer: traffic class and hop limit copied, flow label from the flow hash; GUE
+ * over IPv6 always carries a UDP checksum (RFC 8200).
  * Returns 0, or -1 when the mbuf has no headroom.
  */
 static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inner_af, uint8_t outer_af,
@@ -156,8 +159,9 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 				uint32_t flow_label)
 {
 	uint16_t add = xvs_tun_overhead_af(outer_af, tun_type), in_len, df;
-	uint8_t tos;
-	xvs_tun_inner_info(rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off), inner_af, &in_len, &tos, &df);
+	uint8_t tos, ttl;
+	xvs_tun_inner_info(rte_pktmbuf_mtod_offset(m, const uint8_t *, l3_off), inner_af, &in_len, &tos,
+			   &ttl, &df);
 	/* trim Ethernet padding so the outer lengths are exact */
 	uint32_t want = (uint32_t)l3_off + in_len;
 	if (m->pkt_len > want && m->nb_segs == 1)
@@ -179,7 +183,7 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 		l3[4] = (uint8_t)(olen >> 8);
 		l3[5] = (uint8_t)olen;
 		l3[6] = proto;
-		l3[7] = 64;
+		l3[7] = ttl;
 		memcpy(l3 + 8, src->v6, 16);
 		memcpy(l3 + 24, dst->v6, 16);
 		if (tun_type == XVS_TUN_TYPE_GUE) {
@@ -199,7 +203,7 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 		.total_length = rte_cpu_to_be_16(tot),
 		.packet_id = 0,
 		.fragment_offset = df,
-		.time_to_live = 64,
+		.time_to_live = ttl,
 		.next_proto_id = proto,
 		.src_addr = src->v4,
 		.dst_addr = dst->v4,
@@ -207,7 +211,7 @@ static inline int xvs_tun_encap(struct rte_mbuf *m, uint16_t l3_off, uint8_t inn
 	/* checksum from the values just written, not by reading the header back (that stalls) */
 	uint32_t sa = rte_be_to_cpu_32(src->v4), da = rte_be_to_cpu_32(dst->v4);
 	uint32_t sum = (uint32_t)(RTE_IPV4_VHL_DEF << 8 | tos) + tot + rte_be_to_cpu_16(df) +
-		       (64u << 8 | proto) + (sa >> 16) + (sa & 0xffff) + (da >> 16) + (da & 0xffff);
+		       ((uint32_t)ttl << 8 | proto) + (sa >> 16) + (sa & 0xffff) + (da >> 16) + (da & 0xffff);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);

@@ -604,6 +604,8 @@ static inline void conn_forward(struct xvs_worker *w, const struct xvs_gen *g, s
 	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
 	    !xvs_sctp_csum_ok(l4, (uint32_t)(p->ip_len - (p->l4_off - p->l3_off))))
 		return drop(w, m, XVS_DROP_L4_BAD_CSUM);
+	if (unlikely(xvs_ttl_dec(w, g, m, p) < 0))
+		return;
 	if (unlikely(c->flags & XVS_CONN_F_WIDE))
 		return conn_forward_wide(w, g, m, p, c, dir, fwd, l4);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);

@@ -45,7 +45,8 @@
 	X(EXC_KERNEL, "exception-kernel")   /* kernel interface did not take it */ \
 	X(MARTIAN_SRC, "martian-src")       /* source ours (port, VIP) or a subnet broadcast */ \
 	X(UDP_BAD_LEN, "udp-bad-len")       /* UDP length short of the IP payload */ \
-	X(L4_BAD_CSUM, "l4-bad-csum")       /* the NIC found a bad TCP/UDP/SCTP checksum */
+	X(L4_BAD_CSUM, "l4-bad-csum")       /* the NIC found a bad TCP/UDP/SCTP checksum */ \
+	X(TTL_EXCEEDED, "ttl-exceeded")     /* TTL or hop limit would reach 0 here */
 
 enum xvs_drop {
 #define XVS_DROP_ENUM(e, n) XVS_DROP_##e,

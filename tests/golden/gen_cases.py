@@ -77,13 +77,15 @@ def concrete(pkt):
 
 
 def rewrite(frame, eth_src=None, eth_dst=None, ip_src=None, ip_dst=None, sport=None, dport=None):
-    """The frame with the given fields changed and every checksum recomputed from scratch."""
+    """The frame as the LB forwards it: the given fields changed, the TTL one less (as every
+    router and IPVS's forwarding methods do) and every checksum recomputed from scratch."""
     p = Ether(frame)
     if eth_src:
         p.src = eth_src
     if eth_dst:
         p.dst = eth_dst
     if IP in p:
+        p[IP].ttl -= 1
         if ip_src:
             p[IP].src = ip_src
         if ip_dst:
@@ -97,6 +99,20 @@ def rewrite(frame, eth_src=None, eth_dst=None, ip_src=None, ip_dst=None, sport=N
                     p[l4].dport = dport
                 del p[l4].chksum
     return bytes(p)
+
+
+def dec_ttl(frame):
+    """An IPv4 or IPv6 frame with its TTL / hop limit one less (the IPv4 checksum redone), as
+    the LB forwards it; Ethernet padding kept."""
+    b = bytearray(frame)
+    if b[12:14] == b"\x86\xdd":
+        b[21] -= 1
+        return bytes(b)
+    b[22] -= 1
+    ihl = (b[14] & 0x0F) * 4
+    b[24:26] = b"\x00\x00"
+    b[24:26] = struct.pack("!H", ipv4_header_csum(b[14:14 + ihl]))
+    return bytes(b)
 
 
 def fix_ip_csum(frame):
@@ -625,6 +641,70 @@ def case_frame_hygiene(C, S):
     return c
 
 
+def time_exceeded(frame, sender, src):
+    """The LB's ICMP "time exceeded in transit" to sender for a frame whose TTL ran out: from
+    src (the VIP it was sent to, else the port's address), TOS 0xc0, TTL 64, id 0, DF clear,
+    quoting the packet as it came, up to 576 bytes in all."""
+    quote = ip_part(frame)[:576 - 28]
+    return concrete(Ether(src=LB_MAC, dst=sender.mac)
+                    / IP(src=src, dst=sender.ip, tos=0xC0, id=0, flags=0, ttl=64, proto=1)
+                    / Raw(icmp_msg(11, 0, 0, quote)))
+
+
+def with_ttl(frame, ttl):
+    """An IPv4 frame with another TTL (the header checksum redone)."""
+    b = bytearray(frame)
+    b[22] = ttl
+    return fix_ip_csum(b)
+
+
+def case_ttl_expiry(C, S):
+    C6, S6 = make_hosts6()
+    rules = (svc_rules("rr", "tcp", 80, S[:1], "-m", 8080)
+             + svc_rules("rr", "udp", 53, S[1:2], "-g", 53)
+             + svc_rules6("rr", "tcp", 80, S6[2:3], "-m", 8080))
+    c = Case("ttl_expiry", "TTL / hop limit 1 or 0: dropped, time exceeded to the sender (from "
+             "the VIP or the port), 6 per sender at once; 2 leaves with 1; ICMP errors get none",
+             rules, C + S + C6 + S6, port_opts=[PORT6])
+    f = TcpFlow(C[0], 51000, S[0], 8080, isn=51000)
+    syn, _ = f.c2v("S")
+    syn = with_ttl(syn, 2)                                   # leaves with TTL 1
+    c.step(syn, rewrite(syn, eth_src=LB_MAC, eth_dst=S[0].mac, ip_dst=S[0].ip, dport=8080))
+    sa, _ = f.s2c("SA")
+    sa = with_ttl(sa, 1)                                     # the server's reply runs out:
+    c.drop(sa, "ttl-exceeded", time_exceeded(sa, S[0], LB_IP), good=True)  # from the port
+    for client, ttl in ((C[1], 1), (C[2], 0)):
+        g = TcpFlow(client, 51001, S[0], 8080, isn=52000)
+        late = with_ttl(g.c2v("S", b"")[0], ttl)
+        c.drop(late, "ttl-exceeded", time_exceeded(late, client, VIP), good=True)
+    # DR: the same rule (IPVS decrements for every method); a UDP datagram of 600 bytes is
+    # quoted up to 576 bytes in all
+    q = with_ttl(udp_c2v(C[3], 51002, 53, b"d" * 572), 1)
+    c.drop(q, "ttl-exceeded", time_exceeded(q, C[3], VIP), good=True)
+    # one sender, eight more: five more errors (six at once per sender), then none
+    for i in range(8):
+        h = TcpFlow(C[4], 51010 + i, S[0], 8080, isn=53000 + i)
+        late = with_ttl(h.c2v("S")[0], 1)
+        if i < 6:
+            c.drop(late, "ttl-exceeded", time_exceeded(late, C[4], VIP), good=True)
+        else:
+            c.drop(late, "ttl-exceeded", good=True)
+    # an ICMP error about flow f whose TTL runs out here: dropped, no error about an error
+    e = icmp_error(S[0], C[0].ip, 3, 3, ip_part(rewrite(syn, ip_dst=S[0].ip, dport=8080)))
+    c.drop(with_ttl(e, 1), "ttl-exceeded", good=True)
+    # IPv6: hop limit 1 to the VIP, time exceeded (code 0) from the VIP
+    f6 = TcpFlow6(C6[5], 51020, S6[2], 8080, isn=54000)
+    syn6 = bytearray(f6.c2v("S")[0])
+    syn6[21] = 1
+    syn6 = bytes(syn6)
+    c.drop(syn6, "ttl-exceeded", icmp6_frame(LB_MAC, C6[5].mac, VIP6, C6[5].ip,
+                                             icmp6_msg(VIP6, C6[5].ip, 3, 0, 0,
+                                                       ip6_part(syn6)[:IP6_QUOTE_MAX])),
+           good=True)
+    c.count("conns-new", 1 + 2 + 1 + 8 + 1)
+    return c
+
+
 def case_tcp_not_syn(C, S):
     c = Case("tcp_not_syn", "TCP without a connection and without SYN (or with RST) is dropped; "
              "SYN+ACK schedules one, as IPVS does", svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S)
@@ -861,10 +941,11 @@ def edit_ip(frame, tos=None, df=None):
 def tun_frame(frame, server, kind, h, src=LB_IP, csum=False):
     """What the LB sends for `frame` tunnelled to server: the whole inner IPv4 packet
     (Ethernet padding dropped) behind an outer IPv4 header from src to the server with the
-    inner TOS and DF bit, TTL 64, id 0. "ipip": protocol 4. "gue": UDP from gue_sport(h) to
-    GUE_PORT (checksum 0 unless csum) and a 4-byte GUE header (variant 0, protocol 4)."""
-    inner = ip_part(frame)
-    outer = IP(src=src, dst=server.ip, tos=inner[1], id=0, ttl=64,
+    inner TOS and DF bit, the inner TTL (one less, inside and out), id 0. "ipip": protocol 4.
+    "gue": UDP from gue_sport(h) to GUE_PORT (checksum 0 unless csum) and a 4-byte GUE header
+    (variant 0, protocol 4)."""
+    inner = ip_part(dec_ttl(frame))
+    outer = IP(src=src, dst=server.ip, tos=inner[1], id=0, ttl=inner[8],
                flags="DF" if inner[6] & 0x40 else 0)
     if kind == "ipip":
         pkt = outer / Raw(inner)
@@ -969,8 +1050,9 @@ def icmp_msg(icmp_type, code, rest, quote):
 
 def frag_needed_from_vip(frame, client, mtu):
     """The LB's ICMP "fragmentation needed" to the client for a frame that does not fit:
-    from the VIP, TOS 0xc0, TTL 64, id 0, DF clear, quoting the IP header and 8 bytes."""
-    quote = ip_part(frame)[:28]
+    from the VIP, TOS 0xc0, TTL 64, id 0, DF clear, quoting the IP header (its TTL already
+    one less) and 8 bytes."""
+    quote = ip_part(dec_ttl(frame))[:28]
     return concrete(Ether(src=LB_MAC, dst=client.mac)
                     / IP(src=VIP, dst=client.ip, tos=0xC0, id=0, flags=0, ttl=64, proto=1)
                     / Raw(icmp_msg(3, 4, mtu, quote)))
@@ -1020,13 +1102,13 @@ def icmp_error(sender, dst, icmp_type, code, quote, rest=0, eth_dst=LB_MAC):
 
 def icmp_rewritten(frame, eth_dst, quote, ip_src=None, ip_dst=None):
     """frame (an ICMP error) as the LB forwards it: new Ethernet addresses, outer addresses
-    and quote; type, code, the rest of the header, TOS, TTL and id unchanged."""
+    and quote; type, code, the rest of the header, TOS and id unchanged, TTL one less."""
     p = Ether(frame)
     ip = ip_part(frame)
     icmp_type, code, _, rest = struct.unpack("!BBHI", ip[20:28])
     return concrete(Ether(src=LB_MAC, dst=eth_dst)
                     / IP(src=ip_src or p[IP].src, dst=ip_dst or p[IP].dst, tos=p[IP].tos,
-                         ttl=p[IP].ttl, id=p[IP].id, flags=p[IP].flags, proto=1)
+                         ttl=p[IP].ttl - 1, id=p[IP].id, flags=p[IP].flags, proto=1)
                     / Raw(icmp_msg(icmp_type, code, rest, quote)))
 
 
@@ -1041,7 +1123,7 @@ def case_icmp_err_nat_reply(C, S):
     to_a = rewrite(query, eth_src=LB_MAC, eth_dst=S[0].mac, ip_dst=S[0].ip, dport=5353)
     c.step(query, to_a)
     unreach = icmp_error(S[0], C[0].ip, 3, 3, ip_part(to_a))
-    c.step(unreach, icmp_rewritten(unreach, C[0].mac, ip_part(query), ip_src=VIP))
+    c.step(unreach, icmp_rewritten(unreach, C[0].mac, ip_part(dec_ttl(query)), ip_src=VIP))
     f = TcpFlow(C[1], 44100, S[1], 8080, isn=42000)
     syn, syn_out = f.c2v("S")
     c.step(syn, syn_out)
@@ -1050,7 +1132,7 @@ def case_icmp_err_nat_reply(C, S):
     c.step(data, data_out)
     # a router between the LB and B: frag-needed to the client, quoting 28 bytes
     big = icmp_error(router, C[1].ip, 3, 4, ip_part(data_out)[:28], rest=1000)
-    c.step(big, icmp_rewritten(big, C[1].mac, ip_part(data)[:28]))
+    c.step(big, icmp_rewritten(big, C[1].mac, ip_part(dec_ttl(data))[:28]))
     c.count("conns-new", 2)
     return c
 
@@ -1077,7 +1159,7 @@ def case_icmp_err_relay(C, S):
     c.drop(wrong, "icmp-quote-bad", good=True)
     # the genuine error still goes through
     unreach = icmp_error(S[0], C[0].ip, 3, 3, ip_part(to_a))
-    c.step(unreach, icmp_rewritten(unreach, C[0].mac, ip_part(query), ip_src=VIP))
+    c.step(unreach, icmp_rewritten(unreach, C[0].mac, ip_part(dec_ttl(query)), ip_src=VIP))
     c.count("conns-new", 1)
     return c
 
@@ -1101,10 +1183,10 @@ def case_icmp_err_client_side(C, S):
     tun_step(c, tun_syn, tun.server, "ipip")
     # NAT, whole quote: the server's own segment comes back to it
     e = icmp_error(router, VIP, 3, 4, ip_part(synack_out), rest=576)
-    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(synack), ip_dst=S[0].ip))
+    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(dec_ttl(synack)), ip_dst=S[0].ip))
     # NAT, time exceeded quoting 28 bytes
     e = icmp_error(router, VIP, 11, 0, ip_part(synack_out)[:28])
-    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(synack)[:28], ip_dst=S[0].ip))
+    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(dec_ttl(synack))[:28], ip_dst=S[0].ip))
     # DR: the real server sent VIP:81 -> client itself; the error goes to it untouched
     dr_reply = concrete(IP(src=VIP, dst=C[1].ip, id=0x5151, flags="DF")
                         / TCP(sport=81, dport=45101, flags="SA", seq=900000, ack=44001,
@@ -1152,7 +1234,7 @@ def case_icmp_err_bad(C, S):
     stray = concrete(IP(src=C[2].ip, dst=S[0].ip) / TCP(sport=46102, dport=8080, flags="S"))
     c.drop(icmp_error(S[0], C[2].ip, 3, 3, stray), "icmp-quote-no-conn", good=True)
     e = icmp_error(router, VIP, 3, 4, quote, rest=1280)
-    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(synack), ip_dst=S[0].ip))
+    c.step(e, icmp_rewritten(e, S[0].mac, ip_part(dec_ttl(synack)), ip_dst=S[0].ip))
     c.count("conns-new", 1)
     return c
 
@@ -1238,6 +1320,7 @@ def rewrite6(frame, eth_src=None, eth_dst=None, ip_src=None, ip_dst=None, sport=
              dport=None):
     """An IPv6 frame with the given fields changed and its L4 checksum recomputed."""
     p = Ether(frame)
+    p[IPv6].hlim -= 1
     if eth_src:
         p.src = eth_src
     if eth_dst:
@@ -1320,17 +1403,19 @@ def flow_hash_any(frame):
 
 def tun_any_frame(frame, server, kind, h, src, csum=False):
     """`frame`'s IP packet (either family) tunnelled to server (either family), from src.
-    IPv6 outer: the inner traffic class, flow label h & 0xfffff, hop limit 64, next header
+    IPv6 outer: the inner traffic class, flow label h & 0xfffff, the inner hop limit (one
+    less, inside and out), next header
     41 (inner IPv6) or 4 (inner IPv4) for IPIP, UDP with a checksum for GUE. IPv4 outer: as
     tun_frame, an inner IPv6 packet counting as DF clear; protocol 41 for IPv6. GUE's header
     names the inner protocol (4 or 41)."""
-    inner = ip_packet(frame)
+    inner = ip_packet(dec_ttl(frame))
     v6_inner = inner[0] >> 4 == 6
+    ttl = inner[7] if v6_inner else inner[8]
     inner_proto = 41 if v6_inner else 4
     tos = ((inner[0] & 0x0F) << 4 | inner[1] >> 4) if v6_inner else inner[1]
     gue = bytes([0, inner_proto, 0, 0])
     if ":" in server.ip:
-        outer = IPv6(src=src, dst=server.ip, tc=tos, fl=flow_label(h), hlim=64)
+        outer = IPv6(src=src, dst=server.ip, tc=tos, fl=flow_label(h), hlim=ttl)
         if kind == "ipip":
             pkt = outer / Raw(inner)
             pkt[IPv6].nh = inner_proto
@@ -1338,7 +1423,7 @@ def tun_any_frame(frame, server, kind, h, src, csum=False):
             pkt = outer / UDP(sport=gue_sport(h), dport=GUE_PORT) / Raw(gue + inner)
     else:
         df = not v6_inner and inner[6] & 0x40
-        outer = IP(src=src, dst=server.ip, tos=tos, id=0, ttl=64, flags="DF" if df else 0)
+        outer = IP(src=src, dst=server.ip, tos=tos, id=0, ttl=ttl, flags="DF" if df else 0)
         if kind == "ipip":
             pkt = outer / Raw(inner)
             pkt[IP].proto = inner_proto
@@ -1388,7 +1473,7 @@ def tcp_through_any_tunnel(c, flows, kind, csum=False, prefix=None):
 def case_tcp6_nat(C, S):
     C6, S6 = make_hosts6()
     c = Case("tcp6_nat", "IPv6 TCP through NAT both ways: handshake, data, FIN close; rr "
-             "over A B C; traffic class, flow label and hop limit kept",
+             "over A B C; traffic class and flow label kept, hop limit one less",
              svc_rules6("rr", "tcp", 80, S6, "-m", 8080), C6 + S6, port_opts=[PORT6])
     flows = [TcpFlow6(C6[0], 40000, S6[0], 8080, isn=1000, tc=0x28, fl=0xABCDE),
              TcpFlow6(C6[1], 40001, S6[1], 8080, isn=2000),
@@ -1759,7 +1844,7 @@ def case_icmp6_echo(C, S):
 def ptb_from_vip(frame, client, mtu, vip=VIP6):
     """The LB's "packet too big" to the client: from the VIP, hop limit 64, traffic class
     and flow label 0, the MTU that fits, quoting as much as keeps the error in 1280 bytes."""
-    quote = ip_packet(frame)[:IP6_QUOTE_MAX]
+    quote = ip_packet(dec_ttl(frame))[:IP6_QUOTE_MAX]
     return icmp6_frame(LB_MAC, client.mac, vip, client.ip,
                        icmp6_msg(vip, client.ip, 2, 0, mtu, quote))
 
@@ -1836,7 +1921,8 @@ def icmp6_error(sender, dst, icmp_type, code, quote, rest=0, eth_dst=LB_MAC):
 
 def icmp6_rewritten(frame, eth_dst, quote, ip_src=None, ip_dst=None):
     """An ICMPv6 error as the LB forwards it: new Ethernet addresses, outer addresses and
-    quote, the checksum over the new pseudo-header; the rest as it came."""
+    quote, the checksum over the new pseudo-header, the hop limit one less; the rest as it
+    came."""
     ip = ip6_part(frame)
     src = ip_src or str(ipaddress.IPv6Address(ip[8:24]))
     dst = ip_dst or str(ipaddress.IPv6Address(ip[24:40]))
@@ -1844,7 +1930,7 @@ def icmp6_rewritten(frame, eth_dst, quote, ip_src=None, ip_dst=None):
     tc = (ip[0] & 0x0F) << 4 | ip[1] >> 4
     fl = struct.unpack("!I", ip[0:4])[0] & 0xFFFFF
     return icmp6_frame(LB_MAC, eth_dst, src, dst, icmp6_msg(src, dst, icmp_type, code, rest, quote),
-                       hlim=ip[7], tc=tc, fl=fl)
+                       hlim=ip[7] - 1, tc=tc, fl=fl)
 
 
 def case_icmp6_err_nat_reply(C, S):
@@ -1859,7 +1945,7 @@ def case_icmp6_err_nat_reply(C, S):
     to_a = rewrite6(query, eth_src=LB_MAC, eth_dst=S6[0].mac, ip_dst=S6[0].ip, dport=5353)
     c.step(query, to_a)
     e = icmp6_error(S6[0], C6[0].ip, 1, 4, ip6_part(to_a))
-    c.step(e, icmp6_rewritten(e, C6[0].mac, ip6_part(query), ip_src=VIP6))
+    c.step(e, icmp6_rewritten(e, C6[0].mac, ip6_part(dec_ttl(query)), ip_src=VIP6))
     f = TcpFlow6(C6[1], 44100, S6[1], 8080, isn=42000)
     c.step(*f.c2v("S"))
     c.step(*f.s2c("SA"))
@@ -1867,9 +1953,9 @@ def case_icmp6_err_nat_reply(C, S):
     c.step(data, data_out)
     for qlen in (IP6_QUOTE_MAX, 48, 60):  # cut in the payload, after the ports, in the TCP header
         e = icmp6_error(router, C6[1].ip, 2, 0, ip6_part(data_out)[:qlen], rest=1280)
-        c.step(e, icmp6_rewritten(e, C6[1].mac, ip6_part(data)[:qlen]))
+        c.step(e, icmp6_rewritten(e, C6[1].mac, ip6_part(dec_ttl(data))[:qlen]))
     e = icmp6_error(router, C6[1].ip, 3, 0, ip6_part(data_out)[:IP6_QUOTE_MAX])
-    c.step(e, icmp6_rewritten(e, C6[1].mac, ip6_part(data)[:IP6_QUOTE_MAX]))
+    c.step(e, icmp6_rewritten(e, C6[1].mac, ip6_part(dec_ttl(data))[:IP6_QUOTE_MAX]))
     c.count("conns-new", 2)
     return c
 
@@ -1893,11 +1979,11 @@ def case_icmp6_err_client_side(C, S):
     tun_syn = tun.c2v("S")[0]
     tun_any_step(c, tun_syn, tun.server, "ipip")
     e = icmp6_error(router, VIP6, 2, 0, ip6_part(synack_out), rest=1280)
-    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack), ip_dst=S6[0].ip))
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(dec_ttl(synack)), ip_dst=S6[0].ip))
     e = icmp6_error(router, VIP6, 3, 0, ip6_part(synack_out)[:48])
-    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack)[:48], ip_dst=S6[0].ip))
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(dec_ttl(synack))[:48], ip_dst=S6[0].ip))
     e = icmp6_error(router, VIP6, 1, 0, ip6_part(synack_out)[:70])
-    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack)[:70], ip_dst=S6[0].ip))
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(dec_ttl(synack))[:70], ip_dst=S6[0].ip))
     dr_reply = concrete(IPv6(src=VIP6, dst=C6[1].ip, hlim=64)
                         / TCP(sport=81, dport=45101, flags="SA", seq=900000, ack=44001,
                               window=65160) / Raw(b"d" * 600))
@@ -1944,7 +2030,7 @@ def case_icmp6_err_bad(C, S):
     stray = concrete(IPv6(src=C6[2].ip, dst=S6[0].ip) / TCP(sport=46102, dport=8080, flags="S"))
     c.drop(icmp6_error(S6[0], C6[2].ip, 1, 4, stray), "icmp-quote-no-conn", good=True)
     e = icmp6_error(router, VIP6, 2, 0, quote, rest=1280)
-    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(synack), ip_dst=S6[0].ip))
+    c.step(e, icmp6_rewritten(e, S6[0].mac, ip6_part(dec_ttl(synack)), ip_dst=S6[0].ip))
     c.count("conns-new", 1)
     return c
 
@@ -2095,7 +2181,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_bad_sender, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
+         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
