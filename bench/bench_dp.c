@@ -39,11 +39,11 @@ static int setup_network6(struct xvs_dp *dp)
 	    xvs_route6_add(&dp->routes6, &p1, 64, NULL, 1) < 0 ||
 	    xvs_route6_add(&dp->routes6, &cl, 64, &gw, 0) < 0)
 		return -ENOSPC;
-	int rc = xvs_neigh_learn_ip(dp->neigh, XVS_AF_INET6, &gw, &bench_gw_mac, 1);
+	int rc = xvs_neigh_learn_ip(dp->neigh, 0, XVS_AF_INET6, &gw, &bench_gw_mac, XVS_NEIGH_CONFIG, 0);
 	for (unsigned i = 0; i < NB_DESTS && rc == 0; i++) {
 		struct rte_ether_addr m = rs_mac(i);
 		union xvs_ip a = rs_addr6(i);
-		rc = xvs_neigh_learn_ip(dp->neigh, XVS_AF_INET6, &a, &m, 1);
+		rc = xvs_neigh_learn_ip(dp->neigh, 1, XVS_AF_INET6, &a, &m, XVS_NEIGH_CONFIG, 0);
 	}
 	return rc;
 }
@@ -64,10 +64,10 @@ static int setup_network(struct xvs_dp *dp)
 	dp->neigh = rte_zmalloc("bench_neigh", sizeof(*dp->neigh), 64);
 	if (!dp->neigh)
 		return -ENOMEM;
-	int rc = xvs_neigh_learn(dp->neigh, rte_cpu_to_be_32(GW_ADDR), &bench_gw_mac, 1);
+	int rc = xvs_neigh_learn(dp->neigh, 0, rte_cpu_to_be_32(GW_ADDR), &bench_gw_mac, XVS_NEIGH_CONFIG, 0);
 	for (unsigned i = 0; i < NB_DESTS && rc == 0; i++) {
 		struct rte_ether_addr m = rs_mac(i);
-		rc = xvs_neigh_learn(dp->neigh, rs_addr(i), &m, 1);
+		rc = xvs_neigh_learn(dp->neigh, 1, rs_addr(i), &m, XVS_NEIGH_CONFIG, 0);
 	}
 	return rc == 0 ? setup_network6(dp) : rc;
 }

@@ -67,6 +67,7 @@ struct xvs_dp_config {
 	int in_memory;
 	char shm_path[256];
 	uint32_t conn_max;
+	uint32_t neigh_reachable_ms; /* base_reachable_time of the neighbours; 0: 30000 */
 	unsigned idle_sleep_us; /* workers sleep this long after an empty poll; 0 = never */
 	int sloppy_tcp;         /* any TCP segment but RST may create a connection (IPVS sloppy_tcp) */
 	int sloppy_sctp;        /* any SCTP packet may create an association (IPVS sloppy_sctp) */
@@ -93,6 +94,7 @@ struct xvs_dp {
 	struct xvs_route_table routes;
 	struct xvs_route6_table routes6;
 	struct xvs_neigh_table *neigh;
+	struct xvs_nud_cfg nud;   /* the neighbour table's timers, in TSC cycles */
 	struct xvs_shm shm;
 	struct xvs_dp_gens gens;
 	struct xvs_steer steer;
@@ -182,6 +184,7 @@ struct xvs_worker {
 	struct xvs_sched_state sched[XVS_MAX_SVCS];
 	uint8_t overload[XVS_MAX_DESTS]; /* OVERLOAD flags (thresholds), this worker's view */
 	struct xvs_icmp_limit icmp_limit; /* time exceeded: per destination and overall (dp_local.c) */
+	uint32_t nud_pos;         /* the probing loop: where its neighbour timer scan goes on */
 };
 
 #endif

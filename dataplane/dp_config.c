@@ -158,6 +158,10 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		if (parse_uint(v, 1u << 24, &n) < 0 || n < 16 || (n & (n - 1)))
 			return fail(c, "conn_max '%s' must be a power of two, 16..16777216%s", v, "");
 		cfg->conn_max = (uint32_t)n;
+	} else if (!strcmp(k, "neigh_reachable_ms")) {
+		if (parse_uint(v, 3600000, &n) < 0 || n < 100)
+			return fail(c, "neigh_reachable_ms '%s' must be 100..3600000%s", v, "");
+		cfg->neigh_reachable_ms = (uint32_t)n;
 	} else
 		return fail(c, "unknown key '%s' in [dataplane]%s", k, "");
 	return 1;

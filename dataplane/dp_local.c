@@ -454,7 +454,9 @@ static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in
 		return;
 	}
 	if (!dad && nd.has_lladdr && !xvs_owned6(w->dp, g, src) &&
-	    xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, src, &nd.lladdr, 0) < 0)
+	    xvs_port_on_link6(&w->dp->ports[in_port], src) &&
+	    xvs_neigh_learn_ip(w->dp->neigh, in_port, XVS_AF_INET6, src, &nd.lladdr, XVS_NEIGH_SEEN,
+			       w->now_tsc) < 0)
 		w->st->drops[XVS_DROP_NEIGH_FULL]++;
 	nd_advertise(w, in_port, m, src, &nd);
 }
@@ -470,10 +472,21 @@ static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in
 	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || !nd_cksum_ok(l3, msg, len) ||
 	    (nd.has_lladdr && !rte_is_valid_assigned_ether_addr(&nd.lladdr)))
 		return drop(w, m, XVS_DROP_ND_MALFORMED);
-	/* RFC 4861 §7.2.5: an advertisement updates an entry, it never creates one */
-	struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, XVS_AF_INET6, &nd.target);
-	if (nd.has_lladdr && n && !xvs_owned6(w->dp, g, &nd.target))
-		xvs_neigh_learn_ip(w->dp->neigh, XVS_AF_INET6, &nd.target, &nd.lladdr, 0);
+	/* RFC 4861 §7.2.5: an advertisement updates an entry of this port, it never creates one;
+	 * a different address replaces a known one only with the override flag; solicited, it
+	 * confirms the neighbour (REACHABLE), else the entry is STALE if its address moved */
+	uint64_t ll;
+	struct xvs_neigh *n = xvs_neigh_lookup(w->dp->neigh, in_port, XVS_AF_INET6, &nd.target, &ll);
+	if (nd.has_lladdr && n && !xvs_owned6(w->dp, g, &nd.target)) {
+		struct rte_ether_addr known;
+		xvs_neigh_ll_mac(ll, &known);
+		int moved = !(ll & XVS_NEIGH_VALID) || !rte_is_same_ether_addr(&known, &nd.lladdr);
+		if (!moved || !(ll & XVS_NEIGH_VALID) || (nd.flags & XVS_ND_NA_O))
+			xvs_neigh_learn_ip(w->dp->neigh, in_port, XVS_AF_INET6, &nd.target, &nd.lladdr,
+					   (nd.flags & XVS_ND_NA_S) ? XVS_NEIGH_CONFIRMED
+									    : XVS_NEIGH_SEEN,
+					   w->now_tsc);
+	}
 	xvs_answered(w, in_port, m);
 }
 

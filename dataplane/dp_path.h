@@ -189,6 +189,12 @@ void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 
 int xvs_owned4(const struct xvs_dp *dp, const struct xvs_gen *g, uint32_t ip);
 int xvs_owned6(const struct xvs_dp *dp, const struct xvs_gen *g, const union xvs_ip *ip);
+/* Whether ip is on one of pt's connected subnets (IPv6: or link-local): only there does what
+ * arrives on pt teach xvs a neighbour. */
+int xvs_port_on_link4(const struct xvs_port *pt, uint32_t ip);
+int xvs_port_on_link6(const struct xvs_port *pt, const union xvs_ip *ip);
+/* Run the neighbour table's timers over a share of it and send the unicast probes due. */
+void xvs_neigh_tick(struct xvs_worker *w);
 uint32_t xvs_port_src4(const struct xvs_port *pt, uint32_t ip);
 const union xvs_ip *xvs_port_src6(const struct xvs_port *pt, const union xvs_ip *ip);
 void xvs_hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
@@ -216,9 +222,12 @@ static inline void xmit_nh(struct xvs_worker *w, struct rte_mbuf *m, uint16_t po
 			   const union xvs_ip *nh)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, af, nh);
-	if (unlikely(!n || xvs_neigh_mac(n, &eth->dst_addr) < 0))
+	uint64_t ll;
+	struct xvs_neigh *n = xvs_neigh_lookup(w->dp->neigh, port, af, nh, &ll);
+	if (unlikely(!n || !(ll & XVS_NEIGH_VALID)))
 		return xvs_hold_unresolved(w, m, port, af, nh);
+	xvs_neigh_ll_mac(ll, &eth->dst_addr);
+	xvs_neigh_used(n, w->now_tsc);
 	eth->src_addr = w->dp->ports[port].mac;
 	enqueue(w, port, m);
 }

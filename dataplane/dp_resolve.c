@@ -101,6 +101,30 @@ uint32_t xvs_port_src4(const struct xvs_port *pt, uint32_t ip)
 	return pt->nb_addrs ? pt->addr[0] : 0;
 }
 
+int xvs_port_on_link4(const struct xvs_port *pt, uint32_t ip)
+{
+	for (unsigned i = 0; i < pt->nb_addrs; i++) {
+		uint32_t mask = pt->plen[i] ? rte_cpu_to_be_32(~0u << (32 - pt->plen[i])) : 0;
+		if ((pt->addr[i] & mask) == (ip & mask))
+			return 1;
+	}
+	return 0;
+}
+
+int xvs_port_on_link6(const struct xvs_port *pt, const union xvs_ip *ip)
+{
+	if (ip->v6[0] == 0xfe && (ip->v6[1] & 0xc0) == 0x80)
+		return 1; /* fe80::/10 is on every link */
+	for (unsigned i = 0; i < pt->nb_addrs6; i++) {
+		union xvs_ip mask;
+		xvs_ip6_mask(&mask, pt->plen6[i]);
+		if (((pt->addr6[i].d[0] ^ ip->d[0]) & mask.d[0]) == 0 &&
+		    ((pt->addr6[i].d[1] ^ ip->d[1]) & mask.d[1]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* ---- ARP ------------------------------------------------------------------------------ */
 
 static void arp_fill(struct rte_mbuf *m, uint16_t op, const struct rte_ether_addr *src_mac,
@@ -124,8 +148,9 @@ static void arp_fill(struct rte_mbuf *m, uint16_t op, const struct rte_ether_add
 	m->data_len = m->pkt_len = sizeof(*eth) + sizeof(*a);
 }
 
-/* Send an ARP request for ip on port from a fresh mbuf (none left: the next probe retries). */
-static void arp_request(struct xvs_worker *w, uint16_t port, uint32_t ip)
+/* Send an ARP request for ip on port from a fresh mbuf (none left: the next probe retries):
+ * broadcast, or to `to` (NUD's unicast probe). */
+static void arp_request(struct xvs_worker *w, uint16_t port, uint32_t ip, const struct rte_ether_addr *to)
 {
 	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	static const struct rte_ether_addr zero;
@@ -133,7 +158,7 @@ static void arp_request(struct xvs_worker *w, uint16_t port, uint32_t ip)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 	if (!m)
 		return;
-	arp_fill(m, RTE_ARP_OP_REQUEST, &pt->mac, &bcast, xvs_port_src4(pt, ip), &zero, ip);
+	arp_fill(m, RTE_ARP_OP_REQUEST, &pt->mac, to ? to : &bcast, xvs_port_src4(pt, ip), &zero, ip);
 	enqueue(w, port, m);
 }
 
@@ -155,8 +180,11 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 		return drop(w, m, XVS_DROP_ARP_MALFORMED);
 	if (!xvs_owned4(w->dp, g, tip))
 		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ARP_NOT_OURS);
-	if (sip && !xvs_owned4(w->dp, g, sip) &&
-	    xvs_neigh_learn(w->dp->neigh, sip, &a->arp_data.arp_sha, 0) < 0)
+	/* a neighbour of this port only, and only from this port (Linux keeps them per
+	 * interface): a station on one side never redirects traffic meant for the other */
+	if (sip && !xvs_owned4(w->dp, g, sip) && xvs_port_on_link4(&w->dp->ports[in_port], sip) &&
+	    xvs_neigh_learn(w->dp->neigh, in_port, sip, &a->arp_data.arp_sha,
+			    op == RTE_ARP_OP_REPLY ? XVS_NEIGH_CONFIRMED : XVS_NEIGH_SEEN, w->now_tsc) < 0)
 		w->st->drops[XVS_DROP_NEIGH_FULL]++;
 	if (op == RTE_ARP_OP_REPLY)
 		return xvs_answered(w, in_port, m);
@@ -170,8 +198,10 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 
 /* ---- neighbour discovery and the hold queue ----------------------------------------- */
 
-/* Send a neighbour solicitation for target on port (RFC 4861 §7.2.2), from a fresh mbuf. */
-static void nd_solicit(struct xvs_worker *w, uint16_t port, const union xvs_ip *target)
+/* Send a neighbour solicitation for target on port (RFC 4861 §7.2.2), from a fresh mbuf: to
+ * its solicited-node group, or to the target itself at `to` (NUD's unicast probe). */
+static void nd_solicit(struct xvs_worker *w, uint16_t port, const union xvs_ip *target,
+		       const struct rte_ether_addr *to)
 {
 	const struct xvs_port *pt = &w->dp->ports[port];
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
@@ -184,6 +214,10 @@ static void nd_solicit(struct xvs_worker *w, uint16_t port, const union xvs_ip *
 	union xvs_ip mc;
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
 	xvs_nd_solicited_node(target, &mc, &eth->dst_addr);
+	if (to) {
+		mc = *target;
+		eth->dst_addr = *to;
+	}
 	eth->src_addr = pt->mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
 	const union xvs_ip *src = xvs_port_src6(pt, target);
@@ -200,7 +234,7 @@ static void nd_solicit(struct xvs_worker *w, uint16_t port, const union xvs_ip *
 void xvs_hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
 			    const union xvs_ip *nh)
 {
-	struct xvs_neigh *n = xvs_neigh_get_ip(w->dp->neigh, af, nh);
+	struct xvs_neigh *n = xvs_neigh_get_ip(w->dp->neigh, port, af, nh, w->now_tsc);
 	if (!n) {
 		w->st->drops[XVS_DROP_NEIGH_FULL]++;
 		rte_pktmbuf_free(m);
@@ -208,9 +242,9 @@ void xvs_hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port
 	}
 	if (xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S)) {
 		if (af == XVS_AF_INET)
-			arp_request(w, port, nh->v4);
+			arp_request(w, port, nh->v4, NULL);
 		else
-			nd_solicit(w, port, nh);
+			nd_solicit(w, port, nh, NULL);
 	}
 	if (w->nb_held == XVS_NEIGH_HOLD)
 		return drop(w, m, XVS_DROP_NEIGH_UNRESOLVED);
@@ -224,7 +258,7 @@ void xvs_release_held(struct xvs_worker *w)
 	unsigned keep = 0;
 	for (unsigned i = 0; i < w->nb_held; i++) {
 		struct xvs_held *h = &w->held[i];
-		struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, h->af, &h->nh);
+		struct xvs_neigh *n = xvs_neigh_find_ip(w->dp->neigh, h->port, h->af, &h->nh);
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(h->m, struct rte_ether_hdr *);
 		if (n && xvs_neigh_mac(n, &eth->dst_addr) == 0) {
 			eth->src_addr = w->dp->ports[h->port].mac;
@@ -260,14 +294,39 @@ void xvs_probe_dests(struct xvs_worker *w, const struct xvs_gen *g)
 			nh = r->has_gw ? r->gw : d->addr;
 			port = r->port;
 		}
-		struct xvs_neigh *n = xvs_neigh_get_ip(w->dp->neigh, d->af, &nh);
+		struct xvs_neigh *n = xvs_neigh_get_ip(w->dp->neigh, port, d->af, &nh, w->now_tsc);
 		struct rte_ether_addr mac;
 		if (!n || xvs_neigh_mac(n, &mac) == 0 ||
 		    !xvs_neigh_probe_due(n, w->now_tsc, w->dp->tsc_hz * PROBE_INTERVAL_S))
 			continue;
 		if (d->af == XVS_AF_INET)
-			arp_request(w, port, nh.v4);
+			arp_request(w, port, nh.v4, NULL);
 		else
-			nd_solicit(w, port, &nh);
+			nd_solicit(w, port, &nh, NULL);
+	}
+}
+
+#define NUD_SCAN_PER_TICK 512 /* entries a tick looks at: the whole table every 64 ticks */
+
+void xvs_neigh_tick(struct xvs_worker *w)
+{
+	struct xvs_neigh_table *t = w->dp->neigh;
+	for (unsigned k = 0; k < NUD_SCAN_PER_TICK; k++) {
+		struct xvs_neigh *n = &t->e[w->nud_pos];
+		w->nud_pos = (w->nud_pos + 1) & (XVS_NEIGH_SIZE - 1);
+		if (atomic_load_explicit(&n->state, memory_order_relaxed) != XVS_NEIGH_READY)
+			continue;
+		enum xvs_nud_act act = xvs_neigh_nud_step(t, n, w->now_tsc, &w->dp->nud);
+		if (act == XVS_NUD_ACT_EVICT) {
+			w->st->neigh_evicted++;
+			continue;
+		}
+		struct rte_ether_addr mac;
+		if (act != XVS_NUD_ACT_PROBE || n->port >= w->dp->nb_ports || xvs_neigh_mac(n, &mac) < 0)
+			continue;
+		if (n->af == XVS_AF_INET)
+			arp_request(w, n->port, n->ip.v4, &mac);
+		else
+			nd_solicit(w, n->port, &n->ip, &mac);
 	}
 }

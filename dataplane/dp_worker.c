@@ -997,6 +997,8 @@ static void serve_dump(struct xvs_worker *w, const struct xvs_gen *g)
 /* Resolve the real servers' next hops ahead of their first packet, four times a second. */
 static void probe_tick(struct xvs_worker *w, const struct xvs_gen *g)
 {
+	if (w->probes)
+		xvs_neigh_tick(w);
 	if (w->probes && g && w->now_tsc >= w->next_probe_tsc) {
 		w->next_probe_tsc = w->now_tsc + w->dp->tsc_hz / 4;
 		xvs_probe_dests(w, g);

@@ -156,9 +156,32 @@ static int setup_routes(char *err, size_t errlen)
 	for (unsigned i = 0; i < cfg_extra.nb_routes && !rc; i++)
 		if ((rc = add_cfg_route(i, err, errlen)) == -EINVAL)
 			return rc;
-	if (rc)
+	if (rc) {
 		snprintf(err, errlen, "too many routes");
-	return rc;
+		return rc;
+	}
+	/* static neighbours belong to the port whose route reaches them */
+	for (unsigned i = 0; i < cfg_extra.nb_neigh; i++) {
+		const typeof(cfg_extra.neigh[0]) *n = &cfg_extra.neigh[i];
+		int port = -1;
+		if (n->af == XVS_AF_INET) {
+			const struct xvs_route *r = xvs_route_lookup(&dp.routes, n->ip.v4);
+			port = r ? r->port : -1;
+		} else {
+			const struct xvs_route6 *r = xvs_route6_lookup(&dp.routes6, &n->ip);
+			port = r ? r->port : -1;
+		}
+		if (port < 0) {
+			snprintf(err, errlen, "static neighbour %u is on no connected network", i + 1);
+			return -EINVAL;
+		}
+		if (xvs_neigh_learn_ip(dp.neigh, (uint16_t)port, n->af, &n->ip, &n->mac,
+				       XVS_NEIGH_CONFIG, 0) < 0) {
+			snprintf(err, errlen, "static neighbour %u: no room in the neighbour table", i + 1);
+			return -ENOSPC;
+		}
+	}
+	return 0;
 }
 
 static void heartbeat(void)
@@ -498,9 +521,7 @@ static int setup_memory(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for tables and mbufs");
 		return -ENOMEM;
 	}
-	for (unsigned i = 0; i < cfg_extra.nb_neigh; i++)
-		xvs_neigh_learn_ip(dp.neigh, cfg_extra.neigh[i].af, &cfg_extra.neigh[i].ip,
-				   &cfg_extra.neigh[i].mac, 1);
+	xvs_nud_cfg_init(&dp.nud, dp.tsc_hz, dp.cfg.neigh_reachable_ms);
 	xvs_dp_adopt_init(&dp.gens, &dp.shm, g0, g1, dp.nb_workers);
 	for (unsigned i = 0; i < dp.nb_workers; i++)
 		if ((rc = setup_worker(i, err, errlen)) < 0)

@@ -139,6 +139,7 @@ struct xvs_lcore_stats {
 	uint64_t exc_to_kernel_bytes;
 	uint64_t exc_from_kernel;
 	uint64_t exc_from_kernel_bytes;
+	uint64_t neigh_evicted; /* neighbour entries aged out (the probing loop's record) */
 	uint64_t drops[XVS_DROP_MAX];
 	struct xvs_stats_ctr svc[XVS_MAX_SVCS];
 	struct xvs_stats_ctr dest[XVS_MAX_DESTS];
