@@ -115,7 +115,7 @@ int xvs_cstore_check(const struct xvs_cstore_hdr *h, uint64_t file_size,
 			 want->reta_size);
 		return -1;
 	}
-	if (want->steering == XVS_STEER_SOFTWARE && want->steer_key_set &&
+	if (want->steering != XVS_STEER_NONE && want->steer_key_set &&
 	    memcmp(h->steer_key, want->steer_key, sizeof(h->steer_key))) {
 		snprintf(why, len, "steering_seed changed");
 		return -1;
