@@ -5,7 +5,8 @@
 # which client. A slow NAT TCP download and a numbered UDP stream (one socket, one
 # connection) run across the restart: the download must end with every byte, the UDP stream
 # must stay on one real server, and its loss must fit in the gap the restart left.
-# Then the worker count changes (two to one): the tables start empty and the log says why;
+# Then a crash (SIGKILL) and a start: the connection goes on. Then the worker count changes
+# (two to one): the tables start empty and the log says why;
 # and --fresh-conns starts empty on purpose.
 #
 #   client ---- lan (2 queues) [ xvs: workers 1 and 2 ] srv (2 queues) ---- rs1 rs2 rs3
@@ -91,6 +92,32 @@ bound=$((gap * UDP_RATE / 1000 + 40))
 echo "restart gap: $gap ms; UDP datagrams lost: $lost (bound $bound)"
 [ "$lost" -le "$bound" ] || e2e_fail "UDP lost $lost datagrams, more than the gap of $gap ms explains ($bound)"
 e2e_ok "UDP loss is the restart gap's: $lost datagrams in $gap ms"
+
+# A crash (SIGKILL): the tables were not marked clean; the cells are checked one by one and
+# the connection goes on.
+ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/slow_stream.py" udp-client "$VIP" 5353 "$UDP_RATE" \
+	"$T/udp2.stop" "$T/udp2.progress" >"$T/udp2.out" 2>&1 &
+UDP_PID=$!
+E2E_PIDS+=("$UDP_PID")
+e2e_retry 100 at_least "$T/udp2.progress" 100 || e2e_fail "the second UDP stream does not get answers"
+kill -KILL "$DP_PID"
+wait "$DP_PID" 2>/dev/null
+DP_PID=""
+mv "$T/dp.log" "$T/dp.log.crash"
+e2e_dataplane_start
+e2e_retry 100 e2e_dp_attached || e2e_fail "the dataplane after the crash did not attach"
+grep -q "took over [1-9][0-9]* connection(s).*(last stop not clean)" "$T/dp.log" ||
+	e2e_fail "no take-over after the crash: $(cat "$T/dp.log")"
+e2e_ok "after the crash: $(grep -o 'worker [0-9]: took over.*' "$T/dp.log" | tr '\n' ';')"
+udp_at=$(progress "$T/udp2.progress")
+e2e_retry 100 at_least "$T/udp2.progress" $((udp_at + 200)) ||
+	e2e_fail "the second UDP stream gets no answers after the crash"
+touch "$T/udp2.stop"
+e2e_wait_exit "$UDP_PID" 100 || e2e_fail "the second UDP client does not end"
+udp=$(cat "$T/udp2.out")
+echo "UDP across the crash: $udp"
+expect_eq "real servers that answered the UDP stream across the crash" \
+	"$("$PY" -c 'import json, sys; print(len(json.load(sys.stdin)["servers"]))' <<<"$udp")" 1
 
 # One worker now: the tables were written for two and start empty, saying why.
 e2e_dataplane_stop
