@@ -21,6 +21,9 @@
 
 #define HUGETLBFS_MAGIC_ 0x958458f6
 
+_Static_assert(sizeof(struct xvs_cstore_hdr) <= XVS_CSTORE_HDR_SIZE, "the header fits its page");
+_Static_assert(XVS_CSTORE_HDR_SIZE % 64 == 0, "the table after it stays cache aligned");
+
 static const char *const steer_names[] = { "none", "software", "nic" };
 
 static const char *steer_name(uint32_t s)
