@@ -68,6 +68,8 @@ struct xvs_dp_config {
 	char shm_path[256];
 	uint32_t conn_max;
 	uint32_t neigh_reachable_ms; /* base_reachable_time of the neighbours; 0: 30000 */
+	int conn_persist;       /* connection tables in files that outlive the process */
+	char conn_dir[256];     /* where those files go; "" = huge_dir if hugetlbfs, else /dev/shm */
 	unsigned idle_sleep_us; /* workers sleep this long after an empty poll; 0 = never */
 	int sloppy_tcp;         /* any TCP segment but RST may create a connection (IPVS sloppy_tcp) */
 	int sloppy_sctp;        /* any SCTP packet may create an association (IPVS sloppy_sctp) */

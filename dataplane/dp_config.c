@@ -162,6 +162,12 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		if (parse_uint(v, 3600000, &n) < 0 || n < 100)
 			return fail(c, "neigh_reachable_ms '%s' must be 100..3600000%s", v, "");
 		cfg->neigh_reachable_ms = (uint32_t)n;
+	} else if (!strcmp(k, "conn_persist")) {
+		return set_switch(c, k, v, &cfg->conn_persist);
+	} else if (!strcmp(k, "conn_dir")) {
+		if (v[0] != '/' || strlen(v) >= sizeof(cfg->conn_dir))
+			return fail(c, "conn_dir '%s' must be an absolute path%s", v, "");
+		snprintf(cfg->conn_dir, sizeof(cfg->conn_dir), "%s", v);
 	} else
 		return fail(c, "unknown key '%s' in [dataplane]%s", k, "");
 	return 1;
@@ -392,6 +398,7 @@ int xvs_config_load(const char *path, struct xvs_dp *dp, struct xvs_cfg_extra *x
 	snprintf(cfg->shm_path, sizeof(cfg->shm_path), "%s", XVS_SHM_DEFAULT_PATH);
 	cfg->memory_mb = 512;
 	cfg->conn_max = 65536;
+	cfg->conn_persist = 1;
 	dp->nb_ports = 0;
 	memset(x, 0, sizeof(*x));
 

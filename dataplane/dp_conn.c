@@ -27,7 +27,8 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-int xvs_conn_table_init(struct xvs_conn_table *t, void *mem, uint32_t capacity, uint64_t seed)
+/* Point t at the parts of mem; the cells, buckets and ring are left as they are. */
+static int table_layout(struct xvs_conn_table *t, void *mem, uint32_t capacity)
 {
 	if (capacity < 16 || !rte_is_power_of_2(capacity) || capacity > (1u << 24))
 		return -EINVAL;
@@ -45,6 +46,18 @@ int xvs_conn_table_init(struct xvs_conn_table *t, void *mem, uint32_t capacity, 
 	t->sig_mask = ~((1u << t->idx_bits) - 1);
 	t->embryo_mask = capacity - 1;
 	t->low_water = capacity / 8;
+	return 0;
+}
+
+uint32_t xvs_conn_table_nb_buckets(uint32_t capacity)
+{
+	return nb_buckets_for(capacity);
+}
+
+int xvs_conn_table_init(struct xvs_conn_table *t, void *mem, uint32_t capacity, uint64_t seed)
+{
+	if (table_layout(t, mem, capacity) < 0)
+		return -EINVAL;
 	for (unsigned i = 0; i < 4; i++)
 		t->key[i] = splitmix(&seed) | 1;
 	/* every pair free, low cells on top of the stack: the table's start stays warm */
@@ -176,4 +189,138 @@ void xvs_conn_free(struct xvs_conn_table *t, uint32_t idx)
 	if (c->flags & XVS_CONN_F_REPLY)
 		xvs_conn_remove_key(t, xvs_conn_hash(t, &kr), idx, XVS_CONN_DIR_REPLY);
 	xvs_conn_unalloc(t, idx);
+}
+
+/* ---- a table that outlived its process (docs/dataplane.md, "Restarting ...") ---------- */
+
+int xvs_conn_table_attach(struct xvs_conn_table *t, void *mem, uint32_t capacity,
+			  const uint64_t key[4])
+{
+	if (table_layout(t, mem, capacity) < 0)
+		return -EINVAL;
+	memcpy(t->key, key, sizeof(t->key));
+	return 0;
+}
+
+/* Why the entry whose head is cell i cannot be one this code writes, or NULL. */
+static const char *cell_invalid(const struct xvs_conn_table *t, uint32_t i, uint32_t nb_dests)
+{
+	const struct xvs_conn *c = &t->conns[i];
+	switch (c->proto) {
+	case XVS_PROTO_TCP:
+	case XVS_PROTO_UDP:
+	case XVS_PROTO_SCTP:
+	case XVS_CONN_PROTO_TPL: /* a fwmark service's template */
+	case XVS_CONN_PROTO_TPL | XVS_PROTO_TCP:
+	case XVS_CONN_PROTO_TPL | XVS_PROTO_UDP:
+		break;
+	default:
+		return "unknown protocol";
+	}
+	if (c->af != XVS_AF_INET && c->af != XVS_AF_INET6)
+		return "unknown family";
+	if (c->flags & ~(XVS_CONN_F_FWD_MASK | XVS_CONN_F_ACTIVE | XVS_CONN_F_REPLY | XVS_CONN_F_WIDE |
+			 XVS_CONN_F_CONFIRMED | XVS_CONN_F_CONTROLLED))
+		return "unknown flags";
+	if (c->af == XVS_AF_INET6 && !(c->flags & XVS_CONN_F_WIDE))
+		return "an IPv6 entry in one cell";
+	if ((c->flags & XVS_CONN_F_WIDE) && ((i & 1) || i + 1 >= t->capacity))
+		return "a two-cell entry on an odd cell";
+	if (c->proto == XVS_PROTO_TCP && c->state >= XVS_TCP_STATE_MAX)
+		return "unknown TCP state";
+	if (c->dest >= nb_dests)
+		return "destination slot out of range";
+	return NULL;
+}
+
+/* Insert the keys of the valid entry at cell i; a duplicate or a full bucket run refuses it. */
+static int index_entry(struct xvs_conn_table *t, uint32_t i, struct xvs_conn_rebuild *r)
+{
+	const struct xvs_conn *c = &t->conns[i];
+	struct xvs_conn_key ko, kr;
+	xvs_conn_keys(c, &ko, &kr);
+	uint32_t ho = xvs_conn_hash(t, &ko);
+	if (xvs_conn_find(t, &ko, ho)) {
+		r->nb_dup++;
+		return -EEXIST;
+	}
+	if (xvs_conn_insert_key(t, ho, i, XVS_CONN_DIR_ORIG) < 0) {
+		r->nb_full++;
+		return -ENOSPC;
+	}
+	if (!(c->flags & XVS_CONN_F_REPLY))
+		return 0;
+	uint32_t hr = xvs_conn_hash(t, &kr);
+	int rc = xvs_conn_find(t, &kr, hr) ? -EEXIST : xvs_conn_insert_key(t, hr, i, XVS_CONN_DIR_REPLY);
+	if (rc < 0) {
+		xvs_conn_remove_key(t, ho, i, XVS_CONN_DIR_ORIG);
+		if (rc == -EEXIST)
+			r->nb_dup++;
+		else
+			r->nb_full++;
+	}
+	return rc;
+}
+
+/* Free lists from the cells (proto 0 = free), low cells on top as at init. */
+static void rebuild_free(struct xvs_conn_table *t)
+{
+	t->free_ones = XVS_CONN_NIL;
+	t->free_pairs = XVS_CONN_NIL;
+	t->nb_free = 0;
+	for (uint32_t i = t->capacity; i >= 2; i -= 2) {
+		uint32_t p = i - 2;
+		const struct xvs_conn *a = &t->conns[p];
+		if (a->proto && (a->flags & XVS_CONN_F_WIDE))
+			continue;
+		int fa = !a->proto, fb = !a[1].proto;
+		if (fa && fb) {
+			pairs_push(t, p);
+			t->nb_free += 2;
+		} else if (fa || fb) {
+			ones_push(t, fa ? p : p + 1);
+			t->nb_free++;
+		}
+	}
+}
+
+int xvs_conn_table_rebuild(struct xvs_conn_table *t, uint32_t nb_dests, int strict,
+			   struct xvs_conn_rebuild *r)
+{
+	memset(r, 0, sizeof(*r));
+	memset(t->buckets, 0, (size_t)(t->bucket_mask + 1) * sizeof(*t->buckets));
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		struct xvs_conn *c = &t->conns[i];
+		if (!c->proto)
+			continue;
+		const char *why = cell_invalid(t, i, nb_dests);
+		if (why) {
+			if (!r->nb_invalid++) {
+				r->why = why;
+				r->cell = i;
+			}
+			if (strict)
+				return -EBADMSG;
+			memset(c, 0, sizeof(*c)); /* the next cell is then judged as a head of its own */
+			continue;
+		}
+		int wide = !!(c->flags & XVS_CONN_F_WIDE);
+		if (index_entry(t, i, r) < 0) {
+			memset(c, 0, (size_t)(1 + wide) * sizeof(*c));
+		} else if (c->proto & XVS_CONN_PROTO_TPL) {
+			r->nb_tpl++;
+		} else {
+			r->nb_conns++;
+		}
+		i += (uint32_t)wide;
+	}
+	rebuild_free(t);
+	/* the ring's order is lost: the still embryonic entries, in cell order */
+	t->embryo_head = t->embryo_tail = t->sweep_pos = 0;
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		const struct xvs_conn *c = xvs_conn_live(t, i);
+		if (c && !(c->proto & XVS_CONN_PROTO_TPL) && !(c->flags & XVS_CONN_F_CONFIRMED))
+			xvs_conn_embryo_push(t, i);
+	}
+	return 0;
 }

@@ -150,6 +150,38 @@ size_t xvs_conn_table_memsize(uint32_t capacity);
  */
 int xvs_conn_table_init(struct xvs_conn_table *t, void *mem, uint32_t capacity, uint64_t seed);
 
+/* Buckets of a table of `capacity` cells. */
+uint32_t xvs_conn_table_nb_buckets(uint32_t capacity);
+
+/*
+ * Take over a table that another process laid out in `mem` (xvs_conn_table_memsize bytes)
+ * with bucket-hash secret `key`: only the cells are trusted; xvs_conn_table_rebuild must run
+ * before any other use.
+ */
+int xvs_conn_table_attach(struct xvs_conn_table *t, void *mem, uint32_t capacity,
+			  const uint64_t key[4]);
+
+/* What xvs_conn_table_rebuild found. */
+struct xvs_conn_rebuild {
+	uint32_t nb_conns;   /* connections kept */
+	uint32_t nb_tpl;     /* persistence templates kept */
+	uint32_t nb_invalid; /* cells that no xvs could have written, cleared */
+	uint32_t nb_dup;     /* entries whose key another entry already has, dropped */
+	uint32_t nb_full;    /* entries whose keys found no bucket room, dropped */
+	uint32_t cell;       /* the first invalid cell */
+	const char *why;     /* and what is wrong with it */
+};
+
+/*
+ * Rebuild an attached table's index from its cells: every entry is checked (protocol,
+ * family, flags, cell alignment, TCP state, destination slot below nb_dests), its keys are
+ * inserted again, and the free lists and the embryonic ring are made anew. An invalid cell
+ * fails the whole table with -EBADMSG when strict (the table is then unusable: initialise it
+ * again), else it is cleared and counted. Start-up only, before the owning worker runs.
+ */
+int xvs_conn_table_rebuild(struct xvs_conn_table *t, uint32_t nb_dests, int strict,
+			   struct xvs_conn_rebuild *r);
+
 /* The high and low halves of a 64x64-bit product, folded. */
 static inline uint64_t xvs_conn_mum(uint64_t a, uint64_t b)
 {

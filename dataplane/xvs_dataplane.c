@@ -22,9 +22,11 @@
 #include <rte_ring.h>
 
 #include "dp_config.h"
+#include "dp_connstore.h"
 #include "dp_exc.h"
 #include "dp_numa.h"
 #include "dp_port.h"
+#include "dp_rss.h"
 #include "dp_worker.h"
 
 #define MAX_EAL_ARGS 64
@@ -40,6 +42,10 @@ static struct xvs_worker *main_ctx; /* the main lcore's probes, when it has a TX
 static int exc_busy;               /* the last exception pass moved frames */
 static unsigned idle_exit_ms;
 static unsigned wait_config_s;
+static int fresh_conns;                     /* --fresh-conns */
+static struct xvs_cstore cstore;            /* conn_persist: the tables' files */
+static struct xvs_cstore_want cwant[XVS_MAX_LCORES];
+static int conns_restored;                  /* some worker took over its table */
 
 static void on_signal(int sig)
 {
@@ -49,10 +55,11 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xvs-dataplane -c FILE [--wait-config SECONDS] [--idle-exit MS]\n"
+	fprintf(f, "usage: xvs-dataplane -c FILE [--wait-config SECONDS] [--idle-exit MS] [--fresh-conns]\n"
 		   "  -c, --config FILE    configuration (docs/dataplane-config.md)\n"
 		   "  --wait-config S      start the ports only once a table generation is adopted\n"
-		   "  --idle-exit MS       exit after MS ms without a received packet (pcap runs)\n");
+		   "  --idle-exit MS       exit after MS ms without a received packet (pcap runs)\n"
+		   "  --fresh-conns        start with empty connection tables, whatever the files hold\n");
 }
 
 static const char *parse_args(int argc, char **argv)
@@ -61,6 +68,7 @@ static const char *parse_args(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "wait-config", required_argument, NULL, 'w' },
 		{ "idle-exit", required_argument, NULL, 'i' },
+		{ "fresh-conns", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,6 +79,7 @@ static const char *parse_args(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'w': wait_config_s = (unsigned)atoi(optarg); break;
 		case 'i': idle_exit_ms = (unsigned)atoi(optarg); break;
+		case 'f': fresh_conns = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -482,15 +491,147 @@ static void drain_rings(void)
 				rte_pktmbuf_free(m);
 }
 
+/* ---- connection tables that outlive the process (dp_connstore.h) ----------------------- */
+
+static uint32_t steering_now(void)
+{
+	return dp.nb_workers == 1 ? XVS_STEER_NONE : dp.steer.nic ? XVS_STEER_NIC : XVS_STEER_SOFTWARE;
+}
+
+/*
+ * Before the workers' memory: where the tables go, their files opened and locked, and whether
+ * this process takes them over (every header agrees with this configuration) or starts empty.
+ */
+static int setup_conn_store(char *err, size_t errlen)
+{
+	if (xvs_cstore_pick_dir(&cstore, &dp.cfg, err, errlen) < 0)
+		return -EINVAL;
+	if (!dp.cfg.conn_persist) {
+		unsigned n = xvs_cstore_remove_all(cstore.dir, cstore.prefix);
+		printf("xvs-dataplane: conn_persist = no: connection tables in process memory%s\n",
+		       n ? " (removed the files of an earlier run)" : "");
+		return 0;
+	}
+	cstore.enabled = 1;
+	printf("xvs-dataplane: connection tables in %s%s\n", cstore.dir,
+	       cstore.huge ? " (hugetlbfs)" : " (no hugetlbfs mount as huge_dir: shared memory)");
+	int rc = xvs_cstore_open(&cstore, dp.nb_workers, err, errlen);
+	if (rc < 0)
+		return rc;
+	char boot[40];
+	xvs_cstore_boot_id(boot, sizeof(boot));
+	struct xvs_steer seeded = { 0 };
+	xvs_steer_seed(&seeded, dp.cfg.steering_seed);
+	for (unsigned i = 0; i < dp.nb_workers; i++) {
+		cwant[i] = (struct xvs_cstore_want){
+			.capacity = dp.cfg.conn_max, .worker = i, .nb_workers = dp.nb_workers,
+			.steering = steering_now(), .reta_size = dp.steer.reta_size,
+			.steer_key_set = dp.cfg.steering_seed_set, .now_ns = xvs_now_ns(),
+			.file_size = xvs_cstore_file_size(dp.cfg.conn_max, cstore.page_size),
+		};
+		memcpy(cwant[i].steer_key, seeded.key, sizeof(seeded.key));
+		memcpy(cwant[i].boot_id, boot, sizeof(boot));
+	}
+	xvs_cstore_decide(&cstore, cwant, fresh_conns);
+	if (!cstore.attach)
+		printf("xvs-dataplane: %s: starting empty\n", cstore.why);
+	fflush(stdout);
+	return 0;
+}
+
+/* Worker i takes over its table in mem, or starts it empty when the cells are corrupt. */
+static int restore_table(unsigned i, void *mem)
+{
+	struct xvs_conn_rebuild r;
+	char why[160];
+	struct xvs_worker *w = workers[i];
+	if (xvs_cstore_attach(&cstore, i, w, mem, &r, why, sizeof(why)) < 0) {
+		printf("xvs-dataplane: worker %u: connection table is corrupt (%s): starting empty\n", i,
+		       why);
+		cstore.f[i].attached = 0;
+		memset(mem, 0, xvs_conn_table_memsize(dp.cfg.conn_max));
+		return xvs_conn_table_init(&w->conns, mem, dp.cfg.conn_max, rte_rand());
+	}
+	conns_restored = 1;
+	xvs_cstore_reconcile(w, NULL, 1); /* its counts, before control looks */
+	printf("xvs-dataplane: worker %u: took over %u connection(s) and %u template(s) (last stop "
+	       "%s)", i, r.nb_conns, r.nb_tpl, cstore.f[i].old.clean ? "clean" : "not clean");
+	if (r.nb_invalid || r.nb_dup || r.nb_full)
+		printf("; dropped %u invalid (first: cell %u, %s), %u duplicate, %u without room",
+		       r.nb_invalid, r.cell, r.why ? r.why : "-", r.nb_dup, r.nb_full);
+	printf("\n");
+	return 0;
+}
+
+/* Each table's header as this process runs it (clean = 0), or as it leaves it (clean = 1). */
+static void conn_store_write(int clean)
+{
+	uint64_t now_ns = xvs_now_ns(), now_tsc = rte_rdtsc();
+	for (unsigned i = 0; cstore.enabled && i < dp.nb_workers; i++)
+		xvs_cstore_write_hdr(&cstore, i, &cwant[i], &dp.steer, &workers[i]->conns,
+				     xvs_cstore_clock_base(workers[i], now_ns, now_tsc), clean);
+}
+
+/* After the workers' memory: the owner steering the taken-over tables were written under. */
+static void conn_store_steering(void)
+{
+	if (!cstore.attach)
+		return;
+	const struct xvs_cstore_hdr *h = &cstore.f[0].old;
+	memcpy(dp.steer.key, h->steer_key, sizeof(dp.steer.key));
+	if (dp.steer.nic)
+		xvs_rss_model_init(&dp.steer, h->rss_key, h->reta_size, dp.nb_workers);
+}
+
+static int wait_for_config(unsigned seconds);
+
+/*
+ * Taken-over tables against the first table generation: entries it does not explain go. With
+ * no generation within XVS_CSTORE_GEN_WAIT_S (or --wait-config) nothing can be checked: empty.
+ */
+static void conn_store_reconcile(void)
+{
+	if (!conns_restored)
+		return;
+	unsigned wait = wait_config_s > XVS_CSTORE_GEN_WAIT_S ? wait_config_s : XVS_CSTORE_GEN_WAIT_S;
+	const struct xvs_gen *g = NULL;
+	if (atomic_load(&dp.gens.cur) || wait_for_config(wait) == 0)
+		g = atomic_load(&dp.gens.cur);
+	for (unsigned i = 0; i < dp.nb_workers; i++) {
+		struct xvs_worker *w = workers[i];
+		if (!cstore.f[i].attached)
+			continue;
+		if (!g) {
+			void *mem = w->conns.buckets;
+			memset(mem, 0, xvs_conn_table_memsize(dp.cfg.conn_max));
+			xvs_conn_table_init(&w->conns, mem, dp.cfg.conn_max, rte_rand());
+			xvs_cstore_reconcile(w, NULL, 1);
+			printf("xvs-dataplane: worker %u: no table generation within %u s to check its "
+			       "connections against: starting empty\n", i, wait);
+			continue;
+		}
+		uint32_t n = xvs_cstore_reconcile(w, g, (int)cstore.f[i].old.clean);
+		if (n)
+			printf("xvs-dataplane: worker %u: dropped %u connection(s) whose real server "
+			       "generation %llu no longer has\n", i, n, (unsigned long long)g->gen);
+	}
+	conn_store_write(0);
+	fflush(stdout);
+}
+
 /* Worker i's context, connection table and mbuf pool, on the node of its lcore. */
 static int setup_worker(unsigned i, char *err, size_t errlen)
 {
 	int node = lcore_node(worker_lcore[i]);
 	size_t sz = xvs_conn_table_memsize(dp.cfg.conn_max);
-	void *mem = rte_zmalloc_socket("xvs_conns", sz, 64, worker_mem(i));
+	void *mem = cstore.enabled ? xvs_cstore_map(&cstore, i, cwant[i].file_size, node)
+				   : rte_zmalloc_socket("xvs_conns", sz, 64, worker_mem(i));
 	workers[i] = rte_zmalloc_socket("xvs_worker", sizeof(struct xvs_worker), 64, worker_mem(i));
-	if (!mem || !workers[i] || xvs_worker_init(workers[i], &dp, i, mem) < 0) {
-		snprintf(err, errlen, "out of memory for %u connections (%zu bytes)", dp.cfg.conn_max, sz);
+	if (!mem || !workers[i] ||
+	    xvs_worker_init(workers[i], &dp, i, cstore.attach ? NULL : mem) < 0 ||
+	    (cstore.attach && restore_table(i, mem) < 0)) {
+		snprintf(err, errlen, "out of memory for %u connections (%zu bytes)%s%s", dp.cfg.conn_max,
+			 sz, cstore.enabled ? " in " : "", cstore.enabled ? cstore.dir : "");
 		return -ENOMEM;
 	}
 	/* the VIP addresses, for martian sources and the exception path (dp_exc.h) */
@@ -523,15 +664,21 @@ static int setup_memory(char *err, size_t errlen)
 	}
 	xvs_nud_cfg_init(&dp.nud, dp.tsc_hz, dp.cfg.neigh_reachable_ms);
 	xvs_dp_adopt_init(&dp.gens, &dp.shm, g0, g1, dp.nb_workers);
+	if ((rc = setup_conn_store(err, errlen)) < 0)
+		return rc;
 	for (unsigned i = 0; i < dp.nb_workers; i++)
 		if ((rc = setup_worker(i, err, errlen)) < 0)
 			return rc;
-	return dp.nb_workers > 1 ? setup_workers_apart(err, errlen) : 0;
+	if (dp.nb_workers > 1 && (rc = setup_workers_apart(err, errlen)) < 0)
+		return rc;
+	conn_store_steering();
+	conn_store_write(0);
+	return 0;
 }
 
-static int wait_for_config(void)
+static int wait_for_config(unsigned seconds)
 {
-	uint64_t end = rte_rdtsc() + dp.tsc_hz * wait_config_s;
+	uint64_t end = rte_rdtsc() + dp.tsc_hz * seconds;
 	while (!xvs_quit && rte_rdtsc() < end) {
 		heartbeat();
 		xvs_dp_adopt_poll(&dp.gens);
@@ -682,8 +829,9 @@ int main(int argc, char **argv)
 	atomic_store(&dp.shm.hdr->stalled_workers, 0);
 	atomic_store(&dp.shm.hdr->dp_pid, (uint64_t)getpid());
 	heartbeat();
-	if (wait_config_s && wait_for_config() < 0 && !xvs_quit)
+	if (wait_config_s && wait_for_config(wait_config_s) < 0 && !xvs_quit)
 		rte_exit(EXIT_FAILURE, "no table generation adopted within %u s\n", wait_config_s);
+	conn_store_reconcile();
 	if (xvs_port_start_all(&dp, err, sizeof(err)) < 0 || xvs_exc_start(err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (dp.nb_workers == 1)
@@ -704,6 +852,11 @@ int main(int argc, char **argv)
 	atomic_store(&dp.shm.hdr->dp_pid, 0);
 	xvs_port_stop_all(&dp);
 	print_stats();
+	if (cstore.enabled) {
+		/* nothing is deleted: the next xvs-dataplane takes the tables over */
+		conn_store_write(1);
+		xvs_cstore_close(&cstore);
+	}
 	xvs_shm_close(&dp.shm);
 	rte_eal_cleanup();
 	remove_runtime_dir();

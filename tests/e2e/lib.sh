@@ -130,7 +130,11 @@ e2e_cleanup() {
 		"${E2E_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	[ -n "$FILE_PREFIX" ] && rm -rf "/var/run/dpdk/$FILE_PREFIX"
+	if [ -n "$FILE_PREFIX" ]; then
+		rm -rf "/var/run/dpdk/$FILE_PREFIX"
+		# the connection tables the dataplane keeps for its next start (hugepages or /dev/shm)
+		rm -f "$XVS_HUGE_DIR/xvs-$FILE_PREFIX-conns-"* "/dev/shm/xvs-$FILE_PREFIX-conns-"*
+	fi
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ "$rc" -ne 0 ] && [ -n "$XVS_E2E_KEEP" ]; then
 			echo "e2e: work directory kept: $T" >&2
@@ -315,9 +319,11 @@ e2e_control_kill() {
 	CTL_PID=""
 }
 
+# E2E_DP_ARGS: more command-line options for xvs-dataplane.
 e2e_dataplane_start() {
 	e2e_write_dp_config
-	ip netns exec "$NS_LB" "$XVS_DATAPLANE" -c "$T/dp.ini" >>"$T/dp.log" 2>&1 &
+	# shellcheck disable=SC2086 # E2E_DP_ARGS: more options, split on blanks
+	ip netns exec "$NS_LB" "$XVS_DATAPLANE" -c "$T/dp.ini" ${E2E_DP_ARGS:-} >>"$T/dp.log" 2>&1 &
 	DP_PID=$!
 }
 

@@ -55,6 +55,8 @@ cleanup() {
 		fi
 	fi
 	rm -rf "/var/run/dpdk/$PREFIX"
+	# the connection tables a run leaves for the next one (huge_dir = none: /dev/shm)
+	rm -f "/dev/shm/xvs-$PREFIX-conns-"*
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT

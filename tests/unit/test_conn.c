@@ -691,3 +691,168 @@ Test(conn, layout_invariants)
 		table_free(&tb);
 	}
 }
+
+/* ---- a table taken over by another process (xvs_conn_table_attach, _rebuild) ---------- */
+
+/* A copy of tb's memory, as the next process finds it in the file. */
+static void *mem_copy(const struct table *tb)
+{
+	size_t sz = xvs_conn_table_memsize(tb->t.capacity);
+	void *m = aligned_alloc(64, sz);
+	cr_assert_not_null(m);
+	memcpy(m, tb->mem, sz);
+	return m;
+}
+
+Test(conn, rebuild_finds_every_key_again)
+{
+	struct table tb;
+	struct tuple tu[300];
+	int64_t idx[300];
+	rng_state = 0x1234;
+	table_new(&tb, 1024);
+	for (uint32_t i = 0; i < 300; i++) {
+		tuple_of(i, &tu[i]);
+		idx[i] = conn_add(&tb.t, &tu[i], i % 3 != 0);
+		cr_assert_geq(idx[i], 0);
+		if (i % 4 == 0)
+			tb.t.conns[idx[i]].flags |= XVS_CONN_F_CONFIRMED;
+	}
+	for (uint32_t i = 0; i < 300; i += 5) /* holes: single free cells */
+		xvs_conn_free(&tb.t, (uint32_t)idx[i]);
+	uint32_t nb_free = tb.t.nb_free;
+
+	struct xvs_conn_table t2;
+	void *m2 = mem_copy(&tb);
+	memset(m2, 0xa5, (size_t)nb_buckets(&tb.t) * sizeof(struct xvs_conn_bucket)); /* stale index */
+	cr_assert_eq(xvs_conn_table_attach(&t2, m2, 1024, tb.t.key), 0);
+	struct xvs_conn_rebuild r;
+	cr_assert_eq(xvs_conn_table_rebuild(&t2, 8192, 1, &r), 0);
+	cr_assert_eq(r.nb_conns, 240);
+	cr_assert_eq(r.nb_invalid + r.nb_dup + r.nb_full + r.nb_tpl, 0);
+	cr_assert_eq(t2.nb_free, nb_free);
+	for (uint32_t i = 0; i < 300; i++) {
+		struct xvs_conn_key ko = key_orig(&tu[i]), kr = key_reply(&tu[i]);
+		if (i % 5 == 0) {
+			cr_assert_eq(find(&t2, &ko), 0, "freed %u", i);
+			continue;
+		}
+		cr_assert_eq(find(&t2, &ko), hit(idx[i], XVS_CONN_DIR_ORIG), "orig %u", i);
+		cr_assert_eq(find(&t2, &kr), i % 3 ? hit(idx[i], XVS_CONN_DIR_REPLY) : 0, "reply %u", i);
+	}
+	/* the embryonic ring holds the unconfirmed ones only */
+	uint32_t embryos = 0;
+	while (xvs_conn_embryo_pop(&t2, 1) >= 0)
+		embryos++;
+	cr_assert_eq(embryos, 180, "the kept ones not confirmed (i %% 4 != 0)");
+	/* the free lists work: fill the table up and empty it */
+	uint32_t added = 0;
+	for (;;) {
+		int wide = added % 2;
+		int64_t more = xvs_conn_alloc(&t2, wide);
+		if (more < 0 && wide)
+			more = xvs_conn_alloc(&t2, wide = 0);
+		if (more < 0)
+			break;
+		t2.conns[more] = (struct xvs_conn){ .proto = XVS_PROTO_UDP, .af = XVS_AF_INET,
+						    .flags = (uint8_t)(wide ? XVS_CONN_F_WIDE : 0),
+						    .cport = (uint16_t)added, .a4 = { .caddr = 7 } };
+		if (wide)
+			xvs_conn_ext(&t2.conns[more])->caddr = (union xvs_ip){ .d = { 7, 0 } };
+		struct xvs_conn_key ko, kr;
+		xvs_conn_keys(&t2.conns[more], &ko, &kr);
+		cr_assert_eq(xvs_conn_insert_key(&t2, xvs_conn_hash(&t2, &ko), (uint32_t)more, 0), 0);
+		added++;
+	}
+	cr_assert_eq(t2.nb_free, 0);
+	for (uint32_t i = 0; i < t2.capacity; i++)
+		if (xvs_conn_live(&t2, i))
+			xvs_conn_free(&t2, i);
+	assert_empty(&t2);
+	free(m2);
+	table_free(&tb);
+}
+
+/* Spoil cell c of a table the way case k says; returns what rebuild must say. */
+static const char *spoil(struct xvs_conn_table *t, uint32_t c, unsigned k)
+{
+	struct xvs_conn *e = &t->conns[c];
+	switch (k) {
+	case 0: e->proto = 1; return "unknown protocol";
+	case 1: e->af = 5; return "unknown family";
+	case 2: e->flags |= 0x80; return "unknown flags";
+	case 3: e->af = XVS_AF_INET6; return "an IPv6 entry in one cell";
+	case 4: e->state = XVS_TCP_STATE_MAX; e->proto = XVS_PROTO_TCP; return "unknown TCP state";
+	default: e->dest = 9000; return "destination slot out of range";
+	}
+}
+
+Test(conn, rebuild_refuses_or_clears_a_bad_cell)
+{
+	for (unsigned k = 0; k < 6; k++) {
+		for (int strict = 0; strict < 2; strict++) {
+			struct table tb;
+			struct tuple tu[8];
+			int64_t idx[8];
+			rng_state = 99;
+			table_new(&tb, 64);
+			for (uint32_t i = 0; i < 8; i++) {
+				tuple_of(i, &tu[i]);
+				idx[i] = conn_add(&tb.t, &tu[i], 1);
+			}
+			const char *why = spoil(&tb.t, (uint32_t)idx[3], k);
+			struct xvs_conn_table t2;
+			struct xvs_conn_rebuild r;
+			void *m2 = mem_copy(&tb);
+			cr_assert_eq(xvs_conn_table_attach(&t2, m2, 64, tb.t.key), 0);
+			int rc = xvs_conn_table_rebuild(&t2, 8192, strict, &r);
+			cr_assert_eq(r.nb_invalid, 1, "case %u", k);
+			cr_assert_str_eq(r.why, why);
+			cr_assert_eq(r.cell, (uint32_t)idx[3]);
+			if (strict) {
+				cr_assert_eq(rc, -EBADMSG, "case %u: a clean table with a bad cell is refused", k);
+			} else {
+				cr_assert_eq(rc, 0);
+				cr_assert_eq(r.nb_conns, 7, "case %u: the others are kept", k);
+				cr_assert_null(xvs_conn_live(&t2, (uint32_t)idx[3]));
+				cr_assert_eq(t2.nb_free, 64 - 7);
+				for (uint32_t i = 0; i < 8; i++) {
+					struct xvs_conn_key ko = key_orig(&tu[i]);
+					cr_assert_eq(find(&t2, &ko), i == 3 ? 0 : hit(idx[i], XVS_CONN_DIR_ORIG));
+				}
+			}
+			free(m2);
+			table_free(&tb);
+		}
+	}
+}
+
+Test(conn, rebuild_drops_a_duplicate_and_keeps_templates)
+{
+	struct table tb;
+	struct tuple tu = { .caddr = 1, .vaddr = 2, .daddr = 3, .cport = 4, .vport = 5, .dport = 6,
+			    .proto = XVS_PROTO_TCP };
+	table_new(&tb, 64);
+	int64_t a = conn_add(&tb.t, &tu, 1);
+	/* the same connection in a second cell, as a crash between two writes could leave */
+	int64_t b = xvs_conn_alloc(&tb.t, 0);
+	tb.t.conns[b] = tb.t.conns[a];
+	struct tuple tp = tu;
+	tp.cport = 0;
+	tp.proto = XVS_CONN_PROTO_TPL | XVS_PROTO_TCP;
+	int64_t t = conn_add(&tb.t, &tp, 0);
+	struct xvs_conn_table t2;
+	struct xvs_conn_rebuild r;
+	void *m2 = mem_copy(&tb);
+	cr_assert_eq(xvs_conn_table_attach(&t2, m2, 64, tb.t.key), 0);
+	cr_assert_eq(xvs_conn_table_rebuild(&t2, 8192, 1, &r), 0);
+	cr_assert_eq(r.nb_conns, 1);
+	cr_assert_eq(r.nb_tpl, 1);
+	cr_assert_eq(r.nb_dup, 1);
+	struct xvs_conn_key ko = key_orig(&tu), kt = key_orig(&tp);
+	cr_assert_eq(find(&t2, &ko), hit(a, XVS_CONN_DIR_ORIG));
+	cr_assert_eq(find(&t2, &kt), hit(t, XVS_CONN_DIR_ORIG));
+	cr_assert_null(xvs_conn_live(&t2, (uint32_t)b));
+	free(m2);
+	table_free(&tb);
+}
