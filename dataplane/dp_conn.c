@@ -213,6 +213,7 @@ static const char *cell_invalid(const struct xvs_conn_table *t, uint32_t i, uint
 	case XVS_CONN_PROTO_TPL: /* a fwmark service's template */
 	case XVS_CONN_PROTO_TPL | XVS_PROTO_TCP:
 	case XVS_CONN_PROTO_TPL | XVS_PROTO_UDP:
+	case XVS_CONN_TPL_SCTP:
 		break;
 	default:
 		return "unknown protocol";
@@ -307,7 +308,7 @@ int xvs_conn_table_rebuild(struct xvs_conn_table *t, uint32_t nb_dests, int stri
 		int wide = !!(c->flags & XVS_CONN_F_WIDE);
 		if (index_entry(t, i, r) < 0) {
 			memset(c, 0, (size_t)(1 + wide) * sizeof(*c));
-		} else if (c->proto & XVS_CONN_PROTO_TPL) {
+		} else if (xvs_conn_proto_is_tpl(c->proto)) {
 			r->nb_tpl++;
 		} else {
 			r->nb_conns++;
@@ -319,7 +320,7 @@ int xvs_conn_table_rebuild(struct xvs_conn_table *t, uint32_t nb_dests, int stri
 	t->embryo_head = t->embryo_tail = t->sweep_pos = 0;
 	for (uint32_t i = 0; i < t->capacity; i++) {
 		const struct xvs_conn *c = xvs_conn_live(t, i);
-		if (c && !(c->proto & XVS_CONN_PROTO_TPL) && !(c->flags & XVS_CONN_F_CONFIRMED))
+		if (c && !xvs_conn_proto_is_tpl(c->proto) && !(c->flags & XVS_CONN_F_CONFIRMED))
 			xvs_conn_embryo_push(t, i);
 	}
 	return 0;

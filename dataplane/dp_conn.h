@@ -72,6 +72,29 @@ enum xvs_tcp_state {
  * TCP state hold the number of connections it controls (24 bits).
  */
 #define XVS_CONN_PROTO_TPL 0x80
+/* SCTP (132) has that bit already: its templates take this protocol instead (IPPROTO_RAW,
+ * never a packet's here). */
+#define XVS_CONN_TPL_SCTP 0xff
+
+/* The protocol of a template for service protocol proto (0: a fwmark service's). */
+static inline uint8_t xvs_conn_tpl_proto(uint8_t proto)
+{
+	return proto == XVS_PROTO_SCTP ? XVS_CONN_TPL_SCTP : (uint8_t)(proto | XVS_CONN_PROTO_TPL);
+}
+
+/* Whether an entry's protocol is a template's. */
+static inline int xvs_conn_proto_is_tpl(uint8_t proto)
+{
+	return (proto & XVS_CONN_PROTO_TPL) && proto != XVS_PROTO_SCTP;
+}
+
+/* The service protocol of a connection's or template's protocol. */
+static inline uint8_t xvs_conn_proto_base(uint8_t proto)
+{
+	if (proto == XVS_CONN_TPL_SCTP)
+		return XVS_PROTO_SCTP;
+	return xvs_conn_proto_is_tpl(proto) ? (uint8_t)(proto & ~XVS_CONN_PROTO_TPL) : proto;
+}
 
 /* One cell: a connection's head, or a free cell. */
 struct xvs_conn {

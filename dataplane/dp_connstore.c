@@ -413,7 +413,7 @@ static void count_entries(struct xvs_worker *w)
 		if (!c)
 			continue;
 		struct xvs_stats_ctr *d = &w->st->dest[c->dest];
-		if (c->proto & XVS_CONN_PROTO_TPL) {
+		if (xvs_conn_proto_is_tpl(c->proto)) {
 			d->persist++;
 			continue;
 		}
@@ -441,7 +441,7 @@ uint32_t xvs_cstore_reconcile(struct xvs_worker *w, const struct xvs_gen *g, int
 		if (clean)
 			continue;
 		/* a template's count lives in its port and state (dp_conn.h) */
-		if (c->proto & XVS_CONN_PROTO_TPL) {
+		if (xvs_conn_proto_is_tpl(c->proto)) {
 			c->dport = 0;
 			c->state = 0;
 		} else {

@@ -28,7 +28,7 @@
  * layout or hash, the flag or protocol encodings, the worker clock, or struct xvs_cstore_hdr.
  * A table of another ABI is never attached (docs/dataplane.md, "Table ABI").
  */
-#define XVS_CONN_ABI 1
+#define XVS_CONN_ABI 2
 
 #define XVS_CSTORE_MAGIC    0x534e4e4f43535658ULL /* "XVSCONNS" */
 #define XVS_CSTORE_HDR_SIZE 4096                  /* the table starts here */

@@ -265,7 +265,7 @@ static inline void tpl_count_set(struct xvs_conn *t, uint32_t n)
 
 static inline int is_tpl(const struct xvs_conn *c)
 {
-	return c->proto & XVS_CONN_PROTO_TPL;
+	return xvs_conn_proto_is_tpl(c->proto);
 }
 
 /*
@@ -281,7 +281,7 @@ static void tpl_key(const struct xvs_svc *s, const union xvs_ip *caddr, struct x
 	union xvs_ip vaddr = s->addr;
 	if (s->fwmark)
 		vaddr = (union xvs_ip){ .d = { rte_cpu_to_be_32(s->fwmark), 0 } };
-	*k = (struct xvs_conn_key){ .dport = vport, .proto = (uint8_t)(s->proto | XVS_CONN_PROTO_TPL) };
+	*k = (struct xvs_conn_key){ .dport = vport, .proto = xvs_conn_tpl_proto(s->proto) };
 	if (s->af == XVS_AF_INET6) {
 		k->af = XVS_AF_INET6;
 		k->src6 = xvs_ip6_prefix(caddr, s->netmask);
@@ -981,7 +981,7 @@ static void serve_dump(struct xvs_worker *w, const struct xvs_gen *g)
 		if (tpl) /* 0 with the virtual port (port-0 and FTP services), else the server's */
 			dport = c->vport && g && c->dest < g->nb_dests ? g->dests[c->dest].port_be : 0;
 		mb->e[nb++] = (struct xvs_conn_dump_entry){
-			.af = c->af, .proto = (uint8_t)(c->proto & ~XVS_CONN_PROTO_TPL),
+			.af = c->af, .proto = xvs_conn_proto_base(c->proto),
 			.state = tpl ? XVS_TCP_NONE : c->state, .fwd = c->flags & XVS_CONN_F_FWD_MASK,
 			.dest = c->dest, .svc = svc, .expire = c->expire - w->now, .cport = c->cport,
 			.vport = c->vport, .dport = dport, .caddr = xvs_conn_caddr(c),

@@ -856,3 +856,19 @@ Test(conn, rebuild_drops_a_duplicate_and_keeps_templates)
 	free(m2);
 	table_free(&tb);
 }
+
+Test(conn, sctp_is_no_template)
+{
+	/* SCTP's protocol number (132) has the template bit: its connections must not read as
+	 * templates, nor show as protocol 4 in a dump */
+	cr_assert_not(xvs_conn_proto_is_tpl(XVS_PROTO_SCTP));
+	cr_assert_eq(xvs_conn_proto_base(XVS_PROTO_SCTP), XVS_PROTO_SCTP);
+	uint8_t protos[] = { 0, XVS_PROTO_TCP, XVS_PROTO_UDP, XVS_PROTO_SCTP };
+	for (unsigned i = 0; i < sizeof(protos); i++) {
+		uint8_t t = xvs_conn_tpl_proto(protos[i]);
+		cr_assert(xvs_conn_proto_is_tpl(t), "template of %u", protos[i]);
+		cr_assert_eq(xvs_conn_proto_base(t), protos[i]);
+		for (unsigned j = 0; j < sizeof(protos); j++)
+			cr_assert_neq(t, protos[j], "a template key never matches a packet's");
+	}
+}

@@ -8,6 +8,9 @@
 
 #include "dp_connstore.h"
 
+#define XVS_STR1(x) #x
+#define XVS_STR(x) XVS_STR1(x)
+
 static struct xvs_cstore_want want_of(uint32_t worker)
 {
 	struct xvs_cstore_want w = {
@@ -62,7 +65,7 @@ static const char *refusal(unsigned k, struct xvs_cstore_hdr *h, struct xvs_csto
 {
 	switch (k) {
 	case 0: h->magic = 0; return "no connection table in the file";
-	case 1: h->abi = 8; reseal(h); return "connection table ABI 8, this binary 1";
+	case 1: h->abi = 8; reseal(h); return "connection table ABI 8, this binary " XVS_STR(XVS_CONN_ABI);
 	case 2: h->steer_key[0] ^= 1; return "connection table header checksum mismatch";
 	case 3: w->capacity = 131072; w->file_size = xvs_cstore_file_size(131072, 2u << 20);
 		return "connection table of 65536 cells, conn_max now 131072";
@@ -135,7 +138,7 @@ Test(connstore, decide_takes_all_or_none)
 	reseal(&cs.f[1].old);
 	xvs_cstore_decide(&cs, w, 0);
 	cr_assert_eq(cs.attach, 0, "one worker's table that cannot be taken: none is");
-	cr_assert_str_eq(cs.why, "worker 1: connection table ABI 9, this binary 1");
+	cr_assert_str_eq(cs.why, "worker 1: connection table ABI 9, this binary " XVS_STR(XVS_CONN_ABI));
 	cs.f[0].old_size = 0;
 	xvs_cstore_decide(&cs, w, 0);
 	cr_assert_str_eq(cs.why, "no connection table yet in /dev/hugepages");
