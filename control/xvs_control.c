@@ -16,6 +16,8 @@
 #include "ctl_api.h"
 #include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
+#include "ctl_metrics.h"
+#include "ctl_metrics_http.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 
@@ -28,6 +30,7 @@ struct options {
 	const char *pidfile;
 	const char *kaconf;    /* --keepalived-conf */
 	const char *config_id; /* --config-id */
+	const char *metrics;   /* --metrics-listen, NULL: the default address */
 	bool check_config;     /* --check-config */
 	struct xvs_sched_params sched;
 };
@@ -36,6 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: xvs-control [--shm PATH] [--socket PATH] [--state PATH] [--pidfile PATH]\n"
 		   "                   [--mh-table-size M] [--keepalived-conf FILE [--config-id ID]]\n"
+		   "                   [--metrics-listen ADDR:PORT|[ADDR6]:PORT|none]\n"
 		   "       xvs-control --keepalived-conf FILE --check-config [--config-id ID]\n"
 		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
 		   "  --socket PATH       control API socket (default %s)\n"
@@ -46,9 +50,44 @@ static void usage(FILE *f)
 		   "  --keepalived-conf FILE  take the services from keepalived.conf FILE (its\n"
 		   "                      virtual_server part), again on SIGHUP\n"
 		   "  --config-id ID      the id of keepalived's @ID lines (default: the host name)\n"
-		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n",
+		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n"
+		   "  --metrics-listen A  serve Prometheus metrics at http://A/metrics (default %s;\n"
+		   "                      none: no metrics listener)\n",
 		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
-		XVS_MH_SIZE_DEFAULT);
+		XVS_MH_SIZE_DEFAULT, XVS_METRICS_DEFAULT_LISTEN);
+}
+
+static int check_metrics_listen(const char *spec)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char msg[160];
+	int rc = xvs_metrics_parse_listen(spec, &sa, &len, msg, sizeof(msg));
+	if (rc < 0)
+		fprintf(stderr, "xvs-control: --metrics-listen %s\n", msg);
+	return rc;
+}
+
+/*
+ * The metrics listener: an address given with --metrics-listen must work, or the daemon
+ * stops; the default one only warns when it is taken (another instance, another program),
+ * so that metrics never keep the control plane from starting.
+ */
+static int start_metrics(const struct options *o, struct xvs_ctl *ctl, pthread_mutex_t *lock,
+			 struct xvs_metrics_server **srv, char *msg, size_t msglen)
+{
+	const char *spec = o->metrics ? o->metrics : XVS_METRICS_DEFAULT_LISTEN;
+	*srv = NULL;
+	if (strcmp(spec, "none") == 0)
+		return 0;
+	*srv = xvs_metrics_server_start(spec, ctl, lock, msg, msglen);
+	if (*srv)
+		LOG("metrics at http://%s/metrics", spec);
+	if (*srv || o->metrics)
+		return *srv ? 0 : -1;
+	LOG("%s (the default address; running without metrics)", msg);
+	msg[0] = '\0';
+	return 0;
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -63,11 +102,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"keepalived-conf", required_argument, NULL, 'k'},
 		{"config-id", required_argument, NULL, 'i'},
 		{"check-config", no_argument, NULL, 'C'},
+		{"metrics-listen", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
-			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, false,
+			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, false,
 			      {.mh_size = XVS_MH_SIZE_DEFAULT}};
 	char msg[160], *end;
 	unsigned long n;
@@ -81,6 +121,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'k': o->kaconf = optarg; break;
 		case 'i': o->config_id = optarg; break;
 		case 'C': o->check_config = true; break;
+		case 'L':
+			if (check_metrics_listen(optarg) < 0)
+				return -1;
+			o->metrics = optarg;
+			break;
 		case 'M':
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
@@ -230,9 +275,12 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_lock(&lock);
 	struct xvs_ctl_api *api = xvs_ctl_api_start(o.socket, &ctl, &lock, msg, sizeof(msg));
-	if (!api || xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
+	struct xvs_metrics_server *metrics = NULL;
+	if (!api || start_metrics(&o, &ctl, &lock, &metrics, msg, sizeof(msg)) < 0 ||
+	    xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
 		LOG("%s", msg);
 		pthread_mutex_unlock(&lock);
+		xvs_metrics_server_stop(metrics);
 		xvs_ctl_api_stop(api);
 		xvs_health_stop(health);
 		xvs_shm_close(&shm);
@@ -253,6 +301,7 @@ int main(int argc, char **argv)
 
 	int sig = serve(&ctl, &lock, &stop, &o, &held);
 	LOG("%s: stopping", strsignal(sig));
+	xvs_metrics_server_stop(metrics);
 	xvs_ctl_api_stop(api);
 	xvs_health_stop(health); /* after the API: no request can reach it any more */
 	ctl.health = NULL;
