@@ -83,6 +83,7 @@ static void fill_svc(const struct xvs_ctl_model *m, unsigned slot, struct xvs_me
 	o->has_quorum = s->hc != NULL;
 	o->quorum_up = s->quorum_up;
 	xvs_ctl_model_svc_stats(m, slot, &o->st);
+	o->st.active = o->st.inactive = 0; /* summed from its servers by the caller */
 }
 
 static enum xvs_metrics_health dest_health(const struct xvs_ctl_dest *d, unsigned slot,
@@ -147,7 +148,11 @@ static int capture_model(const struct xvs_ctl_model *m, struct xvs_health *hs,
 		uint16_t svc = m->dests[slot].svc;
 		if (svc >= XVS_MAX_SVCS || idx_of[svc] == UINT32_MAX)
 			continue;
-		fill_dest(m, hs, slot, idx_of[svc], &s->dests[s->nb_dests++]);
+		struct xvs_metrics_dest *d = &s->dests[s->nb_dests++];
+		fill_dest(m, hs, slot, idx_of[svc], d);
+		/* the dataplane counts active and inactive connections per server only */
+		s->svcs[d->svc].st.active += d->st.active > 0 ? d->st.active : 0;
+		s->svcs[d->svc].st.inactive += d->st.inactive > 0 ? d->st.inactive : 0;
 	}
 	s->model = true;
 	return 0;

@@ -120,6 +120,10 @@ for r in "${RS_NAMES[@]}"; do
 	e2e_retry 50 promql_is "$q" $((N / 3)) || e2e_fail "PromQL $q: got '$(promql "$q")'"
 done
 e2e_ok "PromQL: $((N / 3)) connections on each real server"
+# The finished connections wait in TIME_WAIT: inactive, as xvsadm -L shows them.
+q="sum(xvs_service_inactive_connections{vip=\"$VIP\",port=\"80\"})"
+e2e_retry 100 promql_is "$q" "$N" || e2e_fail "PromQL $q: got '$(promql "$q")', want $N"
+e2e_ok "PromQL: $q = $N"
 q='sum(xvs_worker_receive_packets_total) > 0'
 e2e_retry 50 eval '[ -n "$(promql "$q")" ]' || e2e_fail "no received packets in Prometheus"
 

@@ -273,6 +273,9 @@ Test(metrics, capture)
 	xvs_shm_stats(&shm, 0)->dest[dest].conns = 2;
 	xvs_shm_stats(&shm, 1)->dest[dest].conns = 3;
 	xvs_shm_stats(&shm, 1)->svc[svc].conns = 5;
+	xvs_shm_stats(&shm, 0)->dest[dest].active = 1;
+	xvs_shm_stats(&shm, 1)->dest[dest].active = 2;
+	xvs_shm_stats(&shm, 1)->dest[dest].inactive = 6;
 	xvs_shm_stats(&shm, 1)->drops[XVS_DROP_NO_VIP] = 9;
 	xvs_shm_stats(&shm, XVS_SHM_MAIN_STATS)->drops[XVS_DROP_EXC_RATE] = 4;
 	xvs_shm_stats(&shm, 0)->rx_pkts = 11;
@@ -288,6 +291,16 @@ Test(metrics, capture)
 					"[2001:db8::100]:53\",server=\"[2001:db8::11]:53\","
 					"forward=\"masq\"} 5\n"));
 	cr_assert_not_null(strstr(text, "forward=\"masq\"} 4\n")); /* the weight */
+	/* a service's active and inactive connections are its servers' */
+	cr_assert_not_null(strstr(text, "xvs_service_active_connections{service=\"UDP "
+					"[2001:db8::100]:53\",protocol=\"udp\",vip=\"2001:db8::100\","
+					"port=\"53\"} 3\n"));
+	cr_assert_not_null(strstr(text, "xvs_service_inactive_connections{service=\"UDP "
+					"[2001:db8::100]:53\",protocol=\"udp\",vip=\"2001:db8::100\","
+					"port=\"53\"} 6\n"));
+	cr_assert_not_null(strstr(text, "xvs_server_active_connections{service=\"UDP "
+					"[2001:db8::100]:53\",server=\"[2001:db8::11]:53\","
+					"forward=\"masq\"} 3\n"));
 	cr_assert_not_null(strstr(text, "xvs_drops_total{worker=\"1\",reason=\"no-vip\"} 9\n"));
 	cr_assert_not_null(strstr(text, "xvs_drops_total{worker=\"0\",reason=\"no-vip\"} 0\n"));
 	cr_assert_not_null(strstr(text, "xvs_drops_total{worker=\"main\",reason=\"exception-rate\"} 4\n"));
