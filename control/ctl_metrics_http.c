@@ -171,6 +171,35 @@ struct xvs_metrics_server *xvs_metrics_server_start(const char *spec, struct xvs
 	return srv;
 }
 
+int xvs_metrics_start_option(const char *spec, struct xvs_ctl *ctl, pthread_mutex_t *lock,
+			     struct xvs_metrics_server **srv, char *msg, size_t msglen)
+{
+	const char *addr = spec ? spec : XVS_METRICS_DEFAULT_LISTEN;
+	*srv = NULL;
+	if (strcmp(addr, "none") == 0)
+		return 0;
+	*srv = xvs_metrics_server_start(addr, ctl, lock, msg, msglen);
+	if (*srv) {
+		fprintf(stderr, "xvs-control: metrics at http://%s/metrics\n", addr);
+		return 0;
+	}
+	if (spec)
+		return -1;
+	fprintf(stderr, "xvs-control: %s (the default address; running without metrics)\n", msg);
+	return 0;
+}
+
+int xvs_metrics_check_option(const char *spec)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char msg[160];
+	if (xvs_metrics_parse_listen(spec, &sa, &len, msg, sizeof(msg)) >= 0)
+		return 0;
+	fprintf(stderr, "xvs-control: --metrics-listen %s\n", msg);
+	return -1;
+}
+
 void xvs_metrics_server_stop(struct xvs_metrics_server *srv)
 {
 	if (!srv)

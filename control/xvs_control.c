@@ -16,7 +16,6 @@
 #include "ctl_api.h"
 #include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
-#include "ctl_metrics.h"
 #include "ctl_metrics_http.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
@@ -57,39 +56,6 @@ static void usage(FILE *f)
 		XVS_MH_SIZE_DEFAULT, XVS_METRICS_DEFAULT_LISTEN);
 }
 
-static int check_metrics_listen(const char *spec)
-{
-	struct sockaddr_storage sa;
-	socklen_t len;
-	char msg[160];
-	int rc = xvs_metrics_parse_listen(spec, &sa, &len, msg, sizeof(msg));
-	if (rc < 0)
-		fprintf(stderr, "xvs-control: --metrics-listen %s\n", msg);
-	return rc;
-}
-
-/*
- * The metrics listener: an address given with --metrics-listen must work, or the daemon
- * stops; the default one only warns when it is taken (another instance, another program),
- * so that metrics never keep the control plane from starting.
- */
-static int start_metrics(const struct options *o, struct xvs_ctl *ctl, pthread_mutex_t *lock,
-			 struct xvs_metrics_server **srv, char *msg, size_t msglen)
-{
-	const char *spec = o->metrics ? o->metrics : XVS_METRICS_DEFAULT_LISTEN;
-	*srv = NULL;
-	if (strcmp(spec, "none") == 0)
-		return 0;
-	*srv = xvs_metrics_server_start(spec, ctl, lock, msg, msglen);
-	if (*srv)
-		LOG("metrics at http://%s/metrics", spec);
-	if (*srv || o->metrics)
-		return *srv ? 0 : -1;
-	LOG("%s (the default address; running without metrics)", msg);
-	msg[0] = '\0';
-	return 0;
-}
-
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -122,7 +88,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'i': o->config_id = optarg; break;
 		case 'C': o->check_config = true; break;
 		case 'L':
-			if (check_metrics_listen(optarg) < 0)
+			if (xvs_metrics_check_option(optarg) < 0)
 				return -1;
 			o->metrics = optarg;
 			break;
@@ -276,7 +242,8 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&lock);
 	struct xvs_ctl_api *api = xvs_ctl_api_start(o.socket, &ctl, &lock, msg, sizeof(msg));
 	struct xvs_metrics_server *metrics = NULL;
-	if (!api || start_metrics(&o, &ctl, &lock, &metrics, msg, sizeof(msg)) < 0 ||
+	if (!api || xvs_metrics_start_option(o.metrics, &ctl, &lock, &metrics, msg,
+								 sizeof(msg)) < 0 ||
 	    xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
 		LOG("%s", msg);
 		pthread_mutex_unlock(&lock);
