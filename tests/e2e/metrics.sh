@@ -163,9 +163,14 @@ expect_eq "--drops lists every reason" \
 	"$(($(wc -l <"$T/drops.txt") - $(wc -l <"$T/stats.txt") - 2))" "$nb_reasons"
 
 # ---- a configuration storm: every scrape answers -------------------------------------------
+e2e_log "configuration storm"
+# Each change is one transaction, published and adopted while it holds control's lock.
 (
-	for i in $(seq 1 150); do
-		"$XVSADM" -e -t "$VIP:80" -r "${RS_IP[rs1]}:80" -m -w $((i % 5 + 1)) || exit 1
+	for i in $(seq 1 60); do
+		curl -sf --max-time 5 --unix-socket "$T/sock" http://xvs/v1/ops -d "{\"ops\": [{\"op\": \
+\"edit-dest\", \"service\": {\"proto\": \"tcp\", \"addr\": \"$VIP\", \"port\": 80}, \
+\"dest\": {\"addr\": \"${RS_IP[rs1]}\", \"port\": 80, \"fwd\": \"masq\", \
+\"weight\": $((i % 5 + 1))}}]}" >/dev/null || exit 1
 	done
 ) >"$T/storm.log" 2>&1 &
 STORM_PID=$!
@@ -177,11 +182,12 @@ while kill -0 "$STORM_PID" 2>/dev/null; do
 	scrapes=$((scrapes + 1))
 done
 wait "$STORM_PID" || e2e_fail "the configuration storm failed: $(tail -3 "$T/storm.log")"
-[ "$scrapes" -ge 3 ] || e2e_fail "only $scrapes scrapes during the storm"
+[ "$scrapes" -ge 2 ] || e2e_fail "only $scrapes scrapes during the storm"
 promtool_ok "$T/storm.txt"
-e2e_ok "$scrapes scrapes answered during 150 configuration changes"
+e2e_ok "$scrapes scrapes answered during 60 configuration changes"
 
 # ---- the dataplane gone -------------------------------------------------------------------
+e2e_log "stopping the dataplane"
 e2e_dataplane_stop
 e2e_retry 50 eval '! e2e_dp_attached' || e2e_fail "control still reports a dataplane"
 ms=$(ip netns exec "$NS_MON" curl -sf --max-time 2 -o "$T/m1.txt" -w '%{time_total}' \
