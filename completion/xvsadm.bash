@@ -31,7 +31,7 @@ _xvsadm()
 		-x --u-threshold -y --l-threshold --tun-type --tun-port --tun-nocsum --tun-csum
 		--tun-remcsum"
 	local list_params="-n --numeric -c --connection --stats --rate --thresholds
-		--persistent-conn --tun-info --exact --nosort --sort --timeout --daemon --json --health"
+		--persistent-conn --tun-info --exact --nosort --sort --timeout --daemon --json --health --drops"
 
 	case $prev in
 	-s | --scheduler)

@@ -132,10 +132,22 @@ static enum MHD_Result post_ops(struct xvs_ctl_api *api, struct MHD_Connection *
 				   xvs_ctl_pub_result_name(res.pub), "message", res.msg));
 }
 
+/* ?per_worker= of GET /v1/stats: 0 or 1 (absent: 0); -1 for anything else. */
+static int per_worker_arg(struct MHD_Connection *conn)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "per_worker");
+	if (!v || strcmp(v, "0") == 0)
+		return 0;
+	return strcmp(v, "1") == 0 ? 1 : -1;
+}
+
 static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *conn,
 				const char *url)
 {
 	json_t *o;
+	int per_worker = strcmp(url, "/v1/stats") == 0 ? per_worker_arg(conn) : 0;
+	if (per_worker < 0)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, EINVAL, -1, "per_worker: expected 0 or 1");
 	if (!lock_ready(api))
 		return send_not_ready(conn);
 	if (strcmp(url, "/v1/status") == 0)
@@ -144,6 +156,10 @@ static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *
 		o = xvs_ctl_json_services(api->ctl->model, api->ctl->rates, api->ctl->health);
 	else
 		o = xvs_ctl_json_stats(api->ctl->shm);
+	if (o && per_worker && xvs_ctl_json_stats_add_workers(o, api->ctl->shm) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	pthread_mutex_unlock(api->lock);
 	if (!o)
 		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ENOMEM, -1,

@@ -820,6 +820,45 @@ json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 	return o;
 }
 
+/* One counter record: its scalar counters and every drop reason, zeros included. */
+static json_t *record_json(const struct xvs_lcore_stats *s)
+{
+	json_t *o = json_object(), *dj = json_object();
+	if (!o || !dj) {
+		json_decref(o);
+		json_decref(dj);
+		return NULL;
+	}
+	for (unsigned k = 0; k < NB_LCORE_CTRS; k++)
+		json_object_set_new(o, lcore_ctrs[k].name,
+				    json_integer((json_int_t)*(const uint64_t *)((const char *)s +
+										 lcore_ctrs[k].off)));
+	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
+		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)s->drops[d]));
+	json_object_set_new(o, "drops", dj);
+	return o;
+}
+
+int xvs_ctl_json_stats_add_workers(json_t *stats, const struct xvs_shm *shm)
+{
+	json_t *a = json_array();
+	uint32_t nb = shm && shm->hdr ? atomic_load(&shm->hdr->nb_workers) : 0;
+	if (!a)
+		return -ENOMEM;
+	nb = nb > XVS_MAX_LCORES ? XVS_MAX_LCORES : nb;
+	for (uint32_t i = 0; i < nb; i++)
+		if (json_array_append_new(a, record_json(xvs_shm_stats(shm, i))) < 0) {
+			json_decref(a);
+			return -ENOMEM;
+		}
+	json_t *main_rec = shm && shm->hdr ? record_json(xvs_shm_stats(shm, XVS_SHM_MAIN_STATS))
+					   : json_object();
+	if (json_object_set_new(stats, "per_worker", a) < 0 ||
+	    json_object_set_new(stats, "main_lcore", main_rec) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /*
  * A message as a JSON string. Messages may quote the request (jansson's "near '...'", a
  * field name) or be cut in the middle of a character, and JSON strings take only UTF-8:

@@ -72,6 +72,9 @@ json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ct
 			      struct xvs_health *health);
 json_t *xvs_ctl_json_status(const struct xvs_ctl_model *m, const struct xvs_shm *shm);
 json_t *xvs_ctl_json_stats(const struct xvs_shm *shm);
+/* GET /v1/stats?per_worker=1: add "per_worker" (one record per worker, as the summed
+ * document has them) and "main_lcore" to stats. Returns 0 or -ENOMEM. */
+int xvs_ctl_json_stats_add_workers(json_t *stats, const struct xvs_shm *shm);
 
 /* {"error": msg, "errno": err, "index": index (only when >= 0)} */
 json_t *xvs_ctl_json_error(int err, int index, const char *msg);

@@ -16,6 +16,7 @@
 #include "ctl_api.h"
 #include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
+#include "ctl_metrics_http.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 
@@ -28,6 +29,7 @@ struct options {
 	const char *pidfile;
 	const char *kaconf;    /* --keepalived-conf */
 	const char *config_id; /* --config-id */
+	const char *metrics;   /* --metrics-listen, NULL: the default address */
 	bool check_config;     /* --check-config */
 	struct xvs_sched_params sched;
 };
@@ -36,6 +38,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: xvs-control [--shm PATH] [--socket PATH] [--state PATH] [--pidfile PATH]\n"
 		   "                   [--mh-table-size M] [--keepalived-conf FILE [--config-id ID]]\n"
+		   "                   [--metrics-listen ADDR:PORT|[ADDR6]:PORT|none]\n"
 		   "       xvs-control --keepalived-conf FILE --check-config [--config-id ID]\n"
 		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
 		   "  --socket PATH       control API socket (default %s)\n"
@@ -46,9 +49,11 @@ static void usage(FILE *f)
 		   "  --keepalived-conf FILE  take the services from keepalived.conf FILE (its\n"
 		   "                      virtual_server part), again on SIGHUP\n"
 		   "  --config-id ID      the id of keepalived's @ID lines (default: the host name)\n"
-		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n",
+		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n"
+		   "  --metrics-listen A  serve Prometheus metrics at http://A/metrics (default %s;\n"
+		   "                      none: no metrics listener)\n",
 		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
-		XVS_MH_SIZE_DEFAULT);
+		XVS_MH_SIZE_DEFAULT, XVS_METRICS_DEFAULT_LISTEN);
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -63,11 +68,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"keepalived-conf", required_argument, NULL, 'k'},
 		{"config-id", required_argument, NULL, 'i'},
 		{"check-config", no_argument, NULL, 'C'},
+		{"metrics-listen", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
-			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, false,
+			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, false,
 			      {.mh_size = XVS_MH_SIZE_DEFAULT}};
 	char msg[160], *end;
 	unsigned long n;
@@ -81,6 +87,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'k': o->kaconf = optarg; break;
 		case 'i': o->config_id = optarg; break;
 		case 'C': o->check_config = true; break;
+		case 'L':
+			if (xvs_metrics_check_option(optarg) < 0)
+				return -1;
+			o->metrics = optarg;
+			break;
 		case 'M':
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
@@ -230,9 +241,13 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_lock(&lock);
 	struct xvs_ctl_api *api = xvs_ctl_api_start(o.socket, &ctl, &lock, msg, sizeof(msg));
-	if (!api || xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
+	struct xvs_metrics_server *metrics = NULL;
+	if (!api || xvs_metrics_start_option(o.metrics, &ctl, &lock, &metrics, msg,
+								 sizeof(msg)) < 0 ||
+	    xvs_ctl_init(&ctl, &shm, o.shm, o.state, &o.sched, msg, sizeof(msg)) < 0) {
 		LOG("%s", msg);
 		pthread_mutex_unlock(&lock);
+		xvs_metrics_server_stop(metrics);
 		xvs_ctl_api_stop(api);
 		xvs_health_stop(health);
 		xvs_shm_close(&shm);
@@ -253,6 +268,7 @@ int main(int argc, char **argv)
 
 	int sig = serve(&ctl, &lock, &stop, &o, &held);
 	LOG("%s: stopping", strsignal(sig));
+	xvs_metrics_server_stop(metrics);
 	xvs_ctl_api_stop(api);
 	xvs_health_stop(health); /* after the API: no request can reach it any more */
 	ctl.health = NULL;

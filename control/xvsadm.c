@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "xvsadm_client.h"
+#include "xvsadm_drops.h"
 #include "xvsadm_json.h"
 #include "xvsadm_parse.h"
 #include "xvsadm_print.h"
@@ -90,6 +91,8 @@ static void print_usage(FILE *f)
 	      "     --stats --rate --thresholds --persistent-conn --tun-info\n"
 	      "                            other listing columns\n"
 	      "     --exact                exact numbers in --stats/--rate\n"
+	      "     --drops                with --stats: the dataplane's drops by reason and\n"
+	      "                            worker after the table (xvs's own)\n"
 	      "     --nosort               list in the server's order\n"
 	      "     --health               list every configured real server with its health\n"
 	      "                            (xvs's own; plain -L lists what IPVS would hold)\n"
@@ -280,6 +283,25 @@ static int print_listing(const struct xvs_xvsadm_cmd *cmd, const json_t *doc,
 	return json ? print_json(doc) : xvs_xvsadm_print_table(stdout, t, cmd->format);
 }
 
+/* -L --stats --drops: the section after the table, from GET /v1/stats?per_worker=1. */
+static int run_drops(const struct xvs_xvsadm_cmd *cmd)
+{
+	int status;
+	json_t *stats = fetch_doc("/v1/stats?per_worker=1", &status);
+
+	if (stats == NULL) {
+		fflush(stdout);
+		return status;
+	}
+	int rc = xvs_xvsadm_print_drops(stdout, stats, cmd->format);
+	json_decref(stats);
+	if (rc == -EPROTO)
+		fprintf(stderr, "%s: malformed reply from xvs-control\n", XVSADM_PROG);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = -EIO;
+	return rc ? EXIT_LIST_FAIL : 0;
+}
+
 static int run_list(const struct xvs_xvsadm_cmd *cmd)
 {
 	const int marks = cmd->cmd == XVSADM_CMD_LISTMARKS;
@@ -302,6 +324,8 @@ static int run_list(const struct xvs_xvsadm_cmd *cmd)
 		rc = print_listing(cmd, doc, &t);
 	xvs_xvsadm_table_free(&t);
 	json_decref(doc);
+	if (rc == 0 && (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DROPS)))
+		return run_drops(cmd);
 	if (rc == -ESRCH)
 		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, ESRCH, NULL));
 	else if (rc)

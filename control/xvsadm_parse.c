@@ -26,7 +26,7 @@ enum {
 	TAG_SYNC_MAXLEN, TAG_TUN_INFO, TAG_TUN_TYPE, TAG_TUN_PORT, TAG_TUN_NOCSUM,
 	TAG_TUN_CSUM, TAG_TUN_REMCSUM, TAG_SYNCID, TAG_JSON, TAG_STATUS,
 	TAG_ADD_MARK, TAG_DEL_MARK, TAG_LIST_MARKS, TAG_MARK_PROTO, TAG_MARK_DST, TAG_MARK_DPORT,
-	TAG_MARK, TAG_HEALTH,
+	TAG_MARK, TAG_HEALTH, TAG_DROPS,
 };
 
 static const char *const cmd_names[] = {
@@ -49,35 +49,35 @@ static const char *const opt_names[XVSADM_NB_OPTS] = {
 	"persistent-conn", "nosort", "syncid", "exact", "ops", "pe", "sched-flags",
 	"mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
 	"tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json", "proto", "dst", "dport",
-	"mark", "health",
+	"mark", "health", "drops",
 };
 
 /*
  * Which options each command takes, one character per option in enum xvs_xvsadm_opt
  * order: 'x' illegal, '+' required, '1' at most one of the '1's, ' ' optional. The last
- * six columns are xvs's own: --json goes with listings only, --proto, --dst, --dport and
- * --mark with the mark rule commands, --health with -L.
- *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r j p d d m h
- *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m s r s p k l */
+ * seven columns are xvs's own: --json goes with listings only, --proto, --dst, --dport and
+ * --mark with the mark rule commands, --health and --drops with -L.
+ *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r j p d d m h d
+ *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m s r s p k l r */
 static const char cmd_opts[][XVSADM_NB_OPTS + 1] = {
-	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx xxxx ",
-	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxx",
-	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxx",
-	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxxxxxx",
-	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_STATUS]      = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxx",
-	[XVSADM_CMD_ADDMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx + +x",
-	[XVSADM_CMD_DELMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx +  x",
-	[XVSADM_CMD_LISTMARKS]   = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxx",
+	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx xxxx  ",
+	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxxx",
+	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxxx",
+	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxxxxxxx",
+	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STATUS]      = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxxx",
+	[XVSADM_CMD_ADDMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx + +xx",
+	[XVSADM_CMD_DELMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx +  xx",
+	[XVSADM_CMD_LISTMARKS]   = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxxx",
 };
 
 /* Tunnel options against tunnel types, same key as cmd_opts: tun-port nocsum csum remcsum. */
@@ -418,6 +418,7 @@ static int parse_flag_option(int tag, struct xvs_xvsadm_cmd *cmd, struct xvs_xvs
 		{ TAG_TUN_REMCSUM, XVSADM_OPT_TUN_REMCSUM, 0 },
 		{ TAG_JSON, XVSADM_OPT_JSON, 0 },
 		{ TAG_HEALTH, XVSADM_OPT_HEALTH, XVSADM_FMT_HEALTH },
+		{ TAG_DROPS, XVSADM_OPT_DROPS, 0 },
 	};
 	int rc;
 
@@ -722,6 +723,7 @@ static const struct poptOption popt_table[] = {
 	{ "dport", '\0', POPT_ARG_STRING, NULL, TAG_MARK_DPORT, NULL, NULL },
 	{ "mark", '\0', POPT_ARG_STRING, NULL, TAG_MARK, NULL, NULL },
 	{ "health", '\0', POPT_ARG_NONE, NULL, TAG_HEALTH, NULL, NULL },
+	{ "drops", '\0', POPT_ARG_NONE, NULL, TAG_DROPS, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -890,6 +892,11 @@ static int finish_list(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *
 	if (((o & only) && (o & columns)) ||
 	    ((o & td) && (o & XVSADM_OPTBIT(XVSADM_OPT_PERSISTENTCONN))))
 		return fail(err, 2, "options conflicts in the list command");
+	/* --drops adds a section after the --stats table, never to what ipvsadm prints */
+	if ((o & XVSADM_OPTBIT(XVSADM_OPT_DROPS)) &&
+	    (!(o & XVSADM_OPTBIT(XVSADM_OPT_STATS)) || (o & XVSADM_OPTBIT(XVSADM_OPT_JSON))))
+		return fail(err, 2, "--drops goes with --stats, and not with --json (GET "
+			    "/v1/stats?per_worker=1 has the drops as JSON)");
 	if ((o & XVSADM_OPTBIT(XVSADM_OPT_HEALTH)) && (o & not_health))
 		return fail(err, 2, "--health lists the plain columns only (not with -c, --stats, "
 			    "--rate, --thresholds, --persistent-conn, --tun-info, --exact, --timeout "

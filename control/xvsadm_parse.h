@@ -48,6 +48,7 @@ enum xvs_xvsadm_opt {
 	XVSADM_OPT_MARK_PROTO, XVSADM_OPT_MARK_DST, XVSADM_OPT_MARK_DPORT, XVSADM_OPT_MARK,
 	/* xvs's own: the mark rule options */
 	XVSADM_OPT_HEALTH, /* xvs's own: -L --health */
+	XVSADM_OPT_DROPS,  /* xvs's own: -L --stats --drops */
 	XVSADM_NB_OPTS
 };
 #define XVSADM_OPTBIT(o) (UINT64_C(1) << (o))

@@ -1049,6 +1049,7 @@ int xvs_worker_loop(void *arg)
 	if (w->exc_ring && w->lcore != rte_get_main_lcore())
 		block_tap_signals();
 	atomic_store(&xvs_shm_lcore(&w->dp->shm, w->idx)->lcore_id, w->lcore);
+	atomic_store(&xvs_shm_lcore(&w->dp->shm, w->idx)->conn_capacity, w->conns.capacity);
 
 	while (!xvs_quit) {
 		struct xvs_gen *g = xvs_dp_gen_get(&w->dp->gens, w->idx);

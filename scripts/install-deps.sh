@@ -42,10 +42,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	fi
 fi
 
-# keepalived: its documentation's sample configurations are test input of xvs-control's
-# keepalived.conf loader. Its daemon must never run here: a policy-rc.d that forbids starting
-# services covers the install (Debian starts a newly installed service otherwise).
-if ! dpkg-query -W -f='${Status}' keepalived 2>/dev/null | grep -q "install ok installed"; then
+# Packages whose daemons must never run here; a policy-rc.d that forbids starting services
+# covers the install (Debian starts a newly installed service otherwise):
+# - keepalived: its documentation's sample configurations are test input of xvs-control's
+#   keepalived.conf loader;
+# - prometheus (it provides promtool too): tests/e2e/metrics.sh runs its own server, in its
+#   own namespace, on a data directory of its own; a system one would scrape and listen on
+#   :9090 for nothing.
+no_start=()
+for p in keepalived prometheus; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || no_start+=("$p")
+done
+if [ "${#no_start[@]}" -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	policy=/usr/sbin/policy-rc.d
 	made_policy=0
@@ -57,9 +65,14 @@ if ! dpkg-query -W -f='${Status}' keepalived 2>/dev/null | grep -q "install ok i
 	rc=0
 	apt-get -o DPkg::Lock::Timeout=600 update -q || rc=$?
 	[ "$rc" = 0 ] && { apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
-		keepalived || rc=$?; }
+		"${no_start[@]}" || rc=$?; }
 	[ "$made_policy" = 1 ] && rm -f "$policy"
 	[ "$rc" = 0 ] || exit "$rc"
+	# On a systemd host the unit stays enabled for the next boot: disable it.
+	if [[ " ${no_start[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 &&
+		systemctl is-enabled -q prometheus.service 2>/dev/null; then
+		systemctl disable --now prometheus.service
+	fi
 fi
 
 "$(dirname "$0")/hugepages.sh"

@@ -104,7 +104,8 @@ struct xvs_shm_lcore {
 	_Atomic uint64_t seen_gen; /* generation the worker runs now */
 	_Atomic uint64_t lcore_id;
 	_Atomic uint64_t ticks;    /* bumped by the worker's periodic tick (every ms) */
-	uint64_t pad[5];
+	_Atomic uint64_t conn_capacity; /* cells of the worker's connection table (0: unknown) */
+	uint64_t pad[4];
 } __attribute__((aligned(64)));
 
 /* Traffic counters of one service or destination (one worker's share). */
