@@ -27,6 +27,8 @@ const struct xvs_metrics_ctr_desc xvs_metrics_worker_ctrs[XVS_METRICS_NB_WORKER_
 	CTR(conns_expired, "connections_expired_total", "Connections expired.", false),
 	CTR(conns_cur, "connections", "Connections in the worker's table now.", true),
 	CTR(arp_replies, "arp_replies_total", "ARP requests answered.", false),
+	CTR(neigh_evicted, "neighbours_evicted_total",
+	    "Neighbour entries aged out (neighbour unreachability detection).", false),
 	CTR(icmp_echo_replies, "icmp_echo_replies_total", "ICMP echo requests answered.", false),
 	CTR(handoff_out, "handoff_out_packets_total",
 	    "Packets handed to the worker that owns their connection.", false),
