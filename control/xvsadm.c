@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "xvsadm_client.h"
 #include "xvsadm_json.h"
 #include "xvsadm_parse.h"
@@ -675,11 +673,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err.msg);
 		return err.status;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "%s: cannot initialise libcurl\n", XVSADM_PROG);
-		return EXIT_SYNTAX;
-	}
-	status = run(&cmd);
-	curl_global_cleanup();
-	return status;
+	return run(&cmd);
 }
