@@ -334,7 +334,7 @@ static enum MHD_Result route(struct xvs_ctl_api *api, struct MHD_Connection *con
 				  "Permission denied (you must be root)");
 	if (rq->too_big)
 		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, E2BIG, -1,
-				  "request body over 1 MiB");
+				  "request body over 16 MiB");
 	if (strcmp(url, "/v1/ops") == 0)
 		return is_post ? post_ops(api, conn, rq)
 			       : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,

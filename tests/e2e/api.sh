@@ -53,7 +53,7 @@ expect_eq "traffic follows the API's configuration (rr, newest first)" "$(http_s
 # Malformed requests: "METHOD|PATH|BODY|STATUS|ERRNO|words the message must contain".
 before=$(snapshot)
 BIG=$T/big.json
-{ printf '{"ops":[],"pad":"'; head -c $((1024 * 1024 + 16)) /dev/zero | tr '\0' x; printf '"}'; } >"$BIG"
+{ printf '{"ops":[],"pad":"'; head -c $((16 * 1024 * 1024 + 16)) /dev/zero | tr '\0' x; printf '"}'; } >"$BIG"
 while IFS='|' read -r method path body status errno words; do
 	[ -n "$method" ] || continue
 	[ "$body" = "@BIG" ] && body="@$BIG"
@@ -87,7 +87,7 @@ POST|/v1/ops|{"ops": [{"op": "set-timeouts", "tcp": 2678401}]}|400|22|2678401
 POST|/v1/ops|{"ops": [{"op": "add-service", "service": {"proto": "tcp", "addr": "198.18.0.100", "port": 80}}]}|409|17|Service already exists
 POST|/v1/ops|{"ops": [{"op": "delete-service", "service": {"proto": "udp", "addr": "198.18.0.100", "port": 80}}]}|404|3|No such service
 POST|/v1/ops|{"ops": [{"op": "add-service", "service": {"proto": "tcp", "addr": "198.18.0.101", "port": 81, "sched": "rr"}}, {"op": "add-dest", "service": {"proto": "tcp", "addr": "198.18.0.101", "port": 81}, "dest": {"addr": "198.19.0.11", "port": 80, "fwd": "nat"}}]}|400|22|invalid value 'nat'
-POST|/v1/ops|@BIG|413|7|over 1 MiB
+POST|/v1/ops|@BIG|413|7|over 16 MiB
 GET|/v1/ops||405|22|use POST
 DELETE|/v1/services||405|22|use GET
 POST|/v1/conns|{}|405|22|use GET
