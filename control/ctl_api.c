@@ -20,6 +20,7 @@
 #include "ctl_api.h"
 #include "ctl_conns.h"
 #include "ctl_json.h"
+#include "ctl_trace.h"
 
 struct xvs_ctl_api {
 	struct MHD_Daemon *mhd;
@@ -130,6 +131,23 @@ static enum MHD_Result post_ops(struct xvs_ctl_api *api, struct MHD_Connection *
 	return send_json(conn, MHD_HTTP_OK,
 			 json_pack("{sI ss ss}", "generation", (json_int_t)res.gen, "dataplane",
 				   xvs_ctl_pub_result_name(res.pub), "message", res.msg));
+}
+
+/* POST /v1/trace: the tracer takes the lock itself, page by page (ctl_trace.h). */
+static enum MHD_Result post_trace(struct xvs_ctl_api *api, struct MHD_Connection *conn,
+				  const struct req *rq)
+{
+	struct xvs_ctl_trace_req tr;
+	struct xvs_ctl_err err;
+	char msg[256];
+	if (xvs_ctl_trace_parse(rq->body ? rq->body : "", rq->len, &tr, msg, sizeof(msg)))
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, EINVAL, -1, msg);
+	json_t *o = xvs_ctl_trace(api->ctl, api->lock, &tr, &err);
+	if (!o)
+		return send_error(conn, err.err == EAGAIN ? MHD_HTTP_SERVICE_UNAVAILABLE
+							  : http_status(err.err),
+				  err.err, -1, err.msg);
+	return send_json(conn, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *conn,
@@ -339,6 +357,10 @@ static enum MHD_Result route(struct xvs_ctl_api *api, struct MHD_Connection *con
 		return is_post ? post_ops(api, conn, rq)
 			       : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
 					    "use POST for /v1/ops");
+	if (strcmp(url, "/v1/trace") == 0)
+		return is_post ? post_trace(api, conn, rq)
+			       : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
+					    "use POST for /v1/trace");
 	if (strcmp(url, "/v1/conns") == 0)
 		return is_get ? get_conns(api, conn)
 			      : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
