@@ -24,7 +24,7 @@ _xvsadm()
 	local commands="-A --add-service -E --edit-service -D --delete-service -C --clear
 		-R --restore -S --save -a --add-server -e --edit-server -d --delete-server
 		-L -l --list -Z --zero --set --start-daemon --stop-daemon --status -h --help
-		-v --version --add-mark --del-mark --list-marks"
+		-v --version --add-mark --del-mark --list-marks --trace"
 	local service_opts="-t --tcp-service -u --udp-service --sctp-service -f --fwmark-service"
 	local svc_params="-s --scheduler -p --persistent -M --netmask -b --sched-flags -o --ops --pe"
 	local dest_params="-r --real-server -g --gatewaying -i --ipip -m --masquerading -w --weight
@@ -69,7 +69,7 @@ _xvsadm()
 	-r | --real-server | -w | --weight | -x | --u-threshold | -y | --l-threshold | \
 		-p | --persistent | -M | --netmask | --tun-port | -f | --fwmark-service | \
 		--sctp-service | --syncid | --mcast-interface | --mcast-group | --mcast-port | \
-		--mcast-ttl | --sync-maxlen | --dst | --dport | --mark)
+		--mcast-ttl | --sync-maxlen | --dst | --dport | --mark | --client)
 		return # a value of the user's choosing
 		;;
 	esac
@@ -91,6 +91,7 @@ _xvsadm()
 	--stop-daemon) opts="--syncid" ;;
 	--status | --list-marks) opts="--json" ;;
 	--add-mark | --del-mark) opts="--proto --dst --dport --mark" ;;
+	--trace) opts="-t --tcp-service -u --udp-service --sctp-service --client --json" ;;
 	*) return ;;
 	esac
 	[[ $cur == -* || -z $cur ]] && COMPREPLY=($(compgen -W "$opts" -- "$cur"))

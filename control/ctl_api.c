@@ -20,6 +20,7 @@
 #include "ctl_api.h"
 #include "ctl_conns.h"
 #include "ctl_json.h"
+#include "ctl_trace.h"
 
 struct xvs_ctl_api {
 	struct MHD_Daemon *mhd;
@@ -139,6 +140,23 @@ static int per_worker_arg(struct MHD_Connection *conn)
 	if (!v || strcmp(v, "0") == 0)
 		return 0;
 	return strcmp(v, "1") == 0 ? 1 : -1;
+}
+
+/* POST /v1/trace: the tracer takes the lock itself, page by page (ctl_trace.h). */
+static enum MHD_Result post_trace(struct xvs_ctl_api *api, struct MHD_Connection *conn,
+				  const struct req *rq)
+{
+	struct xvs_ctl_trace_req tr;
+	struct xvs_ctl_err err;
+	char msg[256];
+	if (xvs_ctl_trace_parse(rq->body ? rq->body : "", rq->len, &tr, msg, sizeof(msg)))
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, EINVAL, -1, msg);
+	json_t *o = xvs_ctl_trace(api->ctl, api->lock, &tr, &err);
+	if (!o)
+		return send_error(conn, err.err == EAGAIN ? MHD_HTTP_SERVICE_UNAVAILABLE
+							  : http_status(err.err),
+				  err.err, -1, err.msg);
+	return send_json(conn, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *conn,
@@ -350,11 +368,15 @@ static enum MHD_Result route(struct xvs_ctl_api *api, struct MHD_Connection *con
 				  "Permission denied (you must be root)");
 	if (rq->too_big)
 		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, E2BIG, -1,
-				  "request body over 1 MiB");
+				  "request body over 16 MiB");
 	if (strcmp(url, "/v1/ops") == 0)
 		return is_post ? post_ops(api, conn, rq)
 			       : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
 					    "use POST for /v1/ops");
+	if (strcmp(url, "/v1/trace") == 0)
+		return is_post ? post_trace(api, conn, rq)
+			       : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,
+					    "use POST for /v1/trace");
 	if (strcmp(url, "/v1/conns") == 0)
 		return is_get ? get_conns(api, conn)
 			      : send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, EINVAL, -1,

@@ -11,7 +11,8 @@
 #include "ctl_publish.h"
 
 #define XVS_CTL_SOCKET_DEFAULT_PATH "/run/xvs/xvs.sock"
-#define XVS_CTL_BODY_MAX (1u << 20)
+/* Bodies up to 16 MiB: an `xvsadm -R` of every service and server of a full table is one request. */
+#define XVS_CTL_BODY_MAX (16u << 20)
 
 struct xvs_ctl_api;
 

@@ -142,7 +142,21 @@ static int write_tmp(json_t *root, const char *tmp)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	int rc = json_dumpfd(root, fd, JSON_INDENT(2)) < 0 || write(fd, "\n", 1) != 1 ? -EIO : 0;
+	/* Rendered whole, then written in large writes: json_dumpfd() writes token by token,
+	 * one system call each, which made saving a table of thousands of servers take seconds. */
+	char *text = json_dumps(root, JSON_INDENT(2));
+	int rc = text ? 0 : -ENOMEM;
+	size_t len = text ? strlen(text) : 0, off = 0;
+	if (text)
+		text[len++] = '\n'; /* replaces the terminating NUL */
+	while (rc == 0 && off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	free(text);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)

@@ -3,12 +3,11 @@
  * parse (xvsadm_parse) -> op or query (xvsadm_json) -> control API (xvsadm_client)
  * -> listing (xvsadm_print) or ipvsadm's error text and exit status.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <curl/curl.h>
 
 #include "xvsadm_client.h"
 #include "xvsadm_drops.h"
@@ -49,6 +48,7 @@ static void print_usage(FILE *f)
 	      "  xvsadm --status [--json]\n"
 	      "  xvsadm --add-mark|--del-mark --dst prefix [--proto tcp|udp|any] [--dport lo[:hi]] [--mark n]\n"
 	      "  xvsadm --list-marks [--json]\n"
+	      "  xvsadm --trace -t|-u|--sctp-service vaddr:port --client address[:port] [--json]\n"
 	      "  xvsadm -h | -v\n\n"
 	      "virtual-service:\n"
 	      "  -t|--tcp-service host[:port]    TCP service; IPv6 as [addr]:port\n"
@@ -72,6 +72,8 @@ static void print_usage(FILE *f)
 	      "                       get --mark; the first rule that matches wins (xvs's own)\n"
 	      "     --del-mark        delete the mark rule with that --dst, --proto and --dport\n"
 	      "     --list-marks      the mark rules in order, as --restore reads them\n"
+	      "     --trace           which real server a packet from --client to the virtual\n"
+	      "                       address gets, and why; sends nothing (xvs's own)\n"
 	      "  -h --help             this text\n"
 	      "  -v --version          the version\n\n"
 	      "Options:\n"
@@ -654,6 +656,198 @@ static int run_status(const struct xvs_xvsadm_cmd *cmd)
 	return rc ? EXIT_LIST_FAIL : 0;
 }
 
+/* ---- --trace (xvs's own): POST /v1/trace, told in a few lines ---------------------------- */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* "addr:port" (no port when 0), IPv6 in brackets as ipvsadm writes it. */
+static const char *textport(const char *a, unsigned port, char *buf, size_t len)
+{
+	const int v6 = strchr(a, ':') != NULL;
+
+	if (port)
+		snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a, port);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
+
+/* "addr:port" of an {"addr", "port"} object, IPv6 in brackets as ipvsadm writes it. */
+static const char *hostport(const json_t *o, char *buf, size_t len)
+{
+	const char *a = jstr(o, "addr");
+
+	snprintf(buf, len, strchr(a, ':') ? "[%s]:%lld" : "%s:%lld", a, jint(o, "port"));
+	return buf;
+}
+
+static void upper(char *dst, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < len; i++)
+		dst[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 'a' + 'A' : s[i]);
+	dst[i] = '\0';
+}
+
+static void trace_service(const json_t *svc)
+{
+	char proto[8], hp[80];
+
+	if (json_object_get(svc, "fwmark"))
+		printf("Service: FWM %lld%s %s", jint(svc, "fwmark"),
+		       strcmp(jstr(svc, "af"), "inet6") == 0 ? " IPv6" : "", jstr(svc, "sched"));
+	else {
+		upper(proto, sizeof(proto), jstr(svc, "proto"));
+		printf("Service: %s %s %s", proto, hostport(svc, hp, sizeof(hp)), jstr(svc, "sched"));
+	}
+	if (json_object_get(svc, "persistent")) {
+		const json_t *nm = json_object_get(svc, "netmask");
+		printf(" persistent %lld", jint(svc, "persistent"));
+		if (json_is_string(nm))
+			printf(" mask %s", json_string_value(nm));
+		else
+			printf(" mask %lld", (long long)json_integer_value(nm));
+	}
+	printf(" (matched by %s)\n", jstr(svc, "via"));
+}
+
+static void trace_tables(const json_t *doc, int has_cport)
+{
+	const json_t *conns = json_object_get(doc, "connections");
+	const json_t *tpl = json_object_get(doc, "template");
+	const json_t *c;
+	size_t i;
+	char hp[80];
+
+	if (jint(doc, "workers") == 0) {
+		printf("Connection: none (no dataplane is running)\n");
+	} else if (json_array_size(conns) == 0) {
+		printf("Connection: none%s\n", has_cport ? "" : " from this client");
+	}
+	json_array_foreach(conns, i, c) {
+		printf("Connection: worker %lld, client port %lld, %s, expires in %lld s -> %s %s\n",
+		       jint(c, "worker"), jint(c, "cport"), jstr(c, "state"), jint(c, "expire"),
+		       hostport(c, hp, sizeof(hp)), jstr(c, "fwd"));
+	}
+	if (json_is_true(json_object_get(doc, "more_connections")))
+		printf("Connection: ... and more\n");
+	if (!json_object_get(json_object_get(doc, "service"), "persistent"))
+		printf("Template: none (the service is not persistent)\n");
+	else if (!json_is_object(tpl))
+		printf("Template: none for this client\n");
+	else
+		printf("Template: worker %lld, client %s, expires in %lld s -> %s\n",
+		       jint(tpl, "worker"), jstr(tpl, "client"), jint(tpl, "expire"),
+		       hostport(tpl, hp, sizeof(hp)));
+}
+
+static void trace_scheduler(const json_t *doc)
+{
+	const json_t *sc = json_object_get(doc, "scheduler");
+	const json_t *pick = json_object_get(sc, "server");
+	const char *scope = jstr(sc, "scope");
+	const json_t *d;
+	size_t i;
+	char hp[80];
+
+	printf("Scheduler: %s", jstr(sc, "name"));
+	if (json_object_get(sc, "bucket")) {
+		const json_t *bs = json_object_get(sc, "bucket_server");
+		printf(", bucket %lld of %lld holds %s", jint(sc, "bucket"), jint(sc, "buckets"),
+		       json_is_object(bs) ? hostport(bs, hp, sizeof(hp)) : "no server");
+	}
+	printf("; picks %s", json_is_object(pick) ? hostport(pick, hp, sizeof(hp)) : "no server");
+	if (strcmp(scope, "per-worker") == 0)
+		printf(" from a fresh state (each worker keeps its own %s state)\n", jstr(sc, "name"));
+	else if (strcmp(scope, "counts") == 0)
+		printf(" from the node's connection counts now\n");
+	else
+		printf(" (the same on every worker)\n");
+	printf("  -> RemoteAddress:Port           Weight ActiveConn InActConn Health    Available\n");
+	json_array_foreach(json_object_get(doc, "servers"), i, d) {
+		printf("  -> %-28s %-6lld %-10lld %-9lld %-9s %s%s\n", hostport(d, hp, sizeof(hp)),
+		       jint(d, "weight"), jint(d, "active"), jint(d, "inactive"), jstr(d, "health"),
+		       json_is_true(json_object_get(d, "available")) ? "yes" : "no",
+		       json_is_true(json_object_get(d, "overloaded")) ? " (overloaded)" : "");
+	}
+	json_array_foreach(json_object_get(doc, "left_out"), i, d)
+		printf("  -> %-28s health %s: not in the service's list\n",
+		       hostport(d, hp, sizeof(hp)), jstr(d, "health"));
+}
+
+static int run_trace(const struct xvs_xvsadm_cmd *cmd)
+{
+	const char *proto = cmd->svc.proto == IPPROTO_UDP ? "udp"
+			    : cmd->svc.proto == IPPROTO_SCTP ? "sctp" : "tcp";
+	char v[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], hp[80], reason[256] = "";
+	struct xvs_xvsadm_reply r;
+	json_t *body;
+	int rc, status = 0;
+
+	inet_ntop(cmd->svc.af, &cmd->svc.addr, v, sizeof(v));
+	inet_ntop(cmd->client.af, &cmd->client.addr, c, sizeof(c));
+	body = json_pack("{ss ss si ss}", "proto", proto, "vaddr", v, "vport", (int)cmd->svc.port,
+			 "caddr", c);
+	if (body && cmd->client.port)
+		json_object_set_new(body, "cport", json_integer(cmd->client.port));
+	if (body == NULL)
+		return EXIT_LIST_FAIL;
+	rc = xvs_xvsadm_request("POST", "/v1/trace", body, &r, reason, sizeof(reason));
+	json_decref(body);
+	if (rc)
+		return unreachable(reason);
+	if (r.status != 200) {
+		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, reply_errno(&r),
+							   reply_str(&r, "error")));
+		json_decref(r.body);
+		return EXIT_LIST_FAIL;
+	}
+	if (!json_is_object(r.body)) {
+		fprintf(stderr, "%s: malformed reply from xvs-control\n", XVSADM_PROG);
+		json_decref(r.body);
+		return EXIT_LIST_FAIL;
+	}
+	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_JSON)) {
+		status = print_json(r.body) ? EXIT_LIST_FAIL : 0;
+	} else {
+		const json_t *res = json_object_get(r.body, "server");
+		const char *verdict = reply_str(&r, "verdict");
+		char up[8];
+
+		char hc[80];
+
+		upper(up, sizeof(up), proto);
+		printf("Packet: %s %s -> %s\n", up, textport(c, cmd->client.port, hc, sizeof(hc)),
+		       textport(v, cmd->svc.port, hp, sizeof(hp)));
+		trace_service(json_object_get(r.body, "service"));
+		trace_tables(r.body, cmd->client.port != 0);
+		trace_scheduler(r.body);
+		if (json_is_object(res))
+			printf("Result: %s -> %s\n",
+			       strcmp(verdict, "connection") == 0 ? "existing connection"
+			       : strcmp(verdict, "template") == 0 ? "persistence template"
+								   : "scheduler",
+			       hostport(res, hp, sizeof(hp)));
+		else
+			printf("Result: no server available\n");
+	}
+	if (!json_is_true(json_object_get(r.body, "complete"))) {
+		fprintf(stderr, "%s: the connection tables were not read whole: %s\n", XVSADM_PROG,
+			reply_str(&r, "error"));
+		status = EXIT_LIST_FAIL;
+	}
+	json_decref(r.body);
+	if (fflush(stdout) != 0 && status == 0)
+		status = EXIT_LIST_FAIL;
+	return status;
+}
+
 static int run(const struct xvs_xvsadm_cmd *cmd)
 {
 	switch (cmd->cmd) {
@@ -674,6 +868,8 @@ static int run(const struct xvs_xvsadm_cmd *cmd)
 		return run_list(cmd);
 	case XVSADM_CMD_STATUS:
 		return run_status(cmd);
+	case XVSADM_CMD_TRACE:
+		return run_trace(cmd);
 	default:
 		return run_change(cmd);
 	}
@@ -699,11 +895,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err.msg);
 		return err.status;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "%s: cannot initialise libcurl\n", XVSADM_PROG);
-		return EXIT_SYNTAX;
-	}
-	status = run(&cmd);
-	curl_global_cleanup();
-	return status;
+	return run(&cmd);
 }

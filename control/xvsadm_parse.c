@@ -26,7 +26,7 @@ enum {
 	TAG_SYNC_MAXLEN, TAG_TUN_INFO, TAG_TUN_TYPE, TAG_TUN_PORT, TAG_TUN_NOCSUM,
 	TAG_TUN_CSUM, TAG_TUN_REMCSUM, TAG_SYNCID, TAG_JSON, TAG_STATUS,
 	TAG_ADD_MARK, TAG_DEL_MARK, TAG_LIST_MARKS, TAG_MARK_PROTO, TAG_MARK_DST, TAG_MARK_DPORT,
-	TAG_MARK, TAG_HEALTH, TAG_DROPS,
+	TAG_MARK, TAG_HEALTH, TAG_DROPS, TAG_TRACE, TAG_CLIENT,
 };
 
 static const char *const cmd_names[] = {
@@ -40,6 +40,7 @@ static const char *const cmd_names[] = {
 	[XVSADM_CMD_HELP] = "help",           [XVSADM_CMD_VERSION] = "version",
 	[XVSADM_CMD_STATUS] = "status",       [XVSADM_CMD_ADDMARK] = "add-mark",
 	[XVSADM_CMD_DELMARK] = "del-mark",    [XVSADM_CMD_LISTMARKS] = "list-marks",
+	[XVSADM_CMD_TRACE] = "trace",
 };
 
 static const char *const opt_names[XVSADM_NB_OPTS] = {
@@ -49,35 +50,37 @@ static const char *const opt_names[XVSADM_NB_OPTS] = {
 	"persistent-conn", "nosort", "syncid", "exact", "ops", "pe", "sched-flags",
 	"mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
 	"tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json", "proto", "dst", "dport",
-	"mark", "health", "drops",
+	"mark", "health", "drops", "client",
 };
 
 /*
  * Which options each command takes, one character per option in enum xvs_xvsadm_opt
  * order: 'x' illegal, '+' required, '1' at most one of the '1's, ' ' optional. The last
- * seven columns are xvs's own: --json goes with listings only, --proto, --dst, --dport and
- * --mark with the mark rule commands, --health and --drops with -L.
- *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r j p d d m h d
- *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m s r s p k l r */
+ * eight columns are xvs's own: --json goes with listings (and --trace) only, --proto, --dst,
+ * --dport and --mark with the mark rule commands, --health and --drops with -L, --client with
+ * --trace.
+ *                    n c s s p M r f w x y m t d s r t p n s e o p b g p t s t t t n c r j p d d m h d c
+ *                      c v c     f       c o m t t h c s i x p e   r o t z i y p o s m s r s p k l r l */
 static const char cmd_opts[][XVSADM_NB_OPTS + 1] = {
-	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx xxxx  ",
-	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxxx",
-	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxxx",
-	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxxxxxxx",
-	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	[XVSADM_CMD_STATUS]      = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxxx",
-	[XVSADM_CMD_ADDMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx + +xx",
-	[XVSADM_CMD_DELMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx +  xx",
-	[XVSADM_CMD_LISTMARKS]   = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxxx",
+	[XVSADM_CMD_ADD]         = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_EDIT]        = "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_DEL]         = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_FLUSH]       = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_LIST]        = " 11xxxxxxxxx11       xxxxxxx xxxxx xxxx  x",
+	[XVSADM_CMD_ADDDEST]     = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxxxx",
+	[XVSADM_CMD_DELDEST]     = "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_EDITDEST]    = "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxxxxxxx",
+	[XVSADM_CMD_TIMEOUT]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STARTDAEMON] = "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxxxxxxxx",
+	[XVSADM_CMD_STOPDAEMON]  = "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_RESTORE]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_SAVE]        = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_ZERO]        = "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	[XVSADM_CMD_STATUS]      = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxxxx",
+	[XVSADM_CMD_ADDMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx + +xxx",
+	[XVSADM_CMD_DELMARK]     = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx +  xxx",
+	[XVSADM_CMD_LISTMARKS]   = " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxxxx",
+	[XVSADM_CMD_TRACE]       = "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx xxxxxx+",
 };
 
 /* Tunnel options against tunnel types, same key as cmd_opts: tun-port nocsum csum remcsum. */
@@ -101,7 +104,7 @@ struct parse_state {
 
 const char *xvs_xvsadm_cmd_name(enum xvs_xvsadm_cmd_kind cmd)
 {
-	if (cmd <= XVSADM_CMD_NONE || cmd > XVSADM_CMD_LISTMARKS)
+	if (cmd <= XVSADM_CMD_NONE || cmd > XVSADM_CMD_TRACE)
 		return "none";
 	return cmd_names[cmd];
 }
@@ -302,6 +305,42 @@ static int opt_server(struct xvs_xvsadm_cmd *cmd, const char *arg, struct xvs_xv
 	return 0;
 }
 
+/* --client address[:port] (--trace): numeric, as a packet's source is. */
+static int opt_client(struct xvs_xvsadm_cmd *cmd, const char *arg, struct xvs_xvsadm_err *err)
+{
+	int rc = set_option(cmd, XVSADM_OPT_CLIENT, err);
+	char buf[INET6_ADDRSTRLEN + 16];
+	char *host = buf, *port = NULL;
+	long long n = 0;
+
+	if (rc)
+		return rc;
+	if (arg == NULL || strlen(arg) >= sizeof(buf))
+		return fail(err, 2, "illegal client address[:port] specified");
+	strcpy(buf, arg);
+	memset(&cmd->client.addr, 0, sizeof(cmd->client.addr));
+	if (buf[0] == '[') {
+		host = buf + 1;
+		port = strchr(host, ']');
+		if (port == NULL || (port[1] != ':' && port[1] != '\0'))
+			return fail(err, 2, "illegal client address[:port] specified");
+		*port++ = '\0';
+		port = *port == ':' ? port + 1 : NULL;
+	} else if (strchr(buf, ':') == strrchr(buf, ':') && (port = strchr(buf, ':')) != NULL) {
+		*port++ = '\0'; /* one colon: IPv4 address:port */
+	}
+	if (inet_pton(AF_INET, host, &cmd->client.addr.v4) == 1)
+		cmd->client.af = AF_INET;
+	else if (inet_pton(AF_INET6, host, cmd->client.addr.v6) == 1)
+		cmd->client.af = AF_INET6;
+	else
+		return fail(err, 2, "illegal client address[:port] specified");
+	if (port != NULL && (n = to_number(port, 1, 65535)) < 0)
+		return fail(err, 2, "illegal client port specified");
+	cmd->client.port = (uint16_t)n;
+	return 0;
+}
+
 static int opt_number(struct xvs_xvsadm_cmd *cmd, enum xvs_xvsadm_opt opt, const char *arg,
 		      long long min, long long max, long long *out, const char *what,
 		      struct xvs_xvsadm_err *err)
@@ -383,7 +422,7 @@ static int parse_command(int tag, const char *arg, struct xvs_xvsadm_cmd *cmd,
 		{ 'R', XVSADM_CMD_RESTORE }, { 'S', XVSADM_CMD_SAVE },
 		{ 'h', XVSADM_CMD_HELP }, { 'v', XVSADM_CMD_VERSION }, { TAG_STATUS, XVSADM_CMD_STATUS },
 		{ TAG_ADD_MARK, XVSADM_CMD_ADDMARK }, { TAG_DEL_MARK, XVSADM_CMD_DELMARK },
-		{ TAG_LIST_MARKS, XVSADM_CMD_LISTMARKS },
+		{ TAG_LIST_MARKS, XVSADM_CMD_LISTMARKS }, { TAG_TRACE, XVSADM_CMD_TRACE },
 	};
 
 	if (tag == TAG_START_DAEMON || tag == TAG_STOP_DAEMON)
@@ -587,6 +626,7 @@ static int parse_value_option(int tag, const char *arg, struct xvs_xvsadm_cmd *c
 	case TAG_SCTP_SERVICE: return opt_service(cmd, IPPROTO_SCTP, arg, err);
 	case 'f': return opt_fwmark(cmd, arg, err);
 	case 'r': return opt_server(cmd, arg, err, st);
+	case TAG_CLIENT: return opt_client(cmd, arg, err);
 	case 's':
 		rc = set_option(cmd, XVSADM_OPT_SCHEDULER, err);
 		return rc ? rc : copy_arg(cmd->svc.sched, sizeof(cmd->svc.sched), arg);
@@ -724,6 +764,8 @@ static const struct poptOption popt_table[] = {
 	{ "mark", '\0', POPT_ARG_STRING, NULL, TAG_MARK, NULL, NULL },
 	{ "health", '\0', POPT_ARG_NONE, NULL, TAG_HEALTH, NULL, NULL },
 	{ "drops", '\0', POPT_ARG_NONE, NULL, TAG_DROPS, NULL, NULL },
+	{ "trace", '\0', POPT_ARG_NONE, NULL, TAG_TRACE, NULL, NULL },
+	{ "client", '\0', POPT_ARG_STRING, NULL, TAG_CLIENT, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -904,6 +946,20 @@ static int finish_list(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *
 	return 0;
 }
 
+/* --trace: a packet's destination (not a mark) and a client of its family. */
+static int finish_trace(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *err)
+{
+	if (cmd->svc.fwmark)
+		return fail(err, 2, "--trace takes the packet's destination (-t, -u or --sctp-service "
+			    "address:port), not -f: the mark rules give a packet its mark, and the "
+			    "trace follows them to a firewall-mark service");
+	if (cmd->svc.port == 0)
+		return fail(err, 2, "--trace needs the destination port (address:port)");
+	if (cmd->client.af != cmd->svc.af)
+		return fail(err, 2, "the client and the virtual address are of different families");
+	return 0;
+}
+
 /* Everything after the option loop, in ipvsadm's order. */
 static int finish(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
 		  struct xvs_xvsadm_err *err)
@@ -930,6 +986,8 @@ static int finish(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
 	case XVSADM_CMD_SAVE:
 		cmd->format |= XVSADM_FMT_RULE;
 		return 0;
+	case XVSADM_CMD_TRACE:
+		return finish_trace(cmd, err);
 	default:
 		return 0;
 	}

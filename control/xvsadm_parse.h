@@ -31,6 +31,7 @@ enum xvs_xvsadm_cmd_kind {
 	XVSADM_CMD_ADDMARK,   /* --add-mark (xvs's own): append a mark rule */
 	XVSADM_CMD_DELMARK,   /* --del-mark (xvs's own): delete a mark rule */
 	XVSADM_CMD_LISTMARKS, /* --list-marks (xvs's own): the mark rules in order */
+	XVSADM_CMD_TRACE,     /* --trace (xvs's own): which real server a client's packet gets */
 };
 
 /* Option bits, in ipvsadm's order: the order decides which conflict is reported first. */
@@ -49,6 +50,7 @@ enum xvs_xvsadm_opt {
 	/* xvs's own: the mark rule options */
 	XVSADM_OPT_HEALTH, /* xvs's own: -L --health */
 	XVSADM_OPT_DROPS,  /* xvs's own: -L --stats --drops */
+	XVSADM_OPT_CLIENT, /* xvs's own: --trace --client */
 	XVSADM_NB_OPTS
 };
 #define XVSADM_OPTBIT(o) (UINT64_C(1) << (o))
@@ -129,6 +131,11 @@ struct xvs_xvsadm_cmd {
 	struct xvs_xvsadm_mark mark; /* --add-mark, --del-mark */
 	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp; /* --set; 0 = unchanged */
 	int daemon_backup;   /* --start/stop-daemon: 0 master, 1 backup */
+	struct {             /* --trace --client address[:port] */
+		int af;
+		union xvs_ip addr;
+		uint16_t port;   /* host order, 0 = not given */
+	} client;
 };
 
 /* A failure: the text ipvsadm prints (no trailing newline) and the exit status (2 or 255). */

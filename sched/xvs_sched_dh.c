@@ -58,10 +58,16 @@ static int dh_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xv
 	return d >= 0 ? d : -1;
 }
 
+static uint32_t dh_first_bucket(const struct xvs_svc *svc, const struct xvs_sched_key *key)
+{
+	return dh_bucket(svc->af, &key->daddr);
+}
+
 const struct xvs_sched_ops xvs_sched_dh = {
 	.name = "dh",
 	.tab_size = dh_tab_size,
 	.build_tab = dh_build_tab,
 	.check = dh_check,
 	.pick = dh_pick,
+	.bucket = dh_first_bucket,
 };

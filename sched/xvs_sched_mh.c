@@ -278,10 +278,17 @@ static int mh_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xv
 	return d < 0 ? -1 : d;
 }
 
+static uint32_t mh_first_bucket(const struct xvs_svc *svc, const struct xvs_sched_key *key)
+{
+	return reduce(mh_hash(&key->caddr, svc->flags & MH_PORT ? key->cport_be : 0, SEED_LOOKUP),
+		      svc->sd.tab.size);
+}
+
 const struct xvs_sched_ops xvs_sched_mh = {
 	.name = "mh",
 	.tab_size = mh_tab_size,
 	.build_tab = mh_build_tab,
 	.check = mh_check,
 	.pick = mh_pick,
+	.bucket = mh_first_bucket,
 };

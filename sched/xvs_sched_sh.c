@@ -78,7 +78,7 @@ static int sh_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xv
 {
 	(void)st;
 	uint16_t port = svc->flags & SH_PORT ? key->cport_be : 0;
-	uint32_t ihash = sh_bucket(svc->af, &key->caddr, port, 0);
+	uint32_t ihash = sh_bucket(svc->af, &key->caddr, port, 0); /* sh_first_bucket() */
 	int d = xvs_sched_tab_dest(g, svc, ihash, key);
 	if (d != -2 || !(svc->flags & SH_FALLBACK))
 		return d < 0 ? -1 : d;
@@ -91,10 +91,16 @@ static int sh_pick(const struct xvs_gen *g, const struct xvs_svc *svc, struct xv
 	return -1;
 }
 
+static uint32_t sh_first_bucket(const struct xvs_svc *svc, const struct xvs_sched_key *key)
+{
+	return sh_bucket(svc->af, &key->caddr, svc->flags & SH_PORT ? key->cport_be : 0, 0);
+}
+
 const struct xvs_sched_ops xvs_sched_sh = {
 	.name = "sh",
 	.tab_size = sh_tab_size,
 	.build_tab = sh_build_tab,
 	.check = sh_check,
 	.pick = sh_pick,
+	.bucket = sh_first_bucket,
 };

@@ -14,7 +14,7 @@ PKGS=(
 	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
 	libclang-rt-dev  # libFuzzer and the sanitizer runtimes of clang (tests/fuzz)
 	libcriterion-dev libjansson-dev libpcap-dev libpopt-dev libinih-dev
-	libmicrohttpd-dev libcurl4-openssl-dev
+	libmicrohttpd-dev libcurl4-openssl-dev libhttp-parser-dev
 	python3-scapy tshark tcpdump
 	python3-matplotlib
 	iproute2 ethtool socat curl iputils-ping

@@ -111,6 +111,12 @@ struct xvs_sched_ops {
 	 */
 	int (*pick)(const struct xvs_gen *g, const struct xvs_svc *svc, struct xvs_sched_state *st,
 		    const struct xvs_sched_key *key);
+	/*
+	 * Table schedulers (optional): the entry of svc's table that pick() looks at first for
+	 * these keys, before any fallback. Pure; control uses it to explain a pick (POST
+	 * /v1/trace). The generation must be validated (sd.tab.size > 0).
+	 */
+	uint32_t (*bucket)(const struct xvs_svc *svc, const struct xvs_sched_key *key);
 };
 
 /* All schedulers, indexed by enum xvs_sched_id ([0] is NULL). */

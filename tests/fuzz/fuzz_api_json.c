@@ -9,6 +9,9 @@
  *   dataplane's validator accepts (a refusal there is only "too big", never "invalid").
  * - An accepted model renders as the API renders it, goes through the state file and back
  *   unchanged (same slots, marks, timeouts), and its `xvsadm -S` listing restores it.
+ * - The same body as POST /v1/trace (control/ctl_trace.c): refused with a message, or traced
+ *   on the base model's generation: an answer with a verdict, whose server is one of the
+ *   service's.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,11 +23,12 @@
 #include "ctl_json.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
+#include "ctl_trace.h"
 #include "fuzz_common.h"
 #include "xvs/gen.h"
 
 static struct xvs_ctl_model *snapshot, *work;
-static struct xvs_gen *gen;
+static struct xvs_gen *gen, *trace_gen;
 static char state[128];
 
 static const char *const base_rules[] = {
@@ -50,11 +54,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	char msg[256] = "";
 	snapshot = fuzz_model_new(base_rules);
 	work = fuzz_model_scratch(1, snapshot);
 	gen = malloc(sizeof(*gen));
-	if (!work || !gen)
+	trace_gen = malloc(sizeof(*trace_gen));
+	if (!work || !gen || !trace_gen)
 		fuzz_die("set-up: no memory");
+	if (xvs_ctl_build_gen(snapshot, trace_gen, msg, sizeof(msg)) < 0)
+		fuzz_die("set-up: the base model builds no generation: %s", msg);
 	snprintf(state, sizeof(state), "%s/config.json", fuzz_tmpdir("api"));
 	return 0;
 }
@@ -107,8 +115,44 @@ static void accepted(const struct xvs_ctl_model *m)
 	fuzz_check_save_restore(m);
 }
 
+/* The body as a trace request, on the base model. */
+static void trace(const uint8_t *data, size_t size)
+{
+	struct xvs_ctl_trace_req rq;
+	struct xvs_ctl_trace_found f = {0};
+	const char *via = "";
+	char msg[256] = "";
+
+	if (xvs_ctl_trace_parse((const char *)data, size, &rq, msg, sizeof(msg)) < 0) {
+		if (!msg[0])
+			fuzz_die("a refused trace request without a message");
+		return;
+	}
+	f.svc = xvs_ctl_trace_service(trace_gen, &rq, &via);
+	if (f.svc < 0)
+		return;
+	json_t *o = xvs_ctl_trace_answer(snapshot, trace_gen, NULL, &rq, &f, via);
+	const char *verdict = json_string_value(json_object_get(o, "verdict"));
+	if (!o || !verdict)
+		fuzz_die("a trace without an answer");
+	const json_t *server = json_object_get(o, "server");
+	if (json_is_object(server)) {
+		const char *addr = json_string_value(json_object_get(server, "addr"));
+		const json_t *d;
+		size_t i, found = 0;
+		json_array_foreach(json_object_get(o, "servers"), i, d)
+			found |= addr && strcmp(addr, json_string_value(json_object_get(d, "addr"))) == 0;
+		if (!found)
+			fuzz_die("the traced server %s is not one of the service's", addr ? addr : "?");
+	} else if (strcmp(verdict, "no server") != 0) {
+		fuzz_die("verdict %s without a server", verdict);
+	}
+	free(dump(o));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	trace(data, size);
 	struct xvs_ctl_op *ops = NULL;
 	struct xvs_ctl_err err;
 	unsigned nb = 0;

@@ -131,6 +131,19 @@ static const struct err_case error_cases[] = {
 	{ "-a -t 10.0.0.1:80 -r 1.1.1.1 --health", "Illegal 'health' option with the 'add-server' command", 2 },
 	{ "-L -c -c", "multiple 'connection' options specified", 2 },
 	{ "-Lcc", "multiple 'connection' options specified", 2 },
+	/* --trace (xvs's own) */
+	{ "--trace -t 10.0.0.1:80", "You need to supply the 'client' option for the 'trace' command", 2 },
+	{ "--trace --client 1.2.3.4", "You need to supply the 'service-address' option for the 'trace' command", 2 },
+	{ "--trace -t 10.0.0.1:80 --client 1.2.3.999", "illegal client address[:port] specified", 2 },
+	{ "--trace -t 10.0.0.1:80 --client 1.2.3.4:0", "illegal client port specified", 2 },
+	{ "--trace -t 10.0.0.1:80 --client 1.2.3.4:65536", "illegal client port specified", 2 },
+	{ "--trace -t 10.0.0.1:80 --client [2001:db8::1", "illegal client address[:port] specified", 2 },
+	{ "--trace -t 10.0.0.1:80 --client 2001:db8::1", "the client and the virtual address are of different families", 2 },
+	{ "--trace -t 10.0.0.1 --client 1.2.3.4", "--trace needs the destination port (address:port)", 2 },
+	{ "--trace -f 3 --client 1.2.3.4", "--trace takes the packet's destination (-t, -u or --sctp-service address:port), not -f: the mark rules give a packet its mark, and the trace follows them to a firewall-mark service", 2 },
+	{ "--trace -t 10.0.0.1:80 --client 1.2.3.4 -n", "Illegal 'numeric' option with the 'trace' command", 2 },
+	{ "--trace -t 10.0.0.1:80 --client 1.2.3.4 --client 1.2.3.5", "multiple 'client' options specified", 2 },
+	{ "-L --client 1.2.3.4", "Illegal 'client' option with the 'list' command", 2 },
 	/* popt and "not a command first": 255 */
 	{ "-L --foo", "--foo: unknown option", 255 },
 	{ "-A -t", "-t: missing argument", 255 },
@@ -613,4 +626,28 @@ Test(xvsadm_json, ipvs_error_texts)
 
 		cr_expect_str_eq(xvs_xvsadm_strerror(c->cmd, c->err, c->api), c->msg, "case %zu", i);
 	}
+}
+
+Test(xvsadm_parse, trace)
+{
+	struct xvs_xvsadm_cmd cmd;
+
+	parse_ok("--trace -u 10.0.0.1:53 --client 10.9.8.7:4000 --json", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_TRACE);
+	cr_expect_eq(cmd.svc.proto, IPPROTO_UDP);
+	cr_expect_eq(cmd.svc.port, 53);
+	cr_expect_eq(cmd.client.af, AF_INET);
+	cr_expect_eq(cmd.client.addr.v4, ip4("10.9.8.7"));
+	cr_expect_eq(cmd.client.port, 4000);
+	cr_expect(cmd.options & XVSADM_OPTBIT(XVSADM_OPT_JSON));
+	cr_expect_not(xvs_xvsadm_cmd_is_change(cmd.cmd), "--trace is not for -R");
+	cr_expect_str_eq(xvs_xvsadm_cmd_name(cmd.cmd), "trace");
+	parse_ok("--trace -t [2001:db8::1]:80 --client [2001:db8::9]:443", &cmd);
+	cr_expect_eq(cmd.client.af, AF_INET6);
+	cr_expect_eq(cmd.client.addr.v6[15], 9);
+	cr_expect_eq(cmd.client.port, 443);
+	parse_ok("--trace -t [2001:db8::1]:80 --client 2001:db8::9", &cmd);
+	cr_expect_eq(cmd.client.port, 0);
+	parse_ok("--trace -t 10.0.0.1:80 --client 10.9.8.7", &cmd);
+	cr_expect_eq(cmd.client.port, 0);
 }
