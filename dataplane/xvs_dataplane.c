@@ -658,6 +658,32 @@ static void remove_runtime_dir(void)
 	rmdir(dir);
 }
 
+/*
+ * Without in_memory, EAL keeps its hugepage files (PREFIXmap_N in huge_dir) for secondary
+ * processes such as dpdk-dumpcap, and leaves them at exit: remove this instance's. A capture
+ * still attached keeps its mappings.
+ */
+static void remove_hugepage_files(void)
+{
+	if (dp.cfg.in_memory || !strcmp(dp.cfg.huge_dir, "none"))
+		return;
+	DIR *d = opendir(dp.cfg.huge_dir);
+	if (!d)
+		return;
+	size_t plen = strlen(dp.cfg.file_prefix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strncmp(n, dp.cfg.file_prefix, plen) || strncmp(n + plen, "map_", 4) ||
+		    !n[plen + 4] || strspn(n + plen + 4, "0123456789") != strlen(n + plen + 4))
+			continue;
+		char f[1024];
+		snprintf(f, sizeof(f), "%s/%s", dp.cfg.huge_dir, n);
+		unlink(f);
+	}
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -744,6 +770,7 @@ int main(int argc, char **argv)
 		rte_pdump_uninit();
 	rte_eal_cleanup();
 	remove_runtime_dir();
+	remove_hugepage_files();
 	if (pidfile)
 		unlink(pidfile);
 	return 0;

@@ -64,7 +64,7 @@ check_deb xvs ./usr/sbin/xvs-dataplane ./usr/sbin/xvs-control ./usr/sbin/xvsadm 
 	./usr/share/doc/xvs/examples/dataplane-af_packet.ini \
 	./usr/share/doc/xvs/examples/dataplane-af_xdp.ini \
 	./usr/share/doc/xvs/examples/control.conf ./etc/xvs/control.conf \
-	./usr/share/doc/xvs/README.md.gz ./usr/share/doc/xvs/quickstart.md.gz \
+	./usr/share/doc/xvs/README.md.gz ./usr/share/doc/xvs/dataplane.md.gz \
 	./usr/share/doc/xvs/copyright
 check_deb xvs-ipvsadm "./usr/sbin/ipvsadm -> xvsadm" \
 	"./usr/share/man/man8/ipvsadm.8.gz -> xvsadm.8.gz"
@@ -73,14 +73,20 @@ if dpkg-deb -c "$W"/xvs_*.deb | grep -q 'usr/sbin/ipvsadm'; then
 	echo "FAIL: the xvs package holds usr/sbin/ipvsadm"
 	fail=1
 fi
-# The units are installed, never enabled or started by the package's scripts.
+# The units are installed, never enabled or started by the package's scripts: no start or
+# restart, and enable only under the debian-installed guard (an upgrade keeps the admin's
+# own enabling), as dh_installsystemd --no-enable --no-start writes it.
 dpkg-deb -e "$W"/xvs_*.deb "$W/ctl"
-if grep -Eq 'deb-systemd-helper (--quiet )?enable|deb-systemd-invoke (start|restart)' \
-	"$W"/ctl/postinst 2>/dev/null; then
-	echo "FAIL: the xvs package enables or starts its units:"
-	grep -E 'deb-systemd' "$W"/ctl/postinst
-	fail=1
-fi
+for u in xvs-control.service xvs-dataplane.service; do
+	if ! grep -q "deb-systemd-helper debian-installed '$u'" "$W/ctl/postinst" ||
+		grep -q "deb-systemd-invoke" "$W/ctl/postinst" ||
+		[ "$(grep -c "deb-systemd-helper enable '$u'" "$W/ctl/postinst")" != 1 ] ||
+		! grep -B2 "deb-systemd-helper enable '$u'" "$W/ctl/postinst" | grep -q "was-enabled '$u'"; then
+		echo "FAIL: the xvs package may enable or start $u:"
+		cat "$W/ctl/postinst"
+		fail=1
+	fi
+done
 
 echo "build-deb: lintian"
 lintian --fail-on error --tag-display-limit 0 "$W"/*.changes >"$W/lintian.log" 2>&1 || {
