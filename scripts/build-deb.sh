@@ -59,7 +59,8 @@ check_deb() {
 check_deb xvs ./usr/sbin/xvs-dataplane ./usr/sbin/xvs-control ./usr/sbin/xvsadm \
 	./usr/sbin/xvs-rs-decap \
 	./lib/systemd/system/xvs-dataplane.service ./lib/systemd/system/xvs-control.service \
-	./usr/share/man/man8/xvsadm.8.gz ./usr/share/bash-completion/completions/xvsadm \
+	./usr/share/man/man8/xvsadm.8.gz ./usr/share/man/man8/xvs-dataplane.8.gz \
+	./usr/share/man/man8/xvs-control.8.gz ./usr/share/bash-completion/completions/xvsadm \
 	./usr/share/doc/xvs/examples/dataplane-vfio.ini \
 	./usr/share/doc/xvs/examples/dataplane-af_packet.ini \
 	./usr/share/doc/xvs/examples/dataplane-af_xdp.ini \
