@@ -621,12 +621,17 @@ static int write_pidfile(const char *path)
 
 /*
  * DPDK's packet capture framework (dpdk-dumpcap, dpdk-pdump attach as secondary processes
- * with this file prefix). It needs EAL's multi-process channel, which in_memory = yes has not.
+ * with this file prefix). It needs EAL's multi-process channel, which in_memory = yes has
+ * not, and memory a secondary can map: hugepage files, which --no-huge has not.
  */
 static void capture_init(void)
 {
 	if (dp.cfg.in_memory) {
 		printf("xvs-dataplane: capture unavailable: in_memory = yes (no multi-process)\n");
+		return;
+	}
+	if (!strcmp(dp.cfg.huge_dir, "none")) {
+		printf("xvs-dataplane: capture unavailable: huge_dir = none (no memory to share)\n");
 		return;
 	}
 	if (rte_pdump_init() < 0) {
