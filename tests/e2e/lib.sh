@@ -132,7 +132,7 @@ e2e_cleanup() {
 	done
 	[ -n "$FILE_PREFIX" ] && rm -rf "/var/run/dpdk/$FILE_PREFIX"
 	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ "$rc" -ne 0 ] && [ -n "$XVS_E2E_KEEP" ]; then
+		if [ "$rc" -ne 0 ] && [ -n "${XVS_E2E_KEEP:-}" ]; then
 			echo "e2e: work directory kept: $T" >&2
 		else
 			rm -rf "$T"
