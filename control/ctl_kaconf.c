@@ -353,9 +353,12 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 static int read_uint(struct kc *k, const struct kc_stmt *st, unsigned i, uint64_t min, uint64_t max,
 		     uint64_t *v)
 {
-	if (parse_u64(st->tok[i], max, v) < 0 || *v < min)
-		return kc_fail(k, st, "%s: '%s' is not a number in %llu..%llu", st->tok[0], st->tok[i],
-			       (unsigned long long)min, (unsigned long long)max);
+	/* -1 stated here, not kc_fail()'s: callers read *v on 0, which must mean it was set */
+	if (parse_u64(st->tok[i], max, v) < 0 || *v < min) {
+		kc_fail(k, st, "%s: '%s' is not a number in %llu..%llu", st->tok[0], st->tok[i],
+			(unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "ctl_metrics_http.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
+#include "xvs/notify.h"
 
 #define LOG(fmt, ...) fprintf(stderr, "xvs-control: " fmt "\n", ##__VA_ARGS__)
 
@@ -265,8 +266,10 @@ int main(int argc, char **argv)
 	if (o.pidfile && (rc = write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
 	LOG("serving %s (region %s, state %s)", o.socket, o.shm, o.state);
+	xvs_notify("READY=1"); /* the API listens (Type=notify, systemd/xvs-control.service) */
 
 	int sig = serve(&ctl, &lock, &stop, &o, &held);
+	xvs_notify("STOPPING=1");
 	LOG("%s: stopping", strsignal(sig));
 	xvs_metrics_server_stop(metrics);
 	xvs_ctl_api_stop(api);

@@ -13,13 +13,15 @@
 RTE_LOG_REGISTER(xvs_port_logtype, xvs.port, INFO);
 #define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, xvs_port_logtype, "xvs.port: " __VA_ARGS__)
 
+/* The device's ethdev name is its spec up to the first comma; a longer one names no port. */
 static int port_id_of(const struct xvs_port *p, uint16_t *id)
 {
 	char name[RTE_ETH_NAME_MAX_LEN];
-	snprintf(name, sizeof(name), "%s", p->dev);
-	char *comma = strchr(name, ',');
-	if (comma)
-		*comma = 0;
+	size_t len = strcspn(p->dev, ",");
+	if (len >= sizeof(name))
+		return -ENODEV;
+	memcpy(name, p->dev, len);
+	name[len] = 0;
 	return rte_eth_dev_get_port_by_name(name, id);
 }
 

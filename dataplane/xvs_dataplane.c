@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_random.h>
 #include <rte_ring.h>
 
@@ -28,6 +29,7 @@
 #include "dp_port.h"
 #include "dp_rss.h"
 #include "dp_worker.h"
+#include "xvs/notify.h"
 
 #define MAX_EAL_ARGS 64
 #define MBUF_CACHE 256
@@ -46,6 +48,9 @@ static int fresh_conns;                     /* --fresh-conns */
 static struct xvs_cstore cstore;            /* conn_persist: the tables' files */
 static struct xvs_cstore_want cwant[XVS_MAX_LCORES];
 static int conns_restored;                  /* some worker took over its table */
+static const char *pidfile;   /* --pidfile */
+static int check_only;        /* --check-config */
+static int pdump_on;          /* rte_pdump_init() succeeded: rte_pdump_uninit() at exit */
 
 static void on_signal(int sig)
 {
@@ -56,10 +61,14 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xvs-dataplane -c FILE [--wait-config SECONDS] [--idle-exit MS] [--fresh-conns]\n"
+		   "                     [--pidfile PATH]\n"
+		   "       xvs-dataplane -c FILE --check-config\n"
 		   "  -c, --config FILE    configuration (docs/dataplane-config.md)\n"
 		   "  --wait-config S      start the ports only once a table generation is adopted\n"
 		   "  --idle-exit MS       exit after MS ms without a received packet (pcap runs)\n"
-		   "  --fresh-conns        start with empty connection tables, whatever the files hold\n");
+		   "  --fresh-conns        start with empty connection tables, whatever the files hold\n"
+		   "  --pidfile PATH       write the pid there once the ports run; removed at exit\n"
+		   "  --check-config       parse FILE, say what is wrong, exit (0: valid, 1: not)\n");
 }
 
 static const char *parse_args(int argc, char **argv)
@@ -69,6 +78,8 @@ static const char *parse_args(int argc, char **argv)
 		{ "wait-config", required_argument, NULL, 'w' },
 		{ "idle-exit", required_argument, NULL, 'i' },
 		{ "fresh-conns", no_argument, NULL, 'f' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -80,6 +91,14 @@ static const char *parse_args(int argc, char **argv)
 		case 'w': wait_config_s = (unsigned)atoi(optarg); break;
 		case 'i': idle_exit_ms = (unsigned)atoi(optarg); break;
 		case 'f': fresh_conns = 1; break;
+		case 'p':
+			if (!*optarg) {
+				fprintf(stderr, "xvs-dataplane: --pidfile needs a path\n");
+				exit(2);
+			}
+			pidfile = optarg;
+			break;
+		case 'C': check_only = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -760,6 +779,39 @@ static void print_stats(void)
 	fflush(stdout);
 }
 
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+/*
+ * DPDK's packet capture framework (dpdk-dumpcap, dpdk-pdump attach as secondary processes
+ * with this file prefix). It needs EAL's multi-process channel, which in_memory = yes has
+ * not, and memory a secondary can map: hugepage files, which --no-huge has not.
+ */
+static void capture_init(void)
+{
+	if (dp.cfg.in_memory) {
+		printf("xvs-dataplane: capture unavailable: in_memory = yes (no multi-process)\n");
+		return;
+	}
+	if (!strcmp(dp.cfg.huge_dir, "none")) {
+		printf("xvs-dataplane: capture unavailable: huge_dir = none (no memory to share)\n");
+		return;
+	}
+	if (rte_pdump_init() < 0) {
+		printf("xvs-dataplane: capture unavailable: %s\n", rte_strerror(rte_errno));
+		return;
+	}
+	pdump_on = 1;
+	printf("xvs-dataplane: capture ready: dpdk-dumpcap --file-prefix=%s -i PORT\n",
+	       dp.cfg.file_prefix);
+}
+
 /* EAL leaves its runtime directory behind; remove it (it only holds our own files). */
 static void remove_runtime_dir(void)
 {
@@ -780,6 +832,32 @@ static void remove_runtime_dir(void)
 	rmdir(dir);
 }
 
+/*
+ * Without in_memory, EAL keeps its hugepage files (PREFIXmap_N in huge_dir) for secondary
+ * processes such as dpdk-dumpcap, and leaves them at exit: remove this instance's. A capture
+ * still attached keeps its mappings.
+ */
+static void remove_hugepage_files(void)
+{
+	if (dp.cfg.in_memory || !strcmp(dp.cfg.huge_dir, "none"))
+		return;
+	DIR *d = opendir(dp.cfg.huge_dir);
+	if (!d)
+		return;
+	size_t plen = strlen(dp.cfg.file_prefix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strncmp(n, dp.cfg.file_prefix, plen) || strncmp(n + plen, "map_", 4) ||
+		    !n[plen + 4] || strspn(n + plen + 4, "0123456789") != strlen(n + plen + 4))
+			continue;
+		char f[1024];
+		snprintf(f, sizeof(f), "%s/%s", dp.cfg.huge_dir, n);
+		unlink(f);
+	}
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -788,7 +866,11 @@ int main(int argc, char **argv)
 
 	if (xvs_config_load(path, &dp, &cfg_extra, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xvs-dataplane: %s\n", err);
-		return 2;
+		return check_only ? 1 : 2;
+	}
+	if (check_only) {
+		printf("xvs-dataplane: %s: valid, %u port(s)\n", path, dp.nb_ports);
+		return 0;
 	}
 	if (plan_lcores(err, sizeof(err)) < 0) {
 		fprintf(stderr, "xvs-dataplane: %s\n", err);
@@ -800,6 +882,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	dp.tsc_hz = rte_get_tsc_hz();
+	capture_init();
 	dp.nb_workers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
 	if (dp.nb_workers > XVS_MAX_LCORES)
 		rte_exit(EXIT_FAILURE, "at most %u workers\n", XVS_MAX_LCORES);
@@ -844,8 +927,13 @@ int main(int argc, char **argv)
 		printf("xvs-dataplane: running, %u worker(s), %u port(s), steering software (hand-off "
 		       "to the client's owner; no NIC steering: %s)\n", dp.nb_workers, dp.nb_ports, why);
 	fflush(stdout);
+	if (pidfile && (rc = write_pidfile(pidfile)) < 0)
+		printf("xvs-dataplane: cannot write %s: %s\n", pidfile, strerror(-rc));
+	/* ports up, region attached: ready (Type=notify, systemd/xvs-dataplane.service) */
+	xvs_notify("READY=1");
 
 	run_workers();
+	xvs_notify("STOPPING=1");
 	drain_rings();
 	xvs_exc_stop();
 
@@ -858,7 +946,12 @@ int main(int argc, char **argv)
 		xvs_cstore_close(&cstore);
 	}
 	xvs_shm_close(&dp.shm);
+	if (pdump_on)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	remove_runtime_dir();
+	remove_hugepage_files();
+	if (pidfile)
+		unlink(pidfile);
 	return 0;
 }

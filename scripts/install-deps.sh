@@ -11,6 +11,9 @@ fi
 PKGS=(
 	build-essential pkg-config meson ninja-build
 	dpdk libdpdk-dev libnuma-dev
+	dpdk-dev # dpdk-dumpcap (tests/e2e/capture.sh)
+	libsystemd-dev systemd # sd_notify for the units; systemd-analyze verify (suite package)
+	debhelper dpkg-dev lintian # scripts/build-deb.sh (suite package)
 	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
 	libclang-rt-dev  # libFuzzer and the sanitizer runtimes of clang (tests/fuzz)
 	libcriterion-dev libjansson-dev libpcap-dev libpopt-dev libinih-dev

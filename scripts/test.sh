@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install what xvs needs, build it with AddressSanitizer and UBSan, and run the unit,
-# golden and e2e suites, then the fuzz targets (docs/fuzzing.md) in a clang build of their
+# golden, e2e and package suites (package: the systemd units, the sample configurations and
+# the Debian packages, scripts/build-deb.sh), then the fuzz targets (docs/fuzzing.md) in a clang build of their
 # own. Prints "N passed, N failed" last; exits non-zero on any failure, including a suite
 # that has no tests or a test that was skipped.
 #
@@ -18,7 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-SUITES=(unit golden e2e)
+SUITES=(unit golden e2e package)
 BUILD=${XVS_TEST_BUILD:-build-test}
 FUZZ_BUILD=${XVS_FUZZ_BUILD:-build-fuzz}
 

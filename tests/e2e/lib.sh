@@ -136,7 +136,7 @@ e2e_cleanup() {
 		rm -f "$XVS_HUGE_DIR/xvs-$FILE_PREFIX-conns-"* "/dev/shm/xvs-$FILE_PREFIX-conns-"*
 	fi
 	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ "$rc" -ne 0 ] && [ -n "$XVS_E2E_KEEP" ]; then
+		if [ "$rc" -ne 0 ] && [ -n "${XVS_E2E_KEEP:-}" ]; then
 			echo "e2e: work directory kept: $T" >&2
 		else
 			rm -rf "$T"
