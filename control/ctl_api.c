@@ -223,7 +223,7 @@ static void conns_render(struct conns_reader *r, uint32_t nb)
 	for (uint32_t i = 0; i < nb; i++) {
 		char *p = r->text + r->len;
 		size_t sep = r->nb_sent ? 2 : 1;
-		memcpy(p, ",\n" + 2 - sep, sep);
+		memcpy(p, &",\n"[2 - sep], sep);
 		int n = xvs_ctl_conn_json(&r->page[i], r->worker, p + sep, XVS_CTL_CONN_JSON_MAX);
 		if (n < 0)
 			continue;

@@ -309,14 +309,14 @@ static struct xvs_neigh_table *static_neighbours(int without_21)
 		union xvs_ip v4 = { .d = { ip4(a), 0 } };
 		snprintf(a, sizeof(a), "2001:db8::%x", hosts[i]);
 		union xvs_ip v6 = ip6(a);
-		if (xvs_neigh_learn_ip(t, XVS_AF_INET, &v4, &mac, 1) < 0 ||
-		    xvs_neigh_learn_ip(t, XVS_AF_INET6, &v6, &mac, 1) < 0)
+		if (xvs_neigh_learn_ip(t, 0, XVS_AF_INET, &v4, &mac, XVS_NEIGH_CONFIG, 0) < 0 ||
+		    xvs_neigh_learn_ip(t, 0, XVS_AF_INET6, &v6, &mac, XVS_NEIGH_CONFIG, 0) < 0)
 			fuzz_die("static neighbours");
 	}
 	struct rte_ether_addr gw = { .addr_bytes = { 0x02, 0, 0, 0, 0x01, 0xfe } };
 	union xvs_ip g4 = { .d = { ip4("198.19.0.254"), 0 } }, g6 = ip6("2001:db8:1::fe");
-	if (xvs_neigh_learn_ip(t, XVS_AF_INET, &g4, &gw, 1) < 0 ||
-	    xvs_neigh_learn_ip(t, XVS_AF_INET6, &g6, &gw, 1) < 0)
+	if (xvs_neigh_learn_ip(t, 1, XVS_AF_INET, &g4, &gw, XVS_NEIGH_CONFIG, 0) < 0 ||
+	    xvs_neigh_learn_ip(t, 1, XVS_AF_INET6, &g6, &gw, XVS_NEIGH_CONFIG, 0) < 0)
 		fuzz_die("static neighbours");
 	return t;
 }
@@ -463,6 +463,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_die("shared region: %s", strerror(-rc));
 	dp.cfg.conn_max = CONN_MAX;
 	dp.tsc_hz = TSC_HZ;
+	xvs_nud_cfg_init(&dp.nud, TSC_HZ, 0);
 	dp.steer.key[0] = 0x9e3779b97f4a7c15ULL;
 	dp.steer.key[1] = 0x632be59bd9b4e019ULL;
 	setup_network();

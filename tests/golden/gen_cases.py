@@ -705,6 +705,29 @@ def case_ttl_expiry(C, S):
     return c
 
 
+def case_hostile_drops(C, S):
+    C6, S6 = make_hosts6()
+    rules = ([f"-A -t {VIP}:81 -s rr", f"-a -t {VIP}:81 -r {S[0].ip}:81 -m -w 0",
+              f"-A -t {VIP}:82 -s rr", f"-a -t {VIP}:82 -r 10.200.0.1:82 -m"]
+             + svc_rules6("rr", "udp", 53, S6[:1], "-m", 5353))
+    c = Case("hostile_drops", "a service whose only server has weight 0 is no-dest; a server "
+             "no route reaches is no-route; IPv6 UDP without a checksum is udp6-no-csum (with one: NAT)",
+             rules, C + S + C6 + S6, port_opts=[PORT6])
+    f = TcpFlow(C[0], 52000, S[0], 81, vport=81, isn=61000)
+    c.drop(f.c2v("S")[0], "no-dest", good=True)
+    for client in C[1:3]:  # each connection is made, its packet has no way
+        g = TcpFlow(client, 52001, S[0], 82, vport=82, isn=62000)
+        c.drop(g.c2v("S")[0], "no-route", good=True)
+    c.count("conns-new", 2)
+    u = bytearray(udp6_c2v(C6[2], 52002, 53, b"no checksum"))
+    u[14 + 40 + 6:14 + 40 + 8] = b"\x00\x00"
+    c.drop(bytes(u), "udp6-no-csum", good=False)
+    q = udp6_c2v(C6[3], 52003, 53, b"with a checksum")  # the same query, checksummed, goes
+    c.step(q, rewrite6(q, eth_src=LB_MAC, eth_dst=S6[0].mac, ip_dst=S6[0].ip, dport=5353))
+    c.count("conns-new", 1)
+    return c
+
+
 def case_tcp_not_syn(C, S):
     c = Case("tcp_not_syn", "TCP without a connection and without SYN (or with RST) is dropped; "
              "SYN+ACK schedules one, as IPVS does", svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S)
@@ -2181,7 +2204,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_bad_sender, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
+         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
