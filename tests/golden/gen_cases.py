@@ -728,6 +728,25 @@ def case_hostile_drops(C, S):
     return c
 
 
+def case_table_full(C, S):
+    c = Case("table_full", "conn_max 16: sixteen UDP flows answered (established) fill the "
+             "table; a seventeenth is conn-table-full, nothing evicted", svc_rules("rr", "udp", 53,
+             S[:1], "-m", 5353), C + S, dp_opts=["conn_max = 16"])
+    for i in range(17):
+        client = C[i % len(C)]
+        q = udp_c2v(client, 53000 + i, 53, b"q%02d" % i)
+        if i == 16:
+            c.drop(q, "conn-table-full", good=True)
+            break
+        c.step(q, rewrite(q, eth_src=LB_MAC, eth_dst=S[0].mac, ip_dst=S[0].ip, dport=5353))
+        a = concrete(Ether(src=S[0].mac, dst=LB_MAC)
+                     / IP(src=S[0].ip, dst=client.ip, ttl=64, id=S[0].next_id())
+                     / UDP(sport=5353, dport=53000 + i) / Raw(b"a%02d" % i))
+        c.step(a, rewrite(a, eth_src=LB_MAC, eth_dst=client.mac, ip_src=VIP, sport=53))
+    c.count("conns-new", 16)
+    return c
+
+
 def case_tcp_not_syn(C, S):
     c = Case("tcp_not_syn", "TCP without a connection and without SYN (or with RST) is dropped; "
              "SYN+ACK schedules one, as IPVS does", svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S)
@@ -2204,7 +2223,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_bad_sender, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
+         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_table_full, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
