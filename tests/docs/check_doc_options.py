@@ -15,7 +15,9 @@ Reads docs/*.md, docs/*.8 and README.md of the source tree and checks:
 - the keys of the [dataplane], [port], [routes] and [neighbours] sections named in
   docs/dataplane-config.md's sample and, in any document, written as `key = value`, against
   the keys dataplane/dp_config.c compares (`!strcmp(k, "...")`);
-- the API endpoints (/v1/...) against the routes of control/ctl_api.c.
+- the API endpoints (/v1/...) against the routes of control/ctl_api.c;
+- the other way round, that every long option xvs-control's and xvs-dataplane's --help
+  prints is in its manual page (docs/PROGRAM.8).
 
 Usage: check_doc_options.py --src SRCDIR [--bin NAME=PATH ...] [FILE ...]
   FILE: documents to read instead of SRCDIR's (the check's own test gives it a bad copy).
@@ -270,6 +272,14 @@ class Checker:
                 self.key_span(where, span)
                 self.command(where, span, "")
 
+    def man_complete(self, path, name, help_opts):
+        """Every long option of the program's --help is in its manual page."""
+        text = open(path).read().replace("\\-", "-")
+        named = set(re.findall(r"(?<![\w-])(--[A-Za-z0-9][A-Za-z0-9-]*)", text))
+        for opt in sorted(help_opts - named - {"--help"}):
+            if opt.startswith("--"):
+                self.bad(name, "%s is in --help but not in the manual page" % opt)
+
     def manpage(self, path, name):
         prog = os.path.basename(path)[:-2]
         prog = prog if prog in PROGRAMS else ""
@@ -307,6 +317,10 @@ def main():
     meson_opts = set(re.findall(r"option\('([a-z_]+)'",
                                 open(os.path.join(a.src, "meson_options.txt")).read()))
     c = Checker(known_options(a.src, bins), config_keys(a.src), api_routes(a.src), meson_opts)
+    for prog in ("xvs-control", "xvs-dataplane"):
+        man = os.path.join(a.src, "docs", prog + ".8")
+        if prog in bins and man in files:
+            c.man_complete(man, os.path.relpath(man, a.src), help_options(bins[prog]))
     for f in files:
         name = os.path.relpath(f, a.src) if not a.files else f
         if f.endswith(".8"):
@@ -314,7 +328,7 @@ def main():
         else:
             c.markdown(f, name)
     if c.errors:
-        print("check_doc_options: the documentation names %d thing(s) that do not exist:"
+        print("check_doc_options: the documentation and the code disagree in %d place(s):"
               % len(c.errors))
         for e in c.errors:
             print("  " + e)
