@@ -69,7 +69,7 @@ const char *xvs_ctl_conn_state_name(uint8_t proto, uint8_t state)
 	return state < sizeof(tcp_states) / sizeof(tcp_states[0]) ? tcp_states[state] : "ERR!";
 }
 
-static const char *proto_name(uint8_t proto)
+const char *xvs_ctl_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case XVS_PROTO_TCP: return "tcp";
@@ -79,7 +79,7 @@ static const char *proto_name(uint8_t proto)
 	}
 }
 
-static const char *fwd_name(uint8_t fwd)
+const char *xvs_ctl_fwd_name(uint8_t fwd)
 {
 	switch (fwd) {
 	case XVS_FWD_MASQ: return "masq";
@@ -101,8 +101,8 @@ int xvs_ctl_conn_json(const struct xvs_conn_dump_entry *e, unsigned worker, char
 			 "{\"proto\": \"%s\", \"state\": \"%s\", \"expire\": %u, "
 			 "\"caddr\": \"%s\", \"cport\": %u, \"vaddr\": \"%s\", \"vport\": %u, "
 			 "\"daddr\": \"%s\", \"dport\": %u, \"fwd\": \"%s\", \"worker\": %u}",
-			 proto_name(e->proto), xvs_ctl_conn_state_name(e->proto, e->state),
+			 xvs_ctl_proto_name(e->proto), xvs_ctl_conn_state_name(e->proto, e->state),
 			 e->expire, c, ntohs(e->cport), v, ntohs(e->vport), d, ntohs(e->dport),
-			 fwd_name(e->fwd), worker);
+			 xvs_ctl_fwd_name(e->fwd), worker);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

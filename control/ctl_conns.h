@@ -44,4 +44,9 @@ const char *xvs_ctl_conn_state_name(uint8_t proto, uint8_t state);
 int xvs_ctl_conn_json(const struct xvs_conn_dump_entry *e, unsigned worker, char *buf,
 		      size_t len);
 
+/* The names a connection's protocol ("tcp", "udp", "sctp", else "ip") and forwarding method
+ * ("masq", "local", "tunnel", "route") have in the API. */
+const char *xvs_ctl_proto_name(uint8_t proto);
+const char *xvs_ctl_fwd_name(uint8_t fwd);
+
 #endif

@@ -150,21 +150,6 @@ static json_t *addr_json(uint8_t af, const union xvs_ip *a, uint16_t port_host)
 	return json_pack("{ss si}", "addr", buf, "port", (int)port_host);
 }
 
-static const char *proto_name(uint8_t p)
-{
-	return p == XVS_PROTO_UDP ? "udp" : p == XVS_PROTO_SCTP ? "sctp" : "tcp";
-}
-
-static const char *fwd_name(uint8_t fwd)
-{
-	switch (fwd) {
-	case XVS_FWD_MASQ: return "masq";
-	case XVS_FWD_LOCAL: return "local";
-	case XVS_FWD_TUNNEL: return "tunnel";
-	default: return "route";
-	}
-}
-
 static json_t *service_json(const struct xvs_gen *g, int slot, const char *via)
 {
 	const struct xvs_svc *s = &g->svcs[slot];
@@ -180,7 +165,7 @@ static json_t *service_json(const struct xvs_gen *g, int slot, const char *via)
 		json_object_set_new(o, "af", json_string(s->af == XVS_AF_INET6 ? "inet6" : "inet"));
 	} else {
 		xvs_ctl_json_ip_str(s->af, &s->addr, buf, sizeof(buf));
-		json_object_set_new(o, "proto", json_string(proto_name(s->proto)));
+		json_object_set_new(o, "proto", json_string(xvs_ctl_proto_name(s->proto)));
 		json_object_set_new(o, "addr", json_string(buf));
 		json_object_set_new(o, "port", json_integer(ntohs(s->port_be)));
 	}
@@ -342,7 +327,7 @@ static json_t *conn_json(const struct xvs_conn_dump_entry *e, unsigned w)
 	json_object_set_new(o, "state", json_string(xvs_ctl_conn_state_name(e->proto, e->state)));
 	json_object_set_new(o, "expire", json_integer(e->expire));
 	json_object_set_new(o, "cport", json_integer(ntohs(e->cport)));
-	json_object_set_new(o, "fwd", json_string(fwd_name(e->fwd)));
+	json_object_set_new(o, "fwd", json_string(xvs_ctl_fwd_name(e->fwd)));
 	return o;
 }
 
@@ -359,7 +344,7 @@ json_t *xvs_ctl_trace_answer(const struct xvs_ctl_model *m, const struct xvs_gen
 
 	xvs_ctl_json_ip_str(rq->af, &rq->caddr, c, sizeof(c));
 	xvs_ctl_json_ip_str(rq->af, &rq->vaddr, v, sizeof(v));
-	o = json_pack("{s{ss ss si ss si}}", "packet", "proto", proto_name(rq->proto), "caddr", c,
+	o = json_pack("{s{ss ss si ss si}}", "packet", "proto", xvs_ctl_proto_name(rq->proto), "caddr", c,
 		      "cport", (int)rq->cport, "vaddr", v, "vport", (int)rq->vport);
 	if (!o || !sched || !servers || !conns) {
 		json_decref(o);

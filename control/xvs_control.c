@@ -20,6 +20,7 @@
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 #include "xvs/notify.h"
+#include "xvs/pidfile.h"
 
 #define LOG(fmt, ...) fprintf(stderr, "xvs-control: " fmt "\n", ##__VA_ARGS__)
 
@@ -116,15 +117,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	return 0;
-}
-
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f) == 0 ? 0 : -errno;
 }
 
 /* What the health engine's applier needs to commit verdicts as the API commits ops. */
@@ -263,7 +255,7 @@ int main(int argc, char **argv)
 		xvs_kaconf_reload(&ctl, o.kaconf, &kopts, &held);
 	}
 	pthread_mutex_unlock(&lock);
-	if (o.pidfile && (rc = write_pidfile(o.pidfile)) < 0)
+	if (o.pidfile && (rc = xvs_write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
 	LOG("serving %s (region %s, state %s)", o.socket, o.shm, o.state);
 	xvs_notify("READY=1"); /* the API listens (Type=notify, systemd/xvs-control.service) */

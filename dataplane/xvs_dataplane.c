@@ -30,6 +30,7 @@
 #include "dp_rss.h"
 #include "dp_worker.h"
 #include "xvs/notify.h"
+#include "xvs/pidfile.h"
 
 #define MAX_EAL_ARGS 64
 #define MBUF_CACHE 256
@@ -779,15 +780,6 @@ static void print_stats(void)
 	fflush(stdout);
 }
 
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f) == 0 ? 0 : -errno;
-}
-
 /*
  * DPDK's packet capture framework (dpdk-dumpcap, dpdk-pdump attach as secondary processes
  * with this file prefix). It needs EAL's multi-process channel, which in_memory = yes has
@@ -927,7 +919,7 @@ int main(int argc, char **argv)
 		printf("xvs-dataplane: running, %u worker(s), %u port(s), steering software (hand-off "
 		       "to the client's owner; no NIC steering: %s)\n", dp.nb_workers, dp.nb_ports, why);
 	fflush(stdout);
-	if (pidfile && (rc = write_pidfile(pidfile)) < 0)
+	if (pidfile && (rc = xvs_write_pidfile(pidfile)) < 0)
 		printf("xvs-dataplane: cannot write %s: %s\n", pidfile, strerror(-rc));
 	/* ports up, region attached: ready (Type=notify, systemd/xvs-dataplane.service) */
 	xvs_notify("READY=1");
