@@ -435,6 +435,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		rq->forbidden = !peer_is_root(conn);
 		*con_cls = rq;
+		/* a body announced over the limit is refused before it is read (curl waits for
+		 * "100 Continue", so it never sends it); a chunked one is counted as it comes */
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > XVS_CTL_BODY_MAX)
+			rq->too_big = 1;
+		if (rq->too_big || rq->forbidden)
+			return route(cls, conn, url, method, rq);
 		return MHD_YES;
 	}
 	if (*data_size) {
