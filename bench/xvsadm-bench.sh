@@ -13,7 +13,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$REPO/build}
 N=${2:-200}
-XVSADM=$BUILD/control/xvsadm
+XVSADM=$BUILD/xvsadm/xvsadm
 CONTROL=$BUILD/control/xvs-control
 for b in "$XVSADM" "$CONTROL"; do
 	[ -x "$b" ] || { echo "xvsadm-bench: $b is not built" >&2; exit 1; }

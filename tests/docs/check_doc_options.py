@@ -7,7 +7,7 @@ Reads docs/*.md, docs/*.8 and README.md of the source tree and checks:
   bold/italic markup (manual pages) against the options of the program it is given to:
   xvsadm, xvs-control, xvs-dataplane, xvs-rs-decap, xvs-bench. A program's options are what
   its `--help` prints (the binary given with --bin NAME=PATH); for xvsadm, also the popt
-  table in control/xvsadm_parse.c (its --help is ipvsadm's text). A program not built here
+  table in xvsadm/xvsadm_parse.c (its --help is ipvsadm's text). A program not built here
   (no DPDK, no BPF toolchain) is read from its option table in the source instead. An option
   written with no program before it (`--fresh-conns`) must be an option of one of them;
   a manual page's bare options must be its own program's. xvs-rs-decap's commands
@@ -35,7 +35,7 @@ PROGRAMS = ("xvsadm", "xvs-control", "xvs-dataplane", "xvs-rs-decap", "xvs-bench
 
 # Where each program's option table is, for a program that is not built here.
 SOURCES = {
-    "xvsadm": "control/xvsadm_parse.c",
+    "xvsadm": "xvsadm/xvsadm_parse.c",
     "xvs-control": "control/xvs_control.c",
     "xvs-dataplane": "dataplane/xvs_dataplane.c",
     "xvs-rs-decap": "bpf/rs_decap_main.c",

@@ -94,7 +94,7 @@ e2e_init() {
 	local build=${XVS_BUILD_DIR:-$E2E_REPO/build}
 	XVS_DATAPLANE=${XVS_DATAPLANE:-$build/dataplane/xvs-dataplane}
 	XVS_CONTROL=${XVS_CONTROL:-$build/control/xvs-control}
-	XVSADM=${XVSADM:-$build/control/xvsadm}
+	XVSADM=${XVSADM:-$build/xvsadm/xvsadm}
 	XVS_HUGE_DIR=${XVS_HUGE_DIR:-/mnt/xvs-huge}
 	e2e_require
 

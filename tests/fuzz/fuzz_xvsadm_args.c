@@ -1,5 +1,5 @@
 /*
- * Fuzz target: xvsadm's command line (control/xvsadm_parse.c) and its -R reader.
+ * Fuzz target: xvsadm's command line (xvsadm/xvsadm_parse.c) and its -R reader.
  *
  * Each input is used twice:
  * - split on NUL bytes into argv (after "xvsadm"), parsed as main() parses it. A refusal

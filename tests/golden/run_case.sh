@@ -15,7 +15,7 @@ CASE=$(basename "$CASE_DIR")
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 CTL=$BUILD/control/xvs-control
-ADM=$BUILD/control/xvsadm
+ADM=$BUILD/xvsadm/xvsadm
 DP=$BUILD/dataplane/xvs-dataplane
 DP_TIMEOUT=40        # the whole test has 60 s; a hung dataplane must not eat them all
 
