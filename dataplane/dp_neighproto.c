@@ -10,7 +10,7 @@
 #include "dp_addr.h"
 #include "dp_nd.h"
 #include "dp_neighproto.h"
-#include "dp_xmit.h"
+#include "dp_path.h"
 
 #define PROBE_INTERVAL_S 1 /* at most one ARP request / solicitation per neighbour per second */
 #define HOLD_S 1           /* how long a frame waits for its next hop */

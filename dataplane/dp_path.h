@@ -1,9 +1,10 @@
 /*
- * What every file of the packet path shares: dropping and queueing a frame, handing it to the
- * kernel (dp_exc.c) or to another worker, service lookup and a connection's liveness. The
- * files: dp_worker.c (the burst and connections), dp_xmit.c/.h (forwarding and transmit),
- * dp_icmp.c (ICMP, the exception path), dp_neighproto.c (ARP, ND, the hold queue), dp_addr.c
- * (owned addresses). Internal to the dataplane: worker lcore only, like everything here.
+ * What every file of the packet path shares: dropping and queueing a frame, writing an IPv6
+ * header, handing a frame to the kernel (dp_exc.c) or to another worker, service lookup and a
+ * connection's liveness. The files: dp_worker.c (the burst and connections), dp_xmit.c/.h
+ * (forwarding and transmit), dp_icmp.c (ICMP, the exception path), dp_neighproto.c (ARP, ND,
+ * the hold queue), dp_addr.c (owned addresses). Internal to the dataplane: worker lcore only,
+ * like everything here.
  */
 #ifndef XVS_DP_PATH_H
 #define XVS_DP_PATH_H
@@ -37,6 +38,22 @@ static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf 
 	b->pkts[b->n++] = m;
 	if (b->n == RTE_DIM(b->pkts))
 		xvs_path_tx_port(w, port);
+}
+
+/* ---- headers of the frames xvs builds ---- */
+
+/* Write an IPv6 header (no extension headers) at l3. */
+static inline void ip6_fill(uint8_t *l3, uint16_t plen, uint8_t nh, uint8_t hlim, const union xvs_ip *src,
+		     const union xvs_ip *dst)
+{
+	l3[0] = 0x60;
+	l3[1] = l3[2] = l3[3] = 0;
+	l3[4] = (uint8_t)(plen >> 8);
+	l3[5] = (uint8_t)plen;
+	l3[6] = nh;
+	l3[7] = hlim;
+	memcpy(l3 + XVS_IP6_SRC_OFF, src->v6, 16);
+	memcpy(l3 + XVS_IP6_DST_OFF, dst->v6, 16);
 }
 
 /* ---- the exception path to the kernel: dp_exc.c ---- */

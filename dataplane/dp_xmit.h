@@ -36,20 +36,6 @@ static inline int xvs_ttl_dec(struct xvs_worker *w, const struct xvs_gen *g, str
 	return -1;
 }
 
-/* Write an IPv6 header (no extension headers) at l3. */
-static inline void ip6_fill(uint8_t *l3, uint16_t plen, uint8_t nh, uint8_t hlim, const union xvs_ip *src,
-		     const union xvs_ip *dst)
-{
-	l3[0] = 0x60;
-	l3[1] = l3[2] = l3[3] = 0;
-	l3[4] = (uint8_t)(plen >> 8);
-	l3[5] = (uint8_t)plen;
-	l3[6] = nh;
-	l3[7] = hlim;
-	memcpy(l3 + XVS_IP6_SRC_OFF, src->v6, 16);
-	memcpy(l3 + XVS_IP6_DST_OFF, dst->v6, 16);
-}
-
 /* Resolve nh (af) and queue m on port; or hold it until resolved. */
 static inline void xmit_nh(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
 			   const union xvs_ip *nh)
