@@ -185,7 +185,7 @@ struct xvs_worker {
 	struct xvs_held held[XVS_NEIGH_HOLD];
 	struct xvs_sched_state sched[XVS_MAX_SVCS];
 	uint8_t overload[XVS_MAX_DESTS]; /* OVERLOAD flags (thresholds), this worker's view */
-	struct xvs_icmp_limit icmp_limit; /* time exceeded: per destination and overall (dp_local.c) */
+	struct xvs_icmp_limit icmp_limit; /* time exceeded: per destination and overall (dp_icmp.c) */
 	uint32_t nud_pos;         /* the probing loop: where its neighbour timer scan goes on */
 };
 

@@ -1,7 +1,10 @@
 /*
- * What the files of the packet path share (dp_worker.c: connections and the burst;
- * dp_resolve.c: owned addresses, ARP, neighbour discovery, the hold queue; dp_local.c: the
- * exception path, ICMP). Internal to the dataplane: worker lcore only, like everything here.
+ * What every file of the packet path shares: dropping and queueing a frame, writing an IPv6
+ * header, handing a frame to the kernel (dp_exc.c) or to another worker, service lookup and a
+ * connection's liveness. The files: dp_worker.c (the burst and connections), dp_xmit.c/.h
+ * (forwarding and transmit), dp_icmp.c (ICMP, the exception path), dp_neighproto.c (ARP, ND,
+ * the hold queue), dp_addr.c (owned addresses). Internal to the dataplane: worker lcore only,
+ * like everything here.
  */
 #ifndef XVS_DP_PATH_H
 #define XVS_DP_PATH_H
@@ -16,9 +19,6 @@
 #include "dp_parse.h"
 #include "dp_worker.h"
 #include "xvs/gen.h"
-
-#define PROBE_INTERVAL_S 1 /* at most one ARP request / solicitation per neighbour per second */
-#define HOLD_S 1           /* how long a frame waits for its next hop */
 
 /* ---- counters and queues: dp_worker.c ---- */
 
@@ -40,37 +40,20 @@ static inline void enqueue(struct xvs_worker *w, uint16_t port, struct rte_mbuf 
 		xvs_path_tx_port(w, port);
 }
 
-/* ---- TTL and hop limit: dp_local.c ---- */
+/* ---- headers of the frames xvs builds ---- */
 
-/* m's TTL or hop limit ran out here: a time exceeded to its sender (rate-limited; never for
- * an ICMP error), and m is dropped as ttl-exceeded. */
-void xvs_ttl_expired(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-		     const struct xvs_pkt *p);
-
-/*
- * Decrement the TTL (IPv4, with the header checksum updated, RFC 1624) or the hop limit
- * (IPv6) of a packet xvs forwards, as a router does and as IPVS does for every forwarding
- * method; at 1 or 0 it goes no further. Returns 0 to go on, -1 when m was consumed.
- */
-static inline int xvs_ttl_dec(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-			      const struct xvs_pkt *p)
+/* Write an IPv6 header (no extension headers) at l3. */
+static inline void ip6_fill(uint8_t *l3, uint16_t plen, uint8_t nh, uint8_t hlim, const union xvs_ip *src,
+		     const union xvs_ip *dst)
 {
-	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
-	if ((l3[0] >> 4) == 6) {
-		if (likely(l3[7] > 1)) {
-			l3[7]--;
-			return 0;
-		}
-	} else if (likely(l3[8] > 1)) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-		uint16_t was = rte_cpu_to_be_16((uint16_t)(l3[8] << 8 | l3[9]));
-		ip->time_to_live--;
-		ip->hdr_checksum = xvs_csum_replace2(ip->hdr_checksum, was,
-						     rte_cpu_to_be_16((uint16_t)(l3[8] << 8 | l3[9])));
-		return 0;
-	}
-	xvs_ttl_expired(w, g, m, p);
-	return -1;
+	l3[0] = 0x60;
+	l3[1] = l3[2] = l3[3] = 0;
+	l3[4] = (uint8_t)(plen >> 8);
+	l3[5] = (uint8_t)plen;
+	l3[6] = nh;
+	l3[7] = hlim;
+	memcpy(l3 + XVS_IP6_SRC_OFF, src->v6, 16);
+	memcpy(l3 + XVS_IP6_DST_OFF, dst->v6, 16);
 }
 
 /* ---- the exception path to the kernel: dp_exc.c ---- */
@@ -111,7 +94,7 @@ static inline void xvs_answered(struct xvs_worker *w, uint16_t in_port, struct r
 	xvs_exc_queue(w, in_port, m);
 }
 
-/* ---- connections and forwarding: dp_worker.c ---- */
+/* ---- steering and services: dp_worker.c ---- */
 
 /*
  * Queue m (received on in_port) for the worker that owns its connection (dp_steer.h); hop
@@ -180,86 +163,5 @@ static inline int dest_gone(const struct xvs_gen *g, const struct xvs_conn *c)
 {
 	return c->dest >= g->nb_dests || g->dests[c->dest].state != XVS_SLOT_USED;
 }
-
-/* Encapsulate towards the connection's real server (its flow hash spreads outer sources). */
-void xvs_tun_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,
-		     const struct xvs_pkt *p, const struct xvs_conn *c);
-
-/* ---- addresses, resolution and the hold queue: dp_resolve.c ---- */
-
-int xvs_owned4(const struct xvs_dp *dp, const struct xvs_gen *g, uint32_t ip);
-int xvs_owned6(const struct xvs_dp *dp, const struct xvs_gen *g, const union xvs_ip *ip);
-/* Whether ip is on one of pt's connected subnets (IPv6: or link-local): only there does what
- * arrives on pt teach xvs a neighbour. */
-int xvs_port_on_link4(const struct xvs_port *pt, uint32_t ip);
-int xvs_port_on_link6(const struct xvs_port *pt, const union xvs_ip *ip);
-/* Run the neighbour table's timers over a share of it and send the unicast probes due. */
-void xvs_neigh_tick(struct xvs_worker *w);
-uint32_t xvs_port_src4(const struct xvs_port *pt, uint32_t ip);
-const union xvs_ip *xvs_port_src6(const struct xvs_port *pt, const union xvs_ip *ip);
-void xvs_hold_unresolved(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
-			 const union xvs_ip *nh);
-void xvs_release_held(struct xvs_worker *w);
-void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port, struct rte_mbuf *m);
-void xvs_probe_dests(struct xvs_worker *w, const struct xvs_gen *g);
-
-/* Write an IPv6 header (no extension headers) at l3. */
-static inline void ip6_fill(uint8_t *l3, uint16_t plen, uint8_t nh, uint8_t hlim, const union xvs_ip *src,
-		     const union xvs_ip *dst)
-{
-	l3[0] = 0x60;
-	l3[1] = l3[2] = l3[3] = 0;
-	l3[4] = (uint8_t)(plen >> 8);
-	l3[5] = (uint8_t)plen;
-	l3[6] = nh;
-	l3[7] = hlim;
-	memcpy(l3 + XVS_IP6_SRC_OFF, src->v6, 16);
-	memcpy(l3 + XVS_IP6_DST_OFF, dst->v6, 16);
-}
-
-/* Resolve nh (af) and queue m on port; or hold it until resolved. */
-static inline void xmit_nh(struct xvs_worker *w, struct rte_mbuf *m, uint16_t port, uint8_t af,
-			   const union xvs_ip *nh)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	uint64_t ll;
-	struct xvs_neigh *n = xvs_neigh_lookup(w->dp->neigh, port, af, nh, &ll);
-	if (unlikely(!n || !(ll & XVS_NEIGH_VALID)))
-		return xvs_hold_unresolved(w, m, port, af, nh);
-	xvs_neigh_ll_mac(ll, &eth->dst_addr);
-	xvs_neigh_used(n, w->now_tsc);
-	eth->src_addr = w->dp->ports[port].mac;
-	enqueue(w, port, m);
-}
-
-/* Route m towards dst, fill its Ethernet header and queue it (or hold it, or drop it, counted). */
-static inline void xmit4(struct xvs_worker *w, struct rte_mbuf *m, uint32_t dst)
-{
-	const struct xvs_route *r = xvs_route_lookup(&w->dp->routes, dst);
-	if (unlikely(!r))
-		return drop(w, m, XVS_DROP_NO_ROUTE);
-	/* whole 64-bit stores: a 32-bit store read back as 64 bits stalls store forwarding */
-	union xvs_ip nh = { .d = { r->gw ? r->gw : dst, 0 } };
-	xmit_nh(w, m, r->port, XVS_AF_INET, &nh);
-}
-
-/* The same for IPv6. */
-static inline void xmit6(struct xvs_worker *w, struct rte_mbuf *m, const union xvs_ip *dst)
-{
-	const struct xvs_route6 *r = xvs_route6_lookup(&w->dp->routes6, dst);
-	if (unlikely(!r))
-		return drop(w, m, XVS_DROP_NO_ROUTE);
-	xmit_nh(w, m, r->port, XVS_AF_INET6, r->has_gw ? &r->gw : dst);
-}
-
-/* ---- the exception path and ICMP: dp_local.c ---- */
-
-/* Not a connection's packet and no service: ARP/ND are elsewhere; ICMP to us, ICMP errors, drops. */
-void xvs_exception_ip(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
-		      struct rte_mbuf *m, const struct xvs_pkt *p);
-void xvs_send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
-			  uint16_t mtu);
-void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
-			  uint32_t mtu);
 
 #endif

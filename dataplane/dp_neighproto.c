@@ -1,129 +1,19 @@
 /*
- * Addresses the dataplane owns, next-hop resolution (ARP, IPv6 neighbour discovery) and the
- * hold queue of frames waiting for it. Worker lcores.
+ * The neighbour protocols: ARP and IPv6 neighbour discovery received (answers for owned
+ * addresses, what they teach) and sent (requests, solicitations, NUD's unicast probes), the
+ * hold queue of frames waiting for a next hop, the probing of real servers' next hops and the
+ * NUD tick. The table itself is dp_neigh.c's. Worker lcores.
  */
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 
+#include "dp_addr.h"
 #include "dp_nd.h"
+#include "dp_neighproto.h"
 #include "dp_path.h"
 
-/* ---- owned addresses ---------------------------------------------------------------- */
-
-static int is_port_addr(const struct xvs_dp *dp, uint32_t ip)
-{
-	for (unsigned p = 0; p < dp->nb_ports; p++)
-		for (unsigned i = 0; i < dp->ports[p].nb_addrs; i++)
-			if (dp->ports[p].addr[i] == ip)
-				return 1;
-	return 0;
-}
-
-/*
- * A host mark rule (/32, /128) that leads to a fwmark service names a VIP as a service does;
- * wider prefixes are routed to the node, as IPVS users route them to the director.
- */
-static int is_mark_host(const struct xvs_gen *g, uint8_t af, const union xvs_ip *ip)
-{
-	for (uint32_t i = 0; i < g->nb_marks; i++) {
-		const struct xvs_mark_rule *r = &g->marks[i];
-		if (r->svc && r->af == af && r->plen == (af == XVS_AF_INET6 ? 128 : 32) &&
-		    xvs_ip_eq(&r->prefix, ip))
-			return 1;
-	}
-	return 0;
-}
-
-static int is_vip_addr(const struct xvs_gen *g, uint32_t ip)
-{
-	if (!g)
-		return 0;
-	for (uint32_t i = 0; i < g->nb_svcs; i++)
-		if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].af == XVS_AF_INET &&
-		    !g->svcs[i].fwmark && g->svcs[i].addr.v4 == ip)
-			return 1;
-	union xvs_ip a = { .d = { ip, 0 } };
-	return is_mark_host(g, XVS_AF_INET, &a);
-}
-
-int xvs_owned4(const struct xvs_dp *dp, const struct xvs_gen *g, uint32_t ip)
-{
-	return is_port_addr(dp, ip) || is_vip_addr(g, ip);
-}
-
-static int is_port_addr6(const struct xvs_dp *dp, const union xvs_ip *ip)
-{
-	for (unsigned p = 0; p < dp->nb_ports; p++)
-		for (unsigned i = 0; i < dp->ports[p].nb_addrs6; i++)
-			if (xvs_ip_eq(&dp->ports[p].addr6[i], ip))
-				return 1;
-	return 0;
-}
-
-static int is_vip_addr6(const struct xvs_gen *g, const union xvs_ip *ip)
-{
-	if (!g)
-		return 0;
-	for (uint32_t i = 0; i < g->nb_svcs; i++)
-		if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].af == XVS_AF_INET6 &&
-		    !g->svcs[i].fwmark && xvs_ip_eq(&g->svcs[i].addr, ip))
-			return 1;
-	return is_mark_host(g, XVS_AF_INET6, ip);
-}
-
-int xvs_owned6(const struct xvs_dp *dp, const struct xvs_gen *g, const union xvs_ip *ip)
-{
-	return is_port_addr6(dp, ip) || is_vip_addr6(g, ip);
-}
-
-/* The port's IPv6 address to speak from towards ip: same prefix if any, else the first. */
-const union xvs_ip *xvs_port_src6(const struct xvs_port *pt, const union xvs_ip *ip)
-{
-	static const union xvs_ip none;
-	for (unsigned i = 0; i < pt->nb_addrs6; i++) {
-		union xvs_ip mask;
-		xvs_ip6_mask(&mask, pt->plen6[i]);
-		if (((pt->addr6[i].d[0] ^ ip->d[0]) & mask.d[0]) == 0 &&
-		    ((pt->addr6[i].d[1] ^ ip->d[1]) & mask.d[1]) == 0)
-			return &pt->addr6[i];
-	}
-	return pt->nb_addrs6 ? &pt->addr6[0] : &none;
-}
-
-/* The port's address to speak from towards ip: the one whose prefix holds ip, else the first. */
-uint32_t xvs_port_src4(const struct xvs_port *pt, uint32_t ip)
-{
-	for (unsigned i = 0; i < pt->nb_addrs; i++) {
-		uint32_t mask = pt->plen[i] ? rte_cpu_to_be_32(~0u << (32 - pt->plen[i])) : 0;
-		if ((pt->addr[i] & mask) == (ip & mask))
-			return pt->addr[i];
-	}
-	return pt->nb_addrs ? pt->addr[0] : 0;
-}
-
-int xvs_port_on_link4(const struct xvs_port *pt, uint32_t ip)
-{
-	for (unsigned i = 0; i < pt->nb_addrs; i++) {
-		uint32_t mask = pt->plen[i] ? rte_cpu_to_be_32(~0u << (32 - pt->plen[i])) : 0;
-		if ((pt->addr[i] & mask) == (ip & mask))
-			return 1;
-	}
-	return 0;
-}
-
-int xvs_port_on_link6(const struct xvs_port *pt, const union xvs_ip *ip)
-{
-	if (ip->v6[0] == 0xfe && (ip->v6[1] & 0xc0) == 0x80)
-		return 1; /* fe80::/10 is on every link */
-	for (unsigned i = 0; i < pt->nb_addrs6; i++) {
-		union xvs_ip mask;
-		xvs_ip6_mask(&mask, pt->plen6[i]);
-		if (((pt->addr6[i].d[0] ^ ip->d[0]) & mask.d[0]) == 0 &&
-		    ((pt->addr6[i].d[1] ^ ip->d[1]) & mask.d[1]) == 0)
-			return 1;
-	}
-	return 0;
-}
+#define PROBE_INTERVAL_S 1 /* at most one ARP request / solicitation per neighbour per second */
+#define HOLD_S 1           /* how long a frame waits for its next hop */
 
 /* ---- ARP ------------------------------------------------------------------------------ */
 
@@ -196,7 +86,102 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 	enqueue(w, in_port, m);
 }
 
-/* ---- neighbour discovery and the hold queue ----------------------------------------- */
+
+/* ---- neighbour discovery received --------------------------------------------------- */
+
+/* Answer a neighbour solicitation for an owned target: an advertisement, in m's buffer. */
+static void nd_advertise(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
+			 const union xvs_ip *sol_src, const struct xvs_nd_info *nd)
+{
+	static const union xvs_ip all_nodes = { .v6 = { 0xff, 0x02, [15] = 1 } };
+	const struct xvs_port *pt = &w->dp->ports[in_port];
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr to = eth->src_addr;
+	int dad = sol_src->d[0] == 0 && sol_src->d[1] == 0;
+	const union xvs_ip *dst = dad ? &all_nodes : sol_src;
+	uint32_t len = RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + XVS_ND_MSG_LEN;
+	if (m->nb_segs > 1 || rte_pktmbuf_tailroom(m) + m->data_len < len)
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	m->data_len = m->pkt_len = len;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	if (dad)
+		xvs_nd_mcast_mac(&all_nodes, &eth->dst_addr);
+	else
+		eth->dst_addr = to;
+	eth->src_addr = pt->mac;
+	ip6_fill(d + RTE_ETHER_HDR_LEN, XVS_ND_MSG_LEN, IPPROTO_ICMPV6, 255, &nd->target, dst);
+	xvs_nd_build(d + RTE_ETHER_HDR_LEN + XVS_IP6_HLEN, XVS_ND_NA,
+		     (uint8_t)((dad ? 0 : XVS_ND_NA_S) | XVS_ND_NA_O), &nd->target, &pt->mac, &nd->target, dst);
+	w->st->arp_replies++;
+	enqueue(w, in_port, m);
+}
+
+/* RFC 4861 §7.1: a neighbour discovery message must carry a valid ICMPv6 checksum. */
+static int nd_cksum_ok(const uint8_t *l3, const uint8_t *msg, uint32_t len)
+{
+	union xvs_ip src, dst;
+	memcpy(src.v6, l3 + XVS_IP6_SRC_OFF, 16);
+	memcpy(dst.v6, l3 + XVS_IP6_DST_OFF, 16);
+	return xvs_icmp6_cksum(&src, &dst, msg, len, IPPROTO_ICMPV6) == 0;
+}
+
+void xvs_handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		   struct rte_mbuf *m, const struct xvs_pkt *p, const union xvs_ip *src)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
+	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct xvs_nd_info nd;
+	int dad = src->d[0] == 0 && src->d[1] == 0;
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || (dad && nd.has_lladdr) ||
+	    (nd.has_lladdr && !rte_is_valid_assigned_ether_addr(&nd.lladdr)) ||
+	    !nd_cksum_ok(l3, msg, len))
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	if (!xvs_owned6(w->dp, g, &nd.target))
+		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ARP_NOT_OURS);
+	if (nd.type == XVS_ND_NA) {
+		/* an answer about a neighbour: the target is theirs, which our table never holds */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!dad && nd.has_lladdr && !xvs_owned6(w->dp, g, src) &&
+	    xvs_port_on_link6(&w->dp->ports[in_port], src) &&
+	    xvs_neigh_learn_ip(w->dp->neigh, in_port, XVS_AF_INET6, src, &nd.lladdr, XVS_NEIGH_SEEN,
+			       w->now_tsc) < 0)
+		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	nd_advertise(w, in_port, m, src, &nd);
+}
+
+/* Learn from an advertisement for an address that is not ours (the kernel's too, if it has one). */
+void xvs_handle_na(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
+		   struct rte_mbuf *m, const struct xvs_pkt *p)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
+	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	struct xvs_nd_info nd;
+	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || !nd_cksum_ok(l3, msg, len) ||
+	    (nd.has_lladdr && !rte_is_valid_assigned_ether_addr(&nd.lladdr)))
+		return drop(w, m, XVS_DROP_ND_MALFORMED);
+	/* RFC 4861 §7.2.5: an advertisement updates an entry of this port, it never creates one;
+	 * a different address replaces a known one only with the override flag; solicited, it
+	 * confirms the neighbour (REACHABLE), else the entry is STALE if its address moved */
+	uint64_t ll;
+	struct xvs_neigh *n = xvs_neigh_lookup(w->dp->neigh, in_port, XVS_AF_INET6, &nd.target, &ll);
+	if (nd.has_lladdr && n && !xvs_owned6(w->dp, g, &nd.target)) {
+		struct rte_ether_addr known;
+		xvs_neigh_ll_mac(ll, &known);
+		int moved = !(ll & XVS_NEIGH_VALID) || !rte_is_same_ether_addr(&known, &nd.lladdr);
+		if (!moved || !(ll & XVS_NEIGH_VALID) || (nd.flags & XVS_ND_NA_O))
+			xvs_neigh_learn_ip(w->dp->neigh, in_port, XVS_AF_INET6, &nd.target, &nd.lladdr,
+					   (nd.flags & XVS_ND_NA_S) ? XVS_NEIGH_CONFIRMED
+									    : XVS_NEIGH_SEEN,
+					   w->now_tsc);
+	}
+	xvs_answered(w, in_port, m);
+}
+
+/* ---- solicitations and the hold queue ----------------------------------------------- */
 
 /* Send a neighbour solicitation for target on port (RFC 4861 §7.2.2), from a fresh mbuf: to
  * its solicited-node group, or to the target itself at `to` (NUD's unicast probe). */

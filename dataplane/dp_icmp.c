@@ -1,16 +1,20 @@
 /*
- * What the dataplane answers itself: ICMP and ICMPv6 echo for owned addresses, neighbour
- * solicitations and advertisements, ICMP errors quoting a connection, and the ICMP errors xvs
- * itself sends (fragmentation needed, packet too big); what it does not consume goes to the
- * port's kernel interface where there is one (dp_exc.c), else is dropped. Worker lcores.
+ * ICMP and ICMPv6: echo for owned addresses, the errors xvs sends itself (fragmentation
+ * needed, packet too big, time exceeded with its rate limit), the relaying of errors that
+ * quote a connection, and the exception path's dispatch of what is neither a connection's
+ * packet nor a service's (ND to dp_neighproto.c; what nothing consumes to the port's kernel
+ * interface where there is one, dp_exc.c, else dropped). Worker lcores.
  */
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "dp_addr.h"
 #include "dp_csum.h"
+#include "dp_icmp.h"
 #include "dp_nat.h"
 #include "dp_nd.h"
-#include "dp_path.h"
+#include "dp_neighproto.h"
+#include "dp_xmit.h"
 #include "xvs/gen.h"
 
 #define XVS_ICMP_DEST_UNREACH 3
@@ -396,99 +400,7 @@ static void exception_ip4(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 	xvs_unconsumed(w, g, in_port, m, XVS_DROP_NO_VIP);
 }
 
-/* ---- IPv6 exception path: ND, ICMPv6 echo --------------------------------------------- */
-
-/* Answer a neighbour solicitation for an owned target: an advertisement, in m's buffer. */
-static void nd_advertise(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
-			 const union xvs_ip *sol_src, const struct xvs_nd_info *nd)
-{
-	static const union xvs_ip all_nodes = { .v6 = { 0xff, 0x02, [15] = 1 } };
-	const struct xvs_port *pt = &w->dp->ports[in_port];
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ether_addr to = eth->src_addr;
-	int dad = sol_src->d[0] == 0 && sol_src->d[1] == 0;
-	const union xvs_ip *dst = dad ? &all_nodes : sol_src;
-	uint32_t len = RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + XVS_ND_MSG_LEN;
-	if (m->nb_segs > 1 || rte_pktmbuf_tailroom(m) + m->data_len < len)
-		return drop(w, m, XVS_DROP_ND_MALFORMED);
-	m->data_len = m->pkt_len = len;
-	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-	if (dad)
-		xvs_nd_mcast_mac(&all_nodes, &eth->dst_addr);
-	else
-		eth->dst_addr = to;
-	eth->src_addr = pt->mac;
-	ip6_fill(d + RTE_ETHER_HDR_LEN, XVS_ND_MSG_LEN, IPPROTO_ICMPV6, 255, &nd->target, dst);
-	xvs_nd_build(d + RTE_ETHER_HDR_LEN + XVS_IP6_HLEN, XVS_ND_NA,
-		     (uint8_t)((dad ? 0 : XVS_ND_NA_S) | XVS_ND_NA_O), &nd->target, &pt->mac, &nd->target, dst);
-	w->st->arp_replies++;
-	enqueue(w, in_port, m);
-}
-
-/* RFC 4861 §7.1: a neighbour discovery message must carry a valid ICMPv6 checksum. */
-static int nd_cksum_ok(const uint8_t *l3, const uint8_t *msg, uint32_t len)
-{
-	union xvs_ip src, dst;
-	memcpy(src.v6, l3 + XVS_IP6_SRC_OFF, 16);
-	memcpy(dst.v6, l3 + XVS_IP6_DST_OFF, 16);
-	return xvs_icmp6_cksum(&src, &dst, msg, len, IPPROTO_ICMPV6) == 0;
-}
-
-static void handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
-		      struct rte_mbuf *m, const struct xvs_pkt *p, const union xvs_ip *src)
-{
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
-	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
-	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
-	struct xvs_nd_info nd;
-	int dad = src->d[0] == 0 && src->d[1] == 0;
-	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || (dad && nd.has_lladdr) ||
-	    (nd.has_lladdr && !rte_is_valid_assigned_ether_addr(&nd.lladdr)) ||
-	    !nd_cksum_ok(l3, msg, len))
-		return drop(w, m, XVS_DROP_ND_MALFORMED);
-	if (!xvs_owned6(w->dp, g, &nd.target))
-		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_ARP_NOT_OURS);
-	if (nd.type == XVS_ND_NA) {
-		/* an answer about a neighbour: the target is theirs, which our table never holds */
-		rte_pktmbuf_free(m);
-		return;
-	}
-	if (!dad && nd.has_lladdr && !xvs_owned6(w->dp, g, src) &&
-	    xvs_port_on_link6(&w->dp->ports[in_port], src) &&
-	    xvs_neigh_learn_ip(w->dp->neigh, in_port, XVS_AF_INET6, src, &nd.lladdr, XVS_NEIGH_SEEN,
-			       w->now_tsc) < 0)
-		w->st->drops[XVS_DROP_NEIGH_FULL]++;
-	nd_advertise(w, in_port, m, src, &nd);
-}
-
-/* Learn from an advertisement for an address that is not ours (the kernel's too, if it has one). */
-static void handle_na(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
-		      struct rte_mbuf *m, const struct xvs_pkt *p)
-{
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
-	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
-	uint32_t len = p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
-	struct xvs_nd_info nd;
-	if (xvs_nd_parse(msg, len, l3[7], &nd) < 0 || !nd_cksum_ok(l3, msg, len) ||
-	    (nd.has_lladdr && !rte_is_valid_assigned_ether_addr(&nd.lladdr)))
-		return drop(w, m, XVS_DROP_ND_MALFORMED);
-	/* RFC 4861 §7.2.5: an advertisement updates an entry of this port, it never creates one;
-	 * a different address replaces a known one only with the override flag; solicited, it
-	 * confirms the neighbour (REACHABLE), else the entry is STALE if its address moved */
-	uint64_t ll;
-	struct xvs_neigh *n = xvs_neigh_lookup(w->dp->neigh, in_port, XVS_AF_INET6, &nd.target, &ll);
-	if (nd.has_lladdr && n && !xvs_owned6(w->dp, g, &nd.target)) {
-		struct rte_ether_addr known;
-		xvs_neigh_ll_mac(ll, &known);
-		int moved = !(ll & XVS_NEIGH_VALID) || !rte_is_same_ether_addr(&known, &nd.lladdr);
-		if (!moved || !(ll & XVS_NEIGH_VALID) || (nd.flags & XVS_ND_NA_O))
-			xvs_neigh_learn_ip(w->dp->neigh, in_port, XVS_AF_INET6, &nd.target, &nd.lladdr,
-					   (nd.flags & XVS_ND_NA_S) ? XVS_NEIGH_CONFIRMED
-									    : XVS_NEIGH_SEEN,
-					   w->now_tsc);
-	}
-	xvs_answered(w, in_port, m);
-}
+/* ---- IPv6 exception path: ICMPv6 echo and errors, ND (dp_neighproto.c) ---------------- */
 
 static void echo_reply6(struct xvs_worker *w, uint16_t in_port, struct rte_mbuf *m,
 			const struct xvs_pkt *p)
@@ -598,9 +510,9 @@ static void exception_ip6(struct xvs_worker *w, const struct xvs_gen *g, uint16_
 		return xvs_unconsumed(w, g, in_port, m, XVS_DROP_NO_VIP);
 	const uint8_t *ic = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
 	if (ic[0] == XVS_ND_NS)
-		return handle_nd(w, g, in_port, m, p, &src);
+		return xvs_handle_nd(w, g, in_port, m, p, &src);
 	if (ic[0] == XVS_ND_NA)
-		return handle_na(w, g, in_port, m, p);
+		return xvs_handle_na(w, g, in_port, m, p);
 	if (ic[0] >= XVS_ICMP6_DEST_UNREACH && ic[0] <= XVS_ICMP6_PARAM_PROBLEM)
 		return handle_icmp6_error(w, g, in_port, m, p);
 	if (!xvs_owned6(w->dp, g, &dst))
