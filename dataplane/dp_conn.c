@@ -110,6 +110,7 @@ int64_t xvs_conn_alloc(struct xvs_conn_table *t, int wide)
 		uint32_t i = t->free_ones;
 		ones_unlink(t, i);
 		t->nb_free--;
+		t->conns[i].proto = XVS_CONN_PROTO_CLAIMED;
 		return i;
 	}
 	if (t->free_pairs == XVS_CONN_NIL)
@@ -121,6 +122,7 @@ int64_t xvs_conn_alloc(struct xvs_conn_table *t, int wide)
 		ones_push(t, i + 1);
 		t->nb_free++;
 	}
+	t->conns[i].proto = XVS_CONN_PROTO_CLAIMED;
 	return i;
 }
 

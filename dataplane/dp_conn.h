@@ -72,6 +72,9 @@ enum xvs_tcp_state {
  * TCP state hold the number of connections it controls (24 bits).
  */
 #define XVS_CONN_PROTO_TPL 0x80
+/* A cell handed out by xvs_conn_alloc and not written yet: it reads as live (proto not 0), so
+ * freeing its buddy first never takes it for a free single. */
+#define XVS_CONN_PROTO_CLAIMED 0xfe
 /* SCTP (132) has that bit already: its templates take this protocol instead (IPPROTO_RAW,
  * never a packet's here). */
 #define XVS_CONN_TPL_SCTP 0xff

@@ -354,10 +354,12 @@ static int64_t tpl_create(struct xvs_worker *w, const struct xvs_gen *g, const s
 	int64_t idx = conn_alloc(w, g, wide);
 	if (idx < 0)
 		return -1;
-	uint32_t count = old >= 0 ? tpl_count(&w->conns.conns[old]) : 0;
+	uint32_t count = 0;
+	if (old >= 0) {
+		count = tpl_count(&w->conns.conns[old]);
+		tpl_remove(w, (uint32_t)old);
+	}
 	struct xvs_conn *t = &w->conns.conns[idx];
-	/* the new cell reads as live before the old one is freed: were they buddies, freeing
-	 * the old one would otherwise take the new one for a free single and pair them */
 	*t = (struct xvs_conn){
 		.vport = tk->dport, .proto = tk->proto,
 		.af = s->af, .flags = (uint8_t)(d->fwd | XVS_CONN_F_CONFIRMED), .dest = (uint16_t)slot,
@@ -374,8 +376,6 @@ static int64_t tpl_create(struct xvs_worker *w, const struct xvs_gen *g, const s
 		e->caddr = tk->af == XVS_AF_INET6 ? tk->src6 : (union xvs_ip){ .d = { tk->src, 0 } };
 		e->vaddr = tk->af == XVS_AF_INET6 ? tk->dst6 : (union xvs_ip){ .d = { tk->dst, 0 } };
 	}
-	if (old >= 0)
-		tpl_remove(w, (uint32_t)old);
 	tpl_count_set(t, count);
 	if (xvs_conn_insert_key(&w->conns, th, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
 		xvs_conn_unalloc(&w->conns, (uint32_t)idx);

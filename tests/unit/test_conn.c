@@ -872,3 +872,25 @@ Test(conn, sctp_is_no_template)
 			cr_assert_neq(t, protos[j], "a template key never matches a packet's");
 	}
 }
+
+Test(conn, claimed_cell_is_no_free_single)
+{
+	/* a cell handed out but not written yet, whose buddy is freed first (a persistence
+	 * template rebound into the cell beside the old one): it must stay out of the free lists */
+	struct table tb;
+	table_new(&tb, 16);
+	struct xvs_conn_table *t = &tb.t;
+	int64_t a = xvs_conn_alloc(t, 0);
+	cr_assert_geq(a, 0);
+	t->conns[a].proto = XVS_PROTO_TCP;
+	int64_t b = xvs_conn_alloc(t, 0);
+	cr_assert_eq(b, a ^ 1, "the buddy comes next");
+	xvs_conn_unalloc(t, (uint32_t)a);
+	cr_assert_eq(t->nb_free, 15);
+	for (int64_t i; (i = xvs_conn_alloc(t, 0)) >= 0;) {
+		cr_assert_neq(i, b, "the claimed cell was handed out again");
+		t->conns[i].proto = XVS_PROTO_TCP;
+	}
+	cr_assert_eq(t->nb_free, 0);
+	table_free(&tb);
+}
