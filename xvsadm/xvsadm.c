@@ -513,35 +513,11 @@ static int restore_line(const char *text, struct restore_batch *b, int line,
 			struct xvs_xvsadm_err *err)
 {
 	struct xvs_xvsadm_cmd cmd;
-	const char **argv = NULL;
 	json_t *op = NULL;
-	int argc, rc;
-
-	if (xvs_xvsadm_split_line(text, &argc, &argv) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "unbalanced quotes");
-		return -EINVAL;
-	}
-	if (argc <= 1) {
-		free(argv);
-		return 0;
-	}
-	rc = xvs_xvsadm_parse(argc, argv, &cmd, err);
-	free(argv);
-	if (rc == 0)
-		rc = xvs_xvsadm_check_supported(&cmd, err);
-	if (rc)
+	int blank;
+	int rc = xvs_xvsadm_restore_cmd(text, &cmd, &blank, err);
+	if (rc || blank)
 		return rc;
-	if (cmd.cmd == XVSADM_CMD_RESTORE) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "Try `%s -h' or '%s --help' for more information.", XVSADM_PROG, XVSADM_PROG);
-		return -EINVAL;
-	}
-	if (!xvs_xvsadm_cmd_is_change(cmd.cmd)) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "the '%s' command cannot be used in --restore input",
-			 xvs_xvsadm_cmd_name(cmd.cmd));
-		return -EINVAL;
-	}
 	rc = xvs_xvsadm_json_op(&cmd, &op);
 	if (rc == 0)
 		rc = batch_add(b, op, cmd.cmd, line);

@@ -1193,3 +1193,39 @@ int xvs_xvsadm_split_line(const char *line, int *argc, const char ***argv)
 	free(words);
 	return rc < 0 ? -ENOMEM : 0;
 }
+
+int xvs_xvsadm_restore_cmd(const char *line, struct xvs_xvsadm_cmd *cmd, int *blank,
+			   struct xvs_xvsadm_err *err)
+{
+	const char **argv = NULL;
+	int argc, rc;
+
+	*blank = 0;
+	if (xvs_xvsadm_split_line(line, &argc, &argv) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "unbalanced quotes");
+		return -EINVAL;
+	}
+	if (argc <= 1) {
+		free(argv);
+		*blank = 1;
+		return 0;
+	}
+	rc = xvs_xvsadm_parse(argc, argv, cmd, err);
+	free(argv);
+	if (rc == 0)
+		rc = xvs_xvsadm_check_supported(cmd, err);
+	if (rc)
+		return rc;
+	if (cmd->cmd == XVSADM_CMD_RESTORE) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "Try `%s -h' or '%s --help' for more information.", XVSADM_PROG, XVSADM_PROG);
+		return -EINVAL;
+	}
+	if (!xvs_xvsadm_cmd_is_change(cmd->cmd)) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "the '%s' command cannot be used in --restore input",
+			 xvs_xvsadm_cmd_name(cmd->cmd));
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -181,4 +181,12 @@ int xvs_xvsadm_cmd_is_change(enum xvs_xvsadm_cmd_kind cmd);
  */
 int xvs_xvsadm_split_line(const char *line, int *argc, const char ***argv);
 
+/*
+ * One -R input line: split, parsed and checked as xvsadm -R takes it. 0 with *blank set for
+ * a line with no command, else 0 with the change command in *cmd; or an error with
+ * ipvsadm's message in *err (a command -R does not take is refused).
+ */
+int xvs_xvsadm_restore_cmd(const char *line, struct xvs_xvsadm_cmd *cmd, int *blank,
+			   struct xvs_xvsadm_err *err);
+
 #endif

@@ -29,33 +29,17 @@ void fuzz_die(const char *fmt, ...)
 	abort();
 }
 
-/* As xvsadm.c's restore_line: the same calls in the same order, and the same refusals. */
+/* One -R line through xvsadm's own reader (xvs_xvsadm_restore_cmd), then its op. */
 int fuzz_xvsadm_line_op(const char *line, json_t **op, struct xvs_xvsadm_err *err)
 {
 	struct xvs_xvsadm_cmd cmd;
-	const char **argv = NULL;
-	int argc, rc;
+	int blank;
 
 	*op = NULL;
 	memset(err, 0, sizeof(*err));
-	if (xvs_xvsadm_split_line(line, &argc, &argv) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "unbalanced quotes");
-		return -EINVAL;
-	}
-	if (argc <= 1) {
-		free(argv);
-		return 0;
-	}
-	rc = xvs_xvsadm_parse(argc, argv, &cmd, err);
-	free(argv);
-	if (rc == 0)
-		rc = xvs_xvsadm_check_supported(&cmd, err);
-	if (rc)
+	int rc = xvs_xvsadm_restore_cmd(line, &cmd, &blank, err);
+	if (rc || blank)
 		return rc;
-	if (cmd.cmd == XVSADM_CMD_RESTORE || !xvs_xvsadm_cmd_is_change(cmd.cmd)) {
-		snprintf(err->msg, sizeof(err->msg), "not a change command");
-		return -EINVAL;
-	}
 	/* a change command xvsadm accepted always has its op (xvsadm would fail the line with
 	 * strerror(), as if memory had run out) */
 	rc = xvs_xvsadm_json_op(&cmd, op);
