@@ -46,69 +46,94 @@ static void handle_icmp_local(struct xvs_worker *w, const struct xvs_gen *g, uin
 }
 
 /*
- * ICMP "fragmentation needed" (RFC 792/1191) to the sender of orig, which does not fit a
- * tunnel towards the real server, quoting its IP header and 8 bytes; orig is dropped.
+ * An ICMP error (type, code, the 4 bytes after the checksum in rest_be) from src to the
+ * sender of orig, quoting qlen bytes of it from its IP header. No mbuf left: none is sent.
  */
-void xvs_send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
-			     uint16_t mtu)
+static void icmp4_error(struct xvs_worker *w, const struct rte_mbuf *orig, const struct xvs_pkt *p,
+			uint32_t src, uint8_t tos, uint8_t type, uint8_t code, uint32_t rest_be,
+			uint32_t qlen)
 {
 	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, p->l3_off);
-	uint16_t qlen = sizeof(*oip) + 8;
-	struct rte_mbuf *m = p->proto == IPPROTO_ICMP ? NULL : rte_pktmbuf_alloc(w->pool);
-	char *d = m ? rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) + sizeof(*oip) +
-						sizeof(struct rte_icmp_hdr) + qlen) : NULL;
-	if (d) {
-		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		*ip = (struct rte_ipv4_hdr){
-			.version_ihl = RTE_IPV4_VHL_DEF, .type_of_service = 0xc0,
-			.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*ic) + qlen)),
-			.time_to_live = 64, .next_proto_id = IPPROTO_ICMP,
-			.src_addr = oip->dst_addr, .dst_addr = oip->src_addr,
-		};
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		*ic = (struct rte_icmp_hdr){ .icmp_type = XVS_ICMP_DEST_UNREACH, .icmp_code = XVS_ICMP_FRAG_NEEDED,
-					     .icmp_seq_nb = rte_cpu_to_be_16(mtu) };
-		memcpy(ic + 1, oip, qlen);
-		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
-		xmit4(w, m, oip->src_addr);
-	} else if (m) {
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	char *d = m ? rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + 28 + qlen)) : NULL;
+	if (!d) {
 		rte_pktmbuf_free(m);
+		return;
 	}
-	drop(w, orig, XVS_DROP_TOO_BIG);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	*ip = (struct rte_ipv4_hdr){
+		.version_ihl = RTE_IPV4_VHL_DEF, .type_of_service = tos,
+		.total_length = rte_cpu_to_be_16((uint16_t)(28 + qlen)),
+		.time_to_live = 64, .next_proto_id = IPPROTO_ICMP,
+		.src_addr = src, .dst_addr = oip->src_addr,
+	};
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	*ic = (struct rte_icmp_hdr){ .icmp_type = type, .icmp_code = code };
+	memcpy(&ic->icmp_ident, &rest_be, 4);
+	memcpy(ic + 1, oip, qlen);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
+	xmit4(w, m, oip->src_addr);
 }
 
 /*
- * ICMPv6 "packet too big" (RFC 4443 §3.2) to the sender of orig, from the address it sent to,
- * quoting as much of it as keeps the error within the minimum MTU; orig is dropped.
+ * The ICMPv6 counterpart, from src, quoting as much of orig as keeps the error within the
+ * minimum MTU (RFC 4443 2.4 c).
  */
-void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
-			     uint32_t mtu)
+static void icmp6_error(struct xvs_worker *w, const struct rte_mbuf *orig, const struct xvs_pkt *p,
+			const union xvs_ip *src, uint8_t type, uint32_t rest_be)
 {
 	const uint8_t *oip = rte_pktmbuf_mtod_offset(orig, const uint8_t *, p->l3_off);
 	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 1280u - XVS_IP6_HLEN - 8u);
 	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
-	struct rte_mbuf *m = p->proto == IPPROTO_ICMPV6 ? NULL : rte_pktmbuf_alloc(w->pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + 8 + qlen)) : NULL;
-	if (d) {
-		union xvs_ip src, dst;
-		memcpy(src.v6, oip + XVS_IP6_DST_OFF, 16);
-		memcpy(dst.v6, oip + XVS_IP6_SRC_OFF, 16);
-		((struct rte_ether_hdr *)d)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-		uint8_t *l3 = d + RTE_ETHER_HDR_LEN, *ic = l3 + XVS_IP6_HLEN;
-		ip6_fill(l3, (uint16_t)(8 + qlen), IPPROTO_ICMPV6, 64, &src, &dst);
-		memset(ic, 0, 8);
-		ic[0] = XVS_ICMP6_PKT_TOO_BIG;
-		uint32_t be = rte_cpu_to_be_32(mtu);
-		memcpy(ic + 4, &be, 4);
-		memcpy(ic + 8, oip, qlen);
-		uint16_t ck = xvs_icmp6_cksum(&src, &dst, ic, 8 + qlen, IPPROTO_ICMPV6);
-		memcpy(ic + 2, &ck, 2);
-		xmit6(w, m, &dst);
-	} else if (m) {
+	if (!d) {
 		rte_pktmbuf_free(m);
+		return;
+	}
+	union xvs_ip dst;
+	memcpy(dst.v6, oip + XVS_IP6_SRC_OFF, 16);
+	((struct rte_ether_hdr *)d)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	uint8_t *l3 = d + RTE_ETHER_HDR_LEN, *ic = l3 + XVS_IP6_HLEN;
+	ip6_fill(l3, (uint16_t)(8 + qlen), IPPROTO_ICMPV6, 64, src, &dst);
+	memset(ic, 0, 8);
+	ic[0] = type;
+	memcpy(ic + 4, &rest_be, 4);
+	memcpy(ic + 8, oip, qlen);
+	uint16_t ck = xvs_icmp6_cksum(src, &dst, ic, 8 + qlen, IPPROTO_ICMPV6);
+	memcpy(ic + 2, &ck, 2);
+	xmit6(w, m, &dst);
+}
+
+/*
+ * ICMP "fragmentation needed" (RFC 792/1191) to the sender of orig, which does not fit a
+ * tunnel towards the real server, from the address it was sent to, quoting its IP header and
+ * 8 bytes; orig is dropped. Never about ICMP.
+ */
+void xvs_send_frag_needed(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			  uint16_t mtu)
+{
+	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, p->l3_off);
+	if (p->proto != IPPROTO_ICMP)
+		icmp4_error(w, orig, p, oip->dst_addr, 0xc0, XVS_ICMP_DEST_UNREACH, XVS_ICMP_FRAG_NEEDED,
+			    rte_cpu_to_be_32(mtu), sizeof(*oip) + 8);
+	drop(w, orig, XVS_DROP_TOO_BIG);
+}
+
+/*
+ * ICMPv6 "packet too big" (RFC 4443 §3.2) to the sender of orig, from the address it sent to;
+ * orig is dropped. Never about ICMPv6.
+ */
+void xvs_send_pkt_too_big(struct xvs_worker *w, struct rte_mbuf *orig, const struct xvs_pkt *p,
+			  uint32_t mtu)
+{
+	if (p->proto != IPPROTO_ICMPV6) {
+		union xvs_ip src;
+		memcpy(src.v6, rte_pktmbuf_mtod_offset(orig, const uint8_t *, p->l3_off + XVS_IP6_DST_OFF), 16);
+		icmp6_error(w, orig, p, &src, XVS_ICMP6_PKT_TOO_BIG, rte_cpu_to_be_32(mtu));
 	}
 	drop(w, orig, XVS_DROP_TOO_BIG);
 }
@@ -168,31 +193,11 @@ static void time_exceeded4(struct xvs_worker *w, const struct xvs_gen *g, struct
 		return;
 	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 576u - 28u);
 	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
-	char *d = m ? rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + 28 + qlen)) : NULL;
-	if (!d) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	*ip = (struct rte_ipv4_hdr){
-		.version_ihl = RTE_IPV4_VHL_DEF, .type_of_service = 0xc0 | (oip->type_of_service & 0x1e),
-		.total_length = rte_cpu_to_be_16((uint16_t)(28 + qlen)),
-		.time_to_live = 64, .next_proto_id = IPPROTO_ICMP,
-		.src_addr = src, .dst_addr = oip->src_addr,
-	};
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	*ic = (struct rte_icmp_hdr){ .icmp_type = XVS_ICMP_TIME_EXCEEDED, .icmp_code = 0 };
-	memcpy(ic + 1, oip, qlen);
-	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
-	xmit4(w, m, oip->src_addr);
+	icmp4_error(w, orig, p, src, (uint8_t)(0xc0 | (oip->type_of_service & 0x1e)),
+		    XVS_ICMP_TIME_EXCEEDED, 0, 0, qlen);
 }
 
-/* The ICMPv6 "time exceeded" (RFC 4443 §3.3, code 0), chosen and limited as time_exceeded4,
- * quoting as much as keeps the error within the minimum MTU. */
+/* The ICMPv6 "time exceeded" (RFC 4443 §3.3, code 0), chosen and limited as time_exceeded4. */
 static void time_exceeded6(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *orig,
 			   const struct xvs_pkt *p)
 {
@@ -206,25 +211,8 @@ static void time_exceeded6(struct xvs_worker *w, const struct xvs_gen *g, struct
 			return;
 		src = *xvs_port_src6(&w->dp->ports[r->port], &dst);
 	}
-	if (!icmp_limit_ok(w, &dst))
-		return;
-	uint32_t qlen = RTE_MIN((uint32_t)p->ip_len, 1280u - XVS_IP6_HLEN - 8u);
-	qlen = RTE_MIN(qlen, (uint32_t)rte_pktmbuf_data_len(orig) - p->l3_off);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
-	uint8_t *d = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + XVS_IP6_HLEN + 8 + qlen)) : NULL;
-	if (!d) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	((struct rte_ether_hdr *)d)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-	uint8_t *l3 = d + RTE_ETHER_HDR_LEN, *ic = l3 + XVS_IP6_HLEN;
-	ip6_fill(l3, (uint16_t)(8 + qlen), IPPROTO_ICMPV6, 64, &src, &dst);
-	memset(ic, 0, 8);
-	ic[0] = XVS_ICMP6_TIME_EXCEEDED;
-	memcpy(ic + 8, oip, qlen);
-	uint16_t ck = xvs_icmp6_cksum(&src, &dst, ic, 8 + qlen, IPPROTO_ICMPV6);
-	memcpy(ic + 2, &ck, 2);
-	xmit6(w, m, &dst);
+	if (icmp_limit_ok(w, &dst))
+		icmp6_error(w, orig, p, &src, XVS_ICMP6_TIME_EXCEEDED, 0);
 }
 
 void xvs_ttl_expired(struct xvs_worker *w, const struct xvs_gen *g, struct rte_mbuf *m,

@@ -191,18 +191,15 @@ int xvs_neigh_learn_ip(struct xvs_neigh_table *t, uint16_t port, uint8_t af,
 		return -EINVAL; /* zero, multicast or broadcast: no station's */
 	uint64_t old;
 	struct xvs_neigh *n = xvs_neigh_lookup(t, port, af, ip, &old);
-	if (!n && !is_static) {
+	if (!n) {
 		/* nobody asked for it: an answer nobody asked for counts as seen (Linux creates no
 		 * entry for it without arp_accept; xvs keeps it, in the learned share) */
-		src = XVS_NEIGH_SEEN;
-		if (atomic_load_explicit(&t->nb_learned, memory_order_relaxed) >= XVS_NEIGH_LEARN_MAX)
-			return -ENOSPC;
-		n = get_or_claim(t, port, af, ip, 1, now_tsc);
-		if (!n)
-			return -ENOSPC;
-		old = atomic_load_explicit(&n->lladdr, memory_order_relaxed);
-	} else if (!n) {
-		n = get_or_claim(t, port, af, ip, 0, now_tsc);
+		if (!is_static) {
+			src = XVS_NEIGH_SEEN;
+			if (atomic_load_explicit(&t->nb_learned, memory_order_relaxed) >= XVS_NEIGH_LEARN_MAX)
+				return -ENOSPC;
+		}
+		n = get_or_claim(t, port, af, ip, !is_static, now_tsc);
 		if (!n)
 			return -ENOSPC;
 		old = atomic_load_explicit(&n->lladdr, memory_order_relaxed);
@@ -287,7 +284,6 @@ enum xvs_nud_act xvs_neigh_nud_step(struct xvs_neigh_table *t, struct xvs_neigh 
 	case XVS_NUD_DELAY:
 		if (now_tsc - since < c->delay)
 			return XVS_NUD_ACT_NONE;
-		n->probes = 0;
 		if (!nud_move(n, XVS_NUD_DELAY, XVS_NUD_PROBE, now_tsc))
 			return XVS_NUD_ACT_NONE;
 		n->probes = 1;
