@@ -785,7 +785,7 @@ static const struct {
 #define XVS_CTR(f) {#f, offsetof(struct xvs_lcore_stats, f)}
 	XVS_CTR(rx_pkts), XVS_CTR(rx_bytes), XVS_CTR(tx_pkts), XVS_CTR(tx_bytes),
 	XVS_CTR(conns_new), XVS_CTR(conns_expired), XVS_CTR(conns_cur), XVS_CTR(arp_replies),
-	XVS_CTR(neigh_evicted),
+	XVS_CTR(neigh_evicted), XVS_CTR(conns_midflow),
 	XVS_CTR(icmp_echo_replies), XVS_CTR(handoff_out), XVS_CTR(handoff_in), XVS_CTR(conns_evicted),
 	XVS_CTR(exc_to_kernel), XVS_CTR(exc_to_kernel_bytes), XVS_CTR(exc_from_kernel),
 	XVS_CTR(exc_from_kernel_bytes),

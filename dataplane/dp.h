@@ -73,6 +73,7 @@ struct xvs_dp_config {
 	unsigned idle_sleep_us; /* workers sleep this long after an empty poll; 0 = never */
 	int sloppy_tcp;         /* any TCP segment but RST may create a connection (IPVS sloppy_tcp) */
 	int sloppy_sctp;        /* any SCTP packet may create an association (IPVS sloppy_sctp) */
+	int consistent_midflow; /* mh/sh/dh, DR/TUN: a TCP segment without a connection is scheduled */
 	int expire_nodest_conn; /* a packet of a deleted server's connection expires it (IPVS) */
 	int expire_quiescent_template; /* templates of weight-0 servers are not followed (IPVS) */
 	char eal_args[512];

@@ -150,6 +150,8 @@ static int set_dataplane(struct load_ctx *c, const char *k, const char *v)
 		return set_switch(c, k, v, &cfg->sloppy_tcp);
 	} else if (!strcmp(k, "sloppy_sctp")) {
 		return set_switch(c, k, v, &cfg->sloppy_sctp);
+	} else if (!strcmp(k, "consistent_midflow")) {
+		return set_switch(c, k, v, &cfg->consistent_midflow);
 	} else if (!strcmp(k, "expire_nodest_conn")) {
 		return set_switch(c, k, v, &cfg->expire_nodest_conn);
 	} else if (!strcmp(k, "expire_quiescent_template")) {
@@ -399,6 +401,7 @@ int xvs_config_load(const char *path, struct xvs_dp *dp, struct xvs_cfg_extra *x
 	cfg->memory_mb = 512;
 	cfg->conn_max = 65536;
 	cfg->conn_persist = 1;
+	cfg->consistent_midflow = 1;
 	dp->nb_ports = 0;
 	memset(x, 0, sizeof(*x));
 

@@ -431,11 +431,21 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		     const struct xvs_pkt *p, const struct xvs_conn_key *k, uint32_t h, int svc)
 {
 	const struct xvs_svc *s = &g->svcs[svc];
-	/* as IPVS: a SYN (SYN+ACK too) without RST, or any but RST with sloppy_tcp */
+	/*
+	 * As IPVS: a SYN (SYN+ACK too) without RST, or any but RST with sloppy_tcp. Beyond IPVS:
+	 * with a consistent scheduler (sh, dh, mh) another segment without RST is scheduled too,
+	 * for a server reached by DR or TUN, as a flow that ECMP moved here from another node
+	 * (whose choice this node repeats) continues.
+	 */
+	int midflow = 0;
 	if (p->proto == IPPROTO_TCP &&
 	    ((p->tcp_flags & RTE_TCP_RST_FLAG) ||
-	     (!(p->tcp_flags & RTE_TCP_SYN_FLAG) && !w->dp->cfg.sloppy_tcp)))
-		return drop(w, m, XVS_DROP_NOT_SYN);
+	     (!(p->tcp_flags & RTE_TCP_SYN_FLAG) && !w->dp->cfg.sloppy_tcp))) {
+		if ((p->tcp_flags & RTE_TCP_RST_FLAG) || !w->dp->cfg.consistent_midflow ||
+		    !xvs_sched_all[s->sched]->consistent)
+			return drop(w, m, XVS_DROP_NOT_SYN);
+		midflow = 1;
+	}
 	/* as IPVS: an SCTP association starts with an INIT chunk (or anything, sloppy_sctp) */
 	if (p->proto == IPPROTO_SCTP && p->tcp_flags != XVS_SCTP_CHUNK_INIT && !w->dp->cfg.sloppy_sctp)
 		return drop(w, m, XVS_DROP_SCTP_NOT_INIT);
@@ -461,6 +471,9 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 			return drop(w, m, XVS_DROP_NO_DEST);
 	}
 	const struct xvs_dest *d = &g->dests[slot];
+	/* NAT's replies come back through the node that holds the connection: no mid-stream */
+	if (unlikely(midflow) && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL)
+		return drop(w, m, XVS_DROP_NOT_SYN);
 	if (unlikely((d->fwd != XVS_FWD_MASQ && d->fwd != XVS_FWD_DROUTE && d->fwd != XVS_FWD_TUNNEL) ||
 		     (d->af != s->af && d->fwd != XVS_FWD_TUNNEL)))
 		return drop(w, m, XVS_DROP_FWD_UNSUPPORTED);
@@ -533,6 +546,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	w->st->svc[svc].conns++;
 	w->st->conns_new++;
 	w->st->conns_cur++;
+	w->st->conns_midflow += (uint64_t)midflow;
 	xvs_conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG, 1);
 }
 

@@ -755,6 +755,7 @@ static void print_stats(void)
 		sum.arp_replies += s->arp_replies;
 		sum.icmp_echo_replies += s->icmp_echo_replies;
 		sum.conns_new += s->conns_new;
+		sum.conns_midflow += s->conns_midflow;
 		sum.handoff_out += s->handoff_out;
 		sum.handoff_in += s->handoff_in;
 		sum.exc_to_kernel += s->exc_to_kernel;
@@ -767,6 +768,7 @@ static void print_stats(void)
 	printf("xvs-dataplane: arp-replies %llu\n", (unsigned long long)sum.arp_replies);
 	printf("xvs-dataplane: icmp-echo-replies %llu\n", (unsigned long long)sum.icmp_echo_replies);
 	printf("xvs-dataplane: conns-new %llu\n", (unsigned long long)sum.conns_new);
+	printf("xvs-dataplane: conns-midflow %llu\n", (unsigned long long)sum.conns_midflow);
 	if (dp.nb_workers > 1)
 		printf("xvs-dataplane: handoff-out %llu\nxvs-dataplane: handoff-in %llu\n",
 		       (unsigned long long)sum.handoff_out, (unsigned long long)sum.handoff_in);

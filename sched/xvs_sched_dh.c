@@ -65,6 +65,7 @@ static uint32_t dh_first_bucket(const struct xvs_svc *svc, const struct xvs_sche
 
 const struct xvs_sched_ops xvs_sched_dh = {
 	.name = "dh",
+	.consistent = 1,
 	.tab_size = dh_tab_size,
 	.build_tab = dh_build_tab,
 	.check = dh_check,

@@ -286,6 +286,7 @@ static uint32_t mh_first_bucket(const struct xvs_svc *svc, const struct xvs_sche
 
 const struct xvs_sched_ops xvs_sched_mh = {
 	.name = "mh",
+	.consistent = 1,
 	.tab_size = mh_tab_size,
 	.build_tab = mh_build_tab,
 	.check = mh_check,

@@ -98,6 +98,7 @@ static uint32_t sh_first_bucket(const struct xvs_svc *svc, const struct xvs_sche
 
 const struct xvs_sched_ops xvs_sched_sh = {
 	.name = "sh",
+	.consistent = 1,
 	.tab_size = sh_tab_size,
 	.build_tab = sh_build_tab,
 	.check = sh_check,

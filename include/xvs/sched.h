@@ -86,6 +86,13 @@ struct xvs_sched_tab_build {
 struct xvs_sched_ops {
 	const char *name;
 	/*
+	 * The choice depends only on the packet's addresses and ports and the generation's
+	 * tables, never on counters, time or the worker (sh, dh, mh): every node with the same
+	 * servers makes it, so the dataplane may schedule a TCP segment of a flow it has not
+	 * seen start (consistent_midflow, docs/dataplane.md "Flows that arrive mid-stream").
+	 */
+	int consistent;
+	/*
 	 * Control half of schedulers whose data fits in svc->sd: compute it from the service's
 	 * live destinations, in scheduling order (dests[i] is
 	 * g->dests[g->svc_dests[svc->dest_first + i]]). Returns 0 or a negative errno.

@@ -38,7 +38,7 @@
 #include "table.h"
 
 #define XVS_SHM_MAGIC 0x314d485353565801ULL /* "\1XVSSHM1" */
-#define XVS_SHM_ABI   8
+#define XVS_SHM_ABI   9
 #define XVS_SHM_DEFAULT_PATH "/dev/shm/xvs"
 
 #ifndef XVS_MAX_LCORES
@@ -141,6 +141,7 @@ struct xvs_lcore_stats {
 	uint64_t exc_from_kernel;
 	uint64_t exc_from_kernel_bytes;
 	uint64_t neigh_evicted; /* neighbour entries aged out (the probing loop's record) */
+	uint64_t conns_midflow; /* connections made for a TCP segment of a flow seen mid-stream */
 	uint64_t drops[XVS_DROP_MAX];
 	struct xvs_stats_ctr svc[XVS_MAX_SVCS];
 	struct xvs_stats_ctr dest[XVS_MAX_DESTS];

@@ -624,6 +624,7 @@ static void reset(uint8_t setup, uint8_t ports)
 	dp.nb_workers = nb_workers;
 	dp.steer.nb_workers = nb_workers;
 	dp.cfg.conn_max = ports & 8 ? CONN_MIN : CONN_MAX;
+	dp.cfg.consistent_midflow = !(ports & 0x10);
 	memcpy(dp.neigh, neigh_static[sc == SC_RESOLVE], sizeof(*dp.neigh));
 	for (unsigned i = 0; i < nb_workers; i++) {
 		struct xvs_worker *w = workers[i];

@@ -774,6 +774,44 @@ def case_tcp_sloppy(C, S):
     return c
 
 
+def case_mh_midflow(C, S):
+    c = Case("mh_midflow", "a TCP segment of a flow first seen mid-stream is scheduled by mh and sh "
+             "for DR and TUN servers; not by rr, not for NAT, never a RST",
+             svc_rules("mh", "tcp", 80, S[:1], "-g", 80)
+             + svc_rules("sh", "tcp", 83, S[1:2], tun_method("ipip"), 83)
+             + svc_rules("mh", "tcp", 81, S[:1], "-m", 8081)
+             + svc_rules("rr", "tcp", 82, S[:1], "-g", 82), C + S)
+    # a flow ECMP moved here: its ACKs and data go on to the server mh picks, as a new entry
+    a = TcpFlow(C[0], 47000, S[0], 80, nat=False, isn=40000)
+    a.sseq = 900001
+    c.step(*a.c2v("A"))
+    c.step(*a.c2v("PA", b"more of a download already under way"))
+    # the same through an IPIP tunnel with sh
+    b = TcpFlow(C[1], 47001, S[1], 83, vport=83, nat=False, isn=41000)
+    b.sseq = 900001
+    tun_step(c, b.c2v("PA", b"mid-stream")[0], S[1], "ipip")
+    tun_step(c, b.c2v("FA")[0], S[1], "ipip")
+    c.drop(tcp_syn(C[2], 47002, flags="R", seq=42000), "tcp-not-syn", good=True)
+    c.drop(tcp_syn(C[2], 47003, dport=81, flags="A", seq=42100), "tcp-not-syn", good=True)
+    c.drop(tcp_syn(C[2], 47004, dport=82, flags="PA", seq=42200), "tcp-not-syn", good=True)
+    c.count("conns-new", 2)
+    c.count("conns-midflow", 2)
+    return c
+
+
+def case_mh_midflow_off(C, S):
+    c = Case("mh_midflow_off", "consistent_midflow = no: mh drops a TCP segment without a "
+             "connection and without SYN, as IPVS does; a SYN still schedules",
+             svc_rules("mh", "tcp", 80, S[:1], "-g", 80), C + S,
+             dp_opts=["consistent_midflow = no"])
+    c.drop(tcp_syn(C[0], 47100, flags="A", seq=43000), "tcp-not-syn", good=True)
+    c.drop(tcp_syn(C[0], 47101, flags="PA", seq=43100), "tcp-not-syn", good=True)
+    f = TcpFlow(C[0], 47102, S[0], 80, nat=False, isn=43200)
+    c.step(*f.c2v("S"))
+    c.count("conns-new", 1)
+    return c
+
+
 def persist_rules(sched, vport, servers, rport, opts):
     """A persistent NAT service on the VIP (ipvsadm -R lines); the servers are added last
     first, so that IPVS's order (newest at the head) lists them as given."""
@@ -2223,7 +2261,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_bad_sender, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_table_full, case_tcp_not_syn, case_tcp_sloppy, case_persist, case_persist_mask,
+         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_table_full, case_tcp_not_syn, case_tcp_sloppy, case_mh_midflow, case_mh_midflow_off, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
