@@ -1,0 +1,255 @@
+#!/bin/bash
+# Two xvs nodes behind a router that spreads flows over them by ECMP: both pick the same real
+# server for every flow (Maglev, -s mh), so when one node dies the flows the router moves to
+# the other one go on (consistent_midflow), and the flows that were on the survivor never
+# move. Real servers rs1 and rs2 are reached through IPIP tunnels (xvs-rs-decap on their
+# eth0), rs3 and rs4 by direct routing; all four answer the client directly, through the
+# router.
+#
+#  ns client             ns router (ip_forward, fib_multipath_hash_policy = 1)
+# +---------------+     +--------------------------------------------------------------+
+# | eth0          |veth | c0 198.18.1.1/24                                             |
+# | 198.18.1.2/24 |-----|  VIP 198.18.10.100/32: nexthop via 198.18.0.1 (node a)       |
+# | gw .1         |     |                      nexthop via 198.18.0.2 (node b)         |
+# +---------------+     |  front: bridge 198.18.0.254/24       back: bridge 198.19.0.254/24
+#                       +-----|------------------|----------------|----|----|----|-------+
+#                             | lan              | lan      srv   |    |    |    |
+#                       ns node a: 198.18.0.1   ns node b: .2     | rs1..rs4 198.19.0.11..14
+#                       srv 198.19.0.1          srv 198.19.0.2 ---+ VIP on lo, gw .254
+#                       xvs-control + xvs-dataplane on each node, the same rules
+#
+# Steps: (1) both nodes answer --trace the same way for 64 client ports, (2) 24 slow
+# downloads spread over both nodes by the router, each served by the real server both nodes'
+# trace named, (3) node a's dataplane is killed and its next hop removed from the router:
+# every download completes, whole and from one server; node b made a connection for each of
+# node a's flows (conns_midflow); the number of flows that moved is printed.
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+
+VIP=198.18.10.100
+CLIENT_IP=198.18.1.2
+ROUTER_CL_IP=198.18.1.1
+ROUTER_FRONT_IP=198.18.0.254
+ROUTER_BACK_IP=198.19.0.254
+declare -A NODE_LAN=([a]=198.18.0.1 [b]=198.18.0.2)
+declare -A NODE_SRV=([a]=198.19.0.1 [b]=198.19.0.2)
+declare -A NODE_CPU=([a]=0 [b]=1)
+RS_NAMES=(rs1 rs2 rs3 rs4)
+declare -A RS_IP=([rs1]=198.19.0.11 [rs2]=198.19.0.12 [rs3]=198.19.0.13 [rs4]=198.19.0.14)
+declare -A RS_METHOD=([rs1]=-i [rs2]=-i [rs3]=-g [rs4]=-g)
+FLOWS=24
+LINES=120        # one every 50 ms: 6 s per download
+FIRST_SPORT=41000
+XVS_RS_DECAP=${XVS_RS_DECAP:-${XVS_BUILD_DIR:-$E2E_REPO/build}/bpf/xvs-rs-decap}
+PIN=""
+declare -A NS CPID DPID PREFIX
+
+ecmp_cleanup() {
+	local rc=$? x
+	for x in b a; do
+		[ -n "${DPID[$x]:-}" ] && kill -TERM "${DPID[$x]}" 2>/dev/null
+	done
+	for x in b a; do
+		[ -n "${DPID[$x]:-}" ] && { e2e_wait_exit "${DPID[$x]}" 50 || kill -KILL "${DPID[$x]}"; }
+		if [ -n "${PREFIX[$x]:-}" ]; then
+			rm -rf "/var/run/dpdk/${PREFIX[$x]}"
+			rm -f "$XVS_HUGE_DIR/xvs-${PREFIX[$x]}-conns-"* "/dev/shm/xvs-${PREFIX[$x]}-conns-"*
+		fi
+	done
+	if [ -n "$PIN" ]; then
+		umount "$PIN" 2>/dev/null
+		rmdir "$PIN" 2>/dev/null
+	fi
+	(exit "$rc")
+	e2e_cleanup
+}
+
+e2e_init
+trap ecmp_cleanup EXIT
+[ -x "$XVS_RS_DECAP" ] || e2e_fail "prerequisite missing: xvs-rs-decap at $XVS_RS_DECAP"
+command -v tc >/dev/null || e2e_fail "prerequisite missing: tc"
+
+# ---- topology --------------------------------------------------------------------------
+NS[a]=$NS_LB
+NS[b]=xvs-$SUFFIX-lbb
+E2E_NETNS+=("${NS[b]}")
+R=$NS_BR
+e2e_ns_add "$NS_CLIENT" && e2e_ns_add "$R" && e2e_ns_add "${NS[a]}" && e2e_ns_add "${NS[b]}" ||
+	e2e_fail "cannot create namespaces"
+ip link add eth0 netns "$NS_CLIENT" type veth peer name c0 netns "$R" &&
+	ip -n "$R" link add front type bridge && ip -n "$R" link add back type bridge &&
+	ip -n "$R" addr add "$ROUTER_CL_IP/24" dev c0 &&
+	ip -n "$R" addr add "$ROUTER_FRONT_IP/24" dev front &&
+	ip -n "$R" addr add "$ROUTER_BACK_IP/24" dev back &&
+	ip -n "$R" link set front up && ip -n "$R" link set back up &&
+	e2e_link_up "$R" c0 && e2e_link_up "$NS_CLIENT" eth0 &&
+	ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0 &&
+	ip -n "$NS_CLIENT" route add default via "$ROUTER_CL_IP" ||
+	e2e_fail "cannot set up the client and the router"
+# Replies come from the VIP, which lives behind the nodes: no reverse-path filter. The
+# multipath hash takes the ports (policy 1), so one client's flows spread over the nodes.
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+	net.ipv4.conf.default.rp_filter=0 net.ipv4.fib_multipath_hash_policy=1 ||
+	e2e_fail "cannot make $R a router"
+for x in a b; do
+	ip link add lan netns "${NS[$x]}" type veth peer name "lan$x" netns "$R" &&
+		ip link add srv netns "${NS[$x]}" type veth peer name "srv$x" netns "$R" &&
+		ip -n "$R" link set "lan$x" master front && ip -n "$R" link set "srv$x" master back &&
+		e2e_link_up "$R" "lan$x" && e2e_link_up "$R" "srv$x" &&
+		e2e_link_up "${NS[$x]}" lan && e2e_link_up "${NS[$x]}" srv ||
+		e2e_fail "cannot wire node $x"
+done
+for r in "${RS_NAMES[@]}"; do
+	ns=$(e2e_ns_rs "$r")
+	e2e_ns_add "$ns" &&
+		ip link add eth0 netns "$ns" type veth peer name "$r" netns "$R" &&
+		ip -n "$R" link set "$r" master back && e2e_link_up "$R" "$r" &&
+		e2e_link_up "$ns" eth0 && ip -n "$ns" addr add "${RS_IP[$r]}/24" dev eth0 &&
+		ip -n "$ns" route add default via "$ROUTER_BACK_IP" &&
+		ip -n "$ns" addr add "$VIP/32" dev lo &&
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 \
+			net.ipv4.conf.eth0.arp_announce=2 ||
+		e2e_fail "cannot set up real server $r"
+done
+
+# ---- real servers ----------------------------------------------------------------------
+PIN=$(mktemp -d /run/xvs-e2e-ecmp-pins.XXXXXX) || e2e_fail "mktemp for the pins"
+mount -t bpf bpf "$PIN" || e2e_fail "cannot mount a bpffs on $PIN"
+for r in "${RS_NAMES[@]}"; do
+	ns=$(e2e_ns_rs "$r")
+	if [ "${RS_METHOD[$r]}" = -i ]; then
+		mkdir -p "$PIN/$r" &&
+			ip netns exec "$ns" "$XVS_RS_DECAP" attach eth0 --local "${RS_IP[$r]}" \
+				--pin-dir "$PIN/$r" >>"$T/decap.log" 2>&1 ||
+			e2e_fail "xvs-rs-decap attach on $r failed: $(tail -n 3 "$T/decap.log")"
+	fi
+	ip netns exec "$ns" "$PY" "$E2E_DIR/ecmp_flows.py" server "$r" 0.0.0.0 80 "$LINES" 0.05 \
+		2>"$T/flows-$r.log" &
+	E2E_PIDS+=($!)
+done
+
+# ---- the two nodes ---------------------------------------------------------------------
+rules() { # the same service on both nodes; node b gets its servers in the other order
+	echo "-A -t $VIP:80 -s mh -b mh-port"
+	local order=("${RS_NAMES[@]}") r
+	[ "$1" = b ] && order=(rs4 rs3 rs2 rs1)
+	for r in "${order[@]}"; do
+		echo "-a -t $VIP:80 -r ${RS_IP[$r]}:80 ${RS_METHOD[$r]} -w 1"
+	done
+}
+api() { curl -s --max-time 2 --unix-socket "$T/$1/sock" "http://xvs$2"; }
+api_ok() { api "$1" /v1/status | grep -q '"api"'; }
+attached() { api "$1" /v1/status | grep -Eq '"attached": *true'; }
+for x in a b; do
+	mkdir -p "$T/$x"
+	PREFIX[$x]=$FILE_PREFIX-$x
+	cat >"$T/$x/dp.ini" <<-EOF
+	[dataplane]
+	lcores = ${NODE_CPU[$x]}
+	file_prefix = ${PREFIX[$x]}
+	huge_dir = $XVS_HUGE_DIR
+	in_memory = yes
+	shm = $T/$x/shm
+	conn_persist = no
+	idle_sleep_us = 100
+
+	[port lan]
+	dev = net_af_packet0,iface=lan
+	addr = ${NODE_LAN[$x]}/24
+
+	[port srv]
+	dev = net_af_packet1,iface=srv
+	addr = ${NODE_SRV[$x]}/24
+	EOF
+	ip netns exec "${NS[$x]}" "$XVS_CONTROL" --shm "$T/$x/shm" --socket "$T/$x/sock" \
+		--state "$T/$x/state.json" --pidfile "$T/$x/ctl.pid" >>"$T/$x/ctl.log" 2>&1 &
+	CPID[$x]=$!
+	E2E_PIDS+=("${CPID[$x]}")
+done
+for x in a b; do
+	e2e_retry 100 api_ok "$x" ||
+		e2e_fail "xvs-control of node $x does not answer"
+	rules "$x" | XVS_CONTROL_SOCKET=$T/$x/sock "$XVSADM" -R ||
+		e2e_fail "node $x refused the rules"
+	ip netns exec "${NS[$x]}" "$XVS_DATAPLANE" -c "$T/$x/dp.ini" >>"$T/$x/dp.log" 2>&1 &
+	DPID[$x]=$!
+done
+for x in a b; do
+	e2e_retry 150 attached "$x" || e2e_fail "node $x: the dataplane did not attach: $(tail -n 5 "$T/$x/dp.log")"
+	e2e_retry 50 ip netns exec "$R" ping -c 1 -W 1 -q "${NODE_LAN[$x]}" >/dev/null ||
+		e2e_fail "node $x does not answer ping on ${NODE_LAN[$x]}"
+done
+ip -n "$R" route add "$VIP/32" nexthop via "${NODE_LAN[a]}" nexthop via "${NODE_LAN[b]}" ||
+	e2e_fail "cannot add the ECMP route"
+e2e_log "two nodes up: work dir $T"
+
+# ---- (1) the nodes agree, without a packet ---------------------------------------------
+picked() { # node client-port: the server that node's scheduler picks
+	XVS_CONTROL_SOCKET=$T/$1/sock "$XVSADM" --trace -t "$VIP:80" --client "$CLIENT_IP:$2" --json |
+		json_get server addr
+}
+declare -A PICK
+spread=""
+for p in $(seq "$FIRST_SPORT" $((FIRST_SPORT + 63))); do
+	pa=$(picked a "$p") && pb=$(picked b "$p") || e2e_fail "--trace failed for port $p"
+	[ -n "$pa" ] && [ "$pa" = "$pb" ] || e2e_fail "client port $p: node a picks '$pa', node b '$pb'"
+	PICK[$p]=$pa
+	spread="$spread $pa"
+done
+nb_servers=$(tr ' ' '\n' <<<"$spread" | sort -u | grep -c .)
+[ "$nb_servers" -eq 4 ] || e2e_fail "64 client ports reach $nb_servers of the 4 servers"
+e2e_ok "both nodes pick the same server for 64 client ports (all 4 servers used)"
+
+# ---- (2) long downloads over both nodes -------------------------------------------------
+ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/ecmp_flows.py" client "$VIP" 80 "$FIRST_SPORT" \
+	"$FLOWS" "$LINES" "$T/ready.json" 60 >"$T/flows.out" 2>"$T/flows.err" &
+CLIENT_PID=$!
+E2E_PIDS+=("$CLIENT_PID")
+e2e_retry 100 test -s "$T/ready.json" || e2e_fail "the downloads did not start"
+conn_ports() { # node: the client ports of its connections
+	api "$1" /v1/conns | "$PY" -c 'import json,sys
+for c in json.load(sys.stdin)["conns"]: print(c["cport"])' | sort -n
+}
+on_a=$(conn_ports a) && on_b=$(conn_ports b) || e2e_fail "cannot list the nodes' connections"
+nb_a=$(grep -c . <<<"$on_a")
+nb_b=$(grep -c . <<<"$on_b")
+e2e_log "flows on node a: $nb_a, on node b: $nb_b"
+[ "$nb_a" -gt 0 ] && [ "$nb_b" -gt 0 ] || e2e_fail "the router did not spread the flows: a $nb_a, b $nb_b"
+[ $((nb_a + nb_b)) -eq "$FLOWS" ] || e2e_fail "$((nb_a + nb_b)) connections on the nodes, $FLOWS flows"
+"$PY" - "$T/ready.json" <<-EOF || e2e_fail "a flow is served by another server than the trace said"
+	import json, sys
+	ready = json.load(open(sys.argv[1]))
+	ip = {$(for r in "${RS_NAMES[@]}"; do printf '"%s": "%s", ' "$r" "${RS_IP[$r]}"; done)}
+	pick = {$(for p in "${!PICK[@]}"; do printf '"%s": "%s", ' "$p" "${PICK[$p]}"; done)}
+	bad = [p for p, r in ready.items() if r is None or ip[r] != pick[p]]
+	for p in bad:
+	    print("port", p, "served by", ready[p], "trace said", pick[p])
+	sys.exit(1 if bad else 0)
+EOF
+e2e_ok "every download is served by the server both nodes named"
+
+# ---- (3) node a dies ----------------------------------------------------------------------
+midflow_b0=$(api b /v1/stats | json_get conns_midflow)
+kill -KILL "${DPID[a]}"
+wait "${DPID[a]}" 2>/dev/null
+DPID[a]=""
+ip -n "$R" route replace "$VIP/32" via "${NODE_LAN[b]}" || e2e_fail "cannot remove node a's next hop"
+e2e_log "node a's dataplane killed; $nb_a flow(s) move to node b"
+e2e_wait_exit "$CLIENT_PID" 600 || e2e_fail "the downloads did not end"
+wait "$CLIENT_PID"
+cat "$T/flows.out"
+"$PY" - "$T/flows.out" "$FLOWS" <<-'EOF' || e2e_fail "a download broke"
+	import json, sys
+	flows = [json.loads(l) for l in open(sys.argv[1])]
+	bad = [f for f in flows if not f["complete"]]
+	for f in bad:
+	    print("broken:", f)
+	sys.exit(1 if bad or len(flows) != int(sys.argv[2]) else 0)
+EOF
+midflow_b=$(( $(api b /v1/stats | json_get conns_midflow) - midflow_b0 ))
+e2e_log "node b made $midflow_b connection(s) mid-stream for node a's $nb_a flow(s)"
+[ "$midflow_b" -ge "$nb_a" ] || e2e_fail "node b made $midflow_b mid-stream connections for $nb_a moved flows"
+[ "$midflow_b" -le "$FLOWS" ] || e2e_fail "node b made $midflow_b mid-stream connections"
+e2e_ok "all $FLOWS downloads complete: $nb_a moved from node a to node b and went on, $nb_b stayed on node b"
+kill -0 "${DPID[b]}" || e2e_fail "node b's dataplane died"
