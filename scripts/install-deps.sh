@@ -48,7 +48,8 @@ fi
 # Packages whose daemons must never run here; a policy-rc.d that forbids starting services
 # covers the install (Debian starts a newly installed service otherwise):
 # - keepalived: its documentation's sample configurations are test input of xvs-control's
-#   keepalived.conf loader;
+#   keepalived.conf loader, and tests/e2e/vrrp.sh runs its own VRRP instances, one per node
+#   namespace;
 # - prometheus (it provides promtool too): tests/e2e/metrics.sh runs its own server, in its
 #   own namespace, on a data directory of its own; a system one would scrape and listen on
 #   :9090 for nothing.
