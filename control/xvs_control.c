@@ -17,6 +17,7 @@
 #include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
 #include "ctl_metrics_http.h"
+#include "ctl_etcd.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 #include "xvs/notify.h"
@@ -32,6 +33,8 @@ struct options {
 	const char *kaconf;    /* --keepalived-conf */
 	const char *config_id; /* --config-id */
 	const char *metrics;   /* --metrics-listen, NULL: the default address */
+	const char *etcd;      /* --etcd */
+	const char *etcd_prefix; /* --etcd-prefix */
 	bool check_config;     /* --check-config */
 	struct xvs_sched_params sched;
 };
@@ -41,6 +44,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: xvs-control [--shm PATH] [--socket PATH] [--state PATH] [--pidfile PATH]\n"
 		   "                   [--mh-table-size M] [--keepalived-conf FILE [--config-id ID]]\n"
 		   "                   [--metrics-listen ADDR:PORT|[ADDR6]:PORT|none]\n"
+		   "                   [--etcd URL[,URL...] [--etcd-prefix PREFIX] [--config-id ID]]\n"
 		   "       xvs-control --keepalived-conf FILE --check-config [--config-id ID]\n"
 		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
 		   "  --socket PATH       control API socket (default %s)\n"
@@ -51,11 +55,15 @@ static void usage(FILE *f)
 		   "  --keepalived-conf FILE  take the services from keepalived.conf FILE (its\n"
 		   "                      virtual_server part), again on SIGHUP\n"
 		   "  --config-id ID      the id of keepalived's @ID lines (default: the host name)\n"
+		   "  --etcd URLS         take the services from etcd v3 (its HTTP/JSON gateway, e.g.\n"
+		   "                      http://10.0.0.5:2379): the values under the prefix, in key\n"
+		   "                      order, as keepalived.conf text; watched, again on SIGHUP\n"
+		   "  --etcd-prefix P     the keys' prefix (default %s)\n"
 		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n"
 		   "  --metrics-listen A  serve Prometheus metrics at http://A/metrics (default %s;\n"
 		   "                      none: no metrics listener)\n",
 		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
-		XVS_MH_SIZE_DEFAULT, XVS_METRICS_DEFAULT_LISTEN);
+		XVS_MH_SIZE_DEFAULT, XVS_ETCD_DEFAULT_PREFIX, XVS_METRICS_DEFAULT_LISTEN);
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -71,12 +79,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"config-id", required_argument, NULL, 'i'},
 		{"check-config", no_argument, NULL, 'C'},
 		{"metrics-listen", required_argument, NULL, 'L'},
+		{"etcd", required_argument, NULL, 'E'},
+		{"etcd-prefix", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
-			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, false,
-			      {.mh_size = XVS_MH_SIZE_DEFAULT}};
+			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, NULL,
+			      XVS_ETCD_DEFAULT_PREFIX, false, {.mh_size = XVS_MH_SIZE_DEFAULT}};
 	char msg[160], *end;
 	unsigned long n;
 	int c;
@@ -89,6 +99,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'k': o->kaconf = optarg; break;
 		case 'i': o->config_id = optarg; break;
 		case 'C': o->check_config = true; break;
+		case 'E':
+			if (xvs_etcd_check_endpoints(optarg, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "xvs-control: --etcd %s: %s\n", optarg, msg);
+				return -1;
+			}
+			o->etcd = optarg;
+			break;
+		case 'P':
+			if (!*optarg || strlen(optarg) > 1024) {
+				fprintf(stderr, "xvs-control: --etcd-prefix must have 1 to 1024 bytes\n");
+				return -1;
+			}
+			o->etcd_prefix = optarg;
+			break;
 		case 'L':
 			if (xvs_metrics_check_option(optarg) < 0)
 				return -1;
@@ -111,9 +135,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "xvs-control: unexpected argument %s\n", argv[optind]);
 		return -1;
 	}
-	if ((o->check_config || o->config_id) && !o->kaconf) {
-		fprintf(stderr, "xvs-control: --%s needs --keepalived-conf\n",
-			o->check_config ? "check-config" : "config-id");
+	if (o->check_config && !o->kaconf) {
+		fprintf(stderr, "xvs-control: --check-config needs --keepalived-conf\n");
+		return -1;
+	}
+	if (o->config_id && !o->kaconf && !o->etcd) {
+		fprintf(stderr, "xvs-control: --config-id needs --keepalived-conf or --etcd\n");
+		return -1;
+	}
+	if (o->kaconf && o->etcd) {
+		fprintf(stderr, "xvs-control: --keepalived-conf and --etcd exclude each other: one "
+				"source of services\n");
+		return -1;
+	}
+	if (strcmp(o->etcd_prefix, XVS_ETCD_DEFAULT_PREFIX) && !o->etcd) {
+		fprintf(stderr, "xvs-control: --etcd-prefix needs --etcd\n");
 		return -1;
 	}
 	return 0;
@@ -135,14 +171,19 @@ static int apply_health(void *arg, const struct xvs_ctl_health_result *r, unsign
 }
 
 /* Housekeeping once a second until SIGINT or SIGTERM (returned); SIGHUP reads the
- * keepalived.conf again. */
+ * keepalived.conf, or the etcd prefix, again. */
 static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *sigs,
-		 const struct options *o, struct xvs_kaconf **held)
+		 const struct options *o, struct xvs_kaconf **held, struct xvs_etcd *etcd)
 {
 	const struct timespec second = {.tv_sec = 1};
 	const struct xvs_kaconf_opts kopts = {o->config_id};
 	for (;;) {
 		int sig = sigtimedwait(sigs, NULL, &second);
+		if (sig == SIGHUP && etcd) {
+			LOG("SIGHUP: reading %s under %s again", o->etcd, o->etcd_prefix);
+			xvs_etcd_kick(etcd);
+			continue;
+		}
 		if (sig == SIGHUP) {
 			LOG("SIGHUP: reading %s", o->kaconf);
 			pthread_mutex_lock(lock);
@@ -200,7 +241,7 @@ int main(int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
-	if (o.kaconf)
+	if (o.kaconf || o.etcd)
 		sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -255,14 +296,26 @@ int main(int argc, char **argv)
 		xvs_kaconf_reload(&ctl, o.kaconf, &kopts, &held);
 	}
 	pthread_mutex_unlock(&lock);
+	struct xvs_etcd *etcd = NULL;
+	if (o.etcd) {
+		/* the text read last, beside the state file: FILE:LINE in messages point there */
+		char cache[4096];
+		snprintf(cache, sizeof(cache), "%s.etcd.conf", o.state);
+		const struct xvs_etcd_opts eo = {o.etcd, o.etcd_prefix, cache, o.config_id};
+		if (!(etcd = xvs_etcd_start(&eo, &ctl, &lock, &held, msg, sizeof(msg))))
+			LOG("etcd: %s", msg);
+		else
+			LOG("etcd: following %s under %s", o.etcd, o.etcd_prefix);
+	}
 	if (o.pidfile && (rc = xvs_write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
 	LOG("serving %s (region %s, state %s)", o.socket, o.shm, o.state);
 	xvs_notify("READY=1"); /* the API listens (Type=notify, systemd/xvs-control.service) */
 
-	int sig = serve(&ctl, &lock, &stop, &o, &held);
+	int sig = serve(&ctl, &lock, &stop, &o, &held, etcd);
 	xvs_notify("STOPPING=1");
 	LOG("%s: stopping", strsignal(sig));
+	xvs_etcd_stop(etcd); /* first: it commits under the lock */
 	xvs_metrics_server_stop(metrics);
 	xvs_ctl_api_stop(api);
 	xvs_health_stop(health); /* after the API: no request can reach it any more */

@@ -12,6 +12,7 @@ findings (regress-*) stay.
 - fuzz_api_json: POST /v1/ops bodies.
 - fuzz_gen_validate: the base generation, sealed or not, with a few patches.
 - fuzz_kaconf: the keepalived.conf fixtures of the unit tests (tests/unit/kaconf).
+- fuzz_etcd: etcd range answers holding those fixtures as values.
 """
 
 import json
@@ -270,9 +271,25 @@ def kaconf_corpus():
                 write("fuzz_kaconf", name, f.read())
 
 
+def etcd_corpus():
+    import base64
+    b64 = lambda b: base64.b64encode(b).decode()
+    src = os.path.join(ROOT, "tests", "unit", "kaconf")
+    names = sorted(n for n in os.listdir(src) if n.endswith(".conf"))[:8]
+    kvs = []
+    for i, name in enumerate(names):
+        with open(os.path.join(src, name), "rb") as f:
+            kvs.append({"key": b64(b"/xvs/" + name.encode()), "value": b64(f.read()),
+                        "mod_revision": str(10 + i)})
+        answer = {"header": {"revision": str(10 + i)}, "kvs": list(kvs), "count": str(len(kvs))}
+        write("fuzz_etcd", "range-%02d" % i, json.dumps(answer))
+    write("fuzz_etcd", "empty", json.dumps({"header": {"revision": "3"}}))
+
+
 if __name__ == "__main__":
     worker_corpus()
     args_corpus()
     api_corpus()
     gen_corpus()
     kaconf_corpus()
+    etcd_corpus()
