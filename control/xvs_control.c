@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_bgp.h"
 #include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
 #include "ctl_metrics_http.h"
@@ -32,6 +33,8 @@ struct options {
 	const char *kaconf;    /* --keepalived-conf */
 	const char *config_id; /* --config-id */
 	const char *metrics;   /* --metrics-listen, NULL: the default address */
+	const char *bird_include; /* --bird-include, NULL: no VIP announcement */
+	const char *bird_socket;  /* --bird-socket */
 	bool check_config;     /* --check-config */
 	struct xvs_sched_params sched;
 };
@@ -41,6 +44,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: xvs-control [--shm PATH] [--socket PATH] [--state PATH] [--pidfile PATH]\n"
 		   "                   [--mh-table-size M] [--keepalived-conf FILE [--config-id ID]]\n"
 		   "                   [--metrics-listen ADDR:PORT|[ADDR6]:PORT|none]\n"
+		   "                   [--bird-include FILE [--bird-socket PATH]]\n"
 		   "       xvs-control --keepalived-conf FILE --check-config [--config-id ID]\n"
 		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
 		   "  --socket PATH       control API socket (default %s)\n"
@@ -53,9 +57,14 @@ static void usage(FILE *f)
 		   "  --config-id ID      the id of keepalived's @ID lines (default: the host name)\n"
 		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n"
 		   "  --metrics-listen A  serve Prometheus metrics at http://A/metrics (default %s;\n"
-		   "                      none: no metrics listener)\n",
+		   "                      none: no metrics listener)\n"
+		   "  --bird-include FILE announce the VIPs this node can serve over BGP: keep FILE,\n"
+		   "                      a BIRD include of static protocols %s and %s,\n"
+		   "                      up to date and reconfigure BIRD when it changes\n"
+		   "  --bird-socket PATH  BIRD's control socket (default %s)\n",
 		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
-		XVS_MH_SIZE_DEFAULT, XVS_METRICS_DEFAULT_LISTEN);
+		XVS_MH_SIZE_DEFAULT, XVS_METRICS_DEFAULT_LISTEN, XVS_BGP_PROTO4, XVS_BGP_PROTO6,
+		XVS_BGP_SOCKET_DEFAULT);
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -71,13 +80,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"config-id", required_argument, NULL, 'i'},
 		{"check-config", no_argument, NULL, 'C'},
 		{"metrics-listen", required_argument, NULL, 'L'},
+		{"bird-include", required_argument, NULL, 'B'},
+		{"bird-socket", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
-			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, false,
-			      {.mh_size = XVS_MH_SIZE_DEFAULT}};
-	char msg[160], *end;
+			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, NULL, NULL,
+			      false, {.mh_size = XVS_MH_SIZE_DEFAULT}};
+	char msg[256], *end;
 	unsigned long n;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -89,6 +100,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'k': o->kaconf = optarg; break;
 		case 'i': o->config_id = optarg; break;
 		case 'C': o->check_config = true; break;
+		case 'B':
+			if (!optarg[0]) {
+				fprintf(stderr, "xvs-control: --bird-include needs a file name\n");
+				return -1;
+			}
+			o->bird_include = optarg;
+			break;
+		case 'S':
+			if (xvs_bgp_check_socket(optarg, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "xvs-control: %s\n", msg);
+				return -1;
+			}
+			o->bird_socket = optarg;
+			break;
 		case 'L':
 			if (xvs_metrics_check_option(optarg) < 0)
 				return -1;
@@ -109,6 +134,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "xvs-control: unexpected argument %s\n", argv[optind]);
+		return -1;
+	}
+	if (o->bird_socket && !o->bird_include) {
+		fprintf(stderr, "xvs-control: --bird-socket needs --bird-include\n");
+		return -1;
+	}
+	if (o->check_config && o->bird_include) {
+		fprintf(stderr, "xvs-control: --check-config does not go with --bird-include\n");
 		return -1;
 	}
 	if ((o->check_config || o->config_id) && !o->kaconf) {
@@ -255,6 +288,26 @@ int main(int argc, char **argv)
 		xvs_kaconf_reload(&ctl, o.kaconf, &kopts, &held);
 	}
 	pthread_mutex_unlock(&lock);
+	struct xvs_bgp *bgp = NULL;
+	if (o.bird_include) {
+		const struct xvs_bgp_cfg bcfg = {o.bird_include,
+						 o.bird_socket ? o.bird_socket : XVS_BGP_SOCKET_DEFAULT};
+		if (!(bgp = xvs_bgp_start(&bcfg, &ctl, &lock, msg, sizeof(msg)))) {
+			LOG("%s", msg);
+			xvs_metrics_server_stop(metrics);
+			xvs_ctl_api_stop(api);
+			xvs_health_stop(health);
+			ctl.health = NULL;
+			xvs_kaconf_free(held);
+			xvs_ctl_fini(&ctl);
+			xvs_shm_close(&shm);
+			return 1;
+		}
+		pthread_mutex_lock(&lock);
+		ctl.bgp = bgp;
+		pthread_mutex_unlock(&lock);
+		LOG("announcing VIPs through %s (BIRD at %s)", bcfg.include, bcfg.socket);
+	}
 	if (o.pidfile && (rc = xvs_write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
 	LOG("serving %s (region %s, state %s)", o.socket, o.shm, o.state);
@@ -267,6 +320,8 @@ int main(int argc, char **argv)
 	xvs_ctl_api_stop(api);
 	xvs_health_stop(health); /* after the API: no request can reach it any more */
 	ctl.health = NULL;
+	xvs_bgp_stop(bgp); /* the include file stays: the dataplane goes on serving */
+	ctl.bgp = NULL;
 	xvs_kaconf_free(held);
 	if (o.pidfile)
 		unlink(o.pidfile);
