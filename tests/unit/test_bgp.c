@@ -18,6 +18,7 @@
 #include "ctl_bgp.h"
 #include "ctl_json.h"
 #include "ctl_model.h"
+#include "ctl_publish.h"
 
 #define SVC(addr, port) "\"service\":{\"proto\":\"tcp\",\"addr\":\"" addr "\",\"port\":" #port "}"
 
@@ -290,4 +291,61 @@ Test(bgp, socket_option)
 	cr_assert_eq(xvs_bgp_check_socket("/run/bird/bird.ctl", msg, sizeof(msg)), 0);
 	cr_assert_eq(xvs_bgp_check_socket(longp, msg, sizeof(msg)), -EINVAL);
 	cr_assert_eq(xvs_bgp_check_socket("", msg, sizeof(msg)), -EINVAL);
+}
+
+/* The daemon's part without a dataplane: the file at the start, nothing announced, BIRD's
+ * absence in the status, the gauge at 0. */
+Test(bgp, daemon_without_dataplane_or_bird)
+{
+	struct xvs_ctl c = {0};
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	c.model = model();
+	char inc[100], sock[100], msg[256];
+	snprintf(inc, sizeof(inc), "%s/vips.conf", dir);
+	snprintf(sock, sizeof(sock), "%s/none.ctl", dir);
+	const struct xvs_bgp_cfg cfg = {inc, sock};
+	struct xvs_bgp *b = xvs_bgp_start(&cfg, &c, &lock, msg, sizeof(msg));
+	cr_assert_not_null(b, "%s", msg);
+	FILE *f = fopen(inc, "r");
+	cr_assert_not_null(f, "the file is there when start returns");
+	char text[512] = "";
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	cr_assert_not_null(strstr(text, "protocol static xvs_vips4 {\n\tipv4;\n}\n"), "%s", text);
+	json_t *o = NULL;
+	for (int i = 0; i < 100; i++) { /* the thread's first try at BIRD */
+		json_decref(o);
+		o = xvs_bgp_json(b);
+		if (json_string_value(json_object_get(o, "error")))
+			break;
+		usleep(20000);
+	}
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	char want[1024];
+	snprintf(want, sizeof(want),
+		 "{\"include\":\"%s\",\"socket\":\"%s\",\"dataplane_ready\":false,\"pending\":true,"
+		 "\"announced\":[],\"vips\":[{\"vip\":\"198.18.0.100\",\"serving\":false,"
+		 "\"announced\":false}],\"error\":\"cannot reach BIRD at %s: No such file or directory\"}",
+		 inc, sock, sock);
+	cr_assert_str_eq(s, want);
+	free(s);
+	char *m = strdup("xvs_control_up 1\n");
+	size_t len = strlen(m);
+	cr_assert_eq(xvs_bgp_metrics(b, &m, &len), 0);
+	cr_assert_str_eq(m, "xvs_control_up 1\n# HELP xvs_vip_announced 1: BIRD announces the VIP (its "
+			    "last reconfiguration took it); 0: withdrawn.\n# TYPE xvs_vip_announced gauge\n"
+			    "xvs_vip_announced{vip=\"198.18.0.100\"} 0\n");
+	cr_assert_eq(len, strlen(m));
+	free(m);
+	xvs_bgp_stop(b);
+	xvs_ctl_model_free(c.model);
+	c.model = NULL;
+	unlink(inc);
+	/* a file that cannot be written stops the start */
+	snprintf(inc, sizeof(inc), "%s/no-such-dir/vips.conf", dir);
+	const struct xvs_bgp_cfg bad = {inc, sock};
+	cr_assert_null(xvs_bgp_start(&bad, &c, &lock, msg, sizeof(msg)));
+	cr_assert_not_null(strstr(msg, "--bird-include: cannot write"), "%s", msg);
 }
