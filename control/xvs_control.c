@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_bgp.h"
 #include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
 #include "ctl_metrics_http.h"
@@ -35,6 +36,8 @@ struct options {
 	const char *metrics;   /* --metrics-listen, NULL: the default address */
 	const char *etcd;      /* --etcd */
 	const char *etcd_prefix; /* --etcd-prefix */
+	const char *bird_include; /* --bird-include, NULL: no VIP announcement */
+	const char *bird_socket;  /* --bird-socket */
 	bool check_config;     /* --check-config */
 	struct xvs_sched_params sched;
 };
@@ -45,6 +48,7 @@ static void usage(FILE *f)
 		   "                   [--mh-table-size M] [--keepalived-conf FILE [--config-id ID]]\n"
 		   "                   [--metrics-listen ADDR:PORT|[ADDR6]:PORT|none]\n"
 		   "                   [--etcd URL[,URL...] [--etcd-prefix PREFIX] [--config-id ID]]\n"
+		   "                   [--bird-include FILE [--bird-socket PATH]]\n"
 		   "       xvs-control --keepalived-conf FILE --check-config [--config-id ID]\n"
 		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
 		   "  --socket PATH       control API socket (default %s)\n"
@@ -61,9 +65,14 @@ static void usage(FILE *f)
 		   "  --etcd-prefix P     the keys' prefix (default %s)\n"
 		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n"
 		   "  --metrics-listen A  serve Prometheus metrics at http://A/metrics (default %s;\n"
-		   "                      none: no metrics listener)\n",
+		   "                      none: no metrics listener)\n"
+		   "  --bird-include FILE announce the VIPs this node can serve over BGP: keep FILE,\n"
+		   "                      a BIRD include of static protocols %s and %s,\n"
+		   "                      up to date and reconfigure BIRD when it changes\n"
+		   "  --bird-socket PATH  BIRD's control socket (default %s)\n",
 		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
-		XVS_MH_SIZE_DEFAULT, XVS_ETCD_DEFAULT_PREFIX, XVS_METRICS_DEFAULT_LISTEN);
+		XVS_MH_SIZE_DEFAULT, XVS_ETCD_DEFAULT_PREFIX, XVS_METRICS_DEFAULT_LISTEN, XVS_BGP_PROTO4,
+		XVS_BGP_PROTO6, XVS_BGP_SOCKET_DEFAULT);
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -81,13 +90,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"metrics-listen", required_argument, NULL, 'L'},
 		{"etcd", required_argument, NULL, 'E'},
 		{"etcd-prefix", required_argument, NULL, 'P'},
+		{"bird-include", required_argument, NULL, 'B'},
+		{"bird-socket", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
 			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, NULL,
-			      XVS_ETCD_DEFAULT_PREFIX, false, {.mh_size = XVS_MH_SIZE_DEFAULT}};
-	char msg[160], *end;
+			      XVS_ETCD_DEFAULT_PREFIX, NULL, NULL, false,
+			      {.mh_size = XVS_MH_SIZE_DEFAULT}};
+	char msg[256], *end;
 	unsigned long n;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -113,6 +125,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->etcd_prefix = optarg;
 			break;
+		case 'B':
+			if (!optarg[0]) {
+				fprintf(stderr, "xvs-control: --bird-include needs a file name\n");
+				return -1;
+			}
+			o->bird_include = optarg;
+			break;
+		case 'S':
+			if (xvs_bgp_check_socket(optarg, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "xvs-control: %s\n", msg);
+				return -1;
+			}
+			o->bird_socket = optarg;
+			break;
 		case 'L':
 			if (xvs_metrics_check_option(optarg) < 0)
 				return -1;
@@ -133,6 +159,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "xvs-control: unexpected argument %s\n", argv[optind]);
+		return -1;
+	}
+	if (o->bird_socket && !o->bird_include) {
+		fprintf(stderr, "xvs-control: --bird-socket needs --bird-include\n");
+		return -1;
+	}
+	if (o->check_config && o->bird_include) {
+		fprintf(stderr, "xvs-control: --check-config does not go with --bird-include\n");
 		return -1;
 	}
 	if (o->check_config && !o->kaconf) {
@@ -296,6 +330,26 @@ int main(int argc, char **argv)
 		xvs_kaconf_reload(&ctl, o.kaconf, &kopts, &held);
 	}
 	pthread_mutex_unlock(&lock);
+	struct xvs_bgp *bgp = NULL;
+	if (o.bird_include) {
+		const struct xvs_bgp_cfg bcfg = {o.bird_include,
+						 o.bird_socket ? o.bird_socket : XVS_BGP_SOCKET_DEFAULT};
+		if (!(bgp = xvs_bgp_start(&bcfg, &ctl, &lock, msg, sizeof(msg)))) {
+			LOG("%s", msg);
+			xvs_metrics_server_stop(metrics);
+			xvs_ctl_api_stop(api);
+			xvs_health_stop(health);
+			ctl.health = NULL;
+			xvs_kaconf_free(held);
+			xvs_ctl_fini(&ctl);
+			xvs_shm_close(&shm);
+			return 1;
+		}
+		pthread_mutex_lock(&lock);
+		ctl.bgp = bgp;
+		pthread_mutex_unlock(&lock);
+		LOG("announcing VIPs through %s (BIRD at %s)", bcfg.include, bcfg.socket);
+	}
 	struct xvs_etcd *etcd = NULL;
 	if (o.etcd) {
 		/* the text read last, beside the state file: FILE:LINE in messages point there */
@@ -320,6 +374,8 @@ int main(int argc, char **argv)
 	xvs_ctl_api_stop(api);
 	xvs_health_stop(health); /* after the API: no request can reach it any more */
 	ctl.health = NULL;
+	xvs_bgp_stop(bgp); /* the include file stays: the dataplane goes on serving */
+	ctl.bgp = NULL;
 	xvs_kaconf_free(held);
 	if (o.pidfile)
 		unlink(o.pidfile);
