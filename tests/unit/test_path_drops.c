@@ -7,6 +7,8 @@
  *   exception-full   the ring from a worker to the exception path is full
  *   no-headroom      a frame whose buffer has no room in front for a tunnel's outer headers
  *   fwd-unsupported  a real server whose family its forwarding method cannot carry
+ *   neigh-unresolved a frame held for a next hop that does not answer ARP within a second
+ *                    (a golden run ends 500 ms after its last frame and never waits)
  *
  * A real worker (dataplane/dp_worker.c and what it calls) processes real frames in real mbufs,
  * as xvs-dataplane's loop does; only what a pcap port never does is arranged: the transmit
@@ -132,13 +134,17 @@ static struct xvs_ctl_op dest_op(uint16_t vport, const char *addr, uint16_t port
 	return op;
 }
 
-/* The services: VIP:80 NAT to .21:8080, VIP:82 IPIP to .23, VIP:83 NAT to .22:8083. */
+/*
+ * The services: VIP:80 NAT to .21:8080, VIP:82 IPIP to .23, VIP:83 NAT to .22:8083, VIP:84 NAT
+ * to .24:8084, which is no static neighbour.
+ */
 static struct xvs_gen *build_gen(void)
 {
 	struct xvs_ctl_op ops[] = {
 		svc_op(80), dest_op(80, "198.18.0.21", 8080, XVS_FWD_MASQ),
 		svc_op(82), dest_op(82, "198.18.0.23", 82, XVS_FWD_TUNNEL),
 		svc_op(83), dest_op(83, "198.18.0.22", 8083, XVS_FWD_MASQ),
+		svc_op(84), dest_op(84, "198.18.0.24", 8084, XVS_FWD_MASQ),
 	};
 	struct xvs_ctl_model *m = xvs_ctl_model_new(NULL);
 	struct xvs_ctl_err err;
@@ -431,5 +437,26 @@ Test(path_drops, fwd_unsupported)
 	cr_assert_eq(nb_sent, 0);
 	cr_assert_eq(workers[0]->st->conns_new, 0);
 	only_drop(0, XVS_DROP_FWD_UNSUPPORTED, 2);
+	all_mbufs_back();
+}
+
+/* The hold queue's timer: a frame waits a second for its next hop's answer, then it goes. */
+Test(path_drops, neigh_unresolved_after_a_second)
+{
+	start_workers(1);
+	struct xvs_worker *w = workers[0];
+	syns(0, 1, 46000, VIP, 84, RTE_PKTMBUF_HEADROOM);
+	cr_assert_eq(nb_sent, 1, "one ARP request for 198.18.0.24");
+	cr_assert_eq(w->nb_held, 1);
+	w->now_tsc = w->start_tsc + TSC_HZ / 2;
+	xvs_worker_tick(w, gen);
+	cr_assert_eq(w->nb_held, 1, "still waiting after half a second");
+	only_drop(0, XVS_DROP_NEIGH_UNRESOLVED, 0);
+	w->now_tsc = w->start_tsc + TSC_HZ + TSC_HZ / 10;
+	xvs_worker_tick(w, gen);
+	cr_assert_eq(w->nb_held, 0);
+	only_drop(0, XVS_DROP_NEIGH_UNRESOLVED, 1);
+	cr_assert_eq(w->st->conns_new, 1);
+	xvs_worker_flush(w); /* the ARP requests the ticks sent */
 	all_mbufs_back();
 }
