@@ -229,7 +229,7 @@ e2e_retry 100 eval '[ "$(vip_mac)" = "$MAC_B" ]' ||
 	e2e_fail "the client still sends to $(vip_mac), not node b ($MAC_B)"
 t2=$(date +%s%N)
 e2e_log "takeover: node b holds the VIP $(( (t1 - t0) / 1000000 )) ms after the kill, the client moved to it after $(( (t2 - t0) / 1000000 )) ms"
-wait "$KILLED" 2>/dev/null
+{ wait "$KILLED"; } 2>/dev/null
 before=$(answered)
 e2e_retry 100 udp_past $((before + 100)) || e2e_fail "the UDP stream stopped at $before answers"
 touch "$T/udp.stop"
