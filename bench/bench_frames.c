@@ -127,7 +127,9 @@ int bench_nat_frame_flow(const struct rte_mbuf *m, uint32_t *flow, unsigned *des
 	uint32_t d = rte_be_to_cpu_32(ip->dst_addr) - (RS_BASE + 1);
 	uint32_t host = rte_be_to_cpu_32(ip->src_addr) - (CLIENT_NET + 1);
 	uint32_t port = rte_be_to_cpu_16(tcp->src_port) - 1024u;
-	if (m->data_len < FRAME_LEN || d >= NB_DESTS || host >= CLIENT_HOSTS || port >= CLIENT_PORTS)
+	/* the headers only: the dataplane trims the Ethernet padding of what it forwards */
+	if (m->data_len < L4_OFF + sizeof(struct rte_tcp_hdr) || d >= NB_DESTS ||
+	    host >= CLIENT_HOSTS || port >= CLIENT_PORTS)
 		return -EINVAL;
 	*flow = host * CLIENT_PORTS + port;
 	*dest = d;

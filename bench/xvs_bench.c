@@ -1,220 +1,35 @@
 /*
  * xvs-bench: throughput of the packet path without a NIC. This file holds the one-core
- * figures and main(). They run the real worker pipeline (xvs_worker_process +
- * xvs_worker_flush, generation hand-over, ticks) over prebuilt mbufs: two in-memory ports,
- * routes and static neighbours for the client and real-server networks (bench_dp.c), a
- * generation adopted through the shared-region protocol, and a transmit hook that takes the
- * mbufs back for the next burst instead of sending them. One service per forwarding method
- * (NAT, DR, IPIP and GUE tunnels) and family (IPv4, IPv6), each measured on a table of its
- * own flows. Several workers on CPUs of their own, and workers behind net_ring ports, are in
- * bench_scale.c. docs/performance.md says how to read the figures.
+ * figures, their checks and their report, and main(). The figures run the real worker
+ * pipeline (xvs_worker_process + xvs_worker_flush, generation hand-over, ticks) over prebuilt
+ * mbufs: the dataplane around the worker is set up in bench_core_setup.c, the loops that feed
+ * it are in bench_core_traffic.c. One service per forwarding method (NAT, DR, IPIP and GUE
+ * tunnels) and family (IPv4, IPv6), each measured on a table of its own flows, after a check
+ * that the worker forwards flow 0 as expected. Several workers on CPUs of their own, and
+ * workers behind net_ring ports, are in bench_scale.c. docs/performance.md says how to read
+ * the figures.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <rte_cycles.h>
+#include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
-#include "bench_dp.h"
+#include "bench_core.h"
 #include "bench_eal.h"
-#include "bench_frames.h"
 #include "bench_report.h"
 #include "bench_scale.h"
-#include "dp_worker.h"
-
-#define SPARE_MAX (4 * XVS_BURST)
-#define EMPTY_SLOT UINT32_MAX
-#define NEW_ID_BASE (1ULL << 30) /* fresh 5-tuples for new connections start here */
-
-/* MODE_HANDOFF: a second worker receives, misses and hands every frame to the owner (B.w). */
-enum mode { MODE_RESTORE, MODE_PASS, MODE_WORKER, MODE_HANDOFF };
-static struct {
-	struct bench_opts o;
-	struct bench_cpus cpus;
-	struct xvs_dp dp;
-	struct xvs_worker *w;
-	struct xvs_worker *w2;             /* MODE_HANDOFF's receiving worker (empty table) */
-	struct rte_ring *ho;               /* w2 -> w */
-	void *conn_mem;
-	size_t conn_size;
-	struct rte_mempool *pool;
-	struct rte_mbuf *spare[SPARE_MAX]; /* mbufs handed back by bench_tx */
-	unsigned nb_spare;
-	uint64_t tx[2];                    /* frames handed to bench_tx per port */
-	struct tmpl syn[NB_SVCS], ack[NB_SVCS], reply[NB_SVCS * NB_DESTS]; /* reply: by slot */
-	enum svc_kind cur;                 /* the service whose flows fill the table now */
-	uint8_t *dest_of;                  /* per established flow: destination slot */
-	uint32_t *conn_of;                 /* per established flow: connection entry */
-	uint32_t *order;                   /* established flows in a random order, ORDER_* */
-	uint32_t *ring;                    /* churn: live connections, oldest at ring_head */
-	uint32_t ring_size, ring_head;
-	uint64_t next_id;                  /* next fresh 5-tuple */
-	uint64_t tick_tsc;
-	double pass_ns[2];                 /* pass-through ns/packet per direction, for "vs pass" */
-	char prefix[64];
-} B;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	bench_interrupted = 1;
 	xvs_quit = 1;
-}
-
-/* ---- the dataplane around the worker ------------------------------------------------- */
-
-/* The transmit hook: keep the frames for the next burst instead of sending them. */
-static uint16_t bench_tx(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
-{
-	(void)w;
-	if (n > SPARE_MAX - B.nb_spare)
-		n = (uint16_t)(SPARE_MAX - B.nb_spare); /* the worker frees and counts the rest */
-	memcpy(&B.spare[B.nb_spare], pkts, n * sizeof(*pkts));
-	B.nb_spare += n;
-	B.tx[port & 1] += n;
-	return n;
-}
-
-/* Fresh worker on an empty table (untimed: the memset touches the whole table). */
-static int worker_reset(void)
-{
-	memset(B.conn_mem, 0, B.conn_size);
-	int rc = xvs_worker_init(B.w, &B.dp, 0, B.conn_mem);
-	B.w->tx = bench_tx;
-	return rc;
-}
-
-static int setup_dataplane(void)
-{
-	B.dp.cfg.conn_max = B.o.conn_max;
-	B.dp.nb_workers = 1;
-	B.dp.tsc_hz = rte_get_tsc_hz();
-	B.tick_tsc = B.dp.tsc_hz / 1000; /* the worker loop's tick */
-	int rc = bench_dp_setup(&B.dp, B.prefix);
-	if (rc < 0)
-		return rc;
-	B.pool = rte_pktmbuf_pool_create("bench_pool", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					 (int)rte_socket_id());
-	xvs_rt.pool = B.pool;
-	B.conn_size = xvs_conn_table_memsize(B.o.conn_max);
-	B.conn_mem = rte_malloc("bench_conns", B.conn_size, 64);
-	B.w = rte_zmalloc("bench_worker", sizeof(*B.w), 64);
-	uint32_t n = B.o.flows;
-	B.dest_of = malloc(n);
-	B.conn_of = malloc(n * sizeof(uint32_t));
-	B.order = malloc(n * sizeof(uint32_t));
-	B.ring = malloc((n + XVS_BURST) * sizeof(uint32_t));
-	if (!B.pool || !B.conn_mem || !B.w || !B.dest_of || !B.conn_of || !B.order || !B.ring)
-		return -ENOMEM;
-	return worker_reset();
-}
-
-/* ---- frames ----------------------------------------------------------------------------- */
-
-static void build_templates(void)
-{
-	for (unsigned k = 0; k < NB_SVCS; k++) {
-		void (*build)(struct tmpl *, enum dir, enum svc_kind, unsigned, uint8_t) =
-			svc_is6((enum svc_kind)k) ? bench_tmpl_build6 : bench_tmpl_build;
-		build(&B.syn[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_SYN_FLAG);
-		build(&B.ack[k], DIR_CS, (enum svc_kind)k, 0, RTE_TCP_ACK_FLAG);
-	}
-	/* replies: NAT only, by destination slot */
-	for (unsigned i = 0; i < NB_DESTS; i++) {
-		bench_tmpl_build(&B.reply[SVC_NAT * NB_DESTS + i], DIR_SC, SVC_NAT, i, RTE_TCP_ACK_FLAG);
-		bench_tmpl_build6(&B.reply[SVC_NAT6 * NB_DESTS + i], DIR_SC, SVC_NAT6, i, RTE_TCP_ACK_FLAG);
-	}
-}
-
-static inline const struct tmpl *flow_tmpl(enum dir dir, uint32_t e)
-{
-	return dir == DIR_CS ? &B.ack[B.cur] : &B.reply[ORDER_DEST(e)];
-}
-
-/* n frames for the next burst, from those handed back (or the pool after drops). */
-static inline int take_mbufs(struct rte_mbuf **rx, unsigned n)
-{
-	while (unlikely(B.nb_spare < n)) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(B.pool);
-		if (!m)
-			return -ENOMEM;
-		B.spare[B.nb_spare++] = m;
-	}
-	B.nb_spare -= n;
-	memcpy(rx, &B.spare[B.nb_spare], n * sizeof(*rx));
-	return 0;
-}
-
-static inline void give_back(struct rte_mbuf **pkts, unsigned n)
-{
-	memcpy(&B.spare[B.nb_spare], pkts, n * sizeof(*pkts));
-	B.nb_spare += n;
-}
-
-/* One turn of the worker loop (dp_worker.c xvs_worker_loop) for a received burst. */
-static inline void worker_turn(uint16_t in_port, struct rte_mbuf **rx, uint16_t n, uint64_t now)
-{
-	struct xvs_worker *w = B.w;
-	const struct xvs_gen *g = xvs_dp_gen_get(&B.dp.gens, 0);
-	w->now_tsc = now;
-	if (now >= w->next_tick_tsc) {
-		w->next_tick_tsc = now + B.tick_tsc;
-		xvs_worker_tick(w, g);
-	}
-	xvs_worker_process(w, g, in_port, rx, n);
-	xvs_worker_flush(w);
-}
-
-/*
- * The same turn with two workers on this core: w2, whose table is empty, receives the burst
- * and hands every frame over (whichever worker the client's hash names, its rings all lead
- * to B.w); B.w takes them from its ring and forwards them. Both workers' costs are counted.
- */
-static inline void handoff_turn(uint16_t in_port, struct rte_mbuf **rx, uint16_t n, uint64_t now)
-{
-	const struct xvs_gen *g = xvs_dp_gen_get(&B.dp.gens, 0);
-	B.w2->now_tsc = now;
-	B.w->now_tsc = now;
-	xvs_worker_process(B.w2, g, in_port, rx, n);
-	xvs_worker_drain(B.w, g);
-	xvs_worker_flush(B.w);
-}
-
-/* Switch the hand-off between w2 and B.w on (for MODE_HANDOFF figures) or off. */
-static void handoff_mode(int on)
-{
-	B.dp.nb_workers = on ? 2 : 1;
-	B.dp.steer.nb_workers = on ? 2 : 1;
-	B.w->hi_ring[1] = on ? B.ho : NULL;
-}
-
-static int setup_handoff(void)
-{
-	size_t sz = xvs_conn_table_memsize(16);
-	void *mem = rte_zmalloc("bench_conns2", sz, 64);
-	B.w2 = rte_zmalloc("bench_worker2", sizeof(*B.w2), 64);
-	B.ho = rte_ring_create("bench_ho", XVS_HANDOFF_RING, (int)rte_socket_id(),
-			       RING_F_SP_ENQ | RING_F_SC_DEQ);
-	uint32_t conn_max = B.dp.cfg.conn_max;
-	B.dp.cfg.conn_max = 16; /* w2 never holds a connection */
-	int rc = !mem || !B.w2 || !B.ho ? -ENOMEM : xvs_worker_init(B.w2, &B.dp, 1, mem);
-	B.dp.cfg.conn_max = conn_max;
-	if (rc < 0)
-		return rc;
-	B.w2->tx = bench_tx;
-	B.w2->probes = 0;
-	B.w2->idx = 2; /* neither owner 0 nor 1: every miss is handed over */
-	B.w2->ho_ring[0] = B.w2->ho_ring[1] = B.ho;
-	B.dp.steer.key[0] = 0x9e3779b97f4a7c15ULL;
-	B.dp.steer.key[1] = 0x632be59bd9b4e019ULL;
-	return 0;
 }
 
 /* ---- checks --------------------------------------------------------------------------- */
@@ -237,21 +52,6 @@ static int report_drops(const char *what)
 	}
 	fprintf(stderr, "\n");
 	return -EIO;
-}
-
-/* Run one frame of flow f through the worker; return it as transmitted, or NULL. */
-static struct rte_mbuf *process_one(const struct tmpl *t, uint16_t in_port, uint64_t f, uint16_t *out)
-{
-	struct rte_mbuf *m;
-	uint64_t tx0 = B.tx[0], tx1 = B.tx[1];
-	if (take_mbufs(&m, 1) < 0)
-		return NULL;
-	restore(m, t, f);
-	worker_turn(in_port, &m, 1, rte_rdtsc());
-	if (B.tx[0] + B.tx[1] != tx0 + tx1 + 1)
-		return NULL;
-	*out = B.tx[1] != tx1;
-	return B.spare[B.nb_spare - 1];
 }
 
 /* Flow 0's frame of a DR or tunnel service (either family) as sent, checked. */
@@ -278,7 +78,7 @@ static int verify_direct(void)
 {
 	uint16_t out;
 	unsigned d = B.dest_of[0] % NB_DESTS;
-	struct rte_mbuf *m = process_one(&B.ack[B.cur], 0, 0, &out);
+	struct rte_mbuf *m = bench_core_process_one(&B.ack[B.cur], 0, 0, &out);
 	if (!m || out != 1 || !direct_frame_ok(m, d)) {
 		fprintf(stderr, "xvs-bench: %s frame not as expected\n",
 			B.cur == SVC_DR || B.cur == SVC_DR6 ? "DR" : "tunnelled");
@@ -294,13 +94,13 @@ static int verify_rewrite6(void)
 	unsigned slot = B.dest_of[0], d = slot % NB_DESTS;
 	struct rte_ether_addr dmac = rs_mac(d);
 	union xvs_ip c6 = flow_ip6(0), rs = rs_addr6(d), vip = svc_vip6(SVC_NAT6);
-	struct rte_mbuf *m = process_one(&B.ack[SVC_NAT6], 0, 0, &out);
+	struct rte_mbuf *m = bench_core_process_one(&B.ack[SVC_NAT6], 0, 0, &out);
 	if (!m || out != 1 ||
 	    !bench_frame6_ok(m, &dmac, 1, &c6, flow_port(0), &rs, rte_cpu_to_be_16(RS_PORT))) {
 		fprintf(stderr, "xvs-bench: IPv6 client->server frame not rewritten as expected\n");
 		return -EIO;
 	}
-	m = process_one(&B.reply[slot], 1, 0, &out);
+	m = bench_core_process_one(&B.reply[slot], 1, 0, &out);
 	if (!m || out != 0 ||
 	    !bench_frame6_ok(m, &bench_gw_mac, 0, &vip, rte_cpu_to_be_16(VPORT), &c6, flow_port(0))) {
 		fprintf(stderr, "xvs-bench: IPv6 server->client frame not rewritten as expected\n");
@@ -318,179 +118,17 @@ static int verify_rewrite(void)
 		return verify_direct();
 	uint16_t out;
 	unsigned d = B.dest_of[0];
-	struct rte_mbuf *m = process_one(&B.ack[SVC_NAT], 0, 0, &out);
+	struct rte_mbuf *m = bench_core_process_one(&B.ack[SVC_NAT], 0, 0, &out);
 	if (!m || out != 1 || !bench_nat_frame_ok(m, DIR_CS, 0, d)) {
 		fprintf(stderr, "xvs-bench: client->server frame not rewritten as expected\n");
 		return -EIO;
 	}
-	m = process_one(&B.reply[d], 1, 0, &out);
+	m = bench_core_process_one(&B.reply[d], 1, 0, &out);
 	if (!m || out != 0 || !bench_nat_frame_ok(m, DIR_SC, 0, d)) {
 		fprintf(stderr, "xvs-bench: server->client frame not rewritten as expected\n");
 		return -EIO;
 	}
 	return drops_total() ? report_drops("verify") : 0;
-}
-
-/* ---- connections ------------------------------------------------------------------------ */
-
-/* SYNs for fresh flows [first, first + count) through the worker. */
-static void send_syns(uint64_t first, uint64_t count)
-{
-	struct rte_mbuf *rx[XVS_BURST];
-	uint64_t now = rte_rdtsc();
-	for (uint64_t f = first; f < first + count && !xvs_quit;) {
-		unsigned n = (unsigned)RTE_MIN((uint64_t)B.o.burst, first + count - f);
-		if (take_mbufs(rx, n) < 0)
-			break;
-		for (unsigned i = 0; i < n; i++)
-			restore(rx[i], &B.syn[B.cur], f++);
-		worker_turn(0, rx, (uint16_t)n, now);
-		now = rte_rdtsc();
-	}
-}
-
-/* Find every flow's connection: its entry (for churn) and destination (for replies). */
-static int map_flows(uint32_t nb)
-{
-	for (uint32_t f = 0; f < nb; f++) {
-		if (xvs_quit)
-			return -EINTR;
-		struct xvs_conn_key k = { .src = flow_ip(f), .dst = svc_vip(B.cur),
-					  .sport = flow_port(f), .dport = rte_cpu_to_be_16(VPORT),
-					  .proto = IPPROTO_TCP };
-		if (svc_is6(B.cur)) {
-			k.af = XVS_AF_INET6;
-			k.src6 = flow_ip6(f);
-			k.dst6 = svc_vip6(B.cur);
-		}
-		uint32_t v = xvs_conn_find(&B.w->conns, &k, xvs_conn_hash(&B.w->conns, &k));
-		if (!v || ((v - 1) & 1) != XVS_CONN_DIR_ORIG) {
-			fprintf(stderr, "xvs-bench: flow %u has no connection\n", f);
-			return -ENOENT;
-		}
-		B.conn_of[f] = (v - 1) >> 1;
-		B.dest_of[f] = (uint8_t)B.w->conns.conns[B.conn_of[f]].dest;
-	}
-	return 0;
-}
-
-/* Random order of the flows (xorshift Fisher-Yates, fixed seed: runs compare). */
-static void shuffle(uint32_t nb)
-{
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
-	for (uint32_t i = 0; i < nb; i++)
-		B.order[i] = i | (uint32_t)B.dest_of[i] << 24;
-	for (uint32_t i = nb - 1; i > 0; i--) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		uint32_t j = (uint32_t)(x % (i + 1));
-		uint32_t t = B.order[i];
-		B.order[i] = B.order[j];
-		B.order[j] = t;
-	}
-}
-
-/* ---- measurements ----------------------------------------------------------------------- */
-
-/* Frames of the established flows, in B.order, for o.seconds. Returns the frame count. */
-static uint64_t run_flows(enum mode mode, enum dir dir, uint32_t nb)
-{
-	struct rte_mbuf *rx[XVS_BURST];
-	uint16_t in_port = dir == DIR_CS ? 0 : 1, out_port = dir == DIR_CS ? 1 : 0;
-	unsigned n = B.o.burst;
-	uint64_t limit = (uint64_t)(B.o.seconds * (double)B.dp.tsc_hz);
-	uint64_t pkts = 0, t0 = rte_rdtsc(), now = t0;
-	uint32_t pos = 0;
-	while (now - t0 < limit && !xvs_quit) {
-		if (take_mbufs(rx, n) < 0)
-			break;
-		for (unsigned i = 0; i < n; i++) {
-			uint32_t e = B.order[pos];
-			pos = pos + 1 == nb ? 0 : pos + 1;
-			restore(rx[i], flow_tmpl(dir, e), ORDER_FLOW(e));
-		}
-		if (mode == MODE_WORKER)
-			worker_turn(in_port, rx, (uint16_t)n, now);
-		else if (mode == MODE_HANDOFF)
-			handoff_turn(in_port, rx, (uint16_t)n, now);
-		else if (mode == MODE_PASS)
-			B.w->tx(B.w, out_port, rx, (uint16_t)n);
-		else
-			give_back(rx, n);
-		pkts += n;
-		now = rte_rdtsc();
-	}
-	return pkts;
-}
-
-/* Replace the burst's oldest live connections by the ones it just created (embryonic ring). */
-static void churn_expire(uint32_t embryo_before)
-{
-	struct xvs_conn_table *t = &B.w->conns;
-	uint32_t fresh[XVS_BURST], n = 0;
-	for (uint32_t i = embryo_before; i != t->embryo_head && n < XVS_BURST; i++)
-		fresh[n++] = t->embryo[i & t->embryo_mask];
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t old = B.ring[B.ring_head];
-		if (old != EMPTY_SLOT)
-			xvs_conn_free(t, old);
-		B.ring[B.ring_head] = fresh[i];
-		B.ring_head = B.ring_head + 1 == B.ring_size ? 0 : B.ring_head + 1;
-	}
-}
-
-/*
- * New connections with a constant number of live ones: every SYN creates one, and for each,
- * the oldest is freed as the expiry sweep would (xvs_conn_free). Returns the SYN count.
- */
-static uint64_t run_churn(void)
-{
-	struct rte_mbuf *rx[XVS_BURST];
-	unsigned n = B.o.burst;
-	uint64_t limit = (uint64_t)(B.o.seconds * (double)B.dp.tsc_hz);
-	uint64_t conns = 0, t0 = rte_rdtsc(), now = t0;
-	while (now - t0 < limit && !xvs_quit) {
-		if (take_mbufs(rx, n) < 0)
-			break;
-		for (unsigned i = 0; i < n; i++)
-			restore(rx[i], &B.syn[SVC_NAT], B.next_id++);
-		uint32_t embryo_before = B.w->conns.embryo_head;
-		worker_turn(0, rx, (uint16_t)n, now);
-		churn_expire(embryo_before);
-		conns += n;
-		now = rte_rdtsc();
-	}
-	return conns;
-}
-
-/*
- * Established c->s frames of the nb flows with a spoofed SYN (a new client each) after every
- * one: the table fills with embryonic connections and then evicts them, oldest first.
- * Returns the established frames; *syns gets the SYNs.
- */
-static uint64_t run_synflood(uint32_t nb, uint64_t *syns)
-{
-	struct rte_mbuf *rx[XVS_BURST];
-	unsigned n = B.o.burst & ~1u ? B.o.burst & ~1u : 2;
-	uint64_t limit = (uint64_t)(B.o.seconds * (double)B.dp.tsc_hz);
-	uint64_t est = 0, t0 = rte_rdtsc(), now = t0;
-	uint32_t pos = 0;
-	while (now - t0 < limit && !xvs_quit) {
-		if (take_mbufs(rx, n) < 0)
-			break;
-		for (unsigned i = 0; i < n; i += 2) {
-			uint32_t e = B.order[pos];
-			pos = pos + 1 == nb ? 0 : pos + 1;
-			restore(rx[i], flow_tmpl(DIR_CS, e), ORDER_FLOW(e));
-			restore(rx[i + 1], &B.syn[SVC_NAT], B.next_id++);
-		}
-		worker_turn(0, rx, (uint16_t)n, now);
-		est += n / 2;
-		*syns += n / 2;
-		now = rte_rdtsc();
-	}
-	return est;
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -508,14 +146,14 @@ static int figure(const char *name, const char *what, uint32_t flows, enum mode 
 		return 0;
 	uint64_t d0 = drops_total();
 	const struct xvs_lcore_stats *rs = mode == MODE_HANDOFF ? B.w2->st : B.w->st;
-	handoff_mode(mode == MODE_HANDOFF);
+	bench_core_handoff(mode == MODE_HANDOFF);
 	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
 		unsigned out = dir == DIR_CS ? 1 : 0; /* every frame leaves by the other port */
 		uint64_t tx0 = B.tx[out], rx0 = rs->rx_pkts;
 		uint64_t hin0 = B.w->st->handoff_in, hout0 = B.w2->st->handoff_out;
 		struct meter m;
 		meter_start(&m);
-		meter_stop(&m, run_flows(mode, dir, flows), &s);
+		meter_stop(&m, bench_core_run_flows(mode, dir, flows), &s);
 		uint64_t txd = B.tx[out] - tx0, rxd = rs->rx_pkts - rx0;
 		if (mode == MODE_HANDOFF && (B.w->st->handoff_in - hin0 != rxd ||
 					     B.w2->st->handoff_out - hout0 != rxd)) {
@@ -528,7 +166,7 @@ static int figure(const char *name, const char *what, uint32_t flows, enum mode 
 			return -EIO;
 		}
 	}
-	handoff_mode(0);
+	bench_core_handoff(0);
 	if (drops_total() != d0)
 		return report_drops(what);
 	double base = mode == MODE_WORKER || mode == MODE_HANDOFF ? B.pass_ns[dir] : 0;
@@ -541,17 +179,17 @@ static int figure(const char *name, const char *what, uint32_t flows, enum mode 
 /* Fill an empty table with nb flows (timed: new connections into an empty table), map them. */
 static int fill(uint32_t nb, struct sample *s)
 {
-	int rc = worker_reset();
+	int rc = bench_core_reset();
 	if (rc < 0)
 		return rc;
 	struct meter m;
 	meter_start(&m);
-	send_syns(0, nb);
+	bench_core_send_syns(0, nb);
 	if (s)
 		meter_stop(&m, nb, s);
 	if (drops_total())
 		return report_drops("fill");
-	return map_flows(nb);
+	return bench_core_map_flows(nb);
 }
 
 /*
@@ -569,17 +207,11 @@ static int build_flows(uint32_t nb)
 	}
 	if (measured)
 		print_row("fill", "new conns: SYN fill, empty->N [Mconn/s]", nb, &s, 0);
-	shuffle(nb);
+	bench_core_shuffle(nb);
 	/* One ACK per flow moves them to ESTABLISHED before any timed pass. */
-	struct rte_mbuf *rx[XVS_BURST];
-	for (uint32_t f = 0; f < nb && !xvs_quit;) {
-		unsigned n = (unsigned)RTE_MIN(B.o.burst, nb - f);
-		if (take_mbufs(rx, n) < 0)
-			return -ENOMEM;
-		for (unsigned i = 0; i < n; i++)
-			restore(rx[i], &B.ack[B.cur], f++);
-		worker_turn(0, rx, (uint16_t)n, rte_rdtsc());
-	}
+	int rc = bench_core_establish(nb);
+	if (rc < 0)
+		return rc;
 	return drops_total() ? report_drops("establish") : verify_rewrite();
 }
 
@@ -596,7 +228,7 @@ static int churn_figure(uint32_t nb)
 	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
 		struct meter m;
 		meter_start(&m);
-		meter_stop(&m, run_churn(), &s);
+		meter_stop(&m, bench_core_run_churn(), &s);
 	}
 	if (drops_total() != d0)
 		return report_drops("churn");
@@ -625,11 +257,11 @@ static int synflood_figure(uint32_t nb)
 	for (unsigned r = 0; r < B.o.runs && !xvs_quit; r++) {
 		struct meter m;
 		meter_start(&m);
-		meter_stop(&m, run_synflood(nb, &syns), &s);
+		meter_stop(&m, bench_core_run_synflood(nb, &syns), &s);
 	}
 	if (drops_total() != d0)
 		return report_drops("synflood");
-	if (map_flows(nb) < 0) {
+	if (bench_core_map_flows(nb) < 0) {
 		fprintf(stderr, "xvs-bench: synflood: an established connection was evicted\n");
 		return -EIO;
 	}
@@ -809,23 +441,16 @@ int main(int argc, char **argv)
 	} else {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
-		if ((rc = setup_dataplane()) < 0 || (rc = setup_handoff()) < 0) {
+		if ((rc = bench_core_setup()) < 0) {
 			fprintf(stderr, "xvs-bench: setup: %s\n", strerror(-rc));
 		} else {
-			build_templates();
-			B.next_id = NEW_ID_BASE;
 			rc = B.o.sections & BENCH_SEC_CORE ? bench_core() : 0;
 			if (rc == 0 && (B.o.sections & (BENCH_SEC_WORKERS | BENCH_SEC_DRIVER)))
 				rc = bench_scale();
 		}
 		bench_report_close(rc == 0 && !xvs_quit);
 	}
-	free(B.dest_of);
-	free(B.conn_of);
-	free(B.order);
-	free(B.ring);
-	if (B.dp.shm.hdr)
-		xvs_shm_close(&B.dp.shm);
+	bench_core_teardown();
 	rte_eal_cleanup();
 	bench_eal_remove_runtime_dir(B.prefix);
 	return rc == 0 && !xvs_quit ? 0 : 1;
