@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl_bgp.h"
+#include "ctl_text.h"
 #include "ctl_publish.h"
 
 #define LOG(fmt, ...) fprintf(stderr, "xvs-control: bgp: " fmt "\n", ##__VA_ARGS__)
@@ -84,58 +85,23 @@ static void vip_str(const struct xvs_bgp_vip *v, char *buf, size_t len)
 
 /* ---- the include file ----------------------------------------------------------------- */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct sbuf *b, const char *fmt, ...)
-{
-	for (;;) {
-		if (b->oom)
-			return;
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 256) * 2 + (size_t)n;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
 char *xvs_bgp_include_text(const struct xvs_bgp_vip *v, unsigned nb)
 {
-	struct sbuf b = {0};
+	struct xvs_text b = {0};
 	char a[INET6_ADDRSTRLEN];
-	put(&b, "# Written by xvs-control (--bird-include): the VIPs this node announces now.\n"
+	xvs_text_put(&b, "# Written by xvs-control (--bird-include): the VIPs this node announces now.\n"
 		"# Do not edit; export these protocols' routes over BGP (docs/scale-out.md).\n");
 	for (int fam = 0; fam < 2; fam++) {
 		uint8_t af = fam ? XVS_AF_INET6 : XVS_AF_INET;
-		put(&b, "protocol static %s {\n\t%s;\n", fam ? XVS_BGP_PROTO6 : XVS_BGP_PROTO4,
+		xvs_text_put(&b, "protocol static %s {\n\t%s;\n", fam ? XVS_BGP_PROTO6 : XVS_BGP_PROTO4,
 		    fam ? "ipv6" : "ipv4");
 		for (unsigned i = 0; i < nb; i++) {
 			if (v[i].af != af || !v[i].up)
 				continue;
 			vip_str(&v[i], a, sizeof(a));
-			put(&b, "\troute %s/%u blackhole;\n", a, fam ? 128u : 32u);
+			xvs_text_put(&b, "\troute %s/%u blackhole;\n", a, fam ? 128u : 32u);
 		}
-		put(&b, "}\n");
+		xvs_text_put(&b, "}\n");
 	}
 	if (b.oom) {
 		free(b.p);
@@ -597,14 +563,14 @@ json_t *xvs_bgp_json(struct xvs_bgp *b)
 
 int xvs_bgp_metrics(struct xvs_bgp *b, char **text, size_t *len)
 {
-	struct sbuf s = {*text, *len, *len + 1, false};
+	struct xvs_text s = {*text, *len, *len + 1, false};
 	char a[INET6_ADDRSTRLEN];
-	put(&s, "# HELP xvs_vip_announced 1: BIRD announces the VIP (its last reconfiguration "
+	xvs_text_put(&s, "# HELP xvs_vip_announced 1: BIRD announces the VIP (its last reconfiguration "
 		"took it); 0: withdrawn.\n# TYPE xvs_vip_announced gauge\n");
 	pthread_mutex_lock(&b->mu);
 	for (unsigned i = 0; i < b->nb_vips; i++) {
 		vip_str(&b->vips[i], a, sizeof(a));
-		put(&s, "xvs_vip_announced{vip=\"%s\"} %d\n", a,
+		xvs_text_put(&s, "xvs_vip_announced{vip=\"%s\"} %d\n", a,
 		    in_set(b->bird, b->nb_bird, &b->vips[i]) ? 1 : 0);
 	}
 	pthread_mutex_unlock(&b->mu);

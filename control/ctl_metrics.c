@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ctl_metrics.h"
+#include "ctl_text.h"
 #include "ctl_overlay.h"
 
 /* ---- snapshot ------------------------------------------------------------------------ */
@@ -225,40 +226,6 @@ void xvs_metrics_snap_clear(struct xvs_metrics_snap *s)
 
 /* ---- text ---------------------------------------------------------------------------- */
 
-struct mbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct mbuf *b, const char *fmt, ...)
-{
-	for (int tries = 0; !b->oom && tries < 2; tries++) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap + (size_t)n + 1) * 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
 size_t xvs_metrics_escape(const char *in, char *out, size_t outlen)
 {
 	size_t o = 0;
@@ -315,9 +282,9 @@ static void dest_labels(const struct xvs_metrics_snap *s, const struct xvs_metri
 	label(buf, len, &at, "forward", d->forward);
 }
 
-static void family(struct mbuf *b, const char *name, bool gauge, const char *help)
+static void family(struct xvs_text *b, const char *name, bool gauge, const char *help)
 {
-	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, gauge ? "gauge" : "counter");
+	xvs_text_put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, gauge ? "gauge" : "counter");
 }
 
 /* The counters a service and a real server share, from struct xvs_ctl_stats. */
@@ -358,34 +325,34 @@ static uint64_t stat_value(const struct xvs_ctl_stats *st, enum stat_field f)
 	return 0;
 }
 
-static void format_globals(struct mbuf *b, const struct xvs_metrics_snap *s, const char *version)
+static void format_globals(struct xvs_text *b, const struct xvs_metrics_snap *s, const char *version)
 {
 	char esc[128];
 	family(b, "xvs_control_up", true, "1: xvs-control answers.");
-	put(b, "xvs_control_up 1\n");
+	xvs_text_put(b, "xvs_control_up 1\n");
 	family(b, "xvs_build_info", true, "The version of xvs-control, as a label; always 1.");
 	xvs_metrics_escape(version, esc, sizeof(esc));
-	put(b, "xvs_build_info{version=\"%s\"} 1\n", esc);
+	xvs_text_put(b, "xvs_build_info{version=\"%s\"} 1\n", esc);
 	family(b, "xvs_metrics_stale", true,
 	       "1: the configuration lock stayed busy and this scrape repeats an earlier snapshot.");
-	put(b, "xvs_metrics_stale %d\n", s->stale);
+	xvs_text_put(b, "xvs_metrics_stale %d\n", s->stale);
 	family(b, "xvs_dataplane_up", true, "1: a dataplane is attached (fresh heartbeat).");
-	put(b, "xvs_dataplane_up %d\n", s->dp_up);
+	xvs_text_put(b, "xvs_dataplane_up %d\n", s->dp_up);
 	if (s->dp_up) {
 		family(b, "xvs_dataplane_workers", true, "Workers of the attached dataplane.");
-		put(b, "xvs_dataplane_workers %u\n", s->nb_workers);
+		xvs_text_put(b, "xvs_dataplane_workers %u\n", s->nb_workers);
 	}
 	family(b, "xvs_generation_published", true, "Last table generation control published.");
-	put(b, "xvs_generation_published %llu\n", (unsigned long long)s->published);
+	xvs_text_put(b, "xvs_generation_published %llu\n", (unsigned long long)s->published);
 	family(b, "xvs_generation_adopted", true, "Generation every dataplane worker runs.");
-	put(b, "xvs_generation_adopted %llu\n", (unsigned long long)s->adopted);
+	xvs_text_put(b, "xvs_generation_adopted %llu\n", (unsigned long long)s->adopted);
 	family(b, "xvs_generation_refused_total", false, "Generations the dataplane refused.");
-	put(b, "xvs_generation_refused_total %llu\n", (unsigned long long)s->nb_refused);
+	xvs_text_put(b, "xvs_generation_refused_total %llu\n", (unsigned long long)s->nb_refused);
 	family(b, "xvs_generation_last_refused", true, "Last refused generation (0: none).");
-	put(b, "xvs_generation_last_refused %llu\n", (unsigned long long)s->refused_gen);
+	xvs_text_put(b, "xvs_generation_last_refused %llu\n", (unsigned long long)s->refused_gen);
 }
 
-static void format_services(struct mbuf *b, const struct xvs_metrics_snap *s)
+static void format_services(struct xvs_text *b, const struct xvs_metrics_snap *s)
 {
 	char lab[LABELS_MAX], name[96], esc[64];
 	bool any_quorum = false;
@@ -396,7 +363,7 @@ static void format_services(struct mbuf *b, const struct xvs_metrics_snap *s)
 	for (uint32_t i = 0; i < s->nb_svcs; i++) {
 		svc_labels(&s->svcs[i], lab, sizeof(lab));
 		xvs_metrics_escape(s->svcs[i].scheduler, esc, sizeof(esc));
-		put(b, "xvs_service_info{%s,scheduler=\"%s\",persistent=\"%u\"} 1\n", lab, esc,
+		xvs_text_put(b, "xvs_service_info{%s,scheduler=\"%s\",persistent=\"%u\"} 1\n", lab, esc,
 		    s->svcs[i].persistent);
 		any_quorum |= s->svcs[i].has_quorum;
 	}
@@ -407,7 +374,7 @@ static void format_services(struct mbuf *b, const struct xvs_metrics_snap *s)
 		family(b, name, stat_fams[k].gauge, stat_fams[k].help);
 		for (uint32_t i = 0; i < s->nb_svcs; i++) {
 			svc_labels(&s->svcs[i], lab, sizeof(lab));
-			put(b, "%s{%s} %llu\n", name, lab,
+			xvs_text_put(b, "%s{%s} %llu\n", name, lab,
 			    (unsigned long long)stat_value(&s->svcs[i].st, stat_fams[k].f));
 		}
 	}
@@ -419,49 +386,49 @@ static void format_services(struct mbuf *b, const struct xvs_metrics_snap *s)
 		if (!s->svcs[i].has_quorum)
 			continue;
 		svc_labels(&s->svcs[i], lab, sizeof(lab));
-		put(b, "xvs_service_quorum_up{%s} %d\n", lab, s->svcs[i].quorum_up);
+		xvs_text_put(b, "xvs_service_quorum_up{%s} %d\n", lab, s->svcs[i].quorum_up);
 	}
 }
 
 static const char *const health_names[XVS_METRICS_HEALTH_MAX] = {"up", "down", "unknown",
 								  "unchecked"};
 
-static void format_dest_gauges(struct mbuf *b, const struct xvs_metrics_snap *s)
+static void format_dest_gauges(struct xvs_text *b, const struct xvs_metrics_snap *s)
 {
 	char lab[LABELS_MAX];
 	family(b, "xvs_server_weight", true, "Configured weight.");
 	for (uint32_t i = 0; i < s->nb_dests; i++) {
 		dest_labels(s, &s->dests[i], lab, sizeof(lab));
-		put(b, "xvs_server_weight{%s} %lld\n", lab, (long long)s->dests[i].weight);
+		xvs_text_put(b, "xvs_server_weight{%s} %lld\n", lab, (long long)s->dests[i].weight);
 	}
 	family(b, "xvs_server_effective_weight", true,
 	       "Weight in the listing (health checks may change it; 0 when not listed).");
 	for (uint32_t i = 0; i < s->nb_dests; i++) {
 		dest_labels(s, &s->dests[i], lab, sizeof(lab));
-		put(b, "xvs_server_effective_weight{%s} %d\n", lab,
+		xvs_text_put(b, "xvs_server_effective_weight{%s} %d\n", lab,
 		    s->dests[i].listed ? s->dests[i].ipvs_weight : 0);
 	}
 	family(b, "xvs_server_listed", true, "1: the server is in its service's listing.");
 	for (uint32_t i = 0; i < s->nb_dests; i++) {
 		dest_labels(s, &s->dests[i], lab, sizeof(lab));
-		put(b, "xvs_server_listed{%s} %d\n", lab, s->dests[i].listed);
+		xvs_text_put(b, "xvs_server_listed{%s} %d\n", lab, s->dests[i].listed);
 	}
 	family(b, "xvs_server_sorry", true, "1: the service's sorry server.");
 	for (uint32_t i = 0; i < s->nb_dests; i++) {
 		dest_labels(s, &s->dests[i], lab, sizeof(lab));
-		put(b, "xvs_server_sorry{%s} %d\n", lab, s->dests[i].sorry);
+		xvs_text_put(b, "xvs_server_sorry{%s} %d\n", lab, s->dests[i].sorry);
 	}
 	family(b, "xvs_server_health_state", true,
 	       "Health verdict as a state set: exactly one state is 1 (unchecked: no checks).");
 	for (uint32_t i = 0; i < s->nb_dests; i++) {
 		dest_labels(s, &s->dests[i], lab, sizeof(lab));
 		for (int h = 0; h < XVS_METRICS_HEALTH_MAX; h++)
-			put(b, "xvs_server_health_state{%s,state=\"%s\"} %d\n", lab, health_names[h],
+			xvs_text_put(b, "xvs_server_health_state{%s,state=\"%s\"} %d\n", lab, health_names[h],
 			    s->dests[i].health == (enum xvs_metrics_health)h);
 	}
 }
 
-static void format_dests(struct mbuf *b, const struct xvs_metrics_snap *s)
+static void format_dests(struct xvs_text *b, const struct xvs_metrics_snap *s)
 {
 	char lab[LABELS_MAX], name[96];
 	if (!s->nb_dests)
@@ -471,7 +438,7 @@ static void format_dests(struct mbuf *b, const struct xvs_metrics_snap *s)
 		family(b, name, stat_fams[k].gauge, stat_fams[k].help);
 		for (uint32_t i = 0; i < s->nb_dests; i++) {
 			dest_labels(s, &s->dests[i], lab, sizeof(lab));
-			put(b, "%s{%s} %llu\n", name, lab,
+			xvs_text_put(b, "%s{%s} %llu\n", name, lab,
 			    (unsigned long long)stat_value(&s->dests[i].st, stat_fams[k].f));
 		}
 	}
@@ -487,19 +454,19 @@ static void worker_label(const struct xvs_metrics_worker *w, char *buf, size_t l
 }
 
 /* Worker-only gauges: the main lcore runs no connection table. */
-static void format_worker_state(struct mbuf *b, const struct xvs_metrics_snap *s)
+static void format_worker_state(struct xvs_text *b, const struct xvs_metrics_snap *s)
 {
 	bool any_capacity = false;
 	family(b, "xvs_worker_stalled", true, "1: the worker has not ticked for 100 ms.");
 	for (uint32_t i = 0; i < s->nb_records; i++)
 		if (s->records[i].idx >= 0)
-			put(b, "xvs_worker_stalled{worker=\"%d\"} %d\n", s->records[i].idx,
+			xvs_text_put(b, "xvs_worker_stalled{worker=\"%d\"} %d\n", s->records[i].idx,
 			    s->records[i].stalled);
 	family(b, "xvs_worker_generation", true, "Table generation the worker runs.");
 	for (uint32_t i = 0; i < s->nb_records; i++) {
 		any_capacity |= s->records[i].capacity > 0;
 		if (s->records[i].idx >= 0)
-			put(b, "xvs_worker_generation{worker=\"%d\"} %llu\n", s->records[i].idx,
+			xvs_text_put(b, "xvs_worker_generation{worker=\"%d\"} %llu\n", s->records[i].idx,
 			    (unsigned long long)s->records[i].generation);
 	}
 	if (!any_capacity)
@@ -507,11 +474,11 @@ static void format_worker_state(struct mbuf *b, const struct xvs_metrics_snap *s
 	family(b, "xvs_worker_connection_capacity", true, "Cells of the worker's connection table.");
 	for (uint32_t i = 0; i < s->nb_records; i++)
 		if (s->records[i].idx >= 0 && s->records[i].capacity)
-			put(b, "xvs_worker_connection_capacity{worker=\"%d\"} %llu\n", s->records[i].idx,
+			xvs_text_put(b, "xvs_worker_connection_capacity{worker=\"%d\"} %llu\n", s->records[i].idx,
 			    (unsigned long long)s->records[i].capacity);
 }
 
-static void format_workers(struct mbuf *b, const struct xvs_metrics_snap *s)
+static void format_workers(struct xvs_text *b, const struct xvs_metrics_snap *s)
 {
 	char name[96], w[16];
 	if (!s->nb_records)
@@ -522,7 +489,7 @@ static void format_workers(struct mbuf *b, const struct xvs_metrics_snap *s)
 		family(b, name, c->gauge, c->help);
 		for (uint32_t i = 0; i < s->nb_records; i++) {
 			worker_label(&s->records[i], w, sizeof(w));
-			put(b, "%s{worker=\"%s\"} %llu\n", name, w,
+			xvs_text_put(b, "%s{worker=\"%s\"} %llu\n", name, w,
 			    (unsigned long long)s->records[i].ctr[k]);
 		}
 	}
@@ -532,14 +499,14 @@ static void format_workers(struct mbuf *b, const struct xvs_metrics_snap *s)
 	for (uint32_t i = 0; i < s->nb_records; i++) {
 		worker_label(&s->records[i], w, sizeof(w));
 		for (unsigned d = 0; d < XVS_DROP_MAX; d++)
-			put(b, "xvs_drops_total{worker=\"%s\",reason=\"%s\"} %llu\n", w,
+			xvs_text_put(b, "xvs_drops_total{worker=\"%s\",reason=\"%s\"} %llu\n", w,
 			    xvs_drop_names[d], (unsigned long long)s->records[i].drops[d]);
 	}
 }
 
 char *xvs_metrics_format(const struct xvs_metrics_snap *s, const char *version, size_t *len)
 {
-	struct mbuf b = {0};
+	struct xvs_text b = {0};
 	b.cap = 16384;
 	b.p = malloc(b.cap);
 	if (!b.p)

@@ -48,21 +48,21 @@ etcd_put() { # KEY VALUE
 		e2e_fail "etcd put $1 failed"
 }
 
+# web SCHEDULER PROTOCOL PORT SERVER:WEIGHT...: a virtual_server block on the VIP (NAT); the
+# servers in keepalived's order (the last one ends at the head of the list)
+web() {
+	local sched=$1 proto=$2 port=$3 r
+	shift 3
+	printf 'virtual_server %s %s {\n    lb_algo %s\n    lb_kind NAT\n    protocol %s\n' \
+		"$VIP" "$port" "$sched" "$proto"
+	for r in "$@"; do
+		printf '    real_server %s %s {\n        weight %s\n    }\n' "${RS_IP[${r%%:*}]}" "$port" "${r#*:}"
+	done
+	printf '}\n'
+}
+
 etcd_start
-etcd_put "${PREFIX_KEY}web" "virtual_server $VIP 80 {
-    lb_algo rr
-    lb_kind NAT
-    protocol TCP
-    real_server ${RS_IP[rs3]} 80 {
-        weight 1
-    }
-    real_server ${RS_IP[rs2]} 80 {
-        weight 1
-    }
-    real_server ${RS_IP[rs1]} 80 {
-        weight 1
-    }
-}"
+etcd_put "${PREFIX_KEY}web" "$(web rr TCP 80 rs3:1 rs2:1 rs1:1)"
 
 # node 1: lib.sh's daemons, xvs-control in the etcd namespace; node 2 beside it
 E2E_CTL_NETNS=$NS_ETCD
@@ -102,34 +102,14 @@ done
 e2e_ok "node 1 forwards the service from etcd ($got)"
 
 # ---- (2) a second key, an edit: one generation per change on each node ----------------------
-etcd_put "${PREFIX_KEY}dns" "virtual_server $VIP 53 {
-    lb_algo wlc
-    lb_kind NAT
-    protocol UDP
-    real_server ${RS_IP[rs1]} 53 {
-        weight 3
-    }
-}"
+etcd_put "${PREFIX_KEY}dns" "$(web wlc UDP 53 rs1:3)"
 for s in "$T/sock" "$N2/sock"; do
 	e2e_retry 100 has "$s" "UDP  $VIP:53 wlc" || e2e_fail "$s: the UDP service did not come"
 done
 expect_eq "node 1: one generation for the new key" "$(gen "$T/sock")" $((g1 + 1))
 expect_eq "node 2: one generation for the new key" "$(gen "$N2/sock")" $((g2 + 1))
 expect_eq "UDP through node 1" "$(udp_seq 2 53)" "rs1 rs1"
-etcd_put "${PREFIX_KEY}web" "virtual_server $VIP 80 {
-    lb_algo rr
-    lb_kind NAT
-    protocol TCP
-    real_server ${RS_IP[rs3]} 80 {
-        weight 1
-    }
-    real_server ${RS_IP[rs2]} 80 {
-        weight 0
-    }
-    real_server ${RS_IP[rs1]} 80 {
-        weight 1
-    }
-}"
+etcd_put "${PREFIX_KEY}web" "$(web rr TCP 80 rs3:1 rs2:0 rs1:1)"
 w0() { list "$1" | grep -q -- "-> ${RS_IP[rs2]}:80 *Masq *0 "; }
 for s in "$T/sock" "$N2/sock"; do
 	e2e_retry 100 w0 "$s" || e2e_fail "$s: rs2's weight did not become 0: $(list "$s")"
@@ -144,12 +124,7 @@ e2e_ok "both nodes follow a new key and an edit, one generation each ($got)"
 
 # ---- (3) an error in etcd changes nothing ---------------------------------------------------
 before=$(rules "$T/sock")
-etcd_put "${PREFIX_KEY}web" "virtual_server $VIP 80 {
-    lb_algo nosuchscheduler
-    lb_kind NAT
-    protocol TCP
-    real_server ${RS_IP[rs1]} 80
-}"
+etcd_put "${PREFIX_KEY}web" "$(web nosuchscheduler TCP 80 rs1:1)"
 for n in "$T" "$N2"; do
 	e2e_retry 100 grep -q "refused, the configuration is unchanged" "$n/ctl.log" ||
 		e2e_fail "$n: the bad value was not refused: $(tail -n 5 "$n/ctl.log")"
@@ -173,14 +148,7 @@ e2e_ok "without etcd, node 1 keeps forwarding ($got)"
 
 # ---- (5) etcd back: the next change reaches both --------------------------------------------
 etcd_start
-etcd_put "${PREFIX_KEY}web" "virtual_server $VIP 80 {
-    lb_algo wrr
-    lb_kind NAT
-    protocol TCP
-    real_server ${RS_IP[rs1]} 80 {
-        weight 2
-    }
-}"
+etcd_put "${PREFIX_KEY}web" "$(web wrr TCP 80 rs1:2)"
 for s in "$T/sock" "$N2/sock"; do
 	e2e_retry 150 has "$s" "TCP  $VIP:80 wrr" || e2e_fail "$s: the change after etcd came back did not arrive: $(list "$s")"
 done

@@ -1,0 +1,17 @@
+/* A text that grows as it is written, printf-style (the metrics page, BIRD's include file). */
+#ifndef XVS_CTL_TEXT_H
+#define XVS_CTL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct xvs_text {
+	char *p;    /* NUL-terminated once anything was written; the caller frees it */
+	size_t len, cap;
+	bool oom;   /* a write failed (memory): the text is incomplete, later writes do nothing */
+};
+
+/* Append printf(fmt, ...) to t. */
+void xvs_text_put(struct xvs_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
