@@ -183,6 +183,13 @@ static int validate_dest(const struct xvs_gen *g, uint32_t i, char *err, size_t 
 		return refuse(err, errlen, "destination %u: service %u out of bounds", i, d->svc);
 	if (d->state == XVS_SLOT_USED && g->svcs[d->svc].state != XVS_SLOT_USED)
 		return refuse(err, errlen, "destination %u: service %u not in use", i, d->svc);
+	/* NAT and DR keep the packet's family: only a tunnel carries one family in the other
+	 * (a service's own bad family is the service's check's to name) */
+	uint8_t saf = g->svcs[d->svc].af;
+	if (d->state == XVS_SLOT_USED && d->fwd != XVS_FWD_TUNNEL && d->af != saf &&
+	    (saf == XVS_AF_INET || saf == XVS_AF_INET6))
+		return refuse(err, errlen, "destination %u: another address family than service %u "
+			      "without a tunnel", i, d->svc);
 	return 0;
 }
 

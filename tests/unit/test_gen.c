@@ -116,7 +116,14 @@ static struct xvs_gen *make_gen(void)
 							    .svc = (uint16_t)i,
 							    .weight = (int32_t)(k + 1) * 2,
 							    .last_weight = (int32_t)(k + 1) * 2 };
-			g->dests[slot].addr.v4 = 0x0b000000u + slot;
+			if (s->af == XVS_AF_INET6) { /* NAT and DR keep the service's family */
+				g->dests[slot].af = XVS_AF_INET6;
+				g->dests[slot].addr.v6[0] = 0x20;
+				g->dests[slot].addr.v6[1] = 0x01;
+				g->dests[slot].addr.w[3] = 0x0b000000u + slot;
+			} else {
+				g->dests[slot].addr.v4 = 0x0b000000u + slot;
+			}
 			g->svc_dests[nd] = (uint16_t)slot;
 			dp[k] = &g->dests[slot];
 		}
