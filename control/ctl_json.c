@@ -13,6 +13,7 @@
 #include "ctl_json.h"
 #include "ctl_json_priv.h"
 #include "ctl_overlay.h"
+#include "ctl_sync.h"
 
 int xvs_ctl_bad(char *msg, size_t msglen, const char *fmt, ...)
 {
@@ -422,6 +423,8 @@ static const struct op_kind op_kinds[] = {
 	{"set-service-health", XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
 	{"clear-service-health", XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
 	{"clear-health", XVS_CTL_OP_CLEAR_HEALTH, 0, 0},
+	{"start-daemon", XVS_CTL_OP_START_DAEMON, 0, 0},
+	{"stop-daemon", XVS_CTL_OP_STOP_DAEMON, 0, 0},
 };
 
 /*
@@ -553,6 +556,9 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 		xvs_ctl_op_init(op, k->type);
 		if (k->type == XVS_CTL_OP_SET_TIMEOUTS)
 			return parse_timeouts(o, op, msg, msglen);
+		if (k->type == XVS_CTL_OP_START_DAEMON || k->type == XVS_CTL_OP_STOP_DAEMON)
+			return xvs_ctl_json_parse_daemon_op(o, k->type == XVS_CTL_OP_START_DAEMON, op,
+							    msg, msglen);
 		if (k->type == XVS_CTL_OP_ADD_MARK || k->type == XVS_CTL_OP_DEL_MARK)
 			return parse_mark_op(o, k, op, msg, msglen);
 		if (k->type == XVS_CTL_OP_SET_DEST_HEALTH || k->type == XVS_CTL_OP_SET_SVC_HEALTH ||
@@ -731,8 +737,9 @@ json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ct
 		return NULL;
 	for (uint32_t i = 0; i < m->nb_svc_order; i++)
 		json_array_append_new(a, svc_json(m, rates, health, m->svc_order[i]));
-	return json_pack("{so so so}", "services", a, "timeouts", xvs_ctl_json_timeouts(&m->timeouts),
-			 "marks", xvs_ctl_json_marks(m));
+	return json_pack("{so so so so}", "services", a, "timeouts",
+			 xvs_ctl_json_timeouts(&m->timeouts), "marks", xvs_ctl_json_marks(m),
+			 "daemons", xvs_ctl_json_daemons(m));
 }
 
 json_t *xvs_ctl_json_marks(const struct xvs_ctl_model *m)

@@ -5,6 +5,7 @@
  * client does not know are ignored, so a newer server still lists fine.
  */
 #include "xvsadm_json.h"
+#include "xvsadm_sync.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -216,6 +217,9 @@ int xvs_xvsadm_json_op(const struct xvs_xvsadm_cmd *cmd, json_t **op)
 		*op = json_pack("{ss si si si}", "op", "set-timeouts", "tcp", (int)cmd->timeout_tcp,
 				"tcpfin", (int)cmd->timeout_tcpfin, "udp", (int)cmd->timeout_udp);
 		return *op ? 0 : -ENOMEM;
+	case XVSADM_CMD_STARTDAEMON:
+	case XVSADM_CMD_STOPDAEMON:
+		return xvs_xvsadm_daemon_op(cmd, op);
 	default:
 		return -EINVAL;
 	}

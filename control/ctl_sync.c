@@ -1,0 +1,115 @@
+/* The connection-sync daemons: ops, JSON, model (ctl_sync.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "ctl_json.h"
+#include "ctl_json_priv.h"
+#include "ctl_model_priv.h"
+#include "ctl_sync.h"
+#include "xvs/sync.h"
+
+static const char *const state_names[2] = {"master", "backup"};
+
+/* IPVS's defaults and clamps (start_sync_thread), for a daemon on a link of MTU 1500. */
+static void daemon_defaults(struct xvs_sync_daemon *d, unsigned which, int maxlen_given)
+{
+	unsigned hlen = d->group_af == XVS_AF_INET6 ? XVS_SYNC_UDP_IP6_HLEN : XVS_SYNC_UDP_IP4_HLEN;
+	unsigned min = which == XVS_SYNC_BACKUP ? XVS_SYNC_MAXLEN_MIN_BACKUP : 1;
+	if (!maxlen_given)
+		d->maxlen = (uint16_t)(1500 - hlen);
+	else if (d->maxlen < min)
+		d->maxlen = (uint16_t)min;
+	else if (d->maxlen > 65535 - hlen)
+		d->maxlen = (uint16_t)(65535 - hlen);
+}
+
+int xvs_ctl_json_parse_daemon_op(const json_t *o, int start, struct xvs_ctl_op *op, char *msg,
+				 size_t msglen)
+{
+	static const char *const op_keys[] = {"op", "daemon", NULL};
+	static const char *const keys[] = {"state", "mcast_ifn", "syncid", "sync_maxlen",
+					   "mcast_group", "mcast_port", "mcast_ttl", NULL};
+	static const char *const stop_keys[] = {"state", NULL};
+	const char *what = start ? "start-daemon" : "stop-daemon";
+	int rc = xvs_ctl_json_keys(o, what, op_keys, NULL, msg, msglen);
+	if (rc)
+		return rc;
+	const json_t *d = json_object_get(o, "daemon");
+	if (!json_is_object(d))
+		return xvs_ctl_bad(msg, msglen, "%s: missing 'daemon'", what);
+	if ((rc = xvs_ctl_json_keys(d, "daemon", start ? keys : stop_keys, NULL, msg, msglen)))
+		return rc;
+	const char *state = NULL, *ifn = "eth0";
+	if ((rc = xvs_ctl_json_str(d, "state", "daemon", &state, msg, msglen)))
+		return rc;
+	if (!state || (strcmp(state, "master") != 0 && strcmp(state, "backup") != 0))
+		return xvs_ctl_bad(msg, msglen, "daemon.state: expected \"master\" or \"backup\"");
+	op->daemon_which = strcmp(state, "backup") == 0 ? XVS_SYNC_BACKUP : XVS_SYNC_MASTER;
+	struct xvs_sync_daemon *c = &op->daemon;
+	memset(c, 0, sizeof(*c));
+	if (!start)
+		return 0;
+	int64_t syncid = 0, maxlen = 0, port = XVS_SYNC_PORT_DEFAULT, ttl = XVS_SYNC_TTL_DEFAULT;
+	if ((rc = xvs_ctl_json_str(d, "mcast_ifn", "daemon", &ifn, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, "syncid", "daemon", 0, 255, &syncid, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, "sync_maxlen", "daemon", 0, 65535, &maxlen, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, "mcast_port", "daemon", 1, 65535, &port, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, "mcast_ttl", "daemon", 1, 255, &ttl, msg, msglen)))
+		return rc;
+	size_t n = strlen(ifn);
+	if (n == 0 || n >= XVS_SYNC_IFNAMSIZ || strchr(ifn, '/') || strchr(ifn, ' '))
+		return xvs_ctl_bad(msg, msglen, "daemon.mcast_ifn: '%s' is not an interface name", ifn);
+	memcpy(c->ifname, ifn, n);
+	c->group_af = XVS_AF_INET;
+	c->group.v4 = __builtin_bswap32(XVS_SYNC_GROUP_DEFAULT);
+	if (json_object_get(d, "mcast_group")) {
+		if ((rc = xvs_ctl_json_ip(d, "mcast_group", "daemon", &c->group_af, &c->group, msg,
+					  msglen)))
+			return rc;
+		int mc = c->group_af == XVS_AF_INET ? (c->group.v6[0] & 0xf0) == 0xe0
+						    : c->group.v6[0] == 0xff;
+		if (!mc)
+			return xvs_ctl_bad(msg, msglen, "daemon.mcast_group: not a multicast address");
+	}
+	c->on = 1;
+	c->syncid = (uint8_t)syncid;
+	c->port = (uint16_t)port;
+	c->ttl = (uint8_t)ttl;
+	c->maxlen = (uint16_t)maxlen;
+	daemon_defaults(c, op->daemon_which, maxlen != 0);
+	return 0;
+}
+
+json_t *xvs_ctl_json_daemons(const struct xvs_ctl_model *m)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; a && i < 2; i++) {
+		const struct xvs_sync_daemon *d = &m->sync[i];
+		if (!d->on)
+			continue;
+		char group[64];
+		xvs_ctl_json_ip_str(d->group_af, &d->group, group, sizeof(group));
+		json_array_append_new(a, json_pack("{ss ss si si ss si si}", "state", state_names[i],
+						   "mcast_ifn", d->ifname, "syncid", (int)d->syncid,
+						   "sync_maxlen", (int)d->maxlen, "mcast_group",
+						   group, "mcast_port", (int)d->port, "mcast_ttl",
+						   (int)d->ttl));
+	}
+	return a;
+}
+
+int xvs_ctl_model_daemon_op(struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
+			    struct xvs_ctl_err *err)
+{
+	struct xvs_sync_daemon *d = &m->sync[op->daemon_which & 1];
+	if (op->type == XVS_CTL_OP_START_DAEMON) {
+		if (d->on)
+			return xvs_ctl_model_fail(err, EEXIST, "Daemon has already run");
+		*d = op->daemon;
+		return 0;
+	}
+	if (!d->on)
+		return xvs_ctl_model_fail(err, ESRCH, "No daemon is running");
+	memset(d, 0, sizeof(*d));
+	return 0;
+}
