@@ -804,8 +804,10 @@ static const struct {
 json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 {
 	uint64_t sum[NB_LCORE_CTRS] = {0}, drops[XVS_DROP_MAX] = {0};
+	struct xvs_sync_stats sync = {0};
 	for (unsigned i = 0; shm && shm->hdr && i < XVS_SHM_NB_STATS; i++) {
 		const struct xvs_lcore_stats *s = xvs_shm_stats(shm, i);
+		xvs_ctl_sync_stats_add(&sync, &s->sync);
 		for (unsigned k = 0; k < NB_LCORE_CTRS; k++)
 			sum[k] += *(const uint64_t *)((const char *)s + lcore_ctrs[k].off);
 		for (unsigned d = 0; d < XVS_DROP_MAX; d++)
@@ -824,6 +826,7 @@ json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)drops[d]));
 	json_object_set_new(o, "drops", dj);
+	json_object_set_new(o, "sync", xvs_ctl_json_sync_stats(&sync));
 	return o;
 }
 
@@ -843,6 +846,7 @@ static json_t *record_json(const struct xvs_lcore_stats *s)
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)s->drops[d]));
 	json_object_set_new(o, "drops", dj);
+	json_object_set_new(o, "sync", xvs_ctl_json_sync_stats(&s->sync));
 	return o;
 }
 

@@ -113,3 +113,26 @@ int xvs_ctl_model_daemon_op(struct xvs_ctl_model *m, const struct xvs_ctl_op *op
 	memset(d, 0, sizeof(*d));
 	return 0;
 }
+
+void xvs_ctl_sync_stats_add(struct xvs_sync_stats *a, const struct xvs_sync_stats *b)
+{
+	uint64_t *x = (uint64_t *)a;
+	const uint64_t *y = (const uint64_t *)b;
+	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+		x[i] += y[i];
+}
+
+json_t *xvs_ctl_json_sync_stats(const struct xvs_sync_stats *s)
+{
+	json_t *r = json_object();
+	for (int e = XVS_SYNC_E_SHORT; r && e < XVS_SYNC_E_MAX; e++)
+		json_object_set_new(r, xvs_sync_err_name((enum xvs_sync_err)e),
+				    json_integer((json_int_t)s->refused[e]));
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI so}", "queued", (json_int_t)s->queued,
+			 "ring_full", (json_int_t)s->ring_full, "applied", (json_int_t)s->applied,
+			 "no_dest", (json_int_t)s->no_dest, "no_room", (json_int_t)s->no_room,
+			 "msgs_sent", (json_int_t)s->msgs_sent, "conns_sent",
+			 (json_int_t)s->conns_sent, "send_errors", (json_int_t)s->send_errors,
+			 "msgs_recv", (json_int_t)s->msgs_recv, "conns_recv",
+			 (json_int_t)s->conns_recv, "refused", r ? r : json_object());
+}

@@ -21,4 +21,8 @@ json_t *xvs_ctl_json_daemons(const struct xvs_ctl_model *m);
 int xvs_ctl_model_daemon_op(struct xvs_ctl_model *m, const struct xvs_ctl_op *op,
 			    struct xvs_ctl_err *err);
 
+/* Connection-sync counters: sum b into a; as JSON ({"queued", ..., "refused": {reason: n}}). */
+void xvs_ctl_sync_stats_add(struct xvs_sync_stats *a, const struct xvs_sync_stats *b);
+json_t *xvs_ctl_json_sync_stats(const struct xvs_sync_stats *s);
+
 #endif
