@@ -1,4 +1,5 @@
 /* IPVS's version-1 sync messages: building and strict reading (include/xvs/sync.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -27,6 +28,17 @@ static uint16_t get16(const uint8_t *p)
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int xvs_sync_ifname_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n >= 16 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]))
+			return 0;
+	return 1;
 }
 
 size_t xvs_sync_entry_len(const struct xvs_sync_conn *c, int seq)

@@ -56,10 +56,9 @@ int xvs_ctl_json_parse_daemon_op(const json_t *o, int start, struct xvs_ctl_op *
 	    (rc = xvs_ctl_json_int(d, "mcast_port", "daemon", 1, 65535, &port, msg, msglen)) ||
 	    (rc = xvs_ctl_json_int(d, "mcast_ttl", "daemon", 1, 255, &ttl, msg, msglen)))
 		return rc;
-	size_t n = strlen(ifn);
-	if (n == 0 || n >= XVS_SYNC_IFNAMSIZ || strchr(ifn, '/') || strchr(ifn, ' '))
+	if (!xvs_sync_ifname_ok(ifn))
 		return xvs_ctl_bad(msg, msglen, "daemon.mcast_ifn: '%s' is not an interface name", ifn);
-	memcpy(c->ifname, ifn, n);
+	memcpy(c->ifname, ifn, strlen(ifn));
 	c->group_af = XVS_AF_INET;
 	c->group.v4 = __builtin_bswap32(XVS_SYNC_GROUP_DEFAULT);
 	if (json_object_get(d, "mcast_group")) {

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xvs/sync.h"
+
 /* Tags for options that have no short letter; above ASCII so they never clash. */
 enum {
 	TAG_SET = 128, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST_INTERFACE, TAG_TIMEOUT,
@@ -491,8 +493,9 @@ static int parse_daemon_option(int tag, const char *arg, struct xvs_xvsadm_cmd *
 	case TAG_MCAST_INTERFACE:
 		if (set_option(cmd, XVSADM_OPT_MCAST, err))
 			return -EINVAL;
-		/* an interface name has at most 15 bytes: a longer one is refused, not cut */
-		if (arg == NULL || arg[0] == '\0' || strlen(arg) >= sizeof(cmd->daemon.mcast_ifn))
+		/* a name no interface can have (16 bytes and more, which the kernel would cut;
+		 * '/', ':', spaces) is refused */
+		if (!xvs_sync_ifname_ok(arg))
 			return fail(err, 2, "invalid mcast-interface `%s'", arg ? arg : "");
 		strcpy(cmd->daemon.mcast_ifn, arg);
 		return 0;

@@ -125,6 +125,12 @@ struct xvs_sync_builder {
 	uint8_t syncid;
 };
 
+/*
+ * Whether name can be a network interface's (Linux's dev_valid_name): 1 to 15 bytes, not "."
+ * or "..", no '/', ':' or white space.
+ */
+int xvs_sync_ifname_ok(const char *name);
+
 /* Bytes an entry takes (without padding); seq: with the sequence option. */
 size_t xvs_sync_entry_len(const struct xvs_sync_conn *c, int seq);
 

@@ -110,6 +110,8 @@ static const struct err_case error_cases[] = {
 	/* an interface name the kernel could not hold is refused, not cut */
 	{ "--start-daemon master --mcast-interface abcdefghijklmnop",
 	  "invalid mcast-interface `abcdefghijklmnop'", 2 },
+	{ "--start-daemon master --mcast-interface a/b", "invalid mcast-interface `a/b'", 2 },
+	{ "--start-daemon master --mcast-interface eth0:1", "invalid mcast-interface `eth0:1'", 2 },
 	{ "-L foo", "unexpected argument foo", 2 },
 	{ "-A -t 10.0.0.1:80 -a", "invalid option `-a'", 2 },
 	{ "-A -t 10.0.0.1:80 -E", "invalid option `-E'", 2 },
