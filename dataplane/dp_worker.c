@@ -642,7 +642,8 @@ void xvs_sync_master_packet(struct xvs_worker *w, const struct xvs_gen *g, struc
 }
 
 /* The service an entry names: by its mark, else by protocol, address and port (IPVS's
- * ip_vs_service_find, a persistent port-0 service too); -1 when this node has none. */
+ * ip_vs_service_find, a persistent port-0 service too; a template of port 0 may be an FTP
+ * service's); -1 when this node has none. */
 static int sync_svc(const struct xvs_gen *g, const struct xvs_sync_conn *s)
 {
 	if (s->fwmark) {
@@ -656,6 +657,9 @@ static int sync_svc(const struct xvs_gen *g, const struct xvs_sync_conn *s)
 	int svc = xvs_gen_vip_lookup(g, s->proto, &s->vaddr, s->vport);
 	if (svc < 0 && s->vport)
 		svc = xvs_gen_vip_lookup(g, s->proto, &s->vaddr, 0);
+	/* a template of an FTP service has virtual port 0, as a port-0 service's */
+	if (svc < 0 && !s->vport && (s->flags & XVS_SYNC_F_TEMPLATE))
+		svc = xvs_gen_vip_lookup(g, s->proto, &s->vaddr, rte_cpu_to_be_16(21));
 	if (svc >= 0 && (g->svcs[svc].af != s->af || g->svcs[svc].fwmark))
 		return -1;
 	if (svc >= 0 && !g->svcs[svc].port_be && s->vport &&

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Connection synchronisation between two xvs nodes (IPVS's sync daemons, version-1 messages):
-# node a is the master, node b the backup, and their sync interfaces are one kernel veth link.
-# Clients reach the VIP through node a; node b learns their connections from node a's
-# multicast messages, lists them as node a does, and forwards them once the router sends the
-# VIP to it (a takeover): held connections go on, to the same real servers.
+# node a is the master (one lcore), node b the backup (two workers: each entry goes to the
+# worker that owns its client), and their sync interfaces are one kernel veth link. Clients
+# reach the VIP through node a; node b learns their connections (and a persistent service's
+# template) from node a's multicast messages, lists them as node a does, and forwards them
+# once the router sends the VIP to it (a takeover): they go on, to the same real servers.
 #
 #  ns client             ns router (ip_forward)
 # +---------------+     +----------------------------------------------------------+
@@ -15,12 +16,14 @@
 #                      ns node a: 198.18.0.1    ns node b: .2  |   rs1, rs2 198.19.0.11, .12
 #                      srv 198.19.0.1           srv .2 --------+   VIP on lo (DR), gw .254
 #                      sync 10.77.0.1/24 ==veth== sync 10.77.0.2/24  (multicast 224.0.0.81:8848)
-#                      xvs-control + xvs-dataplane on each node, the same rules (rr, DR)
+#                      xvs-control + xvs-dataplane on each node, the same rules (rr, DR):
+#                      TCP VIP:80, and UDP VIP:53 persistent (-p 60)
 #
 # Steps: (1) -L --daemon prints ipvsadm's lines; a second start and a stop of what does not run
 # give ipvsadm's errors; (2) a backup of another syncid refuses the master's messages (counted)
 # and learns nothing; (3) with the same syncid, node b lists node a's held connections (same
-# client, server and state) within a bounded wait, and Wireshark's dissector reads the
+# client, server and state; the UDP flow and its template too) within a bounded wait, and
+# Wireshark's dissector reads the
 # messages on the wire as version 1 with those connections; (4) the router moves the VIP to
 # node b and every held connection goes on, answered by the server it had; (5) the daemons
 # survive a restart of xvs-control; (6) stop-daemon stops them.
@@ -35,10 +38,11 @@ ROUTER_BACK_IP=198.19.0.254
 declare -A NODE_LAN=([a]=198.18.0.1 [b]=198.18.0.2)
 declare -A NODE_SRV=([a]=198.19.0.1 [b]=198.19.0.2)
 declare -A NODE_SYNC=([a]=10.77.0.1 [b]=10.77.0.2)
-declare -A NODE_CPU=([a]=0 [b]=1)
+declare -A NODE_LCORES=([a]=0 [b]=0@1,1@0,2@1) # b: the main lcore and two workers
+declare -A NODE_QPAIRS=([a]=1 [b]=2)
 RS_NAMES=(rs1 rs2)
 declare -A RS_IP=([rs1]=198.19.0.11 [rs2]=198.19.0.12)
-HELD=8
+HELD=16
 declare -A NS CPID DPID PREFIX
 CAP_PID=""
 
@@ -121,6 +125,13 @@ cat >"$T/echo.py" <<-'EOF'
 	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 	s.bind(("0.0.0.0", 80))
 	s.listen(64)
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.bind(("0.0.0.0", 53))
+	def udp():
+	    while True:
+	        d, a = u.recvfrom(2048)
+	        u.sendto(name.encode() + b" " + d, a)
+	threading.Thread(target=udp, daemon=True).start()
 	def serve(c):
 	    f = c.makefile("rb")
 	    for line in f:
@@ -170,6 +181,26 @@ cat >"$T/client.py" <<-'EOF'
 	    print(first + i, srv, second, flush=True)
 EOF
 
+# The UDP client: N datagrams from port SPORT, one at a time; prints the server of each answer.
+cat >"$T/udp.py" <<-'EOF'
+	import socket, sys
+	vip, sport, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("0.0.0.0", sport))
+	s.settimeout(2)
+	for i in range(n):
+	    for attempt in range(3):
+	        s.sendto(b"u %d\n" % i, (vip, 53))
+	        try:
+	            print(s.recv(2048).split()[0].decode(), flush=True)
+	            break
+	        except socket.timeout:
+	            pass
+	    else:
+	        sys.exit("no answer to datagram %d" % i)
+EOF
+
 # ---- the two nodes ---------------------------------------------------------------------
 api() { curl -s --max-time 2 --unix-socket "$T/$1/sock" "http://xvs$2"; }
 api_ok() { api "$1" /v1/status | grep -q '"api"'; }
@@ -186,7 +217,7 @@ for x in a b; do
 	PREFIX[$x]=$FILE_PREFIX-$x
 	cat >"$T/$x/dp.ini" <<-EOF
 	[dataplane]
-	lcores = ${NODE_CPU[$x]}
+	lcores = ${NODE_LCORES[$x]}
 	file_prefix = ${PREFIX[$x]}
 	huge_dir = $XVS_HUGE_DIR
 	in_memory = yes
@@ -195,11 +226,11 @@ for x in a b; do
 	idle_sleep_us = 100
 
 	[port lan]
-	dev = net_af_packet0,iface=lan
+	dev = net_af_packet0,iface=lan,qpairs=${NODE_QPAIRS[$x]}
 	addr = ${NODE_LAN[$x]}/24
 
 	[port srv]
-	dev = net_af_packet1,iface=srv
+	dev = net_af_packet1,iface=srv,qpairs=${NODE_QPAIRS[$x]}
 	addr = ${NODE_SRV[$x]}/24
 	EOF
 	start_control "$x"
@@ -207,7 +238,9 @@ done
 for x in a b; do
 	e2e_retry 100 api_ok "$x" || e2e_fail "xvs-control of node $x does not answer"
 	printf '%s\n' "-A -t $VIP:80 -s rr" "-a -t $VIP:80 -r ${RS_IP[rs1]}:80 -g -w 1" \
-		"-a -t $VIP:80 -r ${RS_IP[rs2]}:80 -g -w 1" | adm_on "$x" -R ||
+		"-a -t $VIP:80 -r ${RS_IP[rs2]}:80 -g -w 1" "-A -u $VIP:53 -s rr -p 60" \
+		"-a -u $VIP:53 -r ${RS_IP[rs1]}:53 -g -w 1" "-a -u $VIP:53 -r ${RS_IP[rs2]}:53 -g -w 1" |
+		adm_on "$x" -R ||
 		e2e_fail "node $x refused the rules"
 	ip netns exec "${NS[$x]}" "$XVS_DATAPLANE" -c "$T/$x/dp.ini" >>"$T/$x/dp.log" 2>&1 &
 	DPID[$x]=$!
@@ -276,11 +309,20 @@ ip netns exec "$NS_CLIENT" "$PY" "$T/client.py" "$VIP" 43000 "$HELD" "$T/held.re
 CLIENT_PID=$!
 E2E_PIDS+=("$CLIENT_PID")
 e2e_retry 100 test -s "$T/held.ready" || e2e_fail "the held connections did not open: $(cat "$T/held.err")"
-rows() { # node: "pro state source virtual destination" of the held connections, sorted
-	adm_on "$1" -L -c -n | awk -v c="$CLIENT_IP" '$4 ~ "^"c":43" { print $1, $3, $4, $5, $6 }' | sort
+# UDP to the persistent service: three datagrams (IPVS's master syncs at the third), one flow
+udp_first=$(ip netns exec "$NS_CLIENT" "$PY" "$T/udp.py" "$VIP" 44000 3 2>"$T/udp.err") ||
+	e2e_fail "UDP through node a: $(cat "$T/udp.err")"
+udp_server=$(sort -u <<<"$udp_first")
+expect_eq "servers that answered the UDP flow" "$(grep -c . <<<"$udp_server")" 1
+rows() { # node: "pro state source virtual destination" of the client's held TCP connections,
+	 # its UDP flow and its template (client port 0), sorted
+	adm_on "$1" -L -c -n |
+		awk -v c="$CLIENT_IP" '$4 ~ "^"c":(43[0-9]+|44000|0)$" { print $1, $3, $4, $5, $6 }' | sort
 }
 on_a=$(rows a)
-expect_eq "connections listed by node a" "$(grep -c ESTABLISHED <<<"$on_a")" "$HELD"
+expect_eq "TCP connections listed by node a" "$(grep -c ESTABLISHED <<<"$on_a")" "$HELD"
+expect_eq "UDP flow listed by node a" "$(grep -c "^UDP UDP $CLIENT_IP:44000 " <<<"$on_a")" 1
+expect_eq "UDP template listed by node a" "$(grep -c "^UDP UDP $CLIENT_IP:0 $VIP:53 " <<<"$on_a")" 1
 same_rows() { [ "$(rows b)" = "$on_a" ]; }
 e2e_retry 50 same_rows || e2e_fail "node b does not list node a's connections:
 node a:
@@ -288,7 +330,16 @@ $on_a
 node b:
 $(rows b)"
 adm_on b -L -c -n
-e2e_ok "node b lists node a's $HELD held connections: same client, real server and state"
+e2e_ok "node b lists node a's $HELD held connections, its UDP flow and its template: same client, real server and state"
+per_worker_applied() { # node b: the entries each worker applied
+	api b "/v1/stats?per_worker=1" | "$PY" -c 'import json,sys
+print(" ".join(str(w["sync"]["applied"]) for w in json.load(sys.stdin)["per_worker"]))'
+}
+applied=$(per_worker_applied)
+e2e_log "entries applied by node b's workers: $applied"
+for n in $applied; do
+	[ "$n" -gt 0 ] || e2e_fail "a worker of node b applied no entry ($applied): the entries do not reach their owners"
+done
 
 kill -TERM "$CAP_PID"
 wait "$CAP_PID" 2>/dev/null
@@ -321,7 +372,10 @@ expect_eq "held connections answered after the takeover" "$(grep -c . "$T/held.o
 broken=$(awk '$2 != $3' "$T/held.out")
 [ -z "$broken" ] || e2e_fail "connections broken or moved to another server after the takeover:
 $broken"
-e2e_ok "after the takeover every held connection goes on through node b, to its server"
+udp_after=$(ip netns exec "$NS_CLIENT" "$PY" "$T/udp.py" "$VIP" 44000 1 2>"$T/udp.err") ||
+	e2e_fail "UDP through node b: $(cat "$T/udp.err")"
+expect_eq "the UDP flow's server after the takeover" "$udp_after" "$udp_server"
+e2e_ok "after the takeover every held connection and the UDP flow go on through node b, to their servers"
 
 # ---- (5) the daemons outlive xvs-control --------------------------------------------------
 kill -TERM "${CPID[a]}"
