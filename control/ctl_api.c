@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_bgp.h"
 #include "ctl_conns.h"
 #include "ctl_json.h"
 #include "ctl_trace.h"
@@ -168,8 +169,11 @@ static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, EINVAL, -1, "per_worker: expected 0 or 1");
 	if (!lock_ready(api))
 		return send_not_ready(conn);
-	if (strcmp(url, "/v1/status") == 0)
+	if (strcmp(url, "/v1/status") == 0) {
 		o = xvs_ctl_json_status(api->ctl->model, api->ctl->shm);
+		if (o && api->ctl->bgp)
+			json_object_set_new(o, "bgp", xvs_bgp_json(api->ctl->bgp));
+	}
 	else if (strcmp(url, "/v1/services") == 0)
 		o = xvs_ctl_json_services(api->ctl->model, api->ctl->rates, api->ctl->health);
 	else

@@ -1,7 +1,8 @@
 /*
  * JSON forms of the control API: op lists and objects in, services, status and statistics
  * out. This layer checks shapes and types only; the model owns every semantic rule so that
- * one place decides what a configuration may be.
+ * one place decides what a configuration may be. Field and value names, and the objects
+ * xvsadm writes too, come from xvs/wire.h, the schema both sides share.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "ctl_json_priv.h"
 #include "ctl_overlay.h"
 #include "ctl_sync.h"
+#include "xvs/wire.h"
 
 int xvs_ctl_bad(char *msg, size_t msglen, const char *fmt, ...)
 {
@@ -77,20 +79,14 @@ static int get_str(const json_t *o, const char *key, const char *what, const cha
 	return 0;
 }
 
-/* A string field that must be one of names[]; *out gets the matching vals[] entry. */
-static int get_enum(const json_t *o, const char *key, const char *what, const char *const *names,
-		    const int *vals, int *out, char *msg, size_t msglen)
+/* A string field that must be one of the names of t (xvs/wire.h); *out gets its value. */
+static int get_enum(const json_t *o, const char *key, const char *what,
+		    const struct xvs_wire_name *t, int *out, char *msg, size_t msglen)
 {
 	const char *s = NULL;
 	int rc = get_str(o, key, what, &s, msg, msglen);
-	if (rc || !s)
+	if (rc || !s || xvs_wire_value(t, s, out) == 0)
 		return rc;
-	for (unsigned i = 0; names[i]; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			*out = vals[i];
-			return 0;
-		}
-	}
 	return xvs_ctl_bad(msg, msglen, "%s.%s: invalid value '%s'", what, key, s);
 }
 
@@ -103,40 +99,22 @@ static int parse_addr(const json_t *o, const char *what, uint8_t *af, union xvs_
 		      size_t msglen)
 {
 	const char *s = NULL;
-	int rc = require(o, "addr", what, msg, msglen);
-	if (rc || (rc = get_str(o, "addr", what, &s, msg, msglen)))
+	int rc = require(o, XVS_WIRE_ADDR, what, msg, msglen);
+	if (rc || (rc = get_str(o, XVS_WIRE_ADDR, what, &s, msg, msglen)))
 		return rc;
-	memset(ip, 0, sizeof(*ip));
-	if (inet_pton(AF_INET, s, &ip->v4) == 1)
-		*af = XVS_AF_INET;
-	else if (inet_pton(AF_INET6, s, ip->v6) == 1)
-		*af = XVS_AF_INET6;
-	else
+	if (xvs_wire_ip_parse(s, af, ip))
 		return xvs_ctl_bad(msg, msglen, "%s.addr: '%s' is not an IPv4 or IPv6 address", what, s);
 	return 0;
 }
 
-static void addr_str(uint8_t af, const union xvs_ip *ip, char *buf, size_t len)
-{
-	if (!inet_ntop(af == XVS_AF_INET6 ? AF_INET6 : AF_INET, ip, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-}
-
 /* ---- service ------------------------------------------------------------------------- */
 
-static const char *const proto_names[] = {"tcp", "udp", "sctp", NULL};
-static const int proto_vals[] = {XVS_PROTO_TCP, XVS_PROTO_UDP, XVS_CTL_PROTO_SCTP};
-
-static const char *const flag_names[] = {"sh-fallback", "mh-fallback", "sh-port", "mh-port",
-					 "flag-1", "flag-2", "flag-3", NULL};
-static const int flag_vals[] = {XVS_SVC_F_SCHED1, XVS_SVC_F_SCHED1, XVS_SVC_F_SCHED2,
-				XVS_SVC_F_SCHED2, XVS_SVC_F_SCHED1, XVS_SVC_F_SCHED2,
-				XVS_SVC_F_SCHED3};
+_Static_assert(XVS_CTL_PROTO_SCTP == XVS_PROTO_SCTP, "the wire's sctp is the model's");
 
 static int parse_netmask(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, size_t msglen)
 {
 	const char *s = NULL;
-	int rc = get_str(o, "netmask", "service", &s, msg, msglen);
+	int rc = get_str(o, XVS_WIRE_NETMASK, "service", &s, msg, msglen);
 	if (rc)
 		return rc;
 	memset(&c->netmask, 0, sizeof(c->netmask));
@@ -157,7 +135,7 @@ static int parse_netmask(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, 
 
 static int parse_flags(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, size_t msglen)
 {
-	const json_t *a = json_object_get(o, "flags");
+	const json_t *a = json_object_get(o, XVS_WIRE_FLAGS);
 	size_t i;
 	const json_t *v;
 	if (!a)
@@ -166,22 +144,19 @@ static int parse_flags(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, si
 		return xvs_ctl_bad(msg, msglen, "service.flags: expected an array of strings");
 	json_array_foreach(a, i, v) {
 		const char *name = json_string_value(v);
-		unsigned k = 0;
-		while (name && flag_names[k] && strcmp(name, flag_names[k]) != 0)
-			k++;
-		if (!name || !flag_names[k])
+		int bit;
+		if (xvs_wire_value(xvs_wire_sched_flags, name, &bit))
 			return xvs_ctl_bad(msg, msglen, "service.flags: invalid scheduler flag %s%s%s",
 				   name ? "'" : "", name ? name : "(not a string)", name ? "'" : "");
-		c->flags |= (uint16_t)flag_vals[k];
+		c->flags |= (uint16_t)bit;
 	}
 	return 0;
 }
 
-static const char *const svc_keys[] = {"proto", "addr", "port", "fwmark", "af", "sched",
-				       "persistent", "netmask", "flags", "ops", NULL};
-
-static const char *const af_names[] = {"inet", "inet6", NULL};
-static const int af_vals[] = {XVS_AF_INET, XVS_AF_INET6};
+static const char *const svc_keys[] = {XVS_WIRE_PROTO, XVS_WIRE_ADDR, XVS_WIRE_PORT,
+				       XVS_WIRE_FWMARK, XVS_WIRE_AF, XVS_WIRE_SCHED,
+				       XVS_WIRE_PERSISTENT, XVS_WIRE_NETMASK, XVS_WIRE_FLAGS,
+				       XVS_WIRE_ONEPACKET, NULL};
 
 /* The key of a service: proto, addr and port; or fwmark and af (default "inet"). */
 static int parse_svc_key(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, size_t msglen)
@@ -189,27 +164,27 @@ static int parse_svc_key(const json_t *o, struct xvs_ctl_svc_cfg *c, char *msg, 
 	int64_t port = 0, mark = 0;
 	int proto = XVS_PROTO_TCP, af = XVS_AF_INET;
 	int rc;
-	if (json_object_get(o, "fwmark")) {
-		if (json_object_get(o, "proto") || json_object_get(o, "addr") ||
-		    json_object_get(o, "port"))
+	if (json_object_get(o, XVS_WIRE_FWMARK)) {
+		if (json_object_get(o, XVS_WIRE_PROTO) || json_object_get(o, XVS_WIRE_ADDR) ||
+		    json_object_get(o, XVS_WIRE_PORT))
 			return xvs_ctl_bad(msg, msglen, "service: a fwmark service has no proto, addr "
 					   "or port");
-		if ((rc = get_int(o, "fwmark", "service", 1, UINT32_MAX, &mark, msg, msglen)) ||
-		    (rc = get_enum(o, "af", "service", af_names, af_vals, &af, msg, msglen)))
+		if ((rc = get_int(o, XVS_WIRE_FWMARK, "service", 1, UINT32_MAX, &mark, msg, msglen)) ||
+		    (rc = get_enum(o, XVS_WIRE_AF, "service", xvs_wire_afs, &af, msg, msglen)))
 			return rc;
 		c->fwmark = (uint32_t)mark;
 		c->af = (uint8_t)af;
 		c->proto = 0;
 		return 0;
 	}
-	if (json_object_get(o, "af"))
+	if (json_object_get(o, XVS_WIRE_AF))
 		return xvs_ctl_bad(msg, msglen, "service.af: only for fwmark services (the address "
 				   "gives the family)");
-	if ((rc = require(o, "proto", "service", msg, msglen)) ||
-	    (rc = get_enum(o, "proto", "service", proto_names, proto_vals, &proto, msg, msglen)) ||
+	if ((rc = require(o, XVS_WIRE_PROTO, "service", msg, msglen)) ||
+	    (rc = get_enum(o, XVS_WIRE_PROTO, "service", xvs_wire_protos, &proto, msg, msglen)) ||
 	    (rc = parse_addr(o, "service", &c->af, &c->addr, msg, msglen)) ||
-	    (rc = require(o, "port", "service", msg, msglen)) ||
-	    (rc = get_int(o, "port", "service", 0, 65535, &port, msg, msglen)))
+	    (rc = require(o, XVS_WIRE_PORT, "service", msg, msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_PORT, "service", 0, 65535, &port, msg, msglen)))
 		return rc;
 	c->proto = (uint8_t)proto;
 	c->port = (uint16_t)port;
@@ -224,11 +199,11 @@ int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const cha
 	xvs_ctl_svc_cfg_default(c);
 	int rc = check_keys(o, "service", svc_keys, extra, msg, msglen);
 	if (rc || (rc = parse_svc_key(o, c, msg, msglen)) ||
-	    (rc = get_str(o, "sched", "service", &sched, msg, msglen)) ||
-	    (rc = get_int(o, "persistent", "service", 0, UINT32_MAX, &pers, msg, msglen)) ||
+	    (rc = get_str(o, XVS_WIRE_SCHED, "service", &sched, msg, msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_PERSISTENT, "service", 0, UINT32_MAX, &pers, msg, msglen)) ||
 	    (rc = parse_netmask(o, c, msg, msglen)) || (rc = parse_flags(o, c, msg, msglen)))
 		return rc;
-	const json_t *ops = json_object_get(o, "ops");
+	const json_t *ops = json_object_get(o, XVS_WIRE_ONEPACKET);
 	if (ops && !json_is_boolean(ops))
 		return xvs_ctl_bad(msg, msglen, "service.ops: expected true or false");
 	if (sched && (strlen(sched) == 0 || strlen(sched) >= sizeof(c->sched)))
@@ -242,45 +217,26 @@ int xvs_ctl_json_parse_svc(const json_t *o, struct xvs_ctl_svc_cfg *c, const cha
 
 json_t *xvs_ctl_json_svc_cfg(const struct xvs_ctl_svc_cfg *c)
 {
-	char addr[INET6_ADDRSTRLEN], mask[INET6_ADDRSTRLEN];
-	const char *proto = c->proto == XVS_PROTO_TCP ? "tcp" : c->proto == XVS_PROTO_UDP ? "udp" : "sctp";
-	addr_str(c->af, &c->addr, addr, sizeof(addr));
-	if (c->af == XVS_AF_INET)
-		addr_str(XVS_AF_INET, &c->netmask, mask, sizeof(mask));
-	else
-		snprintf(mask, sizeof(mask), "%u", c->netmask.w[0]);
-	json_t *flags = json_array();
-	for (unsigned i = 4; flag_names[i]; i++) /* the generic names, one per bit */
-		if (c->flags & flag_vals[i])
-			json_array_append_new(flags, json_string(flag_names[i]));
-	if (c->fwmark)
-		return json_pack("{sI ss ss sI ss so sb}", "fwmark", (json_int_t)c->fwmark, "af",
-				 c->af == XVS_AF_INET6 ? "inet6" : "inet", "sched", c->sched,
-				 "persistent", (json_int_t)c->persistent, "netmask", mask, "flags",
-				 flags, "ops", (int)c->ops);
-	return json_pack("{ss ss si ss sI ss so sb}", "proto", proto, "addr", addr, "port",
-			 (int)c->port, "sched", c->sched, "persistent", (json_int_t)c->persistent,
-			 "netmask", mask, "flags", flags, "ops", (int)c->ops);
+	const struct xvs_wire_svc w = {
+		.fwmark = c->fwmark, .af = c->af, .proto = c->proto, .port = c->port,
+		.addr = c->addr, .sched = c->sched, .persistent = c->persistent,
+		.netmask = c->netmask, .flags = c->flags, .ops = c->ops,
+	};
+	return xvs_wire_svc_full(&w);
 }
 
 /* ---- mark rule ----------------------------------------------------------------------- */
 
-static const char *name_of_mark_proto(uint8_t p)
-{
-	return p == XVS_PROTO_TCP ? "tcp" : p == XVS_PROTO_UDP ? "udp" : "any";
-}
-
-static const char *const mark_proto_names[] = {"any", "tcp", "udp", NULL};
-static const int mark_proto_vals[] = {0, XVS_PROTO_TCP, XVS_PROTO_UDP};
-static const char *const mark_keys[] = {"proto", "dst", "dport_lo", "dport_hi", "mark", NULL};
+static const char *const mark_keys[] = {XVS_WIRE_PROTO, XVS_WIRE_DST, XVS_WIRE_DPORT_LO,
+					XVS_WIRE_DPORT_HI, XVS_WIRE_MARK, NULL};
 
 /* "addr" or "addr/plen", either family. */
 static int parse_prefix(const json_t *o, struct xvs_ctl_mark_cfg *c, char *msg, size_t msglen)
 {
 	const char *s = NULL;
 	char buf[INET6_ADDRSTRLEN + 8];
-	int rc = require(o, "dst", "mark", msg, msglen);
-	if (rc || (rc = get_str(o, "dst", "mark", &s, msg, msglen)))
+	int rc = require(o, XVS_WIRE_DST, "mark", msg, msglen);
+	if (rc || (rc = get_str(o, XVS_WIRE_DST, "mark", &s, msg, msglen)))
 		return rc;
 	if (strlen(s) >= sizeof(buf))
 		return xvs_ctl_bad(msg, msglen, "mark.dst: '%s' is not a prefix", s);
@@ -311,13 +267,14 @@ int xvs_ctl_json_parse_mark(const json_t *o, struct xvs_ctl_mark_cfg *c, int nee
 	int proto = 0;
 	xvs_ctl_mark_cfg_default(c);
 	int rc = check_keys(o, "mark", mark_keys, NULL, msg, msglen);
-	if (rc || (rc = get_enum(o, "proto", "mark", mark_proto_names, mark_proto_vals, &proto, msg,
+	if (rc || (rc = get_enum(o, XVS_WIRE_PROTO, "mark", xvs_wire_mark_protos, &proto, msg,
 				 msglen)) ||
 	    (rc = parse_prefix(o, c, msg, msglen)) ||
-	    (rc = get_int(o, "dport_lo", "mark", 0, 65535, &lo, msg, msglen)) ||
-	    (rc = get_int(o, "dport_hi", "mark", 0, 65535, &hi, msg, msglen)) ||
-	    (need_mark && (rc = require(o, "mark", "mark", msg, msglen))) ||
-	    (rc = get_int(o, "mark", "mark", need_mark ? 1 : 0, UINT32_MAX, &mark, msg, msglen)))
+	    (rc = get_int(o, XVS_WIRE_DPORT_LO, "mark", 0, 65535, &lo, msg, msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_DPORT_HI, "mark", 0, 65535, &hi, msg, msglen)) ||
+	    (need_mark && (rc = require(o, XVS_WIRE_MARK, "mark", msg, msglen))) ||
+	    (rc = get_int(o, XVS_WIRE_MARK, "mark", need_mark ? 1 : 0, UINT32_MAX, &mark, msg,
+			  msglen)))
 		return rc;
 	c->proto = (uint8_t)proto;
 	c->port_lo = (uint16_t)lo;
@@ -328,33 +285,19 @@ int xvs_ctl_json_parse_mark(const json_t *o, struct xvs_ctl_mark_cfg *c, int nee
 
 json_t *xvs_ctl_json_mark_cfg(const struct xvs_ctl_mark_cfg *c)
 {
-	char addr[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN + 8];
-	addr_str(c->af, &c->prefix, addr, sizeof(addr));
-	snprintf(dst, sizeof(dst), "%s/%u", addr, c->plen);
-	return json_pack("{ss ss si si sI}", "proto", name_of_mark_proto(c->proto), "dst", dst,
-			 "dport_lo", (int)c->port_lo, "dport_hi", (int)c->port_hi, "mark",
-			 (json_int_t)c->mark);
+	const struct xvs_wire_mark w = {
+		.af = c->af, .proto = c->proto, .prefix = c->prefix, .plen = c->plen,
+		.port_lo = c->port_lo, .port_hi = c->port_hi, .mark = c->mark,
+	};
+	return xvs_wire_mark_rule(&w, true);
 }
 
 /* ---- destination --------------------------------------------------------------------- */
 
-static const char *const fwd_names[] = {"masq", "route", "tunnel", NULL};
-static const int fwd_vals[] = {XVS_FWD_MASQ, XVS_FWD_DROUTE, XVS_FWD_TUNNEL};
-static const char *const tun_names[] = {"ipip", "gue", "gre", NULL};
-static const int tun_vals[] = {0, 1, 2};
-static const char *const csum_names[] = {"nocsum", "csum", "remcsum", NULL};
-static const int csum_vals[] = {XVS_TUN_F_NOCSUM, XVS_TUN_F_CSUM, XVS_TUN_F_REMCSUM};
-
-static const char *const dest_keys[] = {"addr", "port", "fwd", "weight", "u_threshold",
-					"l_threshold", "tun_type", "tun_port", "tun_csum", NULL};
-
-static const char *name_of(const char *const *names, const int *vals, int v)
-{
-	for (unsigned i = 0; names[i]; i++)
-		if (vals[i] == v)
-			return names[i];
-	return "?";
-}
+static const char *const dest_keys[] = {XVS_WIRE_ADDR, XVS_WIRE_PORT, XVS_WIRE_FWD,
+					XVS_WIRE_WEIGHT, XVS_WIRE_U_THRESHOLD,
+					XVS_WIRE_L_THRESHOLD, XVS_WIRE_TUN_TYPE, XVS_WIRE_TUN_PORT,
+					XVS_WIRE_TUN_CSUM, NULL};
 
 int xvs_ctl_json_parse_dest(const json_t *o, struct xvs_ctl_dest_cfg *c, const char *const *extra,
 			    char *msg, size_t msglen)
@@ -364,15 +307,18 @@ int xvs_ctl_json_parse_dest(const json_t *o, struct xvs_ctl_dest_cfg *c, const c
 	xvs_ctl_dest_cfg_default(c);
 	int rc = check_keys(o, "dest", dest_keys, extra, msg, msglen);
 	if (rc || (rc = parse_addr(o, "dest", &c->af, &c->addr, msg, msglen)) ||
-	    (rc = require(o, "port", "dest", msg, msglen)) ||
-	    (rc = get_int(o, "port", "dest", 0, 65535, &port, msg, msglen)) ||
-	    (rc = get_enum(o, "fwd", "dest", fwd_names, fwd_vals, &fwd, msg, msglen)) ||
-	    (rc = get_int(o, "weight", "dest", INT32_MIN, INT32_MAX, &c->weight, msg, msglen)) ||
-	    (rc = get_int(o, "u_threshold", "dest", INT32_MIN, UINT32_MAX, &c->u_thresh, msg, msglen)) ||
-	    (rc = get_int(o, "l_threshold", "dest", INT32_MIN, UINT32_MAX, &c->l_thresh, msg, msglen)) ||
-	    (rc = get_enum(o, "tun_type", "dest", tun_names, tun_vals, &tun, msg, msglen)) ||
-	    (rc = get_int(o, "tun_port", "dest", 0, 65535, &tport, msg, msglen)) ||
-	    (rc = get_enum(o, "tun_csum", "dest", csum_names, csum_vals, &csum, msg, msglen)))
+	    (rc = require(o, XVS_WIRE_PORT, "dest", msg, msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_PORT, "dest", 0, 65535, &port, msg, msglen)) ||
+	    (rc = get_enum(o, XVS_WIRE_FWD, "dest", xvs_wire_fwds, &fwd, msg, msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_WEIGHT, "dest", INT32_MIN, INT32_MAX, &c->weight, msg,
+			  msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_U_THRESHOLD, "dest", INT32_MIN, UINT32_MAX, &c->u_thresh,
+			  msg, msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_L_THRESHOLD, "dest", INT32_MIN, UINT32_MAX, &c->l_thresh,
+			  msg, msglen)) ||
+	    (rc = get_enum(o, XVS_WIRE_TUN_TYPE, "dest", xvs_wire_tun_types, &tun, msg, msglen)) ||
+	    (rc = get_int(o, XVS_WIRE_TUN_PORT, "dest", 0, 65535, &tport, msg, msglen)) ||
+	    (rc = get_enum(o, XVS_WIRE_TUN_CSUM, "dest", xvs_wire_tun_csums, &csum, msg, msglen)))
 		return rc;
 	c->port = (uint16_t)port;
 	c->fwd = (uint8_t)fwd;
@@ -384,14 +330,12 @@ int xvs_ctl_json_parse_dest(const json_t *o, struct xvs_ctl_dest_cfg *c, const c
 
 json_t *xvs_ctl_json_dest_cfg(const struct xvs_ctl_dest_cfg *c)
 {
-	char addr[INET6_ADDRSTRLEN];
-	addr_str(c->af, &c->addr, addr, sizeof(addr));
-	return json_pack("{ss si ss sI sI sI ss si ss}", "addr", addr, "port", (int)c->port, "fwd",
-			 name_of(fwd_names, fwd_vals, c->fwd), "weight", (json_int_t)c->weight,
-			 "u_threshold", (json_int_t)c->u_thresh, "l_threshold",
-			 (json_int_t)c->l_thresh, "tun_type", name_of(tun_names, tun_vals, c->tun_type),
-			 "tun_port", (int)c->tun_port, "tun_csum",
-			 name_of(csum_names, csum_vals, c->tun_flags));
+	const struct xvs_wire_dest w = {
+		.af = c->af, .addr = c->addr, .port = c->port, .fwd = c->fwd, .weight = c->weight,
+		.u_threshold = c->u_thresh, .l_threshold = c->l_thresh, .tun_type = c->tun_type,
+		.tun_port = c->tun_port, .tun_csum = c->tun_flags,
+	};
+	return xvs_wire_dest_full(&w);
 }
 
 /* ---- op lists ------------------------------------------------------------------------ */
@@ -407,24 +351,24 @@ static int parse_op_objects_keys(const json_t *o, const struct op_kind *k, struc
 				 char *msg, size_t msglen);
 
 static const struct op_kind op_kinds[] = {
-	{"add-service", XVS_CTL_OP_ADD_SVC, 2, 0},
-	{"edit-service", XVS_CTL_OP_EDIT_SVC, 2, 0},
-	{"delete-service", XVS_CTL_OP_DEL_SVC, 2, 0},
-	{"clear", XVS_CTL_OP_CLEAR, 0, 0},
-	{"add-dest", XVS_CTL_OP_ADD_DEST, 2, 2},
-	{"edit-dest", XVS_CTL_OP_EDIT_DEST, 2, 2},
-	{"delete-dest", XVS_CTL_OP_DEL_DEST, 2, 2},
-	{"set-timeouts", XVS_CTL_OP_SET_TIMEOUTS, 0, 0},
-	{"zero", XVS_CTL_OP_ZERO, 1, 0},
-	{"add-mark", XVS_CTL_OP_ADD_MARK, 0, 0},
-	{"delete-mark", XVS_CTL_OP_DEL_MARK, 0, 0},
-	{"set-dest-health", XVS_CTL_OP_SET_DEST_HEALTH, 2, 2},
-	{"clear-dest-health", XVS_CTL_OP_SET_DEST_HEALTH, 2, 2},
-	{"set-service-health", XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
-	{"clear-service-health", XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
-	{"clear-health", XVS_CTL_OP_CLEAR_HEALTH, 0, 0},
-	{"start-daemon", XVS_CTL_OP_START_DAEMON, 0, 0},
-	{"stop-daemon", XVS_CTL_OP_STOP_DAEMON, 0, 0},
+	{XVS_WIRE_OP_ADD_SVC, XVS_CTL_OP_ADD_SVC, 2, 0},
+	{XVS_WIRE_OP_EDIT_SVC, XVS_CTL_OP_EDIT_SVC, 2, 0},
+	{XVS_WIRE_OP_DEL_SVC, XVS_CTL_OP_DEL_SVC, 2, 0},
+	{XVS_WIRE_OP_CLEAR, XVS_CTL_OP_CLEAR, 0, 0},
+	{XVS_WIRE_OP_ADD_DEST, XVS_CTL_OP_ADD_DEST, 2, 2},
+	{XVS_WIRE_OP_EDIT_DEST, XVS_CTL_OP_EDIT_DEST, 2, 2},
+	{XVS_WIRE_OP_DEL_DEST, XVS_CTL_OP_DEL_DEST, 2, 2},
+	{XVS_WIRE_OP_SET_TIMEOUTS, XVS_CTL_OP_SET_TIMEOUTS, 0, 0},
+	{XVS_WIRE_OP_ZERO, XVS_CTL_OP_ZERO, 1, 0},
+	{XVS_WIRE_OP_ADD_MARK, XVS_CTL_OP_ADD_MARK, 0, 0},
+	{XVS_WIRE_OP_DEL_MARK, XVS_CTL_OP_DEL_MARK, 0, 0},
+	{XVS_WIRE_OP_SET_DEST_HC, XVS_CTL_OP_SET_DEST_HEALTH, 2, 2},
+	{XVS_WIRE_OP_CLEAR_DEST_HC, XVS_CTL_OP_SET_DEST_HEALTH, 2, 2},
+	{XVS_WIRE_OP_SET_SVC_HC, XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
+	{XVS_WIRE_OP_CLEAR_SVC_HC, XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
+	{XVS_WIRE_OP_CLEAR_HEALTH, XVS_CTL_OP_CLEAR_HEALTH, 0, 0},
+	{XVS_WIRE_OP_START_DAEMON, XVS_CTL_OP_START_DAEMON, 0, 0},
+	{XVS_WIRE_OP_STOP_DAEMON, XVS_CTL_OP_STOP_DAEMON, 0, 0},
 };
 
 /*
@@ -433,9 +377,10 @@ static const struct op_kind op_kinds[] = {
  */
 static int health_keys_only(const json_t *o, const char *name, char *msg, size_t msglen)
 {
-	static const char *const svc_key_fields[] = {"proto", "addr", "port", "fwmark", "af", NULL};
-	static const char *const dest_key_fields[] = {"addr", "port", NULL};
-	const json_t *s = json_object_get(o, "service"), *d = json_object_get(o, "dest");
+	static const char *const svc_key_fields[] = {XVS_WIRE_PROTO, XVS_WIRE_ADDR, XVS_WIRE_PORT,
+						     XVS_WIRE_FWMARK, XVS_WIRE_AF, NULL};
+	static const char *const dest_key_fields[] = {XVS_WIRE_ADDR, XVS_WIRE_PORT, NULL};
+	const json_t *s = json_object_get(o, XVS_WIRE_SERVICE), *d = json_object_get(o, XVS_WIRE_DEST);
 	int rc = 0;
 	if (s && (rc = check_keys(s, "service", svc_key_fields, NULL, msg, msglen)) == 0 && d)
 		rc = check_keys(d, "dest", dest_key_fields, NULL, msg, msglen);
@@ -449,11 +394,13 @@ static int health_keys_only(const json_t *o, const char *name, char *msg, size_t
 static int parse_health_op(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
 			   char *msg, size_t msglen)
 {
-	static const char *const dest_keys[] = {"op", "service", "dest", "health", NULL};
-	static const char *const svc_keys[] = {"op", "service", "health", NULL};
-	static const char *const none[] = {"op", NULL};
+	static const char *const dest_keys[] = {XVS_WIRE_OP, XVS_WIRE_SERVICE, XVS_WIRE_DEST,
+						XVS_WIRE_HEALTH, NULL};
+	static const char *const svc_keys[] = {XVS_WIRE_OP, XVS_WIRE_SERVICE, XVS_WIRE_HEALTH,
+					       NULL};
+	static const char *const none[] = {XVS_WIRE_OP, NULL};
 	bool set = strncmp(k->name, "set-", 4) == 0;
-	const json_t *h = json_object_get(o, "health");
+	const json_t *h = json_object_get(o, XVS_WIRE_HEALTH);
 	const char *const *keys = k->type == XVS_CTL_OP_CLEAR_HEALTH ? none :
 				  k->dest ? dest_keys : svc_keys;
 	int rc = check_keys(o, k->name, keys, NULL, msg, msglen);
@@ -492,11 +439,11 @@ int xvs_ctl_json_health_into_op(const json_t *h, bool dest, struct xvs_ctl_op *o
 static int parse_mark_op(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
 			 char *msg, size_t msglen)
 {
-	static const char *const keys[] = {"op", "mark", NULL};
+	static const char *const keys[] = {XVS_WIRE_OP, XVS_WIRE_MARK, NULL};
 	int rc = check_keys(o, k->name, keys, NULL, msg, msglen);
 	if (rc)
 		return rc;
-	const json_t *r = json_object_get(o, "mark");
+	const json_t *r = json_object_get(o, XVS_WIRE_MARK);
 	if (!r)
 		return xvs_ctl_bad(msg, msglen, "%s: missing 'mark'", k->name);
 	return xvs_ctl_json_parse_mark(r, &op->mark, k->type == XVS_CTL_OP_ADD_MARK, msg, msglen);
@@ -504,7 +451,8 @@ static int parse_mark_op(const json_t *o, const struct op_kind *k, struct xvs_ct
 
 static int parse_timeouts(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t msglen)
 {
-	static const char *const keys[] = {"op", "tcp", "tcpfin", "udp", NULL};
+	static const char *const keys[] = {XVS_WIRE_OP, XVS_WIRE_TCP, XVS_WIRE_TCPFIN, XVS_WIRE_UDP,
+					   NULL};
 	int rc = check_keys(o, "set-timeouts", keys, NULL, msg, msglen);
 	for (unsigned i = 0; i < 3 && rc == 0; i++)
 		rc = get_int(o, keys[i + 1], "set-timeouts", INT32_MIN, INT32_MAX, &op->timeouts[i],
@@ -516,7 +464,7 @@ static int parse_timeouts(const json_t *o, struct xvs_ctl_op *op, char *msg, siz
 static int parse_op_objects_keys(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
 				 char *msg, size_t msglen)
 {
-	const json_t *s = json_object_get(o, "service"), *d = json_object_get(o, "dest");
+	const json_t *s = json_object_get(o, XVS_WIRE_SERVICE), *d = json_object_get(o, XVS_WIRE_DEST);
 	int rc;
 	if (k->svc == 2 && !s)
 		return xvs_ctl_bad(msg, msglen, "%s: missing 'service'", k->name);
@@ -533,8 +481,8 @@ static int parse_op_objects_keys(const json_t *o, const struct op_kind *k, struc
 static int parse_op_objects(const json_t *o, const struct op_kind *k, struct xvs_ctl_op *op,
 			    char *msg, size_t msglen)
 {
-	static const char *const keys[] = {"op", "service", "dest", NULL};
-	const char *const svc_only[] = {"op", k->svc ? "service" : NULL, NULL};
+	static const char *const keys[] = {XVS_WIRE_OP, XVS_WIRE_SERVICE, XVS_WIRE_DEST, NULL};
+	const char *const svc_only[] = {XVS_WIRE_OP, k->svc ? XVS_WIRE_SERVICE : NULL, NULL};
 	int rc = check_keys(o, k->name, k->dest ? keys : svc_only, NULL, msg, msglen);
 	return rc ? rc : parse_op_objects_keys(o, k, op, msg, msglen);
 }
@@ -544,7 +492,7 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 	const char *name = NULL;
 	if (!json_is_object(o))
 		return xvs_ctl_bad(msg, msglen, "op: expected an object");
-	int rc = get_str(o, "op", "op", &name, msg, msglen);
+	int rc = get_str(o, XVS_WIRE_OP, "op", &name, msg, msglen);
 	if (rc)
 		return rc;
 	if (!name)
@@ -572,7 +520,7 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 static int parse_envelope(const char *body, size_t len, json_t **root, json_t **arr,
 			  struct xvs_ctl_err *err)
 {
-	static const char *const keys[] = {"ops", NULL};
+	static const char *const keys[] = {XVS_WIRE_OPS, NULL};
 	json_error_t je;
 	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!*root)
@@ -581,7 +529,7 @@ static int parse_envelope(const char *body, size_t len, json_t **root, json_t **
 	int rc = check_keys(*root, "body", keys, NULL, err->msg, sizeof(err->msg));
 	if (rc)
 		return rc;
-	*arr = json_object_get(*root, "ops");
+	*arr = json_object_get(*root, XVS_WIRE_OPS);
 	if (!json_is_array(*arr))
 		return xvs_ctl_bad(err->msg, sizeof(err->msg), "body: 'ops' must be an array");
 	return 0;
@@ -620,18 +568,19 @@ int xvs_ctl_json_parse_ops(const char *body, size_t len, struct xvs_ctl_op **ops
 
 static void add_counters(json_t *o, const struct xvs_ctl_ctr *c)
 {
-	json_object_set_new(o, "conns", json_integer((json_int_t)c->conns));
-	json_object_set_new(o, "inpkts", json_integer((json_int_t)c->inpkts));
-	json_object_set_new(o, "outpkts", json_integer((json_int_t)c->outpkts));
-	json_object_set_new(o, "inbytes", json_integer((json_int_t)c->inbytes));
-	json_object_set_new(o, "outbytes", json_integer((json_int_t)c->outbytes));
+#define XVS_CTR(f) json_object_set_new(o, #f, json_integer((json_int_t)c->f));
+	XVS_WIRE_COUNTERS(XVS_CTR)
+#undef XVS_CTR
 }
+
+_Static_assert(sizeof(((struct xvs_ctl_rate *)0)->avg) / sizeof(double) == XVS_WIRE_NB_RATES,
+	       "one rate per wire name");
 
 static void add_rates(json_t *o, const struct xvs_ctl_rate *r)
 {
-	static const char *const names[5] = {"cps", "inpps", "outpps", "inbps", "outbps"};
-	for (unsigned k = 0; k < 5; k++)
-		json_object_set_new(o, names[k], json_integer(r ? (json_int_t)(r->avg[k] + 0.5) : 0));
+	for (unsigned k = 0; k < XVS_WIRE_NB_RATES; k++)
+		json_object_set_new(o, xvs_wire_rate_names[k],
+				    json_integer(r ? (json_int_t)(r->avg[k] + 0.5) : 0));
 }
 
 static const char *check_state(const struct xvs_health_check_status *c)
@@ -658,8 +607,8 @@ static json_t *health_state(const struct xvs_ctl_dest *d, unsigned slot, struct 
 			"consecutive_fail", (json_int_t)c->nb_fail, "retries", (json_int_t)c->retries,
 			"last_result", c->last, "last_time", (double)c->last_ms / 1000.0));
 	}
-	json_t *o = json_pack("{ss sf ss so}", "state", !known ? "unknown" : d->hc_alive ? "up" : "down",
-			      "since", (double)d->hc_since_ms / 1000.0, "last_result",
+	json_t *o = json_pack("{ss sf ss so}", XVS_WIRE_STATE,
+			      !known ? "unknown" : d->hc_alive ? "up" : "down", "since", (double)d->hc_since_ms / 1000.0, "last_result",
 			      last ? last->last : "", "checks", checks);
 	if (o)
 		json_object_set_new(o, "weight", d->hc_weight >= 0 ? json_integer(d->hc_weight)
@@ -677,18 +626,19 @@ static json_t *dest_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rat
 		return NULL;
 	int32_t w;
 	bool in = xvs_ctl_overlay_view(m, slot, &w);
-	json_object_set_new(o, "in_ipvs", json_boolean(in));
-	json_object_set_new(o, "ipvs_weight", json_integer(w));
+	json_object_set_new(o, XVS_WIRE_IN_IPVS, json_boolean(in));
+	json_object_set_new(o, XVS_WIRE_IPVS_WEIGHT, json_integer(w));
 	if (d->role == XVS_CTL_DEST_SORRY)
-		json_object_set_new(o, "sorry_server", json_true());
+		json_object_set_new(o, XVS_WIRE_SORRY_SERVER, json_true());
 	if (d->hc) {
 		json_object_set_new(o, "health_check", xvs_ctl_json_dest_health(&d->hc->cfg));
-		json_object_set_new(o, "health", health_state(d, slot, hs));
+		json_object_set_new(o, XVS_WIRE_HEALTH, health_state(d, slot, hs));
 	}
 	xvs_ctl_model_dest_stats(m, slot, &st);
-	json_object_set_new(o, "active_conns", json_integer(st.active > 0 ? st.active : 0));
-	json_object_set_new(o, "inactive_conns", json_integer(st.inactive > 0 ? st.inactive : 0));
-	json_object_set_new(o, "persist_conns", json_integer(st.persist > 0 ? st.persist : 0));
+	json_object_set_new(o, XVS_WIRE_ACTIVE_CONNS, json_integer(st.active > 0 ? st.active : 0));
+	json_object_set_new(o, XVS_WIRE_INACTIVE_CONNS,
+			    json_integer(st.inactive > 0 ? st.inactive : 0));
+	json_object_set_new(o, XVS_WIRE_PERSIST_CONNS, json_integer(st.persist > 0 ? st.persist : 0));
 	add_counters(o, &st.c);
 	add_rates(o, rates ? &rates->dest[slot] : NULL);
 	return o;
@@ -710,9 +660,9 @@ static json_t *svc_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rate
 	for (uint32_t i = m->nb_dest_order; i-- > 0;)
 		if (m->dests[m->dest_order[i]].svc == slot)
 			json_array_append_new(dests, dest_json(m, rates, hs, m->dest_order[i]));
-	json_object_set_new(o, "dests", dests);
+	json_object_set_new(o, XVS_WIRE_DESTS, dests);
 	if (s->hc) {
-		json_object_set_new(o, "health", xvs_ctl_json_svc_health(&s->hc->cfg));
+		json_object_set_new(o, XVS_WIRE_HEALTH, xvs_ctl_json_svc_health(&s->hc->cfg));
 		json_object_set_new(o, "quorum", json_pack("{ss sI}", "state",
 				    s->quorum_up ? "up" : "down", "live_weight",
 				    (json_int_t)s->alive_weight));
@@ -725,8 +675,7 @@ static json_t *svc_json(const struct xvs_ctl_model *m, const struct xvs_ctl_rate
 
 json_t *xvs_ctl_json_timeouts(const struct xvs_timeouts *t)
 {
-	return json_pack("{sI sI sI}", "tcp", (json_int_t)t->tcp, "tcpfin", (json_int_t)t->tcpfin,
-			 "udp", (json_int_t)t->udp);
+	return xvs_wire_timeouts(t->tcp, t->tcpfin, t->udp);
 }
 
 json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ctl_rates *rates,
@@ -737,9 +686,9 @@ json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ct
 		return NULL;
 	for (uint32_t i = 0; i < m->nb_svc_order; i++)
 		json_array_append_new(a, svc_json(m, rates, health, m->svc_order[i]));
-	return json_pack("{so so so so}", "services", a, "timeouts",
-			 xvs_ctl_json_timeouts(&m->timeouts), "marks", xvs_ctl_json_marks(m),
-			 "daemons", xvs_ctl_json_daemons(m));
+	return json_pack("{so so so so}", XVS_WIRE_SERVICES, a, XVS_WIRE_TIMEOUTS,
+			 xvs_ctl_json_timeouts(&m->timeouts), XVS_WIRE_MARKS, xvs_ctl_json_marks(m),
+			 XVS_WIRE_DAEMONS, xvs_ctl_json_daemons(m));
 }
 
 json_t *xvs_ctl_json_marks(const struct xvs_ctl_model *m)
@@ -789,13 +738,8 @@ static const struct {
 	const char *name;
 	size_t off;
 } lcore_ctrs[] = {
-#define XVS_CTR(f) {#f, offsetof(struct xvs_lcore_stats, f)}
-	XVS_CTR(rx_pkts), XVS_CTR(rx_bytes), XVS_CTR(tx_pkts), XVS_CTR(tx_bytes),
-	XVS_CTR(conns_new), XVS_CTR(conns_expired), XVS_CTR(conns_cur), XVS_CTR(arp_replies),
-	XVS_CTR(neigh_evicted), XVS_CTR(conns_midflow),
-	XVS_CTR(icmp_echo_replies), XVS_CTR(handoff_out), XVS_CTR(handoff_in), XVS_CTR(conns_evicted),
-	XVS_CTR(exc_to_kernel), XVS_CTR(exc_to_kernel_bytes), XVS_CTR(exc_from_kernel),
-	XVS_CTR(exc_from_kernel_bytes),
+#define XVS_CTR(f) {#f, offsetof(struct xvs_lcore_stats, f)},
+	XVS_WIRE_LCORE_COUNTERS(XVS_CTR)
 #undef XVS_CTR
 };
 
@@ -825,8 +769,8 @@ json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 		json_object_set_new(o, lcore_ctrs[k].name, json_integer((json_int_t)sum[k]));
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)drops[d]));
-	json_object_set_new(o, "drops", dj);
-	json_object_set_new(o, "sync", xvs_ctl_json_sync_stats(&sync));
+	json_object_set_new(o, XVS_WIRE_DROPS, dj);
+	json_object_set_new(o, XVS_WIRE_SYNC, xvs_ctl_json_sync_stats(&sync));
 	return o;
 }
 
@@ -845,8 +789,8 @@ static json_t *record_json(const struct xvs_lcore_stats *s)
 										 lcore_ctrs[k].off)));
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)s->drops[d]));
-	json_object_set_new(o, "drops", dj);
-	json_object_set_new(o, "sync", xvs_ctl_json_sync_stats(&s->sync));
+	json_object_set_new(o, XVS_WIRE_DROPS, dj);
+	json_object_set_new(o, XVS_WIRE_SYNC, xvs_ctl_json_sync_stats(&s->sync));
 	return o;
 }
 
@@ -936,12 +880,7 @@ int xvs_ctl_json_ip(const json_t *o, const char *key, const char *what, uint8_t 
 	int rc = get_str(o, key, what, &s, msg, msglen);
 	if (rc || !s)
 		return rc;
-	memset(ip, 0, sizeof(*ip));
-	if (inet_pton(AF_INET, s, &ip->v4) == 1)
-		*af = XVS_AF_INET;
-	else if (inet_pton(AF_INET6, s, ip->v6) == 1)
-		*af = XVS_AF_INET6;
-	else
+	if (xvs_wire_ip_parse(s, af, ip))
 		return xvs_ctl_bad(msg, msglen, "%s.%s: '%s' is not an IPv4 or IPv6 address", what,
 				   key, s);
 	return 0;
@@ -949,5 +888,5 @@ int xvs_ctl_json_ip(const json_t *o, const char *key, const char *what, uint8_t 
 
 void xvs_ctl_json_ip_str(uint8_t af, const union xvs_ip *ip, char *buf, size_t len)
 {
-	addr_str(af, ip, buf, len);
+	xvs_wire_ip_str(af, ip, buf, len);
 }

@@ -9,6 +9,7 @@
 
 #include "ctl_json.h"
 #include "ctl_json_priv.h"
+#include "xvs/wire.h"
 
 /* ---- field lists per checker type ---------------------------------------------------- */
 
@@ -308,27 +309,24 @@ int xvs_ctl_json_parse_dest_health(const json_t *o, struct xvs_dest_health_cfg *
 	return 0;
 }
 
-static const char *const fwd_names[] = {"masq", "route", "tunnel", NULL};
-static const int fwd_vals[] = {XVS_FWD_MASQ, XVS_FWD_DROUTE, XVS_FWD_TUNNEL};
-
 static int parse_sorry(const json_t *o, struct xvs_svc_health_cfg *h, char *msg, size_t msglen)
 {
-	static const char *const keys[] = {"addr", "port", "fwd", "inhibit", NULL};
+	static const char *const keys[] = {XVS_WIRE_ADDR, XVS_WIRE_PORT, XVS_WIRE_FWD, "inhibit",
+					   NULL};
 	const char *fwd = NULL;
+	int f = XVS_FWD_MASQ;
 	int rc = xvs_ctl_json_keys(o, "sorry_server", keys, NULL, msg, msglen);
-	if (rc || (rc = xvs_ctl_json_ip(o, "addr", "sorry_server", &h->sorry_af, &h->sorry_addr,
-					msg, msglen)) ||
-	    (rc = get_u16(o, "port", "sorry_server", &h->sorry_port, msg, msglen)) ||
-	    (rc = xvs_ctl_json_str(o, "fwd", "sorry_server", &fwd, msg, msglen)) ||
+	if (rc || (rc = xvs_ctl_json_ip(o, XVS_WIRE_ADDR, "sorry_server", &h->sorry_af,
+					&h->sorry_addr, msg, msglen)) ||
+	    (rc = get_u16(o, XVS_WIRE_PORT, "sorry_server", &h->sorry_port, msg, msglen)) ||
+	    (rc = xvs_ctl_json_str(o, XVS_WIRE_FWD, "sorry_server", &fwd, msg, msglen)) ||
 	    (rc = xvs_ctl_json_bool(o, "inhibit", "sorry_server", &h->sorry_inhibit, msg, msglen)))
 		return rc;
-	if (!json_object_get(o, "addr"))
+	if (!json_object_get(o, XVS_WIRE_ADDR))
 		return xvs_ctl_bad(msg, msglen, "sorry_server.addr: missing");
-	for (unsigned i = 0; fwd && fwd_names[i]; i++)
-		if (strcmp(fwd, fwd_names[i]) == 0)
-			h->sorry_fwd = (uint8_t)fwd_vals[i];
-	if (fwd && strcmp(fwd, "masq") != 0 && h->sorry_fwd == XVS_FWD_MASQ)
+	if (fwd && xvs_wire_value(xvs_wire_fwds, fwd, &f))
 		return xvs_ctl_bad(msg, msglen, "sorry_server.fwd: invalid value '%s'", fwd);
+	h->sorry_fwd = (uint8_t)f;
 	h->has_sorry = true;
 	return 0;
 }
@@ -462,13 +460,11 @@ json_t *xvs_ctl_json_svc_health(const struct xvs_svc_health_cfg *h)
 	if (!o || !h->has_sorry)
 		return o;
 	char a[64];
-	const char *fwd = "masq";
-	for (unsigned i = 0; fwd_names[i]; i++)
-		if (fwd_vals[i] == h->sorry_fwd)
-			fwd = fwd_names[i];
+	const char *fwd = xvs_wire_name_of(xvs_wire_fwds, h->sorry_fwd);
 	xvs_ctl_json_ip_str(h->sorry_af, &h->sorry_addr, a, sizeof(a));
-	json_object_set_new(o, "sorry_server", json_pack("{ss si ss sb}", "addr", a, "port",
-							 (int)h->sorry_port, "fwd", fwd, "inhibit",
+	json_object_set_new(o, "sorry_server", json_pack("{ss si ss sb}", XVS_WIRE_ADDR, a,
+							 XVS_WIRE_PORT, (int)h->sorry_port,
+							 XVS_WIRE_FWD, fwd ? fwd : "masq", "inhibit",
 							 (int)h->sorry_inhibit));
 	return o;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_bgp.h"
 #include "ctl_metrics.h"
 #include "ctl_metrics_http.h"
 
@@ -25,6 +26,7 @@ struct xvs_metrics_server {
 	struct xvs_ctl *ctl;
 	pthread_mutex_t *lock;
 	struct xvs_metrics_snap last; /* the MHD thread's only: the one thread serves scrapes */
+	struct xvs_bgp *bgp;          /* ctl->bgp as last seen under the lock */
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -69,6 +71,7 @@ static void refresh(struct xvs_metrics_server *srv)
 	}
 	struct xvs_metrics_snap fresh;
 	int rc = xvs_metrics_capture(srv->ctl, &fresh);
+	srv->bgp = srv->ctl->bgp;
 	pthread_mutex_unlock(srv->lock);
 	if (rc) {
 		srv->last.stale = true;
@@ -83,6 +86,10 @@ static enum MHD_Result scrape(struct xvs_metrics_server *srv, struct MHD_Connect
 	size_t len;
 	refresh(srv);
 	char *text = xvs_metrics_format(&srv->last, XVS_VERSION, &len);
+	if (text && srv->bgp && xvs_bgp_metrics(srv->bgp, &text, &len) < 0) {
+		free(text);
+		text = NULL;
+	}
 	if (!text)
 		return send_msg(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n", NULL);
 	return send_text(conn, MHD_HTTP_OK, CONTENT_TYPE, text, len, NULL);

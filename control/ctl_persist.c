@@ -26,6 +26,7 @@
 #include "ctl_overlay.h"
 #include "ctl_persist.h"
 #include "ctl_sync.h"
+#include "xvs/wire.h"
 
 #define STATE_VERSION 1
 
@@ -97,7 +98,7 @@ static json_t *state_json(const struct xvs_ctl_model *m)
 	return json_pack("{si sI sI sI so so so so}", "version", STATE_VERSION, "generation",
 			 (json_int_t)m->last_gen, "epoch", (json_int_t)m->epoch_counter, "dp_pid",
 			 (json_int_t)m->base_dp_pid, "timeouts", xvs_ctl_json_timeouts(&m->timeouts),
-			 "services", svcs, "marks", xvs_ctl_json_marks(m), "daemons",
+			 "services", svcs, "marks", xvs_ctl_json_marks(m), XVS_WIRE_DAEMONS,
 			 xvs_ctl_json_daemons(m));
 }
 
@@ -294,7 +295,7 @@ static int daemon_ops(const json_t *daemons, struct xvs_ctl_op *ops, unsigned *n
 	json_array_foreach(daemons, i, d) {
 		struct xvs_ctl_op *op = &ops[(*nb)++];
 		xvs_ctl_op_init(op, XVS_CTL_OP_START_DAEMON);
-		json_t *o = json_pack("{ss sO}", "op", "start-daemon", "daemon", d);
+		json_t *o = json_pack("{ss sO}", XVS_WIRE_OP, XVS_WIRE_OP_START_DAEMON, XVS_WIRE_DAEMON, d);
 		int rc = o ? xvs_ctl_json_parse_daemon_op(o, 1, op, msg, msglen) : -ENOMEM;
 		json_decref(o);
 		if (rc)
@@ -408,7 +409,7 @@ static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, siz
 	json_t *svcs = NULL, *to = NULL, *marks = NULL, *daemons = NULL;
 	if (json_unpack((json_t *)root, "{s:I s:I s?I s?I s:o s:o s?o s?o}", "version", &version,
 			"generation", &gen, "epoch", &epoch, "dp_pid", &dp_pid, "timeouts", &to,
-			"services", &svcs, "marks", &marks, "daemons", &daemons) < 0 ||
+			"services", &svcs, "marks", &marks, XVS_WIRE_DAEMONS, &daemons) < 0 ||
 	    !json_is_array(svcs) || (daemons && !json_is_array(daemons)))
 		return xvs_ctl_bad(msg, msglen, "not an xvs-control state file");
 	if (version != STATE_VERSION)

@@ -15,6 +15,8 @@
 #include "xvs/shm.h"
 #include "xvs/table.h"
 
+struct xvs_bgp;
+
 enum xvs_pub_result { XVS_PUB_ADOPTED, XVS_PUB_ABSENT, XVS_PUB_REFUSED, XVS_PUB_TIMEOUT };
 
 /* How long control waits for the dataplane to adopt or refuse a generation. */
@@ -64,6 +66,8 @@ struct xvs_ctl {
 	unsigned timeout_ms;
 	struct xvs_health *health;    /* the health engine, NULL when none runs (set after
 				       * xvs_ctl_init) */
+	struct xvs_bgp *bgp;          /* VIP announcement (ctl_bgp.h), NULL without
+				       * --bird-include; set after xvs_ctl_init */
 	struct xvs_ctl_hevents events; /* scratch: health events of the commit under way */
 };
 

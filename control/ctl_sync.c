@@ -7,6 +7,7 @@
 #include "ctl_model_priv.h"
 #include "ctl_sync.h"
 #include "xvs/sync.h"
+#include "xvs/wire.h"
 
 static const char *const state_names[2] = {"master", "backup"};
 
@@ -26,21 +27,22 @@ static void daemon_defaults(struct xvs_sync_daemon *d, unsigned which, int maxle
 int xvs_ctl_json_parse_daemon_op(const json_t *o, int start, struct xvs_ctl_op *op, char *msg,
 				 size_t msglen)
 {
-	static const char *const op_keys[] = {"op", "daemon", NULL};
-	static const char *const keys[] = {"state", "mcast_ifn", "syncid", "sync_maxlen",
-					   "mcast_group", "mcast_port", "mcast_ttl", NULL};
-	static const char *const stop_keys[] = {"state", NULL};
-	const char *what = start ? "start-daemon" : "stop-daemon";
+	static const char *const op_keys[] = {XVS_WIRE_OP, XVS_WIRE_DAEMON, NULL};
+	static const char *const keys[] = {XVS_WIRE_STATE, XVS_WIRE_MCAST_IFN, XVS_WIRE_SYNCID,
+					   XVS_WIRE_SYNC_MAXLEN, XVS_WIRE_MCAST_GROUP,
+					   XVS_WIRE_MCAST_PORT, XVS_WIRE_MCAST_TTL, NULL};
+	static const char *const stop_keys[] = {XVS_WIRE_STATE, NULL};
+	const char *what = start ? XVS_WIRE_OP_START_DAEMON : XVS_WIRE_OP_STOP_DAEMON;
 	int rc = xvs_ctl_json_keys(o, what, op_keys, NULL, msg, msglen);
 	if (rc)
 		return rc;
-	const json_t *d = json_object_get(o, "daemon");
+	const json_t *d = json_object_get(o, XVS_WIRE_DAEMON);
 	if (!json_is_object(d))
 		return xvs_ctl_bad(msg, msglen, "%s: missing 'daemon'", what);
 	if ((rc = xvs_ctl_json_keys(d, "daemon", start ? keys : stop_keys, NULL, msg, msglen)))
 		return rc;
 	const char *state = NULL, *ifn = "eth0";
-	if ((rc = xvs_ctl_json_str(d, "state", "daemon", &state, msg, msglen)))
+	if ((rc = xvs_ctl_json_str(d, XVS_WIRE_STATE, "daemon", &state, msg, msglen)))
 		return rc;
 	if (!state || (strcmp(state, "master") != 0 && strcmp(state, "backup") != 0))
 		return xvs_ctl_bad(msg, msglen, "daemon.state: expected \"master\" or \"backup\"");
@@ -50,19 +52,19 @@ int xvs_ctl_json_parse_daemon_op(const json_t *o, int start, struct xvs_ctl_op *
 	if (!start)
 		return 0;
 	int64_t syncid = 0, maxlen = 0, port = XVS_SYNC_PORT_DEFAULT, ttl = XVS_SYNC_TTL_DEFAULT;
-	if ((rc = xvs_ctl_json_str(d, "mcast_ifn", "daemon", &ifn, msg, msglen)) ||
-	    (rc = xvs_ctl_json_int(d, "syncid", "daemon", 0, 255, &syncid, msg, msglen)) ||
-	    (rc = xvs_ctl_json_int(d, "sync_maxlen", "daemon", 0, 65535, &maxlen, msg, msglen)) ||
-	    (rc = xvs_ctl_json_int(d, "mcast_port", "daemon", 1, 65535, &port, msg, msglen)) ||
-	    (rc = xvs_ctl_json_int(d, "mcast_ttl", "daemon", 1, 255, &ttl, msg, msglen)))
+	if ((rc = xvs_ctl_json_str(d, XVS_WIRE_MCAST_IFN, "daemon", &ifn, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, XVS_WIRE_SYNCID, "daemon", 0, 255, &syncid, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, XVS_WIRE_SYNC_MAXLEN, "daemon", 0, 65535, &maxlen, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, XVS_WIRE_MCAST_PORT, "daemon", 1, 65535, &port, msg, msglen)) ||
+	    (rc = xvs_ctl_json_int(d, XVS_WIRE_MCAST_TTL, "daemon", 1, 255, &ttl, msg, msglen)))
 		return rc;
 	if (!xvs_sync_ifname_ok(ifn))
 		return xvs_ctl_bad(msg, msglen, "daemon.mcast_ifn: '%s' is not an interface name", ifn);
 	memcpy(c->ifname, ifn, strlen(ifn));
 	c->group_af = XVS_AF_INET;
 	c->group.v4 = __builtin_bswap32(XVS_SYNC_GROUP_DEFAULT);
-	if (json_object_get(d, "mcast_group")) {
-		if ((rc = xvs_ctl_json_ip(d, "mcast_group", "daemon", &c->group_af, &c->group, msg,
+	if (json_object_get(d, XVS_WIRE_MCAST_GROUP)) {
+		if ((rc = xvs_ctl_json_ip(d, XVS_WIRE_MCAST_GROUP, "daemon", &c->group_af, &c->group, msg,
 					  msglen)))
 			return rc;
 		int mc = c->group_af == XVS_AF_INET ? (c->group.v6[0] & 0xf0) == 0xe0
@@ -88,11 +90,12 @@ json_t *xvs_ctl_json_daemons(const struct xvs_ctl_model *m)
 			continue;
 		char group[64];
 		xvs_ctl_json_ip_str(d->group_af, &d->group, group, sizeof(group));
-		json_array_append_new(a, json_pack("{ss ss si si ss si si}", "state", state_names[i],
-						   "mcast_ifn", d->ifname, "syncid", (int)d->syncid,
-						   "sync_maxlen", (int)d->maxlen, "mcast_group",
-						   group, "mcast_port", (int)d->port, "mcast_ttl",
-						   (int)d->ttl));
+		json_array_append_new(a, json_pack("{ss ss si si ss si si}", XVS_WIRE_STATE,
+						   state_names[i], XVS_WIRE_MCAST_IFN, d->ifname,
+						   XVS_WIRE_SYNCID, (int)d->syncid,
+						   XVS_WIRE_SYNC_MAXLEN, (int)d->maxlen,
+						   XVS_WIRE_MCAST_GROUP, group, XVS_WIRE_MCAST_PORT,
+						   (int)d->port, XVS_WIRE_MCAST_TTL, (int)d->ttl));
 	}
 	return a;
 }

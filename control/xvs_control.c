@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_bgp.h"
 #include "ctl_health.h"
 #include "ctl_kaconf_apply.h"
 #include "ctl_metrics_http.h"
+#include "ctl_etcd.h"
 #include "ctl_persist.h"
 #include "ctl_publish.h"
 #include "xvs/notify.h"
@@ -32,6 +34,10 @@ struct options {
 	const char *kaconf;    /* --keepalived-conf */
 	const char *config_id; /* --config-id */
 	const char *metrics;   /* --metrics-listen, NULL: the default address */
+	const char *etcd;      /* --etcd */
+	const char *etcd_prefix; /* --etcd-prefix */
+	const char *bird_include; /* --bird-include, NULL: no VIP announcement */
+	const char *bird_socket;  /* --bird-socket */
 	bool check_config;     /* --check-config */
 	struct xvs_sched_params sched;
 };
@@ -41,6 +47,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: xvs-control [--shm PATH] [--socket PATH] [--state PATH] [--pidfile PATH]\n"
 		   "                   [--mh-table-size M] [--keepalived-conf FILE [--config-id ID]]\n"
 		   "                   [--metrics-listen ADDR:PORT|[ADDR6]:PORT|none]\n"
+		   "                   [--etcd URL[,URL...] [--etcd-prefix PREFIX] [--config-id ID]]\n"
+		   "                   [--bird-include FILE [--bird-socket PATH]]\n"
 		   "       xvs-control --keepalived-conf FILE --check-config [--config-id ID]\n"
 		   "  --shm PATH          shared region with xvs-dataplane (default %s)\n"
 		   "  --socket PATH       control API socket (default %s)\n"
@@ -51,11 +59,20 @@ static void usage(FILE *f)
 		   "  --keepalived-conf FILE  take the services from keepalived.conf FILE (its\n"
 		   "                      virtual_server part), again on SIGHUP\n"
 		   "  --config-id ID      the id of keepalived's @ID lines (default: the host name)\n"
+		   "  --etcd URLS         take the services from etcd v3 (its HTTP/JSON gateway, e.g.\n"
+		   "                      http://10.0.0.5:2379): the values under the prefix, in key\n"
+		   "                      order, as keepalived.conf text; watched, again on SIGHUP\n"
+		   "  --etcd-prefix P     the keys' prefix (default %s)\n"
 		   "  --check-config      check FILE, print its services as `xvsadm -S -n`, exit\n"
 		   "  --metrics-listen A  serve Prometheus metrics at http://A/metrics (default %s;\n"
-		   "                      none: no metrics listener)\n",
+		   "                      none: no metrics listener)\n"
+		   "  --bird-include FILE announce the VIPs this node can serve over BGP: keep FILE,\n"
+		   "                      a BIRD include of static protocols %s and %s,\n"
+		   "                      up to date and reconfigure BIRD when it changes\n"
+		   "  --bird-socket PATH  BIRD's control socket (default %s)\n",
 		XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH, XVS_CTL_STATE_DEFAULT_PATH,
-		XVS_MH_SIZE_DEFAULT, XVS_METRICS_DEFAULT_LISTEN);
+		XVS_MH_SIZE_DEFAULT, XVS_ETCD_DEFAULT_PREFIX, XVS_METRICS_DEFAULT_LISTEN, XVS_BGP_PROTO4,
+		XVS_BGP_PROTO6, XVS_BGP_SOCKET_DEFAULT);
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -71,13 +88,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"config-id", required_argument, NULL, 'i'},
 		{"check-config", no_argument, NULL, 'C'},
 		{"metrics-listen", required_argument, NULL, 'L'},
+		{"etcd", required_argument, NULL, 'E'},
+		{"etcd-prefix", required_argument, NULL, 'P'},
+		{"bird-include", required_argument, NULL, 'B'},
+		{"bird-socket", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){XVS_SHM_DEFAULT_PATH, XVS_CTL_SOCKET_DEFAULT_PATH,
-			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, false,
+			      XVS_CTL_STATE_DEFAULT_PATH, NULL, NULL, NULL, NULL, NULL,
+			      XVS_ETCD_DEFAULT_PREFIX, NULL, NULL, false,
 			      {.mh_size = XVS_MH_SIZE_DEFAULT}};
-	char msg[160], *end;
+	char msg[256], *end;
 	unsigned long n;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -89,6 +111,34 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'k': o->kaconf = optarg; break;
 		case 'i': o->config_id = optarg; break;
 		case 'C': o->check_config = true; break;
+		case 'E':
+			if (xvs_etcd_check_endpoints(optarg, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "xvs-control: --etcd %s: %s\n", optarg, msg);
+				return -1;
+			}
+			o->etcd = optarg;
+			break;
+		case 'P':
+			if (!*optarg || strlen(optarg) > 1024) {
+				fprintf(stderr, "xvs-control: --etcd-prefix must have 1 to 1024 bytes\n");
+				return -1;
+			}
+			o->etcd_prefix = optarg;
+			break;
+		case 'B':
+			if (!optarg[0]) {
+				fprintf(stderr, "xvs-control: --bird-include needs a file name\n");
+				return -1;
+			}
+			o->bird_include = optarg;
+			break;
+		case 'S':
+			if (xvs_bgp_check_socket(optarg, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "xvs-control: %s\n", msg);
+				return -1;
+			}
+			o->bird_socket = optarg;
+			break;
 		case 'L':
 			if (xvs_metrics_check_option(optarg) < 0)
 				return -1;
@@ -111,9 +161,29 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "xvs-control: unexpected argument %s\n", argv[optind]);
 		return -1;
 	}
-	if ((o->check_config || o->config_id) && !o->kaconf) {
-		fprintf(stderr, "xvs-control: --%s needs --keepalived-conf\n",
-			o->check_config ? "check-config" : "config-id");
+	if (o->bird_socket && !o->bird_include) {
+		fprintf(stderr, "xvs-control: --bird-socket needs --bird-include\n");
+		return -1;
+	}
+	if (o->check_config && o->bird_include) {
+		fprintf(stderr, "xvs-control: --check-config does not go with --bird-include\n");
+		return -1;
+	}
+	if (o->check_config && !o->kaconf) {
+		fprintf(stderr, "xvs-control: --check-config needs --keepalived-conf\n");
+		return -1;
+	}
+	if (o->config_id && !o->kaconf && !o->etcd) {
+		fprintf(stderr, "xvs-control: --config-id needs --keepalived-conf or --etcd\n");
+		return -1;
+	}
+	if (o->kaconf && o->etcd) {
+		fprintf(stderr, "xvs-control: --keepalived-conf and --etcd exclude each other: one "
+				"source of services\n");
+		return -1;
+	}
+	if (strcmp(o->etcd_prefix, XVS_ETCD_DEFAULT_PREFIX) && !o->etcd) {
+		fprintf(stderr, "xvs-control: --etcd-prefix needs --etcd\n");
 		return -1;
 	}
 	return 0;
@@ -135,14 +205,19 @@ static int apply_health(void *arg, const struct xvs_ctl_health_result *r, unsign
 }
 
 /* Housekeeping once a second until SIGINT or SIGTERM (returned); SIGHUP reads the
- * keepalived.conf again. */
+ * keepalived.conf, or the etcd prefix, again. */
 static int serve(struct xvs_ctl *ctl, pthread_mutex_t *lock, const sigset_t *sigs,
-		 const struct options *o, struct xvs_kaconf **held)
+		 const struct options *o, struct xvs_kaconf **held, struct xvs_etcd *etcd)
 {
 	const struct timespec second = {.tv_sec = 1};
 	const struct xvs_kaconf_opts kopts = {o->config_id};
 	for (;;) {
 		int sig = sigtimedwait(sigs, NULL, &second);
+		if (sig == SIGHUP && etcd) {
+			LOG("SIGHUP: reading %s under %s again", o->etcd, o->etcd_prefix);
+			xvs_etcd_kick(etcd);
+			continue;
+		}
 		if (sig == SIGHUP) {
 			LOG("SIGHUP: reading %s", o->kaconf);
 			pthread_mutex_lock(lock);
@@ -200,7 +275,7 @@ int main(int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
-	if (o.kaconf)
+	if (o.kaconf || o.etcd)
 		sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -255,18 +330,52 @@ int main(int argc, char **argv)
 		xvs_kaconf_reload(&ctl, o.kaconf, &kopts, &held);
 	}
 	pthread_mutex_unlock(&lock);
+	struct xvs_bgp *bgp = NULL;
+	if (o.bird_include) {
+		const struct xvs_bgp_cfg bcfg = {o.bird_include,
+						 o.bird_socket ? o.bird_socket : XVS_BGP_SOCKET_DEFAULT};
+		if (!(bgp = xvs_bgp_start(&bcfg, &ctl, &lock, msg, sizeof(msg)))) {
+			LOG("%s", msg);
+			xvs_metrics_server_stop(metrics);
+			xvs_ctl_api_stop(api);
+			xvs_health_stop(health);
+			ctl.health = NULL;
+			xvs_kaconf_free(held);
+			xvs_ctl_fini(&ctl);
+			xvs_shm_close(&shm);
+			return 1;
+		}
+		pthread_mutex_lock(&lock);
+		ctl.bgp = bgp;
+		pthread_mutex_unlock(&lock);
+		LOG("announcing VIPs through %s (BIRD at %s)", bcfg.include, bcfg.socket);
+	}
+	struct xvs_etcd *etcd = NULL;
+	if (o.etcd) {
+		/* the text read last, beside the state file: FILE:LINE in messages point there */
+		char cache[4096];
+		snprintf(cache, sizeof(cache), "%s.etcd.conf", o.state);
+		const struct xvs_etcd_opts eo = {o.etcd, o.etcd_prefix, cache, o.config_id};
+		if (!(etcd = xvs_etcd_start(&eo, &ctl, &lock, &held, msg, sizeof(msg))))
+			LOG("etcd: %s", msg);
+		else
+			LOG("etcd: following %s under %s", o.etcd, o.etcd_prefix);
+	}
 	if (o.pidfile && (rc = xvs_write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
 	LOG("serving %s (region %s, state %s)", o.socket, o.shm, o.state);
 	xvs_notify("READY=1"); /* the API listens (Type=notify, systemd/xvs-control.service) */
 
-	int sig = serve(&ctl, &lock, &stop, &o, &held);
+	int sig = serve(&ctl, &lock, &stop, &o, &held, etcd);
 	xvs_notify("STOPPING=1");
 	LOG("%s: stopping", strsignal(sig));
+	xvs_etcd_stop(etcd); /* first: it commits under the lock */
 	xvs_metrics_server_stop(metrics);
 	xvs_ctl_api_stop(api);
 	xvs_health_stop(health); /* after the API: no request can reach it any more */
 	ctl.health = NULL;
+	xvs_bgp_stop(bgp); /* the include file stays: the dataplane goes on serving */
+	ctl.bgp = NULL;
 	xvs_kaconf_free(held);
 	if (o.pidfile)
 		unlink(o.pidfile);

@@ -48,6 +48,7 @@ struct xvs_port {
 	/* the exception path to the kernel (dp_exc.c), set from the configuration */
 	int exc;                /* exception = yes: a kernel interface takes what xvs does not */
 	char exc_name[16];      /* its name in the kernel (IFNAMSIZ) */
+	int vip_neigh_kernel;   /* vip_neigh = kernel: the kernel interface answers ARP/ND for the VIPs */
 	uint32_t exc_rate;      /* frames per second towards the kernel, on average */
 	uint32_t exc_burst;     /* and back to back */
 	uint16_t exc_port_id;   /* the net_tap's DPDK port id, once created */

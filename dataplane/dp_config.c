@@ -248,6 +248,10 @@ static int set_port(struct load_ctx *c, const char *pname, const char *k, const 
 		p->faces = (uint8_t)i;
 	} else if (!strcmp(k, "exception")) {
 		return set_switch(c, k, v, &p->exc);
+	} else if (!strcmp(k, "vip_neigh")) {
+		if (strcmp(v, "xvs") && strcmp(v, "kernel"))
+			return fail(c, "vip_neigh '%s' on port %s must be xvs or kernel", v, pname);
+		p->vip_neigh_kernel = !strcmp(v, "kernel");
 	} else if (!strcmp(k, "exception_name")) {
 		if (!exc_name_ok(v))
 			return fail(c, "bad exception_name '%s' on port %s (1..15 characters of "
@@ -343,9 +347,10 @@ static int check_exception(const char *path, struct xvs_dp *dp, char *err, size_
 	for (unsigned i = 0; i < dp->nb_ports; i++) {
 		struct xvs_port *p = &dp->ports[i];
 		if (!p->exc) {
-			if (p->exc_name[0] || p->exc_rate || p->exc_burst) {
-				snprintf(err, errlen, "%s: port %s: exception_name, exception_rate and "
-					 "exception_burst need exception = yes", path, p->name);
+			if (p->exc_name[0] || p->exc_rate || p->exc_burst || p->vip_neigh_kernel) {
+				snprintf(err, errlen, "%s: port %s: exception_name, exception_rate, "
+					 "exception_burst and vip_neigh = kernel need exception = yes",
+					 path, p->name);
 				return -EINVAL;
 			}
 			continue;

@@ -52,6 +52,23 @@ static void arp_request(struct xvs_worker *w, uint16_t port, uint32_t ip, const 
 	enqueue(w, port, m);
 }
 
+/*
+ * vip_neigh = kernel: a request for a VIP (not a port's own address) is the kernel
+ * interface's to answer, which it does only while the VIP is assigned to it (by keepalived's
+ * VRRP instance as master): a backup node stays silent and the router keeps the master.
+ */
+static int vip_to_kernel(const struct xvs_worker *w, uint16_t in_port, uint8_t af,
+			 const union xvs_ip *target)
+{
+	const struct xvs_port *pt = &w->dp->ports[in_port];
+	if (likely(!pt->vip_neigh_kernel) || !w->exc_ring)
+		return 0;
+	/* owned and not a port's address (the NULL generation leaves those only): a VIP */
+	if (af == XVS_AF_INET)
+		return !xvs_owned4(w->dp, NULL, target->v4);
+	return !xvs_owned6(w->dp, NULL, target);
+}
+
 void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_port,
 		       struct rte_mbuf *m)
 {
@@ -77,6 +94,8 @@ void xvs_handle_arp(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_p
 			    op == RTE_ARP_OP_REPLY ? XVS_NEIGH_CONFIRMED : XVS_NEIGH_SEEN, w->now_tsc) < 0)
 		w->st->drops[XVS_DROP_NEIGH_FULL]++;
 	if (op == RTE_ARP_OP_REPLY)
+		return xvs_answered(w, in_port, m);
+	if (vip_to_kernel(w, in_port, XVS_AF_INET, &(union xvs_ip){ .d = { tip, 0 } }))
 		return xvs_answered(w, in_port, m);
 	if (m->nb_segs > 1) /* the reply is built in place, in the first segment */
 		return drop(w, m, XVS_DROP_ARP_MALFORMED);
@@ -149,6 +168,8 @@ void xvs_handle_nd(struct xvs_worker *w, const struct xvs_gen *g, uint16_t in_po
 	    xvs_neigh_learn_ip(w->dp->neigh, in_port, XVS_AF_INET6, src, &nd.lladdr, XVS_NEIGH_SEEN,
 			       w->now_tsc) < 0)
 		w->st->drops[XVS_DROP_NEIGH_FULL]++;
+	if (vip_to_kernel(w, in_port, XVS_AF_INET6, &nd.target))
+		return xvs_answered(w, in_port, m);
 	nd_advertise(w, in_port, m, src, &nd);
 }
 

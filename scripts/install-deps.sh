@@ -18,6 +18,7 @@ PKGS=(
 	libclang-rt-dev  # libFuzzer and the sanitizer runtimes of clang (tests/fuzz)
 	libcriterion-dev libjansson-dev libpcap-dev libpopt-dev libinih-dev
 	libmicrohttpd-dev libcurl4-openssl-dev libhttp-parser-dev
+	libssl-dev # base64 for etcd's JSON gateway (libcrypto)
 	python3-scapy tshark tcpdump
 	python3-matplotlib
 	iproute2 ethtool socat curl iputils-ping
@@ -48,12 +49,14 @@ fi
 # Packages whose daemons must never run here; a policy-rc.d that forbids starting services
 # covers the install (Debian starts a newly installed service otherwise):
 # - keepalived: its documentation's sample configurations are test input of xvs-control's
-#   keepalived.conf loader;
+#   keepalived.conf loader, and tests/e2e/vrrp.sh runs its own VRRP instances, one per node
+#   namespace;
 # - prometheus (it provides promtool too): tests/e2e/metrics.sh runs its own server, in its
 #   own namespace, on a data directory of its own; a system one would scrape and listen on
-#   :9090 for nothing.
+#   :9090 for nothing;
+# - etcd-server: tests/e2e/etcd.sh runs its own etcd on loopback ports of its own namespace.
 no_start=()
-for p in keepalived prometheus; do
+for p in keepalived prometheus etcd-server; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || no_start+=("$p")
 done
 if [ "${#no_start[@]}" -gt 0 ]; then
@@ -72,10 +75,12 @@ if [ "${#no_start[@]}" -gt 0 ]; then
 	[ "$made_policy" = 1 ] && rm -f "$policy"
 	[ "$rc" = 0 ] || exit "$rc"
 	# On a systemd host the unit stays enabled for the next boot: disable it.
-	if [[ " ${no_start[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 &&
-		systemctl is-enabled -q prometheus.service 2>/dev/null; then
-		systemctl disable --now prometheus.service
-	fi
+	for u in prometheus:prometheus etcd-server:etcd; do
+		if [[ " ${no_start[*]} " == *" ${u%%:*} "* ]] && command -v systemctl >/dev/null 2>&1 &&
+			systemctl is-enabled -q "${u#*:}.service" 2>/dev/null; then
+			systemctl disable --now "${u#*:}.service"
+		fi
+	done
 fi
 
 "$(dirname "$0")/hugepages.sh"

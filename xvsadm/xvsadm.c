@@ -15,6 +15,7 @@
 #include "xvsadm_parse.h"
 #include "xvsadm_print.h"
 #include "xvsadm_sync.h"
+#include "xvs/wire.h"
 
 #ifndef XVS_VERSION
 #define XVS_VERSION "0.1.0"
@@ -294,8 +295,8 @@ static int print_listing(const struct xvs_xvsadm_cmd *cmd, const json_t *doc,
 		return json ? print_json(json_object_get(doc, "timeouts"))
 			    : xvs_xvsadm_print_timeout(stdout, t);
 	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DAEMON))
-		return json ? print_json(json_object_get(doc, "daemons"))
-			    : xvs_xvsadm_print_daemons(stdout, json_object_get(doc, "daemons"));
+		return json ? print_json(json_object_get(doc, XVS_WIRE_DAEMONS))
+			    : xvs_xvsadm_print_daemons(stdout, json_object_get(doc, XVS_WIRE_DAEMONS));
 	if (one)
 		return json ? print_json_service(doc, t, &cmd->svc)
 			    : xvs_xvsadm_print_service(stdout, t, &cmd->svc, cmd->format);

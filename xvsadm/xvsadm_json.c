@@ -2,158 +2,132 @@
  * xvsadm <-> control API translation. Ops carry every field explicitly (the parser has
  * already applied ipvsadm's defaults), so -E/-e replace every field as in ipvsadm and the
  * server never has to guess what the user left out. Reading is lenient: fields this
- * client does not know are ignored, so a newer server still lists fine.
+ * client does not know are ignored, so a newer server still lists fine. Names and the
+ * objects' encoders are the schema's the server also uses (xvs/wire.h).
  */
 #include "xvsadm_json.h"
 #include "xvsadm_sync.h"
+#include "xvs/wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *proto_str(uint16_t proto)
+/* The wire's address family (XVS_AF_*) of a socket one, and back. */
+static uint8_t wire_af(int af)
 {
-	switch (proto) {
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_SCTP: return "sctp";
-	default: return "tcp";
-	}
+	return af == AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET;
 }
 
-static const char *const fwd_strs[] = {
-	[XVS_FWD_MASQ] = "masq", [XVS_FWD_LOCAL] = "local", [XVS_FWD_TUNNEL] = "tunnel",
-	[XVS_FWD_DROUTE] = "route",
-};
-static const char *const tun_type_strs[] = { "ipip", "gue", "gre" };
-static const char *const tun_csum_strs[] = { "nocsum", "csum", "remcsum" };
-
-static void addr_str(int af, const union xvs_ip *ip, char *buf, size_t len)
+static int sock_af(uint8_t af)
 {
-	inet_ntop(af == AF_INET6 ? AF_INET6 : AF_INET, ip->v6, buf, (socklen_t)len);
+	return af == XVS_AF_INET6 ? AF_INET6 : AF_INET;
+}
+
+/*
+ * The scheduler's name for the wire. -s takes any bytes, as ipvsadm's does, but a JSON
+ * string only UTF-8: other bytes become '?'. No scheduler has such a name, so the server
+ * answers "not found", as the kernel does for ipvsadm (the string would fail instead, and
+ * the command with it, as if memory had run out).
+ */
+static const char *sched_name(const char *name, char *buf, size_t len)
+{
+	json_t *j = json_string(name);
+
+	if (j != NULL) {
+		json_decref(j);
+		return name;
+	}
+	snprintf(buf, len, "%s", name);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	return buf;
+}
+
+/* The service for the wire; sched_buf holds its scheduler's name when that needs mending. */
+static void wire_svc(const struct xvs_xvsadm_service *s, struct xvs_wire_svc *w,
+		     char *sched_buf, size_t len)
+{
+	memset(w, 0, sizeof(*w));
+	w->fwmark = s->fwmark;
+	w->af = wire_af(s->af);
+	w->proto = (uint8_t)s->proto;
+	w->port = s->port;
+	w->addr = s->addr;
+	w->sched = sched_name(s->sched, sched_buf, len);
+	w->flag_sched = s->sched;
+	w->persistent = (s->flags & XVS_SVC_F_PERSISTENT) ? s->timeout : 0;
+	if (s->af == AF_INET6)
+		w->netmask.w[0] = s->netmask;
+	else
+		w->netmask.v4 = s->netmask;
+	w->flags = (uint16_t)(s->flags & (XVS_SVC_F_SCHED1 | XVS_SVC_F_SCHED2 | XVS_SVC_F_SCHED3));
+	w->ops = (s->flags & XVS_SVC_F_ONEPACKET) != 0;
 }
 
 static json_t *service_key(const struct xvs_xvsadm_service *s)
 {
-	char addr[INET6_ADDRSTRLEN];
-
-	if (s->fwmark)
-		return json_pack("{sI ss}", "fwmark", (json_int_t)s->fwmark, "af",
-				 s->af == AF_INET6 ? "inet6" : "inet");
-	addr_str(s->af, &s->addr, addr, sizeof(addr));
-	return json_pack("{ss ss si}", "proto", proto_str(s->proto), "addr", addr, "port",
-			 (int)s->port);
-}
-
-static json_t *sched_flags(const struct xvs_xvsadm_service *s)
-{
-	const char *n1 = "flag-1", *n2 = "flag-2";
-	json_t *a = json_array();
-
-	if (strcmp(s->sched, "sh") == 0) {
-		n1 = "sh-fallback";
-		n2 = "sh-port";
-	} else if (strcmp(s->sched, "mh") == 0) {
-		n1 = "mh-fallback";
-		n2 = "mh-port";
-	}
-	if (a && (s->flags & XVS_SVC_F_SCHED1))
-		json_array_append_new(a, json_string(n1));
-	if (a && (s->flags & XVS_SVC_F_SCHED2))
-		json_array_append_new(a, json_string(n2));
-	if (a && (s->flags & XVS_SVC_F_SCHED3))
-		json_array_append_new(a, json_string("flag-3"));
-	return a;
-}
-
-/*
- * The scheduler's name as a JSON string. -s takes any bytes, as ipvsadm's does, but a JSON
- * string only UTF-8: other bytes become '?'. No scheduler has such a name, so the server
- * answers "not found", as the kernel does for ipvsadm (json_string would fail instead, and
- * the command with it, as if memory had run out).
- */
-static json_t *sched_name(const char *name)
-{
 	char buf[XVSADM_SCHED_MAXLEN];
-	json_t *j = json_string(name);
+	struct xvs_wire_svc w;
 
-	if (j != NULL)
-		return j;
-	snprintf(buf, sizeof(buf), "%s", name);
-	for (char *p = buf; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	return json_string(buf);
+	wire_svc(s, &w, buf, sizeof(buf));
+	return xvs_wire_svc_key(&w);
 }
 
 /* Every field of -A/-E: an omitted option is its ipvsadm default, never "unchanged". */
 static json_t *service_full(const struct xvs_xvsadm_service *s)
 {
-	char mask[INET6_ADDRSTRLEN];
-	json_t *o = service_key(s);
-	json_t *flags = sched_flags(s);
-	uint32_t pers = (s->flags & XVS_SVC_F_PERSISTENT) ? s->timeout : 0;
-	int bad;
+	char buf[XVSADM_SCHED_MAXLEN];
+	struct xvs_wire_svc w;
 
-	if (s->af == AF_INET6)
-		snprintf(mask, sizeof(mask), "%u", s->netmask);
-	else
-		inet_ntop(AF_INET, &s->netmask, mask, sizeof(mask));
-	/* flags is set with its own reference: on a failure before it, it is still ours */
-	bad = o == NULL || flags == NULL ||
-	      json_object_set_new(o, "sched", sched_name(s->sched)) ||
-	      json_object_set_new(o, "persistent", json_integer(pers)) ||
-	      json_object_set_new(o, "netmask", json_string(mask)) ||
-	      json_object_set(o, "flags", flags) ||
-	      json_object_set_new(o, "ops", json_boolean(s->flags & XVS_SVC_F_ONEPACKET));
-	json_decref(flags);
-	if (bad) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	wire_svc(s, &w, buf, sizeof(buf));
+	return xvs_wire_svc_full(&w);
+}
+
+static void wire_dest(const struct xvs_xvsadm_dest *d, struct xvs_wire_dest *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->af = wire_af(d->af);
+	w->addr = d->addr;
+	w->port = d->port;
+	w->fwd = d->fwd;
+	w->weight = d->weight;
+	w->u_threshold = d->u_threshold;
+	w->l_threshold = d->l_threshold;
+	w->tun_type = d->tun_type;
+	w->tun_port = d->tun_port;
+	w->tun_csum = d->tun_csum;
 }
 
 static json_t *dest_key(const struct xvs_xvsadm_dest *d)
 {
-	char addr[INET6_ADDRSTRLEN];
+	struct xvs_wire_dest w;
 
-	addr_str(d->af, &d->addr, addr, sizeof(addr));
-	return json_pack("{ss si}", "addr", addr, "port", (int)d->port);
+	wire_dest(d, &w);
+	return xvs_wire_dest_key(&w);
 }
 
 static json_t *dest_full(const struct xvs_xvsadm_dest *d)
 {
-	json_t *o = dest_key(d);
+	struct xvs_wire_dest w;
 
-	if (o == NULL || d->fwd < 0 || d->fwd > XVS_FWD_DROUTE ||
-	    d->tun_type < 0 || d->tun_type > XVSADM_TUN_GRE ||
-	    d->tun_csum < 0 || d->tun_csum > XVSADM_TUN_REMCSUM ||
-	    json_object_set_new(o, "fwd", json_string(fwd_strs[d->fwd])) ||
-	    json_object_set_new(o, "weight", json_integer(d->weight)) ||
-	    json_object_set_new(o, "u_threshold", json_integer(d->u_threshold)) ||
-	    json_object_set_new(o, "l_threshold", json_integer(d->l_threshold)) ||
-	    json_object_set_new(o, "tun_type", json_string(tun_type_strs[d->tun_type])) ||
-	    json_object_set_new(o, "tun_port", json_integer(d->tun_port)) ||
-	    json_object_set_new(o, "tun_csum", json_string(tun_csum_strs[d->tun_csum]))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	wire_dest(d, &w);
+	return xvs_wire_dest_full(&w);
 }
 
 /* Build {"op": name, "service": svc, "dest": dest}; svc/dest may be NULL, refs are stolen. */
 static int make_op(const char *name, json_t *svc, json_t *dest, int need_svc, int need_dest,
 		   json_t **op)
 {
-	json_t *o = json_pack("{ss}", "op", name);
+	json_t *o = json_pack("{ss}", XVS_WIRE_OP, name);
 
 	if (o == NULL || (need_svc && svc == NULL) || (need_dest && dest == NULL) ||
-	    (svc && json_object_set_new(o, "service", svc)) ||
-	    (dest && json_object_set_new(o, "dest", dest))) {
+	    (svc && json_object_set_new(o, XVS_WIRE_SERVICE, svc)) ||
+	    (dest && json_object_set_new(o, XVS_WIRE_DEST, dest))) {
 		json_decref(o);
 		return -ENOMEM;
 	}
@@ -164,26 +138,19 @@ static int make_op(const char *name, json_t *svc, json_t *dest, int need_svc, in
 /* The mark rule of --add-mark / --del-mark; the mark itself only when given. */
 static json_t *mark_rule(const struct xvs_xvsadm_mark *mk)
 {
-	char addr[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN + 8];
-	json_t *o;
+	const struct xvs_wire_mark w = {
+		.af = wire_af(mk->af), .proto = (uint8_t)mk->proto, .prefix = mk->prefix,
+		.plen = mk->plen, .port_lo = mk->port_lo, .port_hi = mk->port_hi, .mark = mk->mark,
+	};
 
-	addr_str(mk->af, &mk->prefix, addr, sizeof(addr));
-	snprintf(dst, sizeof(dst), "%s/%u", addr, mk->plen);
-	o = json_pack("{ss ss si si}", "proto", mk->proto == IPPROTO_TCP ? "tcp" :
-		      mk->proto == IPPROTO_UDP ? "udp" : "any", "dst", dst, "dport_lo",
-		      (int)mk->port_lo, "dport_hi", (int)mk->port_hi);
-	if (o && mk->mark && json_object_set_new(o, "mark", json_integer(mk->mark))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return xvs_wire_mark_rule(&w, false);
 }
 
 static int mark_op(const char *name, const struct xvs_xvsadm_mark *mk, json_t **op)
 {
 	json_t *r = mark_rule(mk);
 
-	*op = r ? json_pack("{ss so}", "op", name, "mark", r) : NULL;
+	*op = r ? json_pack("{ss so}", XVS_WIRE_OP, name, XVS_WIRE_MARK, r) : NULL;
 	return *op ? 0 : -ENOMEM;
 }
 
@@ -194,28 +161,33 @@ int xvs_xvsadm_json_op(const struct xvs_xvsadm_cmd *cmd, json_t **op)
 	*op = NULL;
 	switch (cmd->cmd) {
 	case XVSADM_CMD_ADD:
-		return make_op("add-service", service_full(&cmd->svc), NULL, 1, 0, op);
+		return make_op(XVS_WIRE_OP_ADD_SVC, service_full(&cmd->svc), NULL, 1, 0, op);
 	case XVSADM_CMD_EDIT:
-		return make_op("edit-service", service_full(&cmd->svc), NULL, 1, 0, op);
+		return make_op(XVS_WIRE_OP_EDIT_SVC, service_full(&cmd->svc), NULL, 1, 0, op);
 	case XVSADM_CMD_DEL:
-		return make_op("delete-service", service_key(&cmd->svc), NULL, 1, 0, op);
+		return make_op(XVS_WIRE_OP_DEL_SVC, service_key(&cmd->svc), NULL, 1, 0, op);
 	case XVSADM_CMD_FLUSH:
-		return make_op("clear", NULL, NULL, 0, 0, op);
+		return make_op(XVS_WIRE_OP_CLEAR, NULL, NULL, 0, 0, op);
 	case XVSADM_CMD_ADDDEST:
-		return make_op("add-dest", service_key(&cmd->svc), dest_full(&cmd->dest), 1, 1, op);
+		return make_op(XVS_WIRE_OP_ADD_DEST, service_key(&cmd->svc), dest_full(&cmd->dest), 1,
+			       1, op);
 	case XVSADM_CMD_EDITDEST:
-		return make_op("edit-dest", service_key(&cmd->svc), dest_full(&cmd->dest), 1, 1, op);
+		return make_op(XVS_WIRE_OP_EDIT_DEST, service_key(&cmd->svc), dest_full(&cmd->dest), 1,
+			       1, op);
 	case XVSADM_CMD_DELDEST:
-		return make_op("delete-dest", service_key(&cmd->svc), dest_key(&cmd->dest), 1, 1, op);
+		return make_op(XVS_WIRE_OP_DEL_DEST, service_key(&cmd->svc), dest_key(&cmd->dest), 1,
+			       1, op);
 	case XVSADM_CMD_ZERO:
-		return make_op("zero", has_svc ? service_key(&cmd->svc) : NULL, NULL, has_svc, 0, op);
+		return make_op(XVS_WIRE_OP_ZERO, has_svc ? service_key(&cmd->svc) : NULL, NULL,
+			       has_svc, 0, op);
 	case XVSADM_CMD_ADDMARK:
-		return mark_op("add-mark", &cmd->mark, op);
+		return mark_op(XVS_WIRE_OP_ADD_MARK, &cmd->mark, op);
 	case XVSADM_CMD_DELMARK:
-		return mark_op("delete-mark", &cmd->mark, op);
+		return mark_op(XVS_WIRE_OP_DEL_MARK, &cmd->mark, op);
 	case XVSADM_CMD_TIMEOUT:
-		*op = json_pack("{ss si si si}", "op", "set-timeouts", "tcp", (int)cmd->timeout_tcp,
-				"tcpfin", (int)cmd->timeout_tcpfin, "udp", (int)cmd->timeout_udp);
+		*op = json_pack("{ss si si si}", XVS_WIRE_OP, XVS_WIRE_OP_SET_TIMEOUTS, XVS_WIRE_TCP,
+				(int)cmd->timeout_tcp, XVS_WIRE_TCPFIN, (int)cmd->timeout_tcpfin,
+				XVS_WIRE_UDP, (int)cmd->timeout_udp);
 		return *op ? 0 : -ENOMEM;
 	case XVSADM_CMD_STARTDAEMON:
 	case XVSADM_CMD_STOPDAEMON:
@@ -243,90 +215,75 @@ static const char *get_str(const json_t *o, const char *key, const char *dflt)
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
-static int str_index(const char *s, const char *const *names, size_t nb, int dflt)
+/* The value of the name s in t, or dflt when s is missing or not in t. */
+static int wire_value(const char *s, const struct xvs_wire_name *t, int dflt)
 {
-	for (size_t i = 0; s && i < nb; i++)
-		if (names[i] && strcmp(s, names[i]) == 0)
-			return (int)i;
-	return dflt;
+	int v;
+
+	return xvs_wire_value(t, s, &v) == 0 ? v : dflt;
 }
 
 static int parse_ip(const char *s, int *af, union xvs_ip *ip)
 {
-	memset(ip, 0, sizeof(*ip));
-	if (s && inet_pton(AF_INET, s, &ip->v4) == 1)
-		*af = AF_INET;
-	else if (s && inet_pton(AF_INET6, s, ip->v6) == 1)
-		*af = AF_INET6;
-	else
+	uint8_t waf;
+
+	if (xvs_wire_ip_parse(s, &waf, ip))
 		return -EINVAL;
+	*af = sock_af(waf);
 	return 0;
 }
 
 static void read_stats(const json_t *o, struct xvs_xvsadm_stats *st)
 {
-	st->conns = get_u64(o, "conns", 0);
-	st->inpkts = get_u64(o, "inpkts", 0);
-	st->outpkts = get_u64(o, "outpkts", 0);
-	st->inbytes = get_u64(o, "inbytes", 0);
-	st->outbytes = get_u64(o, "outbytes", 0);
-	st->cps = get_u64(o, "cps", 0);
-	st->inpps = get_u64(o, "inpps", 0);
-	st->outpps = get_u64(o, "outpps", 0);
-	st->inbps = get_u64(o, "inbps", 0);
-	st->outbps = get_u64(o, "outbps", 0);
+#define XVS_CTR(f) st->f = get_u64(o, #f, 0);
+	XVS_WIRE_COUNTERS(XVS_CTR)
+	XVS_WIRE_RATES(XVS_CTR)
+#undef XVS_CTR
 }
 
 static int read_dest(const json_t *o, struct xvs_xvsadm_dest_entry *de)
 {
 	struct xvs_xvsadm_dest *d = &de->d;
 
-	if (!json_is_object(o) || parse_ip(get_str(o, "addr", NULL), &d->af, &d->addr))
+	if (!json_is_object(o) || parse_ip(get_str(o, XVS_WIRE_ADDR, NULL), &d->af, &d->addr))
 		return -EINVAL;
-	d->port = (uint16_t)get_u64(o, "port", 0);
-	d->fwd = str_index(get_str(o, "fwd", "route"), fwd_strs, 4, XVS_FWD_DROUTE);
-	d->weight = (int)get_u64(o, "weight", 1);
-	d->u_threshold = (uint32_t)get_u64(o, "u_threshold", 0);
-	d->l_threshold = (uint32_t)get_u64(o, "l_threshold", 0);
-	d->tun_type = str_index(get_str(o, "tun_type", "ipip"), tun_type_strs, 3, 0);
-	d->tun_port = (uint16_t)get_u64(o, "tun_port", 0);
-	d->tun_csum = str_index(get_str(o, "tun_csum", "nocsum"), tun_csum_strs, 3, 0);
-	de->removed = json_is_false(json_object_get(o, "in_ipvs"));
-	de->ipvs_weight = (int)get_u64(o, "ipvs_weight", (uint64_t)d->weight);
+	d->port = (uint16_t)get_u64(o, XVS_WIRE_PORT, 0);
+	d->fwd = wire_value(get_str(o, XVS_WIRE_FWD, NULL), xvs_wire_fwds, XVS_FWD_DROUTE);
+	d->weight = (int)get_u64(o, XVS_WIRE_WEIGHT, 1);
+	d->u_threshold = (uint32_t)get_u64(o, XVS_WIRE_U_THRESHOLD, 0);
+	d->l_threshold = (uint32_t)get_u64(o, XVS_WIRE_L_THRESHOLD, 0);
+	d->tun_type = wire_value(get_str(o, XVS_WIRE_TUN_TYPE, NULL), xvs_wire_tun_types,
+				 XVSADM_TUN_IPIP);
+	d->tun_port = (uint16_t)get_u64(o, XVS_WIRE_TUN_PORT, 0);
+	d->tun_csum = wire_value(get_str(o, XVS_WIRE_TUN_CSUM, NULL), xvs_wire_tun_csums,
+				 XVSADM_TUN_NOCSUM);
+	de->removed = json_is_false(json_object_get(o, XVS_WIRE_IN_IPVS));
+	de->ipvs_weight = (int)get_u64(o, XVS_WIRE_IPVS_WEIGHT, (uint64_t)d->weight);
 	de->reweighted = !de->removed && de->ipvs_weight != d->weight;
-	de->sorry = json_is_true(json_object_get(o, "sorry_server"));
+	de->sorry = json_is_true(json_object_get(o, XVS_WIRE_SORRY_SERVER));
 	snprintf(de->health, sizeof(de->health), "%s",
-		 get_str(json_object_get(o, "health"), "state", ""));
-	de->active_conns = (uint32_t)get_u64(o, "active_conns", 0);
-	de->inactive_conns = (uint32_t)get_u64(o, "inactive_conns", 0);
-	de->persist_conns = (uint32_t)get_u64(o, "persist_conns", 0);
+		 get_str(json_object_get(o, XVS_WIRE_HEALTH), XVS_WIRE_STATE, ""));
+	de->active_conns = (uint32_t)get_u64(o, XVS_WIRE_ACTIVE_CONNS, 0);
+	de->inactive_conns = (uint32_t)get_u64(o, XVS_WIRE_INACTIVE_CONNS, 0);
+	de->persist_conns = (uint32_t)get_u64(o, XVS_WIRE_PERSIST_CONNS, 0);
 	read_stats(o, &de->st);
 	return 0;
 }
 
 static void read_service_flags(const json_t *o, struct xvs_xvsadm_service *s)
 {
-	static const struct { const char *name; uint32_t bit; } names[] = {
-		{ "flag-1", XVS_SVC_F_SCHED1 }, { "flag-2", XVS_SVC_F_SCHED2 },
-		{ "flag-3", XVS_SVC_F_SCHED3 }, { "sh-fallback", XVS_SVC_F_SCHED1 },
-		{ "sh-port", XVS_SVC_F_SCHED2 }, { "mh-fallback", XVS_SVC_F_SCHED1 },
-		{ "mh-port", XVS_SVC_F_SCHED2 },
-	};
-	const json_t *a = json_object_get(o, "flags"), *v;
+	const json_t *a = json_object_get(o, XVS_WIRE_FLAGS), *v;
 	size_t i;
 
-	json_array_foreach(a, i, v) {
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if (json_is_string(v) && strcmp(json_string_value(v), names[k].name) == 0)
-				s->flags |= names[k].bit;
-	}
-	if (json_is_true(json_object_get(o, "ops")))
+	json_array_foreach(a, i, v)
+		s->flags |= (uint32_t)wire_value(json_string_value(v), xvs_wire_sched_flags, 0);
+	if (json_is_true(json_object_get(o, XVS_WIRE_ONEPACKET)))
 		s->flags |= XVS_SVC_F_ONEPACKET;
 }
 
 static int read_netmask(const json_t *o, struct xvs_xvsadm_service *s)
 {
-	const char *m = get_str(o, "netmask", NULL);
+	const char *m = get_str(o, XVS_WIRE_NETMASK, NULL);
 	struct in_addr in;
 
 	if (s->af == AF_INET6) {
@@ -346,27 +303,26 @@ static int read_netmask(const json_t *o, struct xvs_xvsadm_service *s)
 /* The service part; "fwmark", "af" and "pe" are read for forward compatibility. */
 static int read_service(const json_t *o, struct xvs_xvsadm_service_entry *se)
 {
-	static const char *const protos[] = { "tcp", "udp", "sctp" };
-	static const uint16_t proto_nums[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
 	struct xvs_xvsadm_service *s = &se->s;
 	int p;
 
 	if (!json_is_object(o))
 		return -EINVAL;
-	s->fwmark = (uint32_t)get_u64(o, "fwmark", 0);
+	s->fwmark = (uint32_t)get_u64(o, XVS_WIRE_FWMARK, 0);
 	if (s->fwmark) {
-		s->af = strcmp(get_str(o, "af", "inet"), "inet6") == 0 ? AF_INET6 : AF_INET;
+		s->af = sock_af((uint8_t)wire_value(get_str(o, XVS_WIRE_AF, NULL), xvs_wire_afs,
+						    XVS_AF_INET));
 		s->proto = IPPROTO_TCP;
 	} else {
-		p = str_index(get_str(o, "proto", NULL), protos, 3, -1);
-		if (p < 0 || parse_ip(get_str(o, "addr", NULL), &s->af, &s->addr))
+		p = wire_value(get_str(o, XVS_WIRE_PROTO, NULL), xvs_wire_protos, -1);
+		if (p < 0 || parse_ip(get_str(o, XVS_WIRE_ADDR, NULL), &s->af, &s->addr))
 			return -EINVAL;
-		s->proto = proto_nums[p];
-		s->port = (uint16_t)get_u64(o, "port", 0);
+		s->proto = (uint16_t)p;
+		s->port = (uint16_t)get_u64(o, XVS_WIRE_PORT, 0);
 	}
-	snprintf(s->sched, sizeof(s->sched), "%s", get_str(o, "sched", XVSADM_DEF_SCHED));
-	snprintf(s->pe, sizeof(s->pe), "%s", get_str(o, "pe", ""));
-	s->timeout = (uint32_t)get_u64(o, "persistent", 0);
+	snprintf(s->sched, sizeof(s->sched), "%s", get_str(o, XVS_WIRE_SCHED, XVSADM_DEF_SCHED));
+	snprintf(s->pe, sizeof(s->pe), "%s", get_str(o, XVS_WIRE_PE, ""));
+	s->timeout = (uint32_t)get_u64(o, XVS_WIRE_PERSISTENT, 0);
 	if (s->timeout)
 		s->flags |= XVS_SVC_F_PERSISTENT;
 	read_service_flags(o, s);
@@ -376,7 +332,7 @@ static int read_service(const json_t *o, struct xvs_xvsadm_service_entry *se)
 
 static int read_service_dests(const json_t *o, struct xvs_xvsadm_service_entry *se)
 {
-	const json_t *dests = json_object_get(o, "dests");
+	const json_t *dests = json_object_get(o, XVS_WIRE_DESTS);
 	size_t n = json_array_size(dests);
 
 	if (dests && !json_is_array(dests))
@@ -397,12 +353,10 @@ static int read_service_dests(const json_t *o, struct xvs_xvsadm_service_entry *
 /* One mark rule of the document's "marks". */
 static int read_mark(const json_t *o, struct xvs_xvsadm_mark *mk)
 {
-	static const char *const protos[] = { "any", "tcp", "udp" };
-	static const uint16_t proto_nums[] = { 0, IPPROTO_TCP, IPPROTO_UDP };
 	char buf[INET6_ADDRSTRLEN + 8];
-	const char *dst = get_str(o, "dst", NULL);
+	const char *dst = get_str(o, XVS_WIRE_DST, NULL);
 	char *slash;
-	int p = str_index(get_str(o, "proto", "any"), protos, 3, -1);
+	int p = wire_value(get_str(o, XVS_WIRE_PROTO, "any"), xvs_wire_mark_protos, -1);
 
 	if (!json_is_object(o) || p < 0 || dst == NULL || strlen(dst) >= sizeof(buf))
 		return -EINVAL;
@@ -413,16 +367,16 @@ static int read_mark(const json_t *o, struct xvs_xvsadm_mark *mk)
 	if (parse_ip(buf, &mk->af, &mk->prefix))
 		return -EINVAL;
 	mk->plen = slash ? (unsigned int)strtoul(slash, NULL, 10) : (mk->af == AF_INET6 ? 128 : 32);
-	mk->proto = proto_nums[p];
-	mk->port_lo = (uint16_t)get_u64(o, "dport_lo", 0);
-	mk->port_hi = (uint16_t)get_u64(o, "dport_hi", 65535);
-	mk->mark = (uint32_t)get_u64(o, "mark", 0);
+	mk->proto = (uint16_t)p;
+	mk->port_lo = (uint16_t)get_u64(o, XVS_WIRE_DPORT_LO, 0);
+	mk->port_hi = (uint16_t)get_u64(o, XVS_WIRE_DPORT_HI, 65535);
+	mk->mark = (uint32_t)get_u64(o, XVS_WIRE_MARK, 0);
 	return 0;
 }
 
 static int read_marks(const json_t *doc, struct xvs_xvsadm_table *t)
 {
-	const json_t *marks = json_object_get(doc, "marks");
+	const json_t *marks = json_object_get(doc, XVS_WIRE_MARKS);
 	size_t n = json_array_size(marks);
 
 	if (marks && !json_is_array(marks))
@@ -442,8 +396,8 @@ static int read_marks(const json_t *doc, struct xvs_xvsadm_table *t)
 
 int xvs_xvsadm_json_table(const json_t *doc, struct xvs_xvsadm_table *t)
 {
-	const json_t *svcs = json_object_get(doc, "services");
-	const json_t *to = json_object_get(doc, "timeouts");
+	const json_t *svcs = json_object_get(doc, XVS_WIRE_SERVICES);
+	const json_t *to = json_object_get(doc, XVS_WIRE_TIMEOUTS);
 	size_t n = json_array_size(svcs);
 	int rc = 0;
 
@@ -463,9 +417,9 @@ int xvs_xvsadm_json_table(const json_t *doc, struct xvs_xvsadm_table *t)
 	}
 	if (rc == 0)
 		rc = read_marks(doc, t);
-	t->timeout_tcp = (uint32_t)get_u64(to, "tcp", 0);
-	t->timeout_tcpfin = (uint32_t)get_u64(to, "tcpfin", 0);
-	t->timeout_udp = (uint32_t)get_u64(to, "udp", 0);
+	t->timeout_tcp = (uint32_t)get_u64(to, XVS_WIRE_TCP, 0);
+	t->timeout_tcpfin = (uint32_t)get_u64(to, XVS_WIRE_TCPFIN, 0);
+	t->timeout_udp = (uint32_t)get_u64(to, XVS_WIRE_UDP, 0);
 	if (rc)
 		xvs_xvsadm_table_free(t);
 	return rc;
@@ -487,31 +441,29 @@ static int read_conn_addr(const json_t *o, const char *addr_key, const char *por
 
 int xvs_xvsadm_json_conn(const json_t *o, struct xvs_xvsadm_conn *c)
 {
-	static const char *const protos[] = { "tcp", "udp", "sctp", "ip" };
-	static const uint16_t proto_nums[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, 0 };
-	const char *state = get_str(o, "state", NULL);
-	const json_t *expire = json_object_get(o, "expire");
+	const char *state = get_str(o, XVS_WIRE_STATE, NULL);
+	const json_t *expire = json_object_get(o, XVS_WIRE_EXPIRE);
 	int p, af_v;
 
 	memset(c, 0, sizeof(*c));
 	if (!json_is_object(o))
 		return -EINVAL;
-	p = str_index(get_str(o, "proto", NULL), protos, 4, -1);
+	p = wire_value(get_str(o, XVS_WIRE_PROTO, NULL), xvs_wire_conn_protos, -1);
 	if (p < 0 || state == NULL || strlen(state) >= sizeof(c->state) ||
 	    !json_is_integer(expire) || json_integer_value(expire) < 0 ||
 	    json_integer_value(expire) > UINT32_MAX)
 		return -EINVAL;
-	if (read_conn_addr(o, "caddr", "cport", &c->af, &c->caddr, &c->cport) ||
-	    read_conn_addr(o, "vaddr", "vport", &af_v, &c->vaddr, &c->vport) ||
-	    read_conn_addr(o, "daddr", "dport", &c->daf, &c->daddr, &c->dport))
+	if (read_conn_addr(o, XVS_WIRE_CADDR, XVS_WIRE_CPORT, &c->af, &c->caddr, &c->cport) ||
+	    read_conn_addr(o, XVS_WIRE_VADDR, XVS_WIRE_VPORT, &af_v, &c->vaddr, &c->vport) ||
+	    read_conn_addr(o, XVS_WIRE_DADDR, XVS_WIRE_DPORT, &c->daf, &c->daddr, &c->dport))
 		return -EINVAL;
 	if (af_v != c->af)
 		return -EINVAL;
-	c->proto = proto_nums[p];
+	c->proto = (uint16_t)p;
 	snprintf(c->state, sizeof(c->state), "%s", state);
 	c->expire = (uint32_t)json_integer_value(expire);
-	snprintf(c->pe_name, sizeof(c->pe_name), "%s", get_str(o, "pe_name", ""));
-	snprintf(c->pe_data, sizeof(c->pe_data), "%s", get_str(o, "pe_data", ""));
+	snprintf(c->pe_name, sizeof(c->pe_name), "%s", get_str(o, XVS_WIRE_PE_NAME, ""));
+	snprintf(c->pe_data, sizeof(c->pe_data), "%s", get_str(o, XVS_WIRE_PE_DATA, ""));
 	return 0;
 }
 

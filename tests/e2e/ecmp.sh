@@ -2,27 +2,32 @@
 # Two xvs nodes behind a router that spreads flows over them by ECMP: both pick the same real
 # server for every flow (Maglev, -s mh), so when one node dies the flows the router moves to
 # the other one go on (consistent_midflow), and the flows that were on the survivor never
-# move. Real servers rs1 and rs2 are reached through IPIP tunnels (xvs-rs-decap on their
+# move. Each node announces the VIP over BGP (BIRD on the node, through the lan port's
+# exception interface, xvs-control --bird-include); the router's BIRD merges the two paths
+# into one ECMP route, and BFD withdraws a dead node's path. Real servers rs1 and rs2 are reached through IPIP tunnels (xvs-rs-decap on their
 # eth0), rs3 and rs4 by direct routing; all four answer the client directly, through the
 # router.
 #
 #  ns client             ns router (ip_forward, fib_multipath_hash_policy = 1)
 # +---------------+     +--------------------------------------------------------------+
-# | eth0          |veth | c0 198.18.1.1/24                                             |
+# | eth0          |veth | c0 198.18.1.1/24      BIRD AS 65000, BGP + BFD to both nodes |
 # | 198.18.1.2/24 |-----|  VIP 198.18.10.100/32: nexthop via 198.18.0.1 (node a)       |
-# | gw .1         |     |                      nexthop via 198.18.0.2 (node b)         |
+# | gw .1         |     |                      nexthop via 198.18.0.2 (node b) (BIRD)  |
 # +---------------+     |  front: bridge 198.18.0.254/24       back: bridge 198.19.0.254/24
 #                       +-----|------------------|----------------|----|----|----|-------+
 #                             | lan              | lan      srv   |    |    |    |
 #                       ns node a: 198.18.0.1   ns node b: .2     | rs1..rs4 198.19.0.11..14
 #                       srv 198.19.0.1          srv 198.19.0.2 ---+ VIP on lo, gw .254
-#                       xvs-control + xvs-dataplane on each node, the same rules
+#                       xvs-control + xvs-dataplane on each node, the same rules; xvs0
+#                       (the lan port's kernel interface) holds the lan address, BIRD AS
+#                       65001 on it announces what xvs-control's include lists
 #
 # Steps: (1) both nodes answer --trace the same way for 64 client ports, (2) 24 slow
 # downloads spread over both nodes by the router, each served by the real server both nodes'
-# trace named, (3) node a's dataplane is killed and its next hop removed from the router:
-# every download completes, whole and from one server; node b made a connection for each of
-# node a's flows (conns_midflow); the number of flows that moved is printed.
+# trace named, (3) node a's dataplane is killed: BFD takes its path out of the router's route
+# (the time is measured and printed), every download completes, whole and from one server;
+# node b made a connection for each of node a's flows (conns_midflow); the number of flows
+# that moved is printed.
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
@@ -68,6 +73,10 @@ e2e_init
 trap ecmp_cleanup EXIT
 [ -x "$XVS_RS_DECAP" ] || e2e_fail "prerequisite missing: xvs-rs-decap at $XVS_RS_DECAP"
 command -v tc >/dev/null || e2e_fail "prerequisite missing: tc"
+for c in bird birdc; do
+	command -v "$c" >/dev/null || e2e_fail "prerequisite missing: $c (bird2, scripts/install-deps.sh)"
+done
+[ -c /dev/net/tun ] || e2e_fail "prerequisite missing: /dev/net/tun"
 
 # ---- topology --------------------------------------------------------------------------
 NS[a]=$NS_LB
@@ -98,6 +107,11 @@ for x in a b; do
 		e2e_link_up "$R" "lan$x" && e2e_link_up "$R" "srv$x" &&
 		e2e_link_up "${NS[$x]}" lan && e2e_link_up "${NS[$x]}" srv ||
 		e2e_fail "cannot wire node $x"
+	# The node's kernel sees the veths too (af_packet reads a copy); on a NIC it would not:
+	# no ARP answers and no local delivery there (exception.sh does the same).
+	ip netns exec "${NS[$x]}" sysctl -qw net.ipv4.conf.lan.arp_ignore=8 \
+		net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.arp_ignore=8 \
+		net.ipv4.conf.srv.rp_filter=1 || e2e_fail "cannot keep node $x's kernel off its veths"
 done
 for r in "${RS_NAMES[@]}"; do
 	ns=$(e2e_ns_rs "$r")
@@ -157,13 +171,16 @@ for x in a b; do
 	[port lan]
 	dev = net_af_packet0,iface=lan
 	addr = ${NODE_LAN[$x]}/24
+	exception = yes
+	exception_name = xvs0
 
 	[port srv]
 	dev = net_af_packet1,iface=srv
 	addr = ${NODE_SRV[$x]}/24
 	EOF
 	ip netns exec "${NS[$x]}" "$XVS_CONTROL" --shm "$T/$x/shm" --socket "$T/$x/sock" \
-		--state "$T/$x/state.json" --pidfile "$T/$x/ctl.pid" >>"$T/$x/ctl.log" 2>&1 &
+		--state "$T/$x/state.json" --pidfile "$T/$x/ctl.pid" --bird-include "$T/$x/vips.conf" \
+		--bird-socket "$T/$x/bird.ctl" >>"$T/$x/ctl.log" 2>&1 &
 	CPID[$x]=$!
 	E2E_PIDS+=("${CPID[$x]}")
 done
@@ -180,9 +197,59 @@ for x in a b; do
 	e2e_retry 50 ip netns exec "$R" ping -c 1 -W 1 -q "${NODE_LAN[$x]}" >/dev/null ||
 		e2e_fail "node $x does not answer ping on ${NODE_LAN[$x]}"
 done
-ip -n "$R" route add "$VIP/32" nexthop via "${NODE_LAN[a]}" nexthop via "${NODE_LAN[b]}" ||
-	e2e_fail "cannot add the ECMP route"
-e2e_log "two nodes up: work dir $T"
+
+# ---- BGP: each node's BIRD announces the VIP, the router merges the paths ---------------------
+bird_common() { # router-id
+	cat <<-EOF
+	router id $1;
+	log stderr all;
+	protocol device { scan time 1; }
+	protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 5; }; }
+	EOF
+}
+bgp_peer() { # name local-ip local-as neighbour neighbour-as channel
+	cat <<-EOF
+	protocol bgp $1 {
+		local $2 as $3;
+		neighbor $4 as $5;
+		bfd on;
+		connect delay time 1;
+		connect retry time 2;
+		error wait time 1, 5;
+		hold time 9;
+		ipv4 { $6 };
+	}
+	EOF
+}
+for x in a b; do
+	exc_up() { ip -n "${NS[$1]}" -o link show xvs0 2>/dev/null | grep -Eq '<([A-Z_]+,)*UP[,>]'; }
+	e2e_retry 50 exc_up "$x" || e2e_fail "node $x: no kernel interface xvs0"
+	ip -n "${NS[$x]}" addr add "${NODE_LAN[$x]}/24" dev xvs0 || e2e_fail "cannot address node $x's xvs0"
+	{
+		bird_common "${NODE_LAN[$x]}"
+		echo "include \"$T/$x/vips.conf\";"
+		bgp_peer uplink "${NODE_LAN[$x]}" 65001 "$ROUTER_FRONT_IP" 65000 \
+			"import none; export where proto = \"xvs_vips4\";"
+	} >"$T/$x/bird.conf"
+	ip netns exec "${NS[$x]}" bird -f -c "$T/$x/bird.conf" -s "$T/$x/bird.ctl" \
+		-P "$T/$x/bird.pid" >"$T/$x/bird.log" 2>&1 &
+	E2E_PIDS+=($!)
+done
+{
+	bird_common "$ROUTER_FRONT_IP"
+	echo 'protocol kernel { merge paths on; ipv4 { import none; export all; }; }'
+	for x in a b; do
+		bgp_peer "node_$x" "$ROUTER_FRONT_IP" 65000 "${NODE_LAN[$x]}" 65001 "import all; export none;"
+	done
+} >"$T/bird-router.conf"
+ip netns exec "$R" bird -f -c "$T/bird-router.conf" -s "$T/bird-router.ctl" \
+	-P "$T/bird-router.pid" >"$T/bird-router.log" 2>&1 &
+E2E_PIDS+=($!)
+vip_route() { ip -n "$R" route show "$VIP/32"; }
+both_paths() { local r; r=$(vip_route); [[ $r == *"via ${NODE_LAN[a]} "* && $r == *"via ${NODE_LAN[b]} "* ]]; }
+e2e_retry 150 both_paths ||
+	e2e_fail "the router has no ECMP route over both nodes: $(vip_route); $(birdc -s "$T/bird-router.ctl" show protocols 2>&1)"
+e2e_log "two nodes up, the router's route: $(vip_route | tr -s ' \n' ' '); work dir $T"
 
 # ---- (1) the nodes agree, without a packet ---------------------------------------------
 picked() { # node client-port: the server that node's scheduler picks
@@ -231,11 +298,21 @@ e2e_ok "every download is served by the server both nodes named"
 
 # ---- (3) node a dies ----------------------------------------------------------------------
 midflow_b0=$(api b /v1/stats | json_get conns_midflow)
+t0=$(date +%s%N)
 kill -KILL "${DPID[a]}"
-wait "${DPID[a]}" 2>/dev/null
+KILLED=${DPID[a]}
 DPID[a]=""
-ip -n "$R" route replace "$VIP/32" via "${NODE_LAN[b]}" || e2e_fail "cannot remove node a's next hop"
-e2e_log "node a's dataplane killed; $nb_a flow(s) move to node b"
+a_gone() { [[ $(vip_route) != *"via ${NODE_LAN[a]} "* ]]; }
+ms=""
+for _ in $(seq 500); do # 10 ms steps, 5 s at most
+	a_gone && { ms=$(( ($(date +%s%N) - t0) / 1000000 )); break; }
+	sleep 0.01
+done
+[ -n "$ms" ] || e2e_fail "node a's path is still in the router's route: $(vip_route)"
+{ wait "$KILLED"; } 2>/dev/null
+[[ $(vip_route) == *"${NODE_LAN[b]}"* ]] || e2e_fail "the router lost node b's path too: $(vip_route)"
+e2e_log "node a's dataplane killed: its path left the router's route after $ms ms (BFD); $nb_a flow(s) move to node b"
+[ "$ms" -le 2000 ] || e2e_fail "withdrawal took $ms ms"
 e2e_wait_exit "$CLIENT_PID" 600 || e2e_fail "the downloads did not end"
 wait "$CLIENT_PID"
 cat "$T/flows.out"

@@ -15,7 +15,9 @@
 #  (f) over IPv6, the host's address on xvs0 is resolved by neighbour discovery (the kernel's
 #      advertisement) and answers ping;
 #  (g) a dataplane with exception_rate = 20 and exception_burst = 5 lets through only what
-#      the rate allows of a ping burst, and counts the rest as exception-rate.
+#      the rate allows of a ping burst, and counts the rest as exception-rate;
+#  (h) (before (g)) with xvs0 taken down the kernel takes nothing (the tap's writes fail):
+#      pings to the host's address go unanswered and are counted as exception-kernel.
 # With the argument "workers" the same runs over two workers (af_packet qpairs=2, so the main
 # lcore has no TX queue of its own: worker 0 sends the kernel's frames, and the host's
 # packets are handed between workers before they reach the kernel); without, over one lcore
@@ -220,6 +222,19 @@ st=$(adm --status) || e2e_fail "xvsadm --status failed"
 grep -Eq "^exception path: [1-9][0-9]* to the kernel \([1-9][0-9]* bytes\), [1-9][0-9]* from it \([1-9][0-9]* bytes\)\$" <<<"$st" ||
 	e2e_fail "xvsadm --status: $st"
 e2e_ok "xvsadm --status: $(grep '^exception path' <<<"$st")"
+
+# (h) a kernel interface that is down: every frame handed to it is exception-kernel
+kernel_drops() { e2e_api /v1/stats | json_get drops exception-kernel; }
+before=$(kernel_drops)
+ip -n "$NS_LB" link set "$EXC" down || e2e_fail "cannot take $EXC down"
+rx=$(cl ping -c 5 -i 0.2 -W 1 -q "$HOST_IP" | grep -o '[0-9]* received' | cut -d' ' -f1)
+expect_eq "echo replies from $HOST_IP while $EXC is down" "$rx" 0
+# at least the 5 requests (the client's BGP segments to the host may add to them)
+kernel_moved() { [ $(($(kernel_drops) - before)) -ge 5 ]; }
+e2e_retry 25 kernel_moved ||
+	e2e_fail "exception-kernel moved by $(($(kernel_drops) - before)) for 5 echo requests"
+e2e_ok "$EXC down: 5 pings unanswered, exception-kernel counted $(($(kernel_drops) - before))"
+ip -n "$NS_LB" link set "$EXC" up || e2e_fail "cannot bring $EXC up again"
 
 e2e_xvs_alive
 e2e_dataplane_stop

@@ -6,12 +6,14 @@ seed-*) and leaves every other file alone: hand-written seeds and the inputs of 
 findings (regress-*) stay.
 
 - fuzz_worker: each golden case's in.pcap (tests/golden/cases/), as frames of the target's
-  input format (fuzz_worker.c) in the scenario that has the case's services.
+  input format (fuzz_worker.c) in the scenario that has the case's services; a case in two
+  phases goes on with in.phase2.pcap in the scenario's second generation.
 - fuzz_xvsadm_args: xvsadm command lines split into arguments (NUL between them), and
   golden cases' rules as -R input.
 - fuzz_api_json: POST /v1/ops bodies.
 - fuzz_gen_validate: the base generation, sealed or not, with a few patches.
 - fuzz_kaconf: the keepalived.conf fixtures of the unit tests (tests/unit/kaconf).
+- fuzz_etcd: etcd range answers holding those fixtures as values.
 """
 
 import json
@@ -44,7 +46,8 @@ CASES = {
     "persist": (PERSIST, 0), "persist6": (PERSIST, 0), "persist_mask": (PERSIST, 0),
     "persist_port0": (PERSIST, 0), "fwmark": (FWMARK, 0), "udp_ops": (PERSIST, 0),
     "wrr": (SCHED, 0),
-    "arp_resolve": (RESOLVE, 0), "nd_resolve": (RESOLVE, 0),
+    "arp_resolve": (RESOLVE, 0), "nd_resolve": (RESOLVE, 0), "neigh_unresolved": (RESOLVE, 0),
+    "dest_removed_expire": (NAT | EXPIRE, 0),
     "tcp_sloppy": (NAT | SLOPPY, 0),
     "nat_two_queues": (NAT | TWO_WORKERS, 0),
 }
@@ -79,6 +82,10 @@ def worker_corpus():
         q1 = os.path.join(cases, case, "in1.pcap")
         if os.path.exists(q1):
             frames += [(F_WORKER1, f) for f in read_pcap(q1)]
+        # a case in two phases: the table changes before the second (the next generation)
+        p2 = os.path.join(cases, case, "in.phase2.pcap")
+        if os.path.exists(p2):
+            frames += [(F_NEXT_GEN if i == 0 else 0, f) for i, f in enumerate(read_pcap(p2))]
         write("fuzz_worker", case, worker_input(setup, ports, frames))
     # the same traffic in other settings: roomy buffers, one burst, time passing, no table
     nat = [(F_FIX, f) for f in read_pcap(os.path.join(cases, "tcp_nat", "in.pcap"))]
@@ -270,9 +277,25 @@ def kaconf_corpus():
                 write("fuzz_kaconf", name, f.read())
 
 
+def etcd_corpus():
+    import base64
+    b64 = lambda b: base64.b64encode(b).decode()
+    src = os.path.join(ROOT, "tests", "unit", "kaconf")
+    names = sorted(n for n in os.listdir(src) if n.endswith(".conf"))[:8]
+    kvs = []
+    for i, name in enumerate(names):
+        with open(os.path.join(src, name), "rb") as f:
+            kvs.append({"key": b64(b"/xvs/" + name.encode()), "value": b64(f.read()),
+                        "mod_revision": str(10 + i)})
+        answer = {"header": {"revision": str(10 + i)}, "kvs": list(kvs), "count": str(len(kvs))}
+        write("fuzz_etcd", "range-%02d" % i, json.dumps(answer))
+    write("fuzz_etcd", "empty", json.dumps({"header": {"revision": "3"}}))
+
+
 if __name__ == "__main__":
     worker_corpus()
     args_corpus()
     api_corpus()
     gen_corpus()
     kaconf_corpus()
+    etcd_corpus()

@@ -3,7 +3,10 @@
 (frame by frame, byte for byte, timestamps ignored), every output frame's checksums
 recomputed from scratch, and the exit summary against the case's `expect` file.
 
-usage: check_case.py CASE_DIR OUT_PCAP SUMMARY_FILE      (exit 0 pass, 1 fail)
+usage: check_case.py CASE_DIR OUT_PCAP SUMMARY_FILE...   (exit 0 pass, 1 fail)
+
+A case with two phases (two dataplane runs, run_case.sh) has a summary file per run: the
+counters are their sums.
 
 A case with several workers has a TX queue per worker and one for the main lcore: the output
 of queue q (q >= 1) is out{q}.pcap beside OUT_PCAP and must equal expected{q}.pcap.
@@ -154,7 +157,8 @@ def parse_expect(text):
 
 def parse_summary(text):
     """The dataplane's exit summary as {key: count}: 'stats rx=N tx=N' gives rx and tx,
-    'drop NAME N' gives 'drop NAME', 'NAME N' gives NAME. None when there is no stats line."""
+    'drop NAME N' gives 'drop NAME', 'NAME N' gives NAME. None when there is no stats line.
+    Several runs' summaries, one after the other, give their sums."""
     got, seen_stats = {}, False
     for line in text.splitlines():
         if not line.startswith(SUMMARY_PREFIX):
@@ -165,9 +169,10 @@ def parse_summary(text):
             for w in words[1:]:
                 m = re.fullmatch(r"([\w-]+)=(\d+)", w)
                 if m:
-                    got[m.group(1)] = int(m.group(2))
+                    got[m.group(1)] = got.get(m.group(1), 0) + int(m.group(2))
         elif len(words) >= 2 and words[-1].isdigit():
-            got[" ".join(words[:-1])] = int(words[-1])
+            key = " ".join(words[:-1])
+            got[key] = got.get(key, 0) + int(words[-1])
     return got if seen_stats else None
 
 
@@ -217,9 +222,9 @@ def check_case(case_dir, out_frames, summary_text, queue_frames=None):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 4:
         sys.exit(__doc__)
-    case_dir, out_pcap, summary_file = sys.argv[1:]
+    case_dir, out_pcap, summary_files = sys.argv[1], sys.argv[2], sys.argv[3:]
     name = os.path.basename(os.path.normpath(case_dir))
     try:
         out_frames = read_pcap(out_pcap)
@@ -231,8 +236,14 @@ def main():
         path = os.path.join(os.path.dirname(out_pcap), f"out{q}.pcap")
         if os.path.exists(path):
             queue_frames[q] = read_pcap(path)
-    with open(summary_file) as f:
-        errors = check_case(case_dir, out_frames, f.read(), queue_frames)
+    summary, errors = "", []
+    for path in summary_files:
+        with open(path) as f:
+            text = f.read()
+        if len(summary_files) > 1 and parse_summary(text) is None:
+            errors.append(f"{os.path.basename(path)}: that run printed no exit summary")
+        summary += text
+    errors += check_case(case_dir, out_frames, summary, queue_frames)
     errors += tshark_checksums(out_pcap)
     if errors:
         print(f"golden {name}: FAIL ({len(errors)} problems)")

@@ -7,6 +7,10 @@ Each case directory gets:
   in.pcap        frames fed to the dataplane's net_pcap port
   expected.pcap  the frames the dataplane must send, in order, byte for byte
   expect         counters of the dataplane's exit summary ("key value" lines)
+  rules.phase2, in.phase2.pcap
+                 a case in two phases only: xvsadm -R input run once the first dataplane
+                 has consumed in.pcap and exited, and the frames a second dataplane, which
+                 takes over the first one's connections, is fed (run_case.sh)
 
 Topology ("one-armed", everything on port p0 198.18.0.1/24, MAC 02:00:00:00:00:01):
   clients       198.18.0.10 .. .18   MAC 02:00:00:00:00:0a .. 12
@@ -138,6 +142,13 @@ class Case:
         self.q_out = [[] for _ in range(workers + (1 if workers > 1 else 0))]
         self.frames_in, self.frames_out, self.good_in = [], [], []
         self.counters = {}
+        self.rules2, self.in2 = None, []  # the second phase (next_phase)
+
+    def next_phase(self, rules):
+        """The frames stepped from here on are fed to a second dataplane run (it takes over
+        the first one's connections), after `xvsadm -R` of rules has changed the table."""
+        assert self.workers == 1 and self.rules2 is None, self.name
+        self.rules2 = list(rules)
 
     def step(self, frame_in, *frames_out, good=True, q_in=0, q_out=0):
         """Feed frame_in on RX queue q_in; the dataplane must send frames_out (in order) on TX
@@ -145,7 +156,7 @@ class Case:
         self.frames_in.append(frame_in)
         self.good_in.append(good)
         self.frames_out.extend(frames_out)
-        self.q_in[q_in].append(frame_in)
+        (self.in2 if self.rules2 is not None else self.q_in[q_in]).append(frame_in)
         self.q_out[q_out].extend(frames_out)
 
     def drop(self, frame_in, reason, *frames_out, good=False):
@@ -180,6 +191,10 @@ class Case:
             write_pcap(os.path.join(d, f"in{q or ''}.pcap"), frames)
         for q, frames in enumerate(self.q_out):
             write_pcap(os.path.join(d, f"expected{q or ''}.pcap"), frames)
+        if self.rules2 is not None:
+            with open(os.path.join(d, "rules.phase2"), "w") as f:
+                f.write("".join(line + "\n" for line in self.rules2))
+            write_pcap(os.path.join(d, "in.phase2.pcap"), self.in2)
 
 
 def render_ini(case):
@@ -744,6 +759,98 @@ def case_table_full(C, S):
                      / UDP(sport=5353, dport=53000 + i) / Raw(b"a%02d" % i))
         c.step(a, rewrite(a, eth_src=LB_MAC, eth_dst=client.mac, ip_src=VIP, sport=53))
     c.count("conns-new", 16)
+    return c
+
+
+def case_dest_removed(C, S):
+    c = Case("dest_removed", "A deleted between two dataplane runs: its connection's packets, "
+             "both ways, are dest-removed; B's goes on; a new client gets B",
+             svc_rules("rr", "tcp", 80, S[:2], "-m", 8080), C + S)
+    a = TcpFlow(C[0], 54000, S[0], 8080, isn=21000)
+    b = TcpFlow(C[1], 54001, S[1], 8080, isn=22000)
+    c.step(*a.c2v("S"))
+    c.step(*b.c2v("S"))
+    c.step(*a.s2c("SA"))
+    c.step(*b.s2c("SA"))
+    # A leaves the service; its connection stays in the table (IPVS: expire_nodest_conn = 0)
+    c.next_phase([f"-d -t {VIP}:80 -r {S[0].ip}:8080"])
+    c.drop(a.c2v("A")[0], "dest-removed", good=True)
+    c.drop(a.c2v("PA", b"GET / HTTP/1.0\r\n\r\n")[0], "dest-removed", good=True)
+    c.drop(a.s2c("PA", b"HTTP/1.0 200 OK\r\n\r\n")[0], "dest-removed", good=True)
+    c.step(*b.c2v("A"))
+    c.step(*b.s2c("PA", b"B still serves"))
+    d = TcpFlow(C[2], 54002, S[1], 8080, isn=23000)
+    c.step(*d.c2v("S"))  # the only server left
+    c.count("conns-new", 3)
+    return c
+
+
+def case_dest_removed_expire(C, S):
+    c = Case("dest_removed_expire", "expire_nodest_conn = yes: the first packet of a deleted "
+             "server's connection is dest-removed and ends it; the client's new SYN gets B",
+             svc_rules("rr", "tcp", 80, S[:2], "-m", 8080), C + S,
+             dp_opts=["expire_nodest_conn = yes"])
+    a = TcpFlow(C[0], 54100, S[0], 8080, isn=24000)
+    c.step(*a.c2v("S"))
+    c.step(*a.s2c("SA"))
+    c.next_phase([f"-d -t {VIP}:80 -r {S[0].ip}:8080"])
+    c.drop(a.c2v("A")[0], "dest-removed", good=True)
+    # the connection is gone: the client's next segment is no SYN, then it starts over
+    c.drop(a.c2v("PA", b"GET / HTTP/1.0\r\n\r\n")[0], "tcp-not-syn", good=True)
+    again = TcpFlow(C[0], 54100, S[1], 8080, isn=25000)
+    c.step(*again.c2v("S"))
+    c.step(*again.s2c("SA"))
+    c.count("conns-new", 2)
+    return c
+
+
+def case_neigh_unresolved(C, S):
+    c = Case("neigh_unresolved", "A is no static neighbour: 32 SYNs wait for its ARP reply (the "
+             "hold queue's room), the 33rd is neigh-unresolved; the reply releases the 32",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S[1:])
+    who_has = concrete(Ether(src=LB_MAC, dst=BCAST_MAC)
+                       / ARP(op=1, hwsrc=LB_MAC, psrc=LB_IP, hwdst=ZERO_MAC, pdst=S[0].ip))
+    held = []
+    for i in range(33):
+        f = TcpFlow(C[i % len(C)], 55000 + i, S[0], 8080, isn=30000 + i)
+        syn, syn_out = f.c2v("S")
+        if i == 32:
+            c.drop(syn, "neigh-unresolved", good=True)  # the hold queue is full
+        else:
+            c.step(syn, *([who_has] if i == 0 else []))  # the first one asks, once
+            held.append(syn_out)
+    c.step(concrete(Ether(src=S[0].mac, dst=LB_MAC)
+                    / ARP(op=2, hwsrc=S[0].mac, psrc=S[0].ip, hwdst=LB_MAC, pdst=LB_IP)),
+           *held)  # in the order they came
+    c.count("conns-new", 33)
+    return c
+
+
+def arp_frame(op, eth_src, eth_dst, sha, spa, tha, tpa):
+    """An Ethernet ARP frame (42 bytes) packed by hand: for the thousands of frames of
+    neigh_table_full, which scapy would take a long while to build."""
+    mac = lambda m: bytes.fromhex(m.replace(":", ""))
+    return (mac(eth_dst) + mac(eth_src) + struct.pack("!HHHBBH", 0x0806, 1, 0x0800, 6, 4, op)
+            + mac(sha) + socket.inet_aton(spa) + mac(tha) + socket.inet_aton(tpa))
+
+
+def case_neigh_table_full(C, S):
+    c = Case("neigh_table_full", "8193 on-link senders ARP for the VIP: all answered, 8192 "
+             "learned (a quarter of the table), the last one not: neigh-table-full",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080), C + S,
+             port_opts=["addr = 10.1.0.1/16"])
+    for i in range(8193):
+        sender = Host("10.1.%d.%d" % (1 + i // 250, 1 + i % 250),
+                      "02:00:0a:01:%02x:%02x" % (i >> 8, i & 0xff))
+        req = arp_frame(1, sender.mac, BCAST_MAC, sender.mac, sender.ip, ZERO_MAC, VIP)
+        rep = arp_frame(2, LB_MAC, sender.mac, LB_MAC, VIP, sender.mac, sender.ip)
+        if i == 0:  # the same bytes as scapy's
+            assert (req, rep) == (arp_request(sender, VIP), arp_reply_from_lb(sender, VIP))
+        if i == 8192:
+            c.drop(req, "neigh-table-full", rep, good=True)
+        else:
+            c.step(req, rep)
+    c.count("arp-replies", 8193)
     return c
 
 
@@ -2261,7 +2368,9 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
 
 CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_bad_sender, case_arp_resolve, case_icmp_echo_vip,
-         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_table_full, case_tcp_not_syn, case_tcp_sloppy, case_mh_midflow, case_mh_midflow_off, case_persist, case_persist_mask,
+         case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_table_full,
+         case_dest_removed, case_dest_removed_expire, case_neigh_unresolved, case_neigh_table_full,
+         case_tcp_not_syn, case_tcp_sloppy, case_mh_midflow, case_mh_midflow_off, case_persist, case_persist_mask,
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,

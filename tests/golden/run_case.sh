@@ -4,6 +4,12 @@
 #   xvsadm -R < rules ──▶ xvs-control ──(shm)──▶ xvs-dataplane
 #                                                  port p0 = net_pcap: rx in.pcap, tx out.pcap
 #
+# A case with a second phase (rules.phase2 and in.phase2.pcap) changes the configuration in the
+# middle: once the dataplane has consumed in.pcap and exited idle, `xvsadm -R < rules.phase2`
+# runs, and a new dataplane takes over the first one's connection tables and consumes
+# in.phase2.pcap (into out.phase2.pcap). The two outputs are judged as one, in order, and the
+# two exit summaries as their sum.
+#
 # usage: run_case.sh CASE_DIR BUILD_DIR
 # Needs root (the control API only serves uid 0). A build dir without the binaries is a
 # failure, not a skip. XVS_GOLDEN_KEEP=1 keeps the temp dir for a post-mortem.
@@ -63,7 +69,7 @@ trap 'exit 143' TERM INT
 
 show_logs() {
 	local f
-	for f in ctl.log adm.log dp.out dp.err; do
+	for f in ctl.log adm.log dp.out dp.phase2.out dp.err; do
 		[ -s "$T/$f" ] && { echo "--- $f (last 40 lines)"; tail -n 40 "$T/$f"; }
 	done
 }
@@ -88,6 +94,7 @@ done
 sed -e "s|@TMP@|$T|g" -e "s|@PREFIX@|$PREFIX|g" "$CASE_DIR/dataplane.ini" > "$T/dataplane.ini"
 
 "$CTL" --shm "$T/shm" --socket "$T/sock" --state "$T/state.json" --pidfile "$T/ctl.pid" \
+	--metrics-listen none \
 	> "$T/ctl.log" 2>&1 &
 CTL_PID=$!
 for i in $(seq 100); do
@@ -100,21 +107,48 @@ done
 XVS_CONTROL_SOCKET=$T/sock "$ADM" -R < "$CASE_DIR/rules" > "$T/adm.log" 2>&1 ||
 	{ show_logs; fail "xvsadm -R rejected the rules"; }
 
-# from the run's directory: a case's pcap names may be relative to it
-(cd "$T" && exec timeout -k 5 "$DP_TIMEOUT" "$DP" -c "$T/dataplane.ini" --wait-config 10 \
-	--idle-exit 500) > "$T/dp.out" 2> "$T/dp.err" &
-DP_PID=$!
-wait "$DP_PID"
-rc=$?
-DP_PID=
-[ "$rc" -eq 124 ] && { show_logs; fail "xvs-dataplane still running after ${DP_TIMEOUT} s"; }
-[ "$rc" -eq 0 ] || { show_logs; fail "xvs-dataplane exited with status $rc"; }
+# run_dp INI OUT: one dataplane run on INI, its stdout to T/OUT; fails the case unless it
+# exits 0. From the run's directory: a case's pcap names may be relative to it.
+run_dp() {
+	(cd "$T" && exec timeout -k 5 "$DP_TIMEOUT" "$DP" -c "$1" --wait-config 10 \
+		--idle-exit 500) > "$T/$2" 2>> "$T/dp.err" &
+	DP_PID=$!
+	wait "$DP_PID"
+	rc=$?
+	DP_PID=
+	[ "$rc" -eq 124 ] && { show_logs; fail "xvs-dataplane still running after ${DP_TIMEOUT} s"; }
+	[ "$rc" -eq 0 ] || { show_logs; fail "xvs-dataplane exited with status $rc"; }
+	return 0
+}
+
+run_dp "$T/dataplane.ini" dp.out
+SUMMARIES=("$T/dp.out")
+OUT=$T/out.pcap
+if [ -f "$CASE_DIR/rules.phase2" ]; then
+	[ -f "$CASE_DIR/in.phase2.pcap" ] || fail "case file $CASE_DIR/in.phase2.pcap missing"
+	[ -f "$T/out.pcap" ] || { show_logs; fail "the first phase wrote no output pcap"; }
+	cp "$CASE_DIR/in.phase2.pcap" "$T/in.phase2.pcap"
+	XVS_CONTROL_SOCKET=$T/sock "$ADM" -R < "$CASE_DIR/rules.phase2" >> "$T/adm.log" 2>&1 ||
+		{ show_logs; fail "xvsadm -R rejected rules.phase2"; }
+	# the same port, reading and writing the second phase's files
+	sed -e "s|$T/in.pcap|$T/in.phase2.pcap|" -e "s|$T/out.pcap|$T/out.phase2.pcap|" \
+		"$T/dataplane.ini" > "$T/dataplane.phase2.ini"
+	run_dp "$T/dataplane.phase2.ini" dp.phase2.out
+	SUMMARIES+=("$T/dp.phase2.out")
+	[ -f "$T/out.phase2.pcap" ] || { show_logs; fail "the second phase wrote no output pcap"; }
+	"$PY" -c 'import sys; sys.path.insert(0, sys.argv[1])
+from golden_pcap import read_pcap, write_pcap
+write_pcap(sys.argv[2], read_pcap(sys.argv[3]) + read_pcap(sys.argv[4]))' \
+		"$HERE" "$T/out.both.pcap" "$T/out.pcap" "$T/out.phase2.pcap" ||
+		fail "cannot join the two phases' output pcaps"
+	OUT=$T/out.both.pcap
+fi
 
 stop_pid "$CTL_PID"
 CTL_PID=
 
-[ -f "$T/out.pcap" ] || { show_logs; fail "the dataplane wrote no output pcap"; }
-if ! "$PY" "$HERE/check_case.py" "$CASE_DIR" "$T/out.pcap" "$T/dp.out"; then
+[ -f "$OUT" ] || { show_logs; fail "the dataplane wrote no output pcap"; }
+if ! "$PY" "$HERE/check_case.py" "$CASE_DIR" "$OUT" "${SUMMARIES[@]}"; then
 	show_logs
 	exit 1
 fi

@@ -404,9 +404,11 @@ ParameterizedTestParameters(exc, config_refused)
 		{ LAN "exception = yes\nexception_rate = 5k\n", "bad exception_rate" },
 		{ LAN "exception = yes\nexception_burst = 0\n", "bad exception_burst '0' on port lan" },
 		{ LAN "exception = yes\nexception_burst = 65537\n", "bad exception_burst" },
-		{ LAN "exception_name = xvs0\n", "port lan: exception_name, exception_rate and "
-						  "exception_burst need exception = yes" },
+		{ LAN "exception_name = xvs0\n", "port lan: exception_name, exception_rate, "
+						  "exception_burst and vip_neigh = kernel need exception = yes" },
 		{ LAN "exception_rate = 10\n", "need exception = yes" },
+		{ LAN "vip_neigh = kernel\n", "need exception = yes" },
+		{ LAN "exception = yes\nvip_neigh = maybe\n", "must be xvs or kernel" },
 		{ LAN "exception = no\nexception_burst = 10\n", "need exception = yes" },
 		{ LAN "exception = yes\nexception_name = lan\n",
 		  "exception_name lan is already the interface of port lan" },

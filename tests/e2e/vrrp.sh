@@ -1,0 +1,264 @@
+#!/bin/bash
+# A VRRP pair: keepalived's own VRRP (Debian's keepalived, unmodified) on each node's exception
+# interface decides which xvs node is master; a node answers ARP for the VIP only while its
+# keepalived holds the VIP (vip_neigh = kernel on the lan port). The master's dataplane dies:
+# the backup's keepalived takes the VIP and announces it (gratuitous ARP through xvs's
+# exception path), and a numbered UDP stream and TCP downloads go on through the backup; the
+# UDP loss is the takeover gap, measured and printed. Services are mh over DR servers, which
+# both nodes schedule alike, so the downloads continue without their connections being synced.
+#
+#  ns client                 ns router
+# +---------------+         +--------------------------------------------------------------+
+# | eth0          |  veth   | front: bridge 198.18.0.254/24      back: bridge 198.19.0.254/24 |
+# | 198.18.0.2/24 |---------|  (client, node a lan, node b lan)   (nodes' srv, rs1..rs3)      |
+# | gw .254       |         +-------|-------------------|--------------|-----------|----------+
+# +---------------+                 | lan               | lan          | srv       |
+#                           ns node a                 ns node b          rs1..rs3 198.19.0.11..13
+#                           lan 198.18.0.1 (xvs)       lan 198.18.0.3    VIP on lo, gw .254
+#                           srv 198.19.0.1             srv 198.19.0.2
+#                           xvs0 198.18.0.11/24        xvs0 198.18.0.12/24 (kernel interfaces)
+#                           keepalived: priority 150   keepalived: priority 100
+#                           VRRPv3, advert_int 0.1 s, virtual_ipaddress VIP 198.18.0.100/32 dev xvs0
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+
+VIP=198.18.0.100
+CLIENT_IP=198.18.0.2
+ROUTER_FRONT_IP=198.18.0.254
+ROUTER_BACK_IP=198.19.0.254
+declare -A NODE_LAN=([a]=198.18.0.1 [b]=198.18.0.3)
+declare -A NODE_HOST=([a]=198.18.0.11 [b]=198.18.0.12)
+declare -A NODE_SRV=([a]=198.19.0.1 [b]=198.19.0.2)
+declare -A NODE_CPU=([a]=0 [b]=1)
+declare -A NODE_PRIO=([a]=150 [b]=100)
+RS_NAMES=(rs1 rs2 rs3)
+declare -A RS_IP=([rs1]=198.19.0.11 [rs2]=198.19.0.12 [rs3]=198.19.0.13)
+EXC=xvs0
+FLOWS=6
+LINES=160          # one every 50 ms: 8 s per download
+UDP_RATE=200       # datagrams per second
+declare -A NS DPID PREFIX
+
+vrrp_cleanup() {
+	local rc=$? x
+	for x in b a; do
+		[ -n "${DPID[$x]:-}" ] && kill -TERM "${DPID[$x]}" 2>/dev/null
+	done
+	for x in b a; do
+		[ -n "${DPID[$x]:-}" ] && { e2e_wait_exit "${DPID[$x]}" 50 || kill -KILL "${DPID[$x]}"; }
+		if [ -n "${PREFIX[$x]:-}" ]; then
+			rm -rf "/var/run/dpdk/${PREFIX[$x]}"
+			rm -f "$XVS_HUGE_DIR/xvs-${PREFIX[$x]}-conns-"* "/dev/shm/xvs-${PREFIX[$x]}-conns-"*
+		fi
+	done
+	(exit "$rc")
+	e2e_cleanup
+}
+
+command -v keepalived >/dev/null || { echo "FAIL: prerequisite missing: keepalived" >&2; exit 1; }
+[ -c /dev/net/tun ] || { echo "FAIL: prerequisite missing: /dev/net/tun" >&2; exit 1; }
+e2e_init
+trap vrrp_cleanup EXIT
+
+# ---- topology --------------------------------------------------------------------------
+NS[a]=$NS_LB
+NS[b]=xvs-$SUFFIX-lbb
+E2E_NETNS+=("${NS[b]}")
+R=$NS_BR
+e2e_ns_add "$NS_CLIENT" && e2e_ns_add "$R" && e2e_ns_add "${NS[a]}" && e2e_ns_add "${NS[b]}" ||
+	e2e_fail "cannot create namespaces"
+ip -n "$R" link add front type bridge && ip -n "$R" link add back type bridge &&
+	ip -n "$R" addr add "$ROUTER_FRONT_IP/24" dev front &&
+	ip -n "$R" addr add "$ROUTER_BACK_IP/24" dev back &&
+	ip -n "$R" link set front up && ip -n "$R" link set back up &&
+	ip link add eth0 netns "$NS_CLIENT" type veth peer name cl netns "$R" &&
+	ip -n "$R" link set cl master front && e2e_link_up "$R" cl &&
+	e2e_link_up "$NS_CLIENT" eth0 && ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0 &&
+	ip -n "$NS_CLIENT" route add default via "$ROUTER_FRONT_IP" ||
+	e2e_fail "cannot set up the client and the router"
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+	net.ipv4.conf.default.rp_filter=0 || e2e_fail "cannot make $R a router"
+for x in a b; do
+	ip link add lan netns "${NS[$x]}" type veth peer name "lan$x" netns "$R" &&
+		ip link add srv netns "${NS[$x]}" type veth peer name "srv$x" netns "$R" &&
+		ip -n "$R" link set "lan$x" master front && ip -n "$R" link set "srv$x" master back &&
+		e2e_link_up "$R" "lan$x" && e2e_link_up "$R" "srv$x" &&
+		e2e_link_up "${NS[$x]}" lan && e2e_link_up "${NS[$x]}" srv ||
+		e2e_fail "cannot wire node $x"
+	# The node's kernel sees the lan veth too (af_packet reads a copy); on a NIC it would not:
+	# no ARP answers and no local delivery there (exception.sh does the same).
+	ip netns exec "${NS[$x]}" sysctl -qw net.ipv4.conf.lan.arp_ignore=8 \
+		net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.arp_ignore=8 \
+		net.ipv4.conf.srv.rp_filter=1 || e2e_fail "cannot keep node $x's kernel off its veths"
+done
+for r in "${RS_NAMES[@]}"; do
+	ns=$(e2e_ns_rs "$r")
+	e2e_ns_add "$ns" &&
+		ip link add eth0 netns "$ns" type veth peer name "$r" netns "$R" &&
+		ip -n "$R" link set "$r" master back && e2e_link_up "$R" "$r" &&
+		e2e_link_up "$ns" eth0 && ip -n "$ns" addr add "${RS_IP[$r]}/24" dev eth0 &&
+		ip -n "$ns" route add default via "$ROUTER_BACK_IP" &&
+		ip -n "$ns" addr add "$VIP/32" dev lo &&
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 \
+			net.ipv4.conf.eth0.arp_announce=2 ||
+		e2e_fail "cannot set up real server $r"
+	ip netns exec "$ns" "$PY" "$E2E_DIR/ecmp_flows.py" server "$r" 0.0.0.0 80 "$LINES" 0.05 \
+		2>"$T/flows-$r.log" &
+	E2E_PIDS+=($!)
+	ip netns exec "$ns" "$PY" "$E2E_DIR/slow_stream.py" udp-server "$r" "$VIP" 53 \
+		>"$T/udp-$r.log" 2>&1 &
+	E2E_PIDS+=($!)
+done
+
+# ---- the two nodes ---------------------------------------------------------------------
+api() { curl -s --max-time 2 --unix-socket "$T/$1/sock" "http://xvs$2"; }
+api_ok() { api "$1" /v1/status | grep -q '"api"'; }
+attached() { api "$1" /v1/status | grep -Eq '"attached": *true'; }
+exc_up() { ip -n "${NS[$1]}" -o link show "$EXC" 2>/dev/null | grep -Eq '<([A-Z_]+,)*UP[,>]'; }
+has_vip() { ip -n "${NS[$1]}" -o addr show dev "$EXC" 2>/dev/null | grep -q " $VIP/32 "; }
+mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+for x in a b; do
+	mkdir -p "$T/$x"
+	PREFIX[$x]=$FILE_PREFIX-$x
+	cat >"$T/$x/dp.ini" <<-EOF
+	[dataplane]
+	lcores = ${NODE_CPU[$x]}
+	file_prefix = ${PREFIX[$x]}
+	huge_dir = $XVS_HUGE_DIR
+	in_memory = yes
+	shm = $T/$x/shm
+	conn_persist = no
+	idle_sleep_us = 100
+
+	[port lan]
+	dev = net_af_packet0,iface=lan
+	addr = ${NODE_LAN[$x]}/24
+	exception = yes
+	exception_name = $EXC
+	vip_neigh = kernel
+
+	[port srv]
+	dev = net_af_packet1,iface=srv
+	addr = ${NODE_SRV[$x]}/24
+	EOF
+	ip netns exec "${NS[$x]}" "$XVS_CONTROL" --shm "$T/$x/shm" --socket "$T/$x/sock" \
+		--state "$T/$x/state.json" --pidfile "$T/$x/ctl.pid" >>"$T/$x/ctl.log" 2>&1 &
+	E2E_PIDS+=($!)
+done
+for x in a b; do
+	e2e_retry 100 api_ok "$x" || e2e_fail "xvs-control of node $x does not answer"
+	{
+		for p in "-t $VIP:80" "-u $VIP:53"; do
+			echo "-A $p -s mh -b mh-port"
+			for r in "${RS_NAMES[@]}"; do
+				echo "-a $p -r ${RS_IP[$r]} -g -w 1"
+			done
+		done
+	} | XVS_CONTROL_SOCKET=$T/$x/sock "$XVSADM" -R || e2e_fail "node $x refused the rules"
+	ip netns exec "${NS[$x]}" "$XVS_DATAPLANE" -c "$T/$x/dp.ini" >>"$T/$x/dp.log" 2>&1 &
+	DPID[$x]=$!
+done
+for x in a b; do
+	e2e_retry 150 attached "$x" || e2e_fail "node $x: the dataplane did not attach: $(tail -n 5 "$T/$x/dp.log")"
+	e2e_retry 50 exc_up "$x" || e2e_fail "node $x: no kernel interface $EXC"
+	ip -n "${NS[$x]}" addr add "${NODE_HOST[$x]}/24" dev "$EXC" || e2e_fail "cannot address $EXC on node $x"
+	cat >"$T/$x/keepalived.conf" <<-EOF
+	global_defs {
+	    router_id xvs_$x
+	    vrrp_version 3
+	}
+	vrrp_instance xvs_vip {
+	    state BACKUP
+	    interface $EXC
+	    virtual_router_id 51
+	    priority ${NODE_PRIO[$x]}
+	    advert_int 0.1
+	    virtual_ipaddress {
+	        $VIP/32 dev $EXC
+	    }
+	}
+	EOF
+	ip netns exec "${NS[$x]}" keepalived --dont-fork --vrrp --log-console --log-detail \
+		--no-syslog -f "$T/$x/keepalived.conf" -p "$T/$x/keepalived.pid" \
+		-r "$T/$x/keepalived-vrrp.pid" >"$T/$x/keepalived.log" 2>&1 &
+	E2E_PIDS+=($!)
+done
+MAC_A=$(mac_of "${NS[a]}" lan)
+MAC_B=$(mac_of "${NS[b]}" lan)
+
+# ---- node a is master: it alone answers for the VIP ---------------------------------------
+e2e_retry 100 has_vip a || e2e_fail "node a's keepalived did not become master: $(tail -n 20 "$T/a/keepalived.log")"
+has_vip b && e2e_fail "node b holds the VIP too"
+vip_mac() { ip -n "$NS_CLIENT" neigh show "$VIP" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
+# One ARP request for the VIP: node a's kernel answers (through xvs, with the port's MAC); node
+# b's kernel, which does not hold the VIP, stays silent, and neither dataplane answers itself.
+arp=$(ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/arp_count.py" eth0 198.18.0.9 0.5 "$VIP") ||
+	e2e_fail "arp_count.py failed"
+expect_eq "answers to one ARP request for the VIP" "$arp" "$VIP 1 $MAC_A"
+ip -n "$NS_CLIENT" neigh flush all
+e2e_retry 50 ip netns exec "$NS_CLIENT" ping -c 1 -W 1 -q "$VIP" >/dev/null ||
+	e2e_fail "the client cannot ping the VIP through node a"
+expect_eq "the client reaches the VIP at node a's MAC" "$(vip_mac)" "$MAC_A"
+e2e_log "node a master, node b backup (VIP on a's $EXC only); work dir $T"
+
+# ---- traffic through node a ----------------------------------------------------------------
+ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/slow_stream.py" udp-client "$VIP" 53 "$UDP_RATE" \
+	"$T/udp.stop" "$T/udp.progress" >"$T/udp.out" 2>"$T/udp.err" &
+UDP_PID=$!
+E2E_PIDS+=("$UDP_PID")
+ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/ecmp_flows.py" client "$VIP" 80 42000 "$FLOWS" \
+	"$LINES" "$T/ready.json" 60 >"$T/flows.out" 2>"$T/flows.err" &
+TCP_PID=$!
+E2E_PIDS+=("$TCP_PID")
+answered() { [ -s "$T/udp.progress" ] && cat "$T/udp.progress" | awk '{ print $1 }' | tail -n 1; }
+udp_past() { local n; n=$(answered); [ -n "$n" ] && [ "$n" -ge "$1" ]; }
+e2e_retry 100 udp_past 100 || e2e_fail "the UDP stream does not get answers: $(cat "$T/udp.err")"
+e2e_retry 100 test -s "$T/ready.json" || e2e_fail "the downloads did not start"
+on_a=$(api a /v1/conns | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["conns"]))')
+[ "$on_a" -ge $((FLOWS + 1)) ] || e2e_fail "node a holds $on_a connections, not the $FLOWS downloads and the stream"
+
+# ---- node a's dataplane dies ---------------------------------------------------------------
+t0=$(date +%s%N)
+kill -KILL "${DPID[a]}"
+KILLED=${DPID[a]}
+DPID[a]=""
+e2e_retry 100 has_vip b || e2e_fail "node b's keepalived did not take the VIP: $(tail -n 20 "$T/b/keepalived.log")"
+t1=$(date +%s%N)
+e2e_retry 100 eval '[ "$(vip_mac)" = "$MAC_B" ]' ||
+	e2e_fail "the client still sends to $(vip_mac), not node b ($MAC_B)"
+t2=$(date +%s%N)
+e2e_log "takeover: node b holds the VIP $(( (t1 - t0) / 1000000 )) ms after the kill, the client moved to it after $(( (t2 - t0) / 1000000 )) ms"
+{ wait "$KILLED"; } 2>/dev/null
+before=$(answered)
+e2e_retry 100 udp_past $((before + 100)) || e2e_fail "the UDP stream stopped at $before answers"
+touch "$T/udp.stop"
+e2e_wait_exit "$UDP_PID" 100 || e2e_fail "the UDP client does not stop"
+wait "$UDP_PID"
+udp=$(cat "$T/udp.out")
+e2e_log "UDP stream: $udp"
+gap=$(json_get gap_ms <<<"$udp")
+lost=$(json_get lost <<<"$udp")
+e2e_log "takeover gap: ${gap} ms, ${lost} datagrams lost at $UDP_RATE/s"
+[ "${gap%.*}" -lt 5000 ] || e2e_fail "the takeover gap is ${gap} ms"
+[ "$lost" -le $(( ${gap%.*} * UDP_RATE / 1000 + UDP_RATE / 5 )) ] ||
+	e2e_fail "$lost datagrams lost, more than the gap of ${gap} ms explains"
+servers=$(json_get servers <<<"$udp")
+[ "$(json_get servers <<<"$udp" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 1 ] ||
+	e2e_fail "the stream was answered by several servers: $servers"
+e2e_ok "the UDP stream went on through node b, answered by one server ($servers)"
+
+e2e_wait_exit "$TCP_PID" 600 || e2e_fail "the downloads did not end"
+wait "$TCP_PID"
+"$PY" - "$T/flows.out" "$FLOWS" <<-'EOF' || e2e_fail "a download broke"
+	import json, sys
+	flows = [json.loads(l) for l in open(sys.argv[1])]
+	bad = [f for f in flows if not f["complete"]]
+	for f in bad:
+	    print("broken:", f)
+	sys.exit(1 if bad or len(flows) != int(sys.argv[2]) else 0)
+EOF
+midflow=$(api b /v1/stats | json_get conns_midflow)
+[ "$midflow" -ge "$FLOWS" ] || e2e_fail "node b made $midflow mid-stream connections for $FLOWS downloads"
+e2e_ok "all $FLOWS downloads completed through node b ($midflow connections made mid-stream)"
+kill -0 "${DPID[b]}" || e2e_fail "node b's dataplane died"
