@@ -27,6 +27,10 @@
 # messages on the wire as version 1 with those connections; (4) the router moves the VIP to
 # node b and every held connection goes on, answered by the server it had; (5) the daemons
 # survive a restart of xvs-control; (6) stop-daemon stops them.
+#
+# `sync.sh ipv6` (sync_ipv6) runs the same with the messages sent to the IPv6 group ff02::8848
+# (the sync link has IPv6 addresses fd00:77::1 and ::2), so a message holds at most 1452
+# bytes (1500 less the IPv6 and UDP headers).
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
@@ -43,6 +47,12 @@ declare -A NODE_QPAIRS=([a]=1 [b]=2)
 RS_NAMES=(rs1 rs2)
 declare -A RS_IP=([rs1]=198.19.0.11 [rs2]=198.19.0.12)
 HELD=16
+MODE=${1:-ipv4}
+case $MODE in
+ipv4) GROUP_OPT=(); GROUP=224.0.0.81; MAXLEN=1472 ;;
+ipv6) GROUP_OPT=(--mcast-group ff02::8848); GROUP=ff02::8848; MAXLEN=1452 ;;
+*) echo "usage: sync.sh [ipv4|ipv6]" >&2; exit 2 ;;
+esac
 declare -A NS CPID DPID PREFIX
 CAP_PID=""
 
@@ -103,6 +113,15 @@ ip link add sync netns "${NS[a]}" type veth peer name sync netns "${NS[b]}" &&
 	ip -n "${NS[b]}" addr add "${NODE_SYNC[b]}/24" dev sync &&
 	ip -n "${NS[a]}" link set sync up && ip -n "${NS[b]}" link set sync up ||
 	e2e_fail "cannot make the sync link"
+if [ "$MODE" = ipv6 ]; then
+	for x in a b; do
+		ip netns exec "${NS[$x]}" sysctl -qw net.ipv6.conf.sync.disable_ipv6=0 \
+			net.ipv6.conf.sync.accept_dad=0 &&
+			ip -n "${NS[$x]}" -6 addr add "fd00:77::$([ "$x" = a ] && echo 1 || echo 2)/64" \
+				dev sync nodad ||
+			e2e_fail "cannot give node $x's sync link IPv6"
+	done
+fi
 for r in "${RS_NAMES[@]}"; do
 	ns=$(e2e_ns_rs "$r")
 	e2e_ns_add "$ns" &&
@@ -254,12 +273,14 @@ ip -n "$R" route add "$VIP/32" via "${NODE_LAN[a]}" || e2e_fail "cannot route th
 e2e_log "two nodes up: work dir $T"
 
 # ---- (1) the daemons, as ipvsadm shows them --------------------------------------------
-MASTER_LINE="master sync daemon (mcast=sync, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
-adm_on a --start-daemon master --mcast-interface sync --syncid 7 || e2e_fail "start-daemon master"
-adm_on b --start-daemon backup --mcast-interface sync --syncid 9 || e2e_fail "start-daemon backup"
+MASTER_LINE="master sync daemon (mcast=sync, syncid=7, maxlen=$MAXLEN, group=$GROUP, port=8848, ttl=1)"
+adm_on a --start-daemon master --mcast-interface sync --syncid 7 "${GROUP_OPT[@]}" ||
+	e2e_fail "start-daemon master"
+adm_on b --start-daemon backup --mcast-interface sync --syncid 9 "${GROUP_OPT[@]}" ||
+	e2e_fail "start-daemon backup"
 expect_eq "node a -L --daemon" "$(adm_on a -L --daemon)" "$MASTER_LINE"
 expect_eq "node b -L --daemon" "$(adm_on b -L --daemon)" \
-	"backup sync daemon (mcast=sync, syncid=9, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
+	"backup sync daemon (mcast=sync, syncid=9, maxlen=$MAXLEN, group=$GROUP, port=8848, ttl=1)"
 out=$(adm_on a --start-daemon master --mcast-interface sync 2>&1)
 rc=$?
 expect_eq "second start-daemon master: status" "$rc" 255
@@ -294,9 +315,10 @@ expect_eq "connections node b learnt under another syncid" "$(workers_sync b app
 e2e_ok "a backup of syncid 9 refuses the master's messages of syncid 7 ($(main_sync b refused.syncid) counted)"
 
 adm_on b --stop-daemon backup || e2e_fail "stop-daemon backup"
-adm_on b --start-daemon backup --mcast-interface sync --syncid 7 || e2e_fail "start-daemon backup"
+adm_on b --start-daemon backup --mcast-interface sync --syncid 7 "${GROUP_OPT[@]}" ||
+	e2e_fail "start-daemon backup"
 expect_eq "node b -L --daemon" "$(adm_on b -L --daemon)" \
-	"backup sync daemon (mcast=sync, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
+	"backup sync daemon (mcast=sync, syncid=7, maxlen=$MAXLEN, group=$GROUP, port=8848, ttl=1)"
 
 # ---- (3) held connections through node a, learnt by node b -------------------------------
 ip netns exec "${NS[b]}" tshark -q -i sync -f "udp port 8848" -w "$T/sync.pcap" >"$T/tshark.log" 2>&1 &
