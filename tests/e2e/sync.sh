@@ -26,7 +26,7 @@
 # Wireshark's dissector reads the
 # messages on the wire as version 1 with those connections; (4) the router moves the VIP to
 # node b and every held connection goes on, answered by the server it had; (5) the daemons
-# survive a restart of xvs-control; (6) stop-daemon stops them.
+# survive a restart of xvs-control and of the dataplane; (6) stop-daemon stops them.
 #
 # `sync.sh ipv6` (sync_ipv6) runs the same with the messages sent to the IPv6 group ff02::8848
 # (the sync link has IPv6 addresses fd00:77::1 and ::2), so a message holds at most 1452
@@ -399,13 +399,21 @@ udp_after=$(ip netns exec "$NS_CLIENT" "$PY" "$T/udp.py" "$VIP" 44000 1 2>"$T/ud
 expect_eq "the UDP flow's server after the takeover" "$udp_after" "$udp_server"
 e2e_ok "after the takeover every held connection and the UDP flow go on through node b, to their servers"
 
-# ---- (5) the daemons outlive xvs-control --------------------------------------------------
+# ---- (5) the daemons outlive xvs-control and the dataplane --------------------------------
 kill -TERM "${CPID[a]}"
 e2e_wait_exit "${CPID[a]}" 50 || e2e_fail "xvs-control of node a does not stop"
 start_control a
 e2e_retry 100 api_ok a || e2e_fail "xvs-control of node a does not come back"
 expect_eq "node a -L --daemon after a restart of xvs-control" "$(adm_on a -L --daemon)" "$MASTER_LINE"
 e2e_ok "the master daemon is kept in the state file across a restart of xvs-control"
+kill -TERM "${DPID[a]}"
+e2e_wait_exit "${DPID[a]}" 100 || e2e_fail "node a's dataplane does not stop"
+wait "${DPID[a]}" 2>/dev/null
+ip netns exec "${NS[a]}" "$XVS_DATAPLANE" -c "$T/a/dp.ini" >>"$T/a/dp.log" 2>&1 &
+DPID[a]=$!
+master_again() { [ "$(grep -c "sync master daemon started" "$T/a/dp.log")" -ge 2 ]; }
+e2e_retry 150 master_again || e2e_fail "node a's new dataplane did not start the master"
+e2e_ok "a new dataplane starts the master daemon from the generation"
 
 # ---- (6) stop-daemon --------------------------------------------------------------------
 adm_on a --stop-daemon master || e2e_fail "stop-daemon master"
