@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "xvs/gen.h"
+#include "xvs/sync.h"
 #include "xvs/sched.h"
 
 size_t xvs_gen_crc_len(const struct xvs_gen *g)
@@ -193,6 +194,35 @@ static int validate_dest(const struct xvs_gen *g, uint32_t i, char *err, size_t 
 	return 0;
 }
 
+/* A sync daemon: all zero when off; when on, every field within what IPVS accepts. */
+static int validate_sync(const struct xvs_sync_daemon *d, unsigned i, char *err, size_t errlen)
+{
+	static const struct xvs_sync_daemon off;
+	const char *who = i == XVS_SYNC_MASTER ? "master" : "backup";
+	if (!d->on) {
+		if (memcmp(d, &off, sizeof(off)) != 0)
+			return refuse(err, errlen, "sync %s: fields set while off", who);
+		return 0;
+	}
+	size_t n = strnlen(d->ifname, sizeof(d->ifname));
+	if (d->on != 1 || d->ttl == 0 || d->port == 0 || n == 0 || n == sizeof(d->ifname))
+		return refuse(err, errlen, "sync %s: bad state, ttl, port or interface", who);
+	for (size_t k = n; k < sizeof(d->ifname); k++)
+		if (d->ifname[k])
+			return refuse(err, errlen, "sync %s: bytes after the interface name", who);
+	unsigned min = i == XVS_SYNC_BACKUP ? XVS_SYNC_MAXLEN_MIN_BACKUP : 1;
+	if (d->maxlen < min || d->maxlen > XVS_SYNC_MAXLEN_MAX)
+		return refuse(err, errlen, "sync %s: maxlen %u out of %u..%u", who, d->maxlen, min,
+			      XVS_SYNC_MAXLEN_MAX);
+	int mc = d->group_af == XVS_AF_INET ? valid_ip(XVS_AF_INET, &d->group) &&
+						  (d->group.v6[0] & 0xf0) == 0xe0
+		 : d->group_af == XVS_AF_INET6 ? d->group.v6[0] == 0xff
+					       : 0;
+	if (!mc)
+		return refuse(err, errlen, "sync %s: the group is not a multicast address", who);
+	return 0;
+}
+
 int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen)
 {
 	if (g->magic != XVS_GEN_MAGIC)
@@ -244,6 +274,11 @@ int xvs_gen_validate(const struct xvs_gen *g, char *err, size_t errlen)
 	}
 	for (uint32_t i = 0; i < g->nb_marks; i++) {
 		int rc = validate_mark(g, i, err, errlen);
+		if (rc)
+			return rc;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		int rc = validate_sync(&g->sync[i], i, err, errlen);
 		if (rc)
 			return rc;
 	}

@@ -14,6 +14,7 @@
 #include "ctl_json.h"
 #include "ctl_json_priv.h"
 #include "ctl_overlay.h"
+#include "ctl_sync.h"
 #include "xvs/wire.h"
 
 int xvs_ctl_bad(char *msg, size_t msglen, const char *fmt, ...)
@@ -366,6 +367,8 @@ static const struct op_kind op_kinds[] = {
 	{XVS_WIRE_OP_SET_SVC_HC, XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
 	{XVS_WIRE_OP_CLEAR_SVC_HC, XVS_CTL_OP_SET_SVC_HEALTH, 2, 0},
 	{XVS_WIRE_OP_CLEAR_HEALTH, XVS_CTL_OP_CLEAR_HEALTH, 0, 0},
+	{XVS_WIRE_OP_START_DAEMON, XVS_CTL_OP_START_DAEMON, 0, 0},
+	{XVS_WIRE_OP_STOP_DAEMON, XVS_CTL_OP_STOP_DAEMON, 0, 0},
 };
 
 /*
@@ -501,6 +504,9 @@ static int parse_op(const json_t *o, struct xvs_ctl_op *op, char *msg, size_t ms
 		xvs_ctl_op_init(op, k->type);
 		if (k->type == XVS_CTL_OP_SET_TIMEOUTS)
 			return parse_timeouts(o, op, msg, msglen);
+		if (k->type == XVS_CTL_OP_START_DAEMON || k->type == XVS_CTL_OP_STOP_DAEMON)
+			return xvs_ctl_json_parse_daemon_op(o, k->type == XVS_CTL_OP_START_DAEMON, op,
+							    msg, msglen);
 		if (k->type == XVS_CTL_OP_ADD_MARK || k->type == XVS_CTL_OP_DEL_MARK)
 			return parse_mark_op(o, k, op, msg, msglen);
 		if (k->type == XVS_CTL_OP_SET_DEST_HEALTH || k->type == XVS_CTL_OP_SET_SVC_HEALTH ||
@@ -680,8 +686,9 @@ json_t *xvs_ctl_json_services(const struct xvs_ctl_model *m, const struct xvs_ct
 		return NULL;
 	for (uint32_t i = 0; i < m->nb_svc_order; i++)
 		json_array_append_new(a, svc_json(m, rates, health, m->svc_order[i]));
-	return json_pack("{so so so}", XVS_WIRE_SERVICES, a, XVS_WIRE_TIMEOUTS,
-			 xvs_ctl_json_timeouts(&m->timeouts), XVS_WIRE_MARKS, xvs_ctl_json_marks(m));
+	return json_pack("{so so so so}", XVS_WIRE_SERVICES, a, XVS_WIRE_TIMEOUTS,
+			 xvs_ctl_json_timeouts(&m->timeouts), XVS_WIRE_MARKS, xvs_ctl_json_marks(m),
+			 XVS_WIRE_DAEMONS, xvs_ctl_json_daemons(m));
 }
 
 json_t *xvs_ctl_json_marks(const struct xvs_ctl_model *m)
@@ -741,8 +748,10 @@ static const struct {
 json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 {
 	uint64_t sum[NB_LCORE_CTRS] = {0}, drops[XVS_DROP_MAX] = {0};
+	struct xvs_sync_stats sync = {0};
 	for (unsigned i = 0; shm && shm->hdr && i < XVS_SHM_NB_STATS; i++) {
 		const struct xvs_lcore_stats *s = xvs_shm_stats(shm, i);
+		xvs_ctl_sync_stats_add(&sync, &s->sync);
 		for (unsigned k = 0; k < NB_LCORE_CTRS; k++)
 			sum[k] += *(const uint64_t *)((const char *)s + lcore_ctrs[k].off);
 		for (unsigned d = 0; d < XVS_DROP_MAX; d++)
@@ -761,6 +770,7 @@ json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)drops[d]));
 	json_object_set_new(o, XVS_WIRE_DROPS, dj);
+	json_object_set_new(o, XVS_WIRE_SYNC, xvs_ctl_json_sync_stats(&sync));
 	return o;
 }
 
@@ -780,6 +790,7 @@ static json_t *record_json(const struct xvs_lcore_stats *s)
 	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
 		json_object_set_new(dj, xvs_drop_names[d], json_integer((json_int_t)s->drops[d]));
 	json_object_set_new(o, XVS_WIRE_DROPS, dj);
+	json_object_set_new(o, XVS_WIRE_SYNC, xvs_ctl_json_sync_stats(&s->sync));
 	return o;
 }
 

@@ -1600,7 +1600,7 @@ static int global_script_user(struct kc *k, const struct kc_stmt *st)
 static int root_global_defs(struct kc *k, const struct kc_stmt *st)
 {
 	static const struct { const char *kw, *why; } refused[] = {
-		{"lvs_sync_daemon", "xvs has no connection synchronisation daemon"},
+		{"lvs_sync_daemon", "start the sync daemon with xvsadm --start-daemon"},
 		{"lvs_flush_onstop", "xvs keeps forwarding when xvs-control stops"},
 		{"lvs_flush_on_stop", "xvs keeps forwarding when xvs-control stops"},
 		{"lvs_notify_fifo", "xvs writes no checker events to a FIFO"},

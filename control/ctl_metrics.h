@@ -55,7 +55,7 @@ struct xvs_metrics_dest {
 
 /* The scalar counters of one record of struct xvs_lcore_stats, in xvs_metrics_worker_ctrs
  * order. */
-#define XVS_METRICS_NB_WORKER_CTRS 18
+#define XVS_METRICS_NB_WORKER_CTRS 27
 
 struct xvs_metrics_worker {
 	int idx;              /* worker index, -1 for the main lcore's record */

@@ -19,6 +19,7 @@
 #include "ctl_model.h"
 #include "ctl_model_priv.h"
 #include "ctl_overlay.h"
+#include "ctl_sync.h"
 #include "xvs/gen.h"
 #include "xvs/sched.h"
 
@@ -875,6 +876,9 @@ static int apply_one(struct xvs_ctl_model *m, const struct xvs_ctl_op *op, struc
 	case XVS_CTL_OP_CLEAR_HEALTH:
 	case XVS_CTL_OP_HEALTH_RESULT:
 		return xvs_ctl_overlay_op(m, op, err);
+	case XVS_CTL_OP_START_DAEMON:
+	case XVS_CTL_OP_STOP_DAEMON:
+		return xvs_ctl_model_daemon_op(m, op, err);
 	}
 	return fail(err, EINVAL, "unknown op %d", (int)op->type);
 }

@@ -113,6 +113,8 @@ enum xvs_ctl_op_type {
 	XVS_CTL_OP_CLEAR_HEALTH,     /* every service's and real server's health settings */
 	XVS_CTL_OP_HEALTH_RESULT,    /* the health engine's verdict on one real server
 				      * (op->result); internal, not in the JSON API */
+	XVS_CTL_OP_START_DAEMON,     /* a connection-sync daemon (ctl_sync.h): op->daemon */
+	XVS_CTL_OP_STOP_DAEMON,      /* op->daemon_which */
 };
 
 /* A verdict of the health engine on the real server in dest slot `slot`. */
@@ -137,6 +139,8 @@ struct xvs_ctl_op {
 	struct xvs_ctl_dest_hc *dest_hc; /* set-dest-health: a reference the op owns */
 	struct xvs_ctl_svc_hc *svc_hc;   /* set-service-health: a reference the op owns */
 	struct xvs_ctl_health_result result;
+	struct xvs_sync_daemon daemon; /* start-daemon: its settings */
+	unsigned daemon_which;         /* start-/stop-daemon: XVS_SYNC_MASTER or _BACKUP */
 };
 
 /* Free an op list and the health references its ops own. */
@@ -206,6 +210,7 @@ struct xvs_ctl_hevents;
 
 struct xvs_ctl_model {
 	struct xvs_timeouts timeouts;
+	struct xvs_sync_daemon sync[2]; /* the sync daemons, XVS_SYNC_MASTER and _BACKUP */
 	uint64_t last_gen;      /* last generation number published */
 	uint32_t epoch_counter; /* source of unique sched_epoch and sched_bind values */
 	uint32_t hc_epoch_counter; /* source of hc_epoch values */

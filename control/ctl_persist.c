@@ -25,6 +25,8 @@
 #include "ctl_json.h"
 #include "ctl_overlay.h"
 #include "ctl_persist.h"
+#include "ctl_sync.h"
+#include "xvs/wire.h"
 
 #define STATE_VERSION 1
 
@@ -93,10 +95,11 @@ static json_t *state_json(const struct xvs_ctl_model *m)
 	json_t *svcs = json_array();
 	for (uint32_t i = 0; svcs && i < m->nb_svc_order; i++)
 		json_array_append_new(svcs, svc_state(m, m->svc_order[i]));
-	return json_pack("{si sI sI sI so so so}", "version", STATE_VERSION, "generation",
+	return json_pack("{si sI sI sI so so so so}", "version", STATE_VERSION, "generation",
 			 (json_int_t)m->last_gen, "epoch", (json_int_t)m->epoch_counter, "dp_pid",
 			 (json_int_t)m->base_dp_pid, "timeouts", xvs_ctl_json_timeouts(&m->timeouts),
-			 "services", svcs, "marks", xvs_ctl_json_marks(m));
+			 "services", svcs, "marks", xvs_ctl_json_marks(m), XVS_WIRE_DAEMONS,
+			 xvs_ctl_json_daemons(m));
 }
 
 /* mkdir -p of path's directory; what we create is private to root (0700). */
@@ -283,6 +286,24 @@ static int mark_ops(const json_t *marks, struct xvs_ctl_op *ops, unsigned *nb, c
 	return 0;
 }
 
+/* The saved sync daemons: start-daemon ops, as the API takes them. */
+static int daemon_ops(const json_t *daemons, struct xvs_ctl_op *ops, unsigned *nb, char *msg,
+		      size_t msglen)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(daemons, i, d) {
+		struct xvs_ctl_op *op = &ops[(*nb)++];
+		xvs_ctl_op_init(op, XVS_CTL_OP_START_DAEMON);
+		json_t *o = json_pack("{ss sO}", XVS_WIRE_OP, XVS_WIRE_OP_START_DAEMON, XVS_WIRE_DAEMON, d);
+		int rc = o ? xvs_ctl_json_parse_daemon_op(o, 1, op, msg, msglen) : -ENOMEM;
+		json_decref(o);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Room for every op: each service and real server may add its set-*-health. */
 static size_t count_ops(const json_t *svcs, const json_t *marks)
 {
@@ -385,15 +406,17 @@ static void restore_extras(struct xvs_ctl_model *m, const json_t *svcs)
 static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, size_t msglen)
 {
 	json_int_t version = 0, gen = 0, epoch = 0, dp_pid = 0;
-	json_t *svcs = NULL, *to = NULL, *marks = NULL;
-	if (json_unpack((json_t *)root, "{s:I s:I s?I s?I s:o s:o s?o}", "version", &version,
+	json_t *svcs = NULL, *to = NULL, *marks = NULL, *daemons = NULL;
+	if (json_unpack((json_t *)root, "{s:I s:I s?I s?I s:o s:o s?o s?o}", "version", &version,
 			"generation", &gen, "epoch", &epoch, "dp_pid", &dp_pid, "timeouts", &to,
-			"services", &svcs, "marks", &marks) < 0 || !json_is_array(svcs))
+			"services", &svcs, "marks", &marks, XVS_WIRE_DAEMONS, &daemons) < 0 ||
+	    !json_is_array(svcs) || (daemons && !json_is_array(daemons)))
 		return xvs_ctl_bad(msg, msglen, "not an xvs-control state file");
 	if (version != STATE_VERSION)
 		return xvs_ctl_bad(msg, msglen, "state file version %lld, expected %d", (long long)version,
 			   STATE_VERSION);
-	struct xvs_ctl_op *ops = calloc(count_ops(svcs, marks), sizeof(*ops));
+	size_t nb_ops = count_ops(svcs, marks) + json_array_size(daemons);
+	struct xvs_ctl_op *ops = calloc(nb_ops, sizeof(*ops));
 	if (!ops)
 		return -ENOMEM;
 	unsigned nb = 0;
@@ -401,6 +424,8 @@ static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, siz
 	int rc = state_ops(svcs, ops, &nb, msg, msglen);
 	if (rc == 0)
 		rc = mark_ops(marks, ops, &nb, msg, msglen);
+	if (rc == 0)
+		rc = daemon_ops(daemons, ops, &nb, msg, msglen);
 	if (rc == 0) {
 		struct xvs_ctl_op *t = &ops[nb++];
 		json_int_t v[3] = {0};
@@ -412,7 +437,7 @@ static int load_root(struct xvs_ctl_model *m, const json_t *root, char *msg, siz
 		if (rc)
 			snprintf(msg, msglen, "entry %d: %s", err.index, err.msg);
 	}
-	xvs_ctl_ops_free(ops, (unsigned)count_ops(svcs, marks));
+	xvs_ctl_ops_free(ops, (unsigned)nb_ops);
 	if (rc)
 		return rc;
 	restore_health(m, svcs);

@@ -163,6 +163,7 @@ int xvs_ctl_build_gen(const struct xvs_ctl_model *m, struct xvs_gen *g, char *ms
 {
 	memset(g, 0, sizeof(*g));
 	g->timeouts = m->timeouts;
+	memcpy(g->sync, m->sync, sizeof(g->sync));
 	fill_slots(m, g);
 	fill_lists(m, g);
 	fill_marks(m, g);

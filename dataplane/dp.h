@@ -149,6 +149,14 @@ struct xvs_icmp_limit {
 	struct xvs_icmp_peer peer[XVS_ICMP_LIMIT_SLOTS];
 };
 
+/* Per connection-table cell, for connection sync: IPVS's in_pkts (mod sync_period) and old_state. */
+struct xvs_sync_cell {
+	uint8_t pkts;
+	uint8_t old_state;
+};
+
+struct xvs_sync_ring;
+
 struct xvs_worker {
 	struct xvs_dp *dp;
 	unsigned idx;             /* worker index: shm lcore record, rx queue; or XVS_WORKER_MAIN */
@@ -189,6 +197,10 @@ struct xvs_worker {
 	uint8_t overload[XVS_MAX_DESTS]; /* OVERLOAD flags (thresholds), this worker's view */
 	struct xvs_icmp_limit icmp_limit; /* time exceeded: per destination and overall (dp_icmp.c) */
 	uint32_t nud_pos;         /* the probing loop: where its neighbour timer scan goes on */
+	/* connection synchronisation (dp_sync.h); NULL: none (the main lcore's context) */
+	struct xvs_sync_ring *sync_out;   /* master: entries for the main lcore to send */
+	struct xvs_sync_ring *sync_in;    /* backup: entries the main lcore received */
+	struct xvs_sync_cell *sync_cells; /* one per cell of conns */
 };
 
 #endif

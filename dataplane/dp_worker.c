@@ -24,6 +24,7 @@
 #include "dp_icmp.h"
 #include "dp_neighproto.h"
 #include "dp_sctp.h"
+#include "dp_sync.h"
 #include "dp_tcp.h"
 #include "dp_xmit.h"
 #include "xvs/gen.h"
@@ -541,6 +542,8 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		t->expire = w->now + s->persist_timeout;
 	}
 	xvs_conn_embryo_push(&w->conns, (uint32_t)idx);
+	if (w->sync_cells) /* IPVS's in_pkts and old_state of a new connection */
+		w->sync_cells[idx] = (struct xvs_sync_cell){ 0, XVS_TCP_NONE };
 	dc->conns++;
 	dc->inactive++;
 	w->st->svc[svc].conns++;
@@ -548,6 +551,280 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 	w->st->conns_cur++;
 	w->st->conns_midflow += (uint64_t)midflow;
 	xvs_conn_forward(w, g, m, p, c, XVS_CONN_DIR_ORIG, 1);
+}
+
+/* ---- connection synchronisation (dp_sync.h) ---- */
+
+/* The entry of connection or template c, as IPVS's master sends it; 0, or -1 when none can be. */
+static int sync_entry(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_conn *c,
+		      struct xvs_sync_conn *s)
+{
+	if (c->dest >= g->nb_dests)
+		return -1;
+	const struct xvs_dest *d = &g->dests[c->dest];
+	const struct xvs_svc *sv = &g->svcs[d->svc];
+	/* IPVS syncs one family per entry: a service with a server of the other (a tunnel) has none */
+	if (d->af != c->af)
+		return -1;
+	int tpl = is_tpl(c);
+	uint32_t fwd = c->flags & XVS_CONN_F_FWD_MASK;
+	*s = (struct xvs_sync_conn){
+		.af = c->af, .proto = xvs_conn_proto_base(c->proto), .cport = c->cport,
+		.vport = c->vport, .dport = c->dport, .fwmark = sv->fwmark,
+		.caddr = xvs_conn_caddr(c), .vaddr = xvs_conn_vaddr(c), .daddr = xvs_conn_daddr(c),
+	};
+	if (tpl) {
+		/* a template: IPVS's flags, no state, the server's port (0 with port-0 and FTP
+		 * services, as the listing shows it), the persistence timeout */
+		s->flags = XVS_SYNC_F_TEMPLATE | XVS_SYNC_F_INACTIVE | fwd;
+		s->dport = c->vport ? d->port_be : 0;
+		s->timeout = sv->persist_timeout;
+	} else {
+		s->flags = fwd | (c->flags & XVS_CONN_F_ACTIVE ? 0 : XVS_SYNC_F_INACTIVE);
+		s->state = c->state;
+		s->timeout = (int32_t)(c->expire - w->now) > 0 ? c->expire - w->now : 0;
+	}
+	return 0;
+}
+
+static void sync_queue(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_conn *c)
+{
+	struct xvs_sync_conn s;
+	if (sync_entry(w, g, c, &s) < 0)
+		return;
+	if (xvs_sync_ring_put(w->sync_out, &s) < 0)
+		w->st->sync.ring_full++;
+	else
+		w->st->sync.queued++;
+}
+
+/* IPVS's states in which a connection is synced (ip_vs_sync_conn_needed). */
+#define SYNC_TCP_STATES                                                                        \
+	(1u << XVS_TCP_ESTABLISHED | 1u << XVS_TCP_FIN_WAIT | 1u << XVS_TCP_CLOSE |            \
+	 1u << XVS_TCP_CLOSE_WAIT | 1u << XVS_TCP_TIME_WAIT)
+#define SYNC_SCTP_STATES                                                                       \
+	(1u << XVS_SCTP_ESTABLISHED | 1u << XVS_SCTP_SHUTDOWN_SENT |                           \
+	 1u << XVS_SCTP_SHUTDOWN_RECEIVED | 1u << XVS_SCTP_SHUTDOWN_ACK_SENT |                 \
+	 1u << XVS_SCTP_CLOSED)
+
+void xvs_sync_master_packet(struct xvs_worker *w, const struct xvs_gen *g, struct xvs_conn *c)
+{
+	if (!w->sync_cells || c < w->conns.conns || c >= w->conns.conns + w->conns.capacity)
+		return; /* no rings, or a one-packet connection (IPVS does not sync those) */
+	struct xvs_sync_cell *sc = &w->sync_cells[c - w->conns.conns];
+	sc->pkts = (uint8_t)(sc->pkts + 1 >= XVS_SYNC_PERIOD ? 0 : sc->pkts + 1);
+	uint32_t est = 0, states = 0;
+	if (c->proto == IPPROTO_TCP) {
+		est = XVS_TCP_ESTABLISHED;
+		states = SYNC_TCP_STATES;
+	} else if (c->proto == IPPROTO_SCTP) {
+		est = XVS_SCTP_ESTABLISHED;
+		states = SYNC_SCTP_STATES;
+	}
+	if (states) {
+		if (c->state >= 32 || !(states & 1u << c->state))
+			return;
+		/* a change into a closing state is sent at once; ESTABLISHED waits for the
+		 * threshold packet, as every refresh does */
+		if (!(c->state != sc->old_state && c->state != est) &&
+		    sc->pkts != XVS_SYNC_THRESHOLD)
+			return;
+	} else if (sc->pkts != XVS_SYNC_THRESHOLD) {
+		return;
+	}
+	sc->old_state = c->state;
+	sync_queue(w, g, c);
+	if (c->flags & XVS_CONN_F_CONTROLLED) {
+		const struct xvs_conn *t = tpl_of(w, g, c);
+		if (t)
+			sync_queue(w, g, t);
+	}
+}
+
+/* The service an entry names: by its mark, else by protocol, address and port (IPVS's
+ * ip_vs_service_find, a persistent port-0 service too; a template of port 0 may be an FTP
+ * service's); -1 when this node has none. */
+static int sync_svc(const struct xvs_gen *g, const struct xvs_sync_conn *s)
+{
+	if (s->fwmark) {
+		for (uint32_t i = 0; i < g->nb_svcs; i++)
+			if (g->svcs[i].state == XVS_SLOT_USED && g->svcs[i].fwmark == s->fwmark &&
+			    g->svcs[i].af == s->af)
+				return (int)i;
+	}
+	if (!s->proto)
+		return -1;
+	int svc = xvs_gen_vip_lookup(g, s->proto, &s->vaddr, s->vport);
+	if (svc < 0 && s->vport)
+		svc = xvs_gen_vip_lookup(g, s->proto, &s->vaddr, 0);
+	/* a template of an FTP service has virtual port 0, as a port-0 service's */
+	if (svc < 0 && !s->vport && (s->flags & XVS_SYNC_F_TEMPLATE))
+		svc = xvs_gen_vip_lookup(g, s->proto, &s->vaddr, rte_cpu_to_be_16(21));
+	if (svc >= 0 && (g->svcs[svc].af != s->af || g->svcs[svc].fwmark))
+		return -1;
+	if (svc >= 0 && !g->svcs[svc].port_be && s->vport &&
+	    !(g->svcs[svc].flags & XVS_SVC_F_PERSISTENT))
+		return -1;
+	return svc;
+}
+
+/* The real server of service svc that an entry names (address, port; any port for a port-0
+ * server or a template without one), or -1. */
+static int sync_dest(const struct xvs_gen *g, int svc, const struct xvs_sync_conn *s)
+{
+	const struct xvs_svc *sv = &g->svcs[svc];
+	for (unsigned k = 0; k < sv->nb_dests; k++) {
+		uint16_t slot = g->svc_dests[sv->dest_first + k];
+		const struct xvs_dest *d = &g->dests[slot];
+		if (d->state != XVS_SLOT_USED || d->af != s->af || !xvs_ip_eq(&d->addr, &s->daddr))
+			continue;
+		if (d->port_be == s->dport || d->port_be == 0 ||
+		    ((s->flags & XVS_SYNC_F_TEMPLATE) && s->dport == 0))
+			return slot;
+	}
+	return -1;
+}
+
+static int sync_active(const struct xvs_sync_conn *s)
+{
+	return !(s->flags & XVS_SYNC_F_INACTIVE);
+}
+
+/* A connection or template made from an entry (cells from conn_alloc), keys inserted. */
+static void sync_insert(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_sync_conn *s,
+			int slot, const struct xvs_conn_key *k, uint32_t h, uint32_t timeout)
+{
+	const struct xvs_dest *d = &g->dests[slot];
+	int tpl = !!(s->flags & XVS_SYNC_F_TEMPLATE), wide = s->af == XVS_AF_INET6;
+	int64_t idx = conn_alloc(w, g, wide);
+	if (idx < 0) {
+		w->st->sync.no_room++;
+		return;
+	}
+	struct xvs_conn *c = &w->conns.conns[idx];
+	*c = (struct xvs_conn){
+		.cport = tpl ? 0 : s->cport, .vport = s->vport,
+		.dport = tpl ? 0 : (d->port_be ? d->port_be : s->dport), .proto = k->proto,
+		.state = tpl ? 0 : (uint8_t)s->state, .af = s->af, .flags = d->fwd,
+		.dest = (uint16_t)slot, .expire = w->now + timeout,
+	};
+	if (!wide) {
+		c->a4.caddr = s->caddr.v4;
+		c->a4.vaddr = s->vaddr.v4;
+		c->a4.daddr = d->addr.v4;
+	} else {
+		c->flags |= XVS_CONN_F_WIDE;
+		c->daddr = d->addr;
+		xvs_conn_ext(c)->caddr = s->caddr;
+		xvs_conn_ext(c)->vaddr = s->vaddr;
+	}
+	int est = s->proto == IPPROTO_TCP    ? s->state == XVS_TCP_ESTABLISHED
+		  : s->proto == IPPROTO_SCTP ? s->state == XVS_SCTP_ESTABLISHED
+					     : 1;
+	if (tpl || est)
+		c->flags |= XVS_CONN_F_CONFIRMED;
+	if (xvs_conn_insert_key(&w->conns, h, (uint32_t)idx, XVS_CONN_DIR_ORIG) < 0) {
+		xvs_conn_unalloc(&w->conns, (uint32_t)idx);
+		w->st->sync.no_room++;
+		return;
+	}
+	if (!tpl && d->fwd == XVS_FWD_MASQ) {
+		struct xvs_conn_key ko, kr;
+		xvs_conn_keys(c, &ko, &kr);
+		if (xvs_conn_insert_key(&w->conns, xvs_conn_hash(&w->conns, &kr), (uint32_t)idx,
+					XVS_CONN_DIR_REPLY) < 0) {
+			xvs_conn_free(&w->conns, (uint32_t)idx);
+			w->st->sync.no_room++;
+			return;
+		}
+		c->flags |= XVS_CONN_F_REPLY;
+	}
+	if (w->sync_cells) /* IPVS's backup: in_pkts = sync_threshold, old_state = state */
+		w->sync_cells[idx] = (struct xvs_sync_cell){ XVS_SYNC_THRESHOLD, c->state };
+	w->st->sync.applied++;
+	if (tpl) {
+		w->st->dest[slot].persist++;
+		return;
+	}
+	if (!(c->flags & XVS_CONN_F_CONFIRMED))
+		xvs_conn_embryo_push(&w->conns, (uint32_t)idx);
+	if (sync_active(s)) {
+		c->flags |= XVS_CONN_F_ACTIVE;
+		w->st->dest[slot].active++;
+	} else {
+		w->st->dest[slot].inactive++;
+	}
+	w->st->conns_cur++;
+}
+
+void xvs_sync_apply(struct xvs_worker *w, const struct xvs_gen *g, const struct xvs_sync_conn *s)
+{
+	int svc = g ? sync_svc(g, s) : -1;
+	int slot = svc >= 0 ? sync_dest(g, svc, s) : -1;
+	if (slot < 0) {
+		w->st->sync.no_dest++;
+		return;
+	}
+	int tpl = !!(s->flags & XVS_SYNC_F_TEMPLATE);
+	uint32_t timeout = s->timeout ? s->timeout : 180; /* IPVS: 3 minutes when none is given */
+	if (timeout > XVS_MAX_TIMEOUT)
+		timeout = XVS_MAX_TIMEOUT;
+	struct xvs_conn_key k = {
+		.sport = tpl ? 0 : s->cport, .dport = s->vport,
+		.proto = tpl ? xvs_conn_tpl_proto(g->svcs[svc].proto) : s->proto,
+	};
+	if (s->af == XVS_AF_INET6) {
+		k.af = XVS_AF_INET6;
+		k.src6 = s->caddr;
+		k.dst6 = s->vaddr;
+	} else {
+		k.src = s->caddr.v4;
+		k.dst = s->vaddr.v4;
+	}
+	uint32_t h = xvs_conn_hash(&w->conns, &k);
+	uint32_t v = xvs_conn_find(&w->conns, &k, h);
+	if (v && ((v - 1) & 1) != XVS_CONN_DIR_ORIG)
+		return; /* the key of another connection's replies: not ours to replace */
+	if (v) {
+		uint32_t idx = (v - 1) >> 1;
+		struct xvs_conn *c = &w->conns.conns[idx];
+		if (tpl) { /* IPVS keeps a template's server: only its life is refreshed */
+			c->expire = w->now + timeout;
+			w->st->sync.applied++;
+			return;
+		}
+		if (c->dest == slot) {
+			int active = sync_active(s);
+			if (!!(c->flags & XVS_CONN_F_ACTIVE) != active) {
+				struct xvs_stats_ctr *dc = &w->st->dest[c->dest];
+				c->flags ^= XVS_CONN_F_ACTIVE;
+				dc->active += active ? 1 : -1;
+				dc->inactive += active ? -1 : 1;
+			}
+			c->state = (uint8_t)s->state;
+			if ((s->proto == IPPROTO_TCP && s->state == XVS_TCP_ESTABLISHED) ||
+			    (s->proto == IPPROTO_SCTP && s->state == XVS_SCTP_ESTABLISHED))
+				c->flags |= XVS_CONN_F_CONFIRMED;
+			c->expire = w->now + timeout;
+			if (w->sync_cells)
+				w->sync_cells[idx] = (struct xvs_sync_cell){ XVS_SYNC_THRESHOLD, c->state };
+			w->st->sync.applied++;
+			return;
+		}
+		/* another server: the master replaced the connection; an inactive entry is the
+		 * end of the one it replaced, which changes nothing (IPVS) */
+		if (!sync_active(s))
+			return;
+		conn_release(w, g, idx);
+	}
+	sync_insert(w, g, s, slot, &k, h, timeout);
+}
+
+void xvs_sync_worker_tick(struct xvs_worker *w, const struct xvs_gen *g, unsigned budget)
+{
+	struct xvs_sync_conn s;
+	while (budget-- && xvs_sync_ring_get(w->sync_in, &s))
+		xvs_sync_apply(w, g, &s);
 }
 
 /* ---- the burst ------------------------------------------------------------------------ */
@@ -831,6 +1108,8 @@ void xvs_worker_tick(struct xvs_worker *w, const struct xvs_gen *g)
 			      memory_order_relaxed);
 	sweep(w, g);
 	serve_dump(w, g);
+	if (w->sync_in)
+		xvs_sync_worker_tick(w, g, 256);
 	if (w->nb_held)
 		xvs_release_held(w);
 	probe_tick(w, g);

@@ -8,6 +8,7 @@
 #include "dp_icmp.h"
 #include "dp_nat.h"
 #include "dp_sctp.h"
+#include "dp_sync.h"
 #include "dp_tcp.h"
 #include "dp_tunnel.h"
 #include "dp_xmit.h"
@@ -183,6 +184,9 @@ void xvs_conn_forward(struct xvs_worker *w, const struct xvs_gen *g, struct rte_
 	}
 	c->expire = w->now + conn_timeout(g, c);
 	count_packet(w, g, c, dir, p->ip_len);
+	/* a master syncs on the client's packets, as IPVS's ip_vs_in does */
+	if (unlikely(g->sync[XVS_SYNC_MASTER].on) && dir == XVS_CONN_DIR_ORIG && w->sync_out)
+		xvs_sync_master_packet(w, g, c);
 	/* a short frame's Ethernet padding stays behind: only the IP datagram goes on */
 	uint32_t want = (uint32_t)p->l3_off + p->ip_len;
 	if (unlikely(m->pkt_len > want) && m->nb_segs == 1)

@@ -28,6 +28,7 @@
 #include "dp_numa.h"
 #include "dp_port.h"
 #include "dp_rss.h"
+#include "dp_sync.h"
 #include "dp_worker.h"
 #include "xvs/notify.h"
 #include "xvs/pidfile.h"
@@ -281,6 +282,8 @@ static void housekeeping(void)
 	}
 	sum_dest_loads();
 	watch_workers(now);
+	xvs_sync_poll(atomic_load_explicit(&dp.gens.cur, memory_order_acquire), now,
+		      xvs_shm_stats(&dp.shm, XVS_SHM_MAIN_STATS));
 	int rc = xvs_dp_adopt_poll(&dp.gens);
 	if (rc == 1)
 		printf("xvs-dataplane: generation %llu handed to the workers\n",
@@ -691,6 +694,10 @@ static int setup_memory(char *err, size_t errlen)
 			return rc;
 	if (dp.nb_workers > 1 && (rc = setup_workers_apart(err, errlen)) < 0)
 		return rc;
+	if (xvs_sync_setup(&dp, workers, home) < 0) {
+		snprintf(err, errlen, "out of memory for the connection-sync rings");
+		return -ENOMEM;
+	}
 	conn_store_steering();
 	conn_store_write(0);
 	return 0;
@@ -930,6 +937,7 @@ int main(int argc, char **argv)
 	xvs_notify("STOPPING=1");
 	drain_rings();
 	xvs_exc_stop();
+	xvs_sync_close();
 
 	atomic_store(&dp.shm.hdr->dp_pid, 0);
 	xvs_port_stop_all(&dp);

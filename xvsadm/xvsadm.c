@@ -14,6 +14,8 @@
 #include "xvsadm_json.h"
 #include "xvsadm_parse.h"
 #include "xvsadm_print.h"
+#include "xvsadm_sync.h"
+#include "xvs/wire.h"
 
 #ifndef XVS_VERSION
 #define XVS_VERSION "0.1.0"
@@ -45,6 +47,8 @@ static void print_usage(FILE *f)
 	      "  xvsadm -L|l [virtual-service] [options]\n"
 	      "  xvsadm -Z [virtual-service]\n"
 	      "  xvsadm --set tcp tcpfin udp\n"
+	      "  xvsadm --start-daemon master|backup [daemon-options]\n"
+	      "  xvsadm --stop-daemon master|backup\n"
 	      "  xvsadm --status [--json]\n"
 	      "  xvsadm --add-mark|--del-mark --dst prefix [--proto tcp|udp|any] [--dport lo[:hi]] [--mark n]\n"
 	      "  xvsadm --list-marks [--json]\n"
@@ -67,6 +71,8 @@ static void print_usage(FILE *f)
 	      "  -L -l --list          list the table, or one virtual service\n"
 	      "  -Z --zero             zero the counters of one or all virtual services\n"
 	      "     --set tcp tcpfin udp  set connection timeouts in seconds (0 keeps a value)\n"
+	      "     --start-daemon    start a connection sync daemon (in the dataplane)\n"
+	      "     --stop-daemon     stop a connection sync daemon\n"
 	      "     --status          the dataplane's state and counters (xvs's own)\n"
 	      "     --add-mark        append a mark rule: packets to --dst (and --proto, --dport)\n"
 	      "                       get --mark; the first rule that matches wins (xvs's own)\n"
@@ -99,8 +105,17 @@ static void print_usage(FILE *f)
 	      "     --health               list every configured real server with its health\n"
 	      "                            (xvs's own; plain -L lists what IPVS would hold)\n"
 	      "     --timeout              list the connection timeouts\n"
+	      "     --daemon               list the connection sync daemons\n"
 	      "  -c --connection           list the live connections\n"
 	      "     --json                 print a listing as the control API's JSON\n\n"
+	      "Daemon options:\n"
+	      "     --syncid sid           syncid of the messages, 0..255 (default 0: a backup\n"
+	      "                            takes any)\n"
+	      "     --sync-maxlen length   message size limit (default 1472)\n"
+	      "     --mcast-interface name the dataplane namespace's kernel interface (default eth0)\n"
+	      "     --mcast-group address  multicast group (default 224.0.0.81)\n"
+	      "     --mcast-port port      UDP port (default 8848)\n"
+	      "     --mcast-ttl ttl        multicast TTL (default 1)\n\n"
 	      "Control socket: $" XVSADM_SOCKET_ENV " (default " XVSADM_DEFAULT_SOCKET ").\n", f);
 }
 
@@ -279,6 +294,9 @@ static int print_listing(const struct xvs_xvsadm_cmd *cmd, const json_t *doc,
 	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_TIMEOUT))
 		return json ? print_json(json_object_get(doc, "timeouts"))
 			    : xvs_xvsadm_print_timeout(stdout, t);
+	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DAEMON))
+		return json ? print_json(json_object_get(doc, XVS_WIRE_DAEMONS))
+			    : xvs_xvsadm_print_daemons(stdout, json_object_get(doc, XVS_WIRE_DAEMONS));
 	if (one)
 		return json ? print_json_service(doc, t, &cmd->svc)
 			    : xvs_xvsadm_print_service(stdout, t, &cmd->svc, cmd->format);

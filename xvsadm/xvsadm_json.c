@@ -6,6 +6,7 @@
  * objects' encoders are the schema's the server also uses (xvs/wire.h).
  */
 #include "xvsadm_json.h"
+#include "xvsadm_sync.h"
 #include "xvs/wire.h"
 
 #include <arpa/inet.h>
@@ -188,6 +189,9 @@ int xvs_xvsadm_json_op(const struct xvs_xvsadm_cmd *cmd, json_t **op)
 				(int)cmd->timeout_tcp, XVS_WIRE_TCPFIN, (int)cmd->timeout_tcpfin,
 				XVS_WIRE_UDP, (int)cmd->timeout_udp);
 		return *op ? 0 : -ENOMEM;
+	case XVSADM_CMD_STARTDAEMON:
+	case XVSADM_CMD_STOPDAEMON:
+		return xvs_xvsadm_daemon_op(cmd, op);
 	default:
 		return -EINVAL;
 	}

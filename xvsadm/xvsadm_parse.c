@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xvs/sync.h"
+
 /* Tags for options that have no short letter; above ASCII so they never clash. */
 enum {
 	TAG_SET = 128, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST_INTERFACE, TAG_TIMEOUT,
@@ -115,7 +117,7 @@ int xvs_xvsadm_cmd_is_change(enum xvs_xvsadm_cmd_kind cmd)
 	case XVSADM_CMD_ADD: case XVSADM_CMD_EDIT: case XVSADM_CMD_DEL: case XVSADM_CMD_FLUSH:
 	case XVSADM_CMD_ADDDEST: case XVSADM_CMD_DELDEST: case XVSADM_CMD_EDITDEST:
 	case XVSADM_CMD_TIMEOUT: case XVSADM_CMD_ZERO: case XVSADM_CMD_ADDMARK:
-	case XVSADM_CMD_DELMARK:
+	case XVSADM_CMD_DELMARK: case XVSADM_CMD_STARTDAEMON: case XVSADM_CMD_STOPDAEMON:
 		return 1;
 	default:
 		return 0;
@@ -479,25 +481,41 @@ static int parse_flag_option(int tag, struct xvs_xvsadm_cmd *cmd, struct xvs_xvs
 	return 1; /* not a flag option */
 }
 
-/* Sync-daemon parameters: checked like ipvsadm, then refused by check_supported. */
+/* Sync-daemon parameters: checked like ipvsadm, kept for the start-daemon op. */
 static int parse_daemon_option(int tag, const char *arg, struct xvs_xvsadm_cmd *cmd,
 			       struct xvs_xvsadm_err *err)
 {
 	long long v = 0;
 	struct in6_addr a;
+	int rc;
 
 	switch (tag) {
 	case TAG_MCAST_INTERFACE:
-		return set_option(cmd, XVSADM_OPT_MCAST, err);
+		if (set_option(cmd, XVSADM_OPT_MCAST, err))
+			return -EINVAL;
+		/* a name no interface can have (16 bytes and more, which the kernel would cut;
+		 * '/', ':', spaces) is refused */
+		if (!xvs_sync_ifname_ok(arg))
+			return fail(err, 2, "invalid mcast-interface `%s'", arg ? arg : "");
+		strcpy(cmd->daemon.mcast_ifn, arg);
+		return 0;
 	case TAG_SYNCID:
-		return opt_number(cmd, XVSADM_OPT_SYNCID, arg, 0, 255, &v, "syncid", err);
+		rc = opt_number(cmd, XVSADM_OPT_SYNCID, arg, 0, 255, &v, "syncid", err);
+		cmd->daemon.syncid = (int)v;
+		return rc;
 	case TAG_MCAST_PORT:
-		return opt_number(cmd, XVSADM_OPT_MCAST_PORT, arg, 1, 65535, &v, "mcast-port", err);
+		rc = opt_number(cmd, XVSADM_OPT_MCAST_PORT, arg, 1, 65535, &v, "mcast-port", err);
+		cmd->daemon.mcast_port = (int)v;
+		return rc;
 	case TAG_MCAST_TTL:
-		return opt_number(cmd, XVSADM_OPT_MCAST_TTL, arg, 1, 255, &v, "mcast-ttl", err);
+		rc = opt_number(cmd, XVSADM_OPT_MCAST_TTL, arg, 1, 255, &v, "mcast-ttl", err);
+		cmd->daemon.mcast_ttl = (int)v;
+		return rc;
 	case TAG_SYNC_MAXLEN:
-		return opt_number(cmd, XVSADM_OPT_SYNC_MAXLEN, arg, 1, 65535 - 20 - 8, &v,
-				  "sync-maxlen", err);
+		rc = opt_number(cmd, XVSADM_OPT_SYNC_MAXLEN, arg, 1, 65535 - 20 - 8, &v,
+				"sync-maxlen", err);
+		cmd->daemon.sync_maxlen = (int)v;
+		return rc;
 	case TAG_MCAST_GROUP:
 		/* ipvsadm: an address with ':' must be IPv6 multicast, any other IPv4 multicast */
 		if (set_option(cmd, XVSADM_OPT_MCAST_GROUP, err))
@@ -511,6 +529,7 @@ static int parse_daemon_option(int tag, const char *arg, struct xvs_xvsadm_cmd *
 			    !IN_MULTICAST(ntohl(a4.s_addr)))
 				return fail(err, 2, "invalid IPv4 mcast-group `%s'", arg ? arg : "");
 		}
+		snprintf(cmd->daemon.mcast_group, sizeof(cmd->daemon.mcast_group), "%s", arg);
 		return 0;
 	}
 	return 1;
@@ -1092,21 +1111,12 @@ out:
 
 int xvs_xvsadm_check_supported(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *err)
 {
-	const char *what = NULL;
-
-	if (cmd->cmd == XVSADM_CMD_STARTDAEMON || cmd->cmd == XVSADM_CMD_STOPDAEMON)
-		what = "the connection sync daemon (--start-daemon/--stop-daemon)";
-	else if (cmd->cmd == XVSADM_CMD_LIST && (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DAEMON)))
-		what = "the sync daemon listing (-L --daemon)";
-	else if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_PE)) {
+	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_PE)) {
 		/* what IPVS answers without the engine's module (ENOENT), exit 255 as ipvsadm */
 		fail(err, 255, "Scheduler or persistence engine not found");
 		return -ENOENT;
 	}
-	if (what == NULL)
-		return 0;
-	fail(err, 2, "%s is not supported by xvs yet", what);
-	return -EOPNOTSUPP;
+	return 0;
 }
 
 /* Cut a '#' comment that starts a word outside quotes (ipvsadm itself has no comments). */

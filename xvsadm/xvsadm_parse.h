@@ -131,6 +131,14 @@ struct xvs_xvsadm_cmd {
 	struct xvs_xvsadm_mark mark; /* --add-mark, --del-mark */
 	uint32_t timeout_tcp, timeout_tcpfin, timeout_udp; /* --set; 0 = unchanged */
 	int daemon_backup;   /* --start/stop-daemon: 0 master, 1 backup */
+	struct {             /* --start-daemon's options, each when its XVSADM_OPT_* bit is set */
+		char mcast_ifn[16];
+		int syncid;
+		int sync_maxlen;
+		int mcast_port;
+		int mcast_ttl;
+		char mcast_group[64];
+	} daemon;
 	struct {             /* --trace --client address[:port] */
 		int af;
 		union xvs_ip addr;
@@ -162,9 +170,8 @@ int xvs_xvsadm_parse(int argc, const char **argv, struct xvs_xvsadm_cmd *cmd,
 		     struct xvs_xvsadm_err *err);
 
 /*
- * Refuse what parses as valid ipvsadm but xvs cannot do yet (SCTP services,
- * persistence engines, sync daemons): 0, or -EOPNOTSUPP with *err
- * set (exit status 2).
+ * Refuse what parses as valid ipvsadm but xvs cannot do yet (persistence engines): 0, or
+ * -ENOENT with *err set (exit status 255, as ipvsadm without the engine's module).
  */
 int xvs_xvsadm_check_supported(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *err);
 

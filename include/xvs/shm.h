@@ -35,10 +35,11 @@
 #include <stdint.h>
 
 #include "drop.h"
+#include "sync.h"
 #include "table.h"
 
 #define XVS_SHM_MAGIC 0x314d485353565801ULL /* "\1XVSSHM1" */
-#define XVS_SHM_ABI   9
+#define XVS_SHM_ABI   10
 #define XVS_SHM_DEFAULT_PATH "/dev/shm/xvs"
 
 #ifndef XVS_MAX_LCORES
@@ -120,6 +121,26 @@ struct xvs_stats_ctr {
 	int64_t persist;  /* persistence templates (PersistConn); destinations only */
 };
 
+/*
+ * Connection synchronisation (docs/dataplane.md, "Connection synchronisation"): a worker's
+ * entries to and from the main lcore, and the main lcore's messages (its record only).
+ */
+struct xvs_sync_stats {
+	uint64_t queued;      /* master, worker: entries put on the ring to the main lcore */
+	uint64_t ring_full;   /* entries lost to a full ring (a worker's to the main lcore; in
+			       * the main lcore's record, its rings to the workers) */
+	uint64_t applied;     /* backup, worker: entries that made or refreshed an entry */
+	uint64_t no_dest;     /* backup, worker: entries whose service or real server this node
+			       * does not have */
+	uint64_t no_room;     /* backup, worker: entries the connection table had no room for */
+	uint64_t msgs_sent;   /* master, main lcore: messages sent */
+	uint64_t conns_sent;  /* and the entries in them */
+	uint64_t send_errors; /* messages the socket did not take */
+	uint64_t msgs_recv;   /* backup, main lcore: datagrams read */
+	uint64_t conns_recv;  /* entries handed to the workers */
+	uint64_t refused[XVS_SYNC_E_MAX]; /* messages and entries refused, by reason (sync.h) */
+};
+
 /* All counters of one worker: written by that worker only (plain stores), read by control. */
 struct xvs_lcore_stats {
 	uint64_t rx_pkts;
@@ -142,6 +163,7 @@ struct xvs_lcore_stats {
 	uint64_t exc_from_kernel_bytes;
 	uint64_t neigh_evicted; /* neighbour entries aged out (the probing loop's record) */
 	uint64_t conns_midflow; /* connections made for a TCP segment of a flow seen mid-stream */
+	struct xvs_sync_stats sync;
 	uint64_t drops[XVS_DROP_MAX];
 	struct xvs_stats_ctr svc[XVS_MAX_SVCS];
 	struct xvs_stats_ctr dest[XVS_MAX_DESTS];

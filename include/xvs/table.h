@@ -39,7 +39,7 @@
 #endif
 #define XVS_SCHED_TAB_NONE 0xffff /* a table entry that names no destination */
 
-#define XVS_GEN_MAGIC 0x4e45475356580003ULL /* "XVSGEN" + layout 3 */
+#define XVS_GEN_MAGIC 0x4e45475356580004ULL /* "XVSGEN" + layout 4 */
 
 /* Slot states. */
 #define XVS_SLOT_FREE  0
@@ -153,6 +153,25 @@ struct xvs_timeouts {
 	uint32_t udp;
 };
 
+/*
+ * A connection-sync daemon (IPVS's --start-daemon; docs/dataplane.md, "Connection
+ * synchronisation"): sync[XVS_SYNC_MASTER] sends this node's connections, sync[XVS_SYNC_BACKUP]
+ * takes in those of others. Both may run at once. All zero when off.
+ */
+#define XVS_SYNC_MASTER 0
+#define XVS_SYNC_BACKUP 1
+#define XVS_SYNC_IFNAMSIZ 16
+struct xvs_sync_daemon {
+	uint8_t on;       /* 1: running */
+	uint8_t syncid;   /* 0..255; a backup with 0 takes every syncid */
+	uint8_t ttl;      /* multicast TTL (hop limit), 1..255 */
+	uint8_t group_af; /* XVS_AF_INET or XVS_AF_INET6 */
+	uint16_t port;    /* UDP port, host order, > 0 */
+	uint16_t maxlen;  /* message size limit in bytes (IPVS's sync_maxlen) */
+	char ifname[XVS_SYNC_IFNAMSIZ]; /* the kernel interface, NUL-terminated, not empty */
+	union xvs_ip group; /* multicast group */
+};
+
 struct xvs_gen {
 	uint64_t magic;     /* XVS_GEN_MAGIC */
 	uint64_t gen;       /* generation number, > 0, increasing */
@@ -170,6 +189,7 @@ struct xvs_gen {
 	uint32_t nb_marks;                  /* rules of marks[] in use, in order */
 	uint32_t pad;
 	struct xvs_mark_rule marks[XVS_MAX_MARKS];
+	struct xvs_sync_daemon sync[2];     /* XVS_SYNC_MASTER, XVS_SYNC_BACKUP */
 	uint32_t nb_sched_tab;              /* entries of sched_tab[] in use */
 	uint32_t pad2;
 	uint16_t sched_tab[XVS_SCHED_TAB_POOL]; /* scheduler lookup tables (svc->sd.tab) */

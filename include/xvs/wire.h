@@ -43,6 +43,19 @@
 #define XVS_WIRE_OP_SET_SVC_HC     "set-service-health"
 #define XVS_WIRE_OP_CLEAR_SVC_HC   "clear-service-health"
 #define XVS_WIRE_OP_CLEAR_HEALTH   "clear-health"
+#define XVS_WIRE_OP_START_DAEMON   "start-daemon"
+#define XVS_WIRE_OP_STOP_DAEMON    "stop-daemon"
+
+/* A connection-sync daemon: start-daemon's and stop-daemon's "daemon" (stop: its state
+ * alone), and each of GET /v1/services' "daemons". */
+#define XVS_WIRE_DAEMON      "daemon"
+#define XVS_WIRE_DAEMONS     "daemons"
+#define XVS_WIRE_MCAST_IFN   "mcast_ifn"
+#define XVS_WIRE_SYNCID      "syncid"
+#define XVS_WIRE_SYNC_MAXLEN "sync_maxlen"
+#define XVS_WIRE_MCAST_GROUP "mcast_group"
+#define XVS_WIRE_MCAST_PORT  "mcast_port"
+#define XVS_WIRE_MCAST_TTL   "mcast_ttl"
 
 /* A service: its key (proto, addr, port; or fwmark and af), then its settings. */
 #define XVS_WIRE_PROTO      "proto"
@@ -122,6 +135,7 @@ extern const char *const xvs_wire_rate_names[XVS_WIRE_NB_RATES];
 	X(handoff_out) X(handoff_in) X(conns_evicted) X(exc_to_kernel) X(exc_to_kernel_bytes) \
 	X(exc_from_kernel) X(exc_from_kernel_bytes)
 #define XVS_WIRE_DROPS "drops"
+#define XVS_WIRE_SYNC  "sync" /* a record's connection-sync counters (ctl_sync.h) */
 
 /* ---- enumerated values --------------------------------------------------------------- */
 

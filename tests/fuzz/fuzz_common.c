@@ -201,6 +201,7 @@ void fuzz_check_save_restore(const struct xvs_ctl_model *m)
 	lines[n] = NULL;
 	struct xvs_ctl_model *back = fuzz_model_scratch(FUZZ_SCRATCH - 1, NULL);
 	back->timeouts = m->timeouts; /* -S does not list timeouts */
+	memcpy(back->sync, m->sync, sizeof(back->sync)); /* nor the sync daemons (ipvsadm) */
 	if (fuzz_rules_apply(back, lines, msg, sizeof(msg)) < 0)
 		fuzz_die("the -S listing does not restore: %s", msg);
 	char *a = services_text(m), *b = services_text(back);

@@ -451,7 +451,7 @@ static const struct bad bad_cases[] = {
 	{"net_namespace blue\n", 1, "'net_namespace' is not supported*", false},
 	{"SSL {\n}\n", 1, "'SSL' is not supported*", false},
 	{"global_defs {\n lvs_sync_daemon eth0 VI_1\n}\n", 2,
-	 "'lvs_sync_daemon' is not supported: xvs has no connection synchronisation daemon", false},
+	 "'lvs_sync_daemon' is not supported: start the sync daemon with xvsadm --start-daemon", false},
 	{"global_defs {\n lvs_timeouts tcp\n}\n", 2, "'lvs_timeouts' needs at least 2 arguments",
 	 false},
 	{"global_defs {\n script_user nobody\n}\n" VS " quorum_up /bin/true\n real_server "

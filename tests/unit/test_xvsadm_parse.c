@@ -99,7 +99,7 @@ static const struct err_case error_cases[] = {
 	{ "--set 1 2 x", "invalid timeout value `x' specified", 2 },
 	{ "--set 1 2 3 4", "unexpected argument 4", 2 },
 	{ "--start-daemon primary", "illegal start-daemon parameter specified", 2 },
-	/* the sync daemon's options are checked with ipvsadm's words before it is refused */
+	/* the sync daemon's options, checked with ipvsadm's words */
 	{ "--start-daemon master --mcast-group 10.0.0.1", "invalid IPv4 mcast-group `10.0.0.1'", 2 },
 	{ "--start-daemon master --mcast-group 2001:db8::1", "invalid IPv6 mcast-group `2001:db8::1'", 2 },
 	{ "--start-daemon master --mcast-group foo", "invalid IPv4 mcast-group `foo'", 2 },
@@ -107,6 +107,11 @@ static const struct err_case error_cases[] = {
 	{ "--start-daemon master --mcast-ttl 256", "illegal mcast-ttl specified", 2 },
 	{ "--start-daemon master --sync-maxlen 65508", "illegal sync-maxlen specified", 2 },
 	{ "--start-daemon master --syncid 256", "illegal syncid specified", 2 },
+	/* an interface name the kernel could not hold is refused, not cut */
+	{ "--start-daemon master --mcast-interface abcdefghijklmnop",
+	  "invalid mcast-interface `abcdefghijklmnop'", 2 },
+	{ "--start-daemon master --mcast-interface a/b", "invalid mcast-interface `a/b'", 2 },
+	{ "--start-daemon master --mcast-interface eth0:1", "invalid mcast-interface `eth0:1'", 2 },
 	{ "-L foo", "unexpected argument foo", 2 },
 	{ "-A -t 10.0.0.1:80 -a", "invalid option `-a'", 2 },
 	{ "-A -t 10.0.0.1:80 -E", "invalid option `-E'", 2 },
@@ -178,23 +183,29 @@ Test(xvsadm_parse, persistence_engine_not_found)
 	cr_expect_str_eq(err.msg, "Scheduler or persistence engine not found");
 }
 
-/* What xvs refuses for now: valid ipvsadm, exit 2 with a clear message. */
-Test(xvsadm_parse, unsupported_features_exit_2)
+/* The sync daemon's commands pass the check, and --start-daemon keeps its options. */
+Test(xvsadm_parse, sync_daemon_commands)
 {
 	static const char *const lines[] = {
 		"-L --daemon", "--start-daemon master", "--stop-daemon backup",
 	};
+	struct xvs_xvsadm_cmd cmd;
+	struct xvs_xvsadm_err err;
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		struct xvs_xvsadm_cmd cmd;
-		struct xvs_xvsadm_err err;
-
 		parse_ok(lines[i], &cmd);
-		cr_expect_eq(xvs_xvsadm_check_supported(&cmd, &err), -EOPNOTSUPP, "%s", lines[i]);
-		cr_expect_eq(err.status, 2, "%s", lines[i]);
-		cr_expect(strstr(err.msg, "is not supported by xvs yet") != NULL, "%s: %s",
-			  lines[i], err.msg);
+		cr_expect_eq(xvs_xvsadm_check_supported(&cmd, &err), 0, "%s", lines[i]);
 	}
+	parse_ok("--start-daemon backup --mcast-interface veth1 --syncid 7 --sync-maxlen 1400 "
+		 "--mcast-group 239.1.2.3 --mcast-port 9000 --mcast-ttl 4", &cmd);
+	cr_expect_eq(cmd.cmd, XVSADM_CMD_STARTDAEMON);
+	cr_expect_eq(cmd.daemon_backup, 1);
+	cr_expect_str_eq(cmd.daemon.mcast_ifn, "veth1");
+	cr_expect_eq(cmd.daemon.syncid, 7);
+	cr_expect_eq(cmd.daemon.sync_maxlen, 1400);
+	cr_expect_str_eq(cmd.daemon.mcast_group, "239.1.2.3");
+	cr_expect_eq(cmd.daemon.mcast_port, 9000);
+	cr_expect_eq(cmd.daemon.mcast_ttl, 4);
 }
 
 Test(xvsadm_parse, supported_commands_pass_the_check)
