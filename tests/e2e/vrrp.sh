@@ -5,7 +5,9 @@
 # the backup's keepalived takes the VIP and announces it (gratuitous ARP through xvs's
 # exception path), and a numbered UDP stream and TCP downloads go on through the backup; the
 # UDP loss is the takeover gap, measured and printed. Services are mh over DR servers, which
-# both nodes schedule alike, so the downloads continue without their connections being synced.
+# both nodes schedule alike, and an rr service, which they do not: its downloads go on because
+# node a's sync daemon (master) sent their connections to node b's (backup) over the nodes'
+# sync link before the takeover.
 #
 #  ns client                 ns router
 # +---------------+         +--------------------------------------------------------------+
@@ -19,6 +21,8 @@
 #                           xvs0 198.18.0.11/24        xvs0 198.18.0.12/24 (kernel interfaces)
 #                           keepalived: priority 150   keepalived: priority 100
 #                           VRRPv3, advert_int 0.1 s, virtual_ipaddress VIP 198.18.0.100/32 dev xvs0
+#                           sync 10.77.0.1/24 ===veth=== sync 10.77.0.2/24 (kernel interfaces)
+#                           --start-daemon master      --start-daemon backup (syncid 5)
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
@@ -37,6 +41,7 @@ EXC=xvs0
 FLOWS=6
 LINES=160          # one every 50 ms: 8 s per download
 UDP_RATE=200       # datagrams per second
+SYNC_FLOWS=4       # downloads of the rr service (:8080), kept by connection sync
 declare -A NS DPID PREFIX
 
 vrrp_cleanup() {
@@ -91,6 +96,10 @@ for x in a b; do
 		net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.arp_ignore=8 \
 		net.ipv4.conf.srv.rp_filter=1 || e2e_fail "cannot keep node $x's kernel off its veths"
 done
+ip link add sync netns "${NS[a]}" type veth peer name sync netns "${NS[b]}" &&
+	ip -n "${NS[a]}" addr add 10.77.0.1/24 dev sync && ip -n "${NS[b]}" addr add 10.77.0.2/24 dev sync &&
+	ip -n "${NS[a]}" link set sync up && ip -n "${NS[b]}" link set sync up ||
+	e2e_fail "cannot set up the sync link"
 for r in "${RS_NAMES[@]}"; do
 	ns=$(e2e_ns_rs "$r")
 	e2e_ns_add "$ns" &&
@@ -103,9 +112,11 @@ for r in "${RS_NAMES[@]}"; do
 			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 \
 			net.ipv4.conf.eth0.arp_announce=2 ||
 		e2e_fail "cannot set up real server $r"
-	ip netns exec "$ns" "$PY" "$E2E_DIR/ecmp_flows.py" server "$r" 0.0.0.0 80 "$LINES" 0.05 \
-		2>"$T/flows-$r.log" &
-	E2E_PIDS+=($!)
+	for port in 80 8080; do
+		ip netns exec "$ns" "$PY" "$E2E_DIR/ecmp_flows.py" server "$r" 0.0.0.0 "$port" "$LINES" \
+			0.05 2>"$T/flows-$r-$port.log" &
+		E2E_PIDS+=($!)
+	done
 	ip netns exec "$ns" "$PY" "$E2E_DIR/slow_stream.py" udp-server "$r" "$VIP" 53 \
 		>"$T/udp-$r.log" 2>&1 &
 	E2E_PIDS+=($!)
@@ -155,6 +166,10 @@ for x in a b; do
 				echo "-a $p -r ${RS_IP[$r]} -g -w 1"
 			done
 		done
+		echo "-A -t $VIP:8080 -s rr"
+		for r in rs3 rs2 rs1; do
+			echo "-a -t $VIP:8080 -r ${RS_IP[$r]} -g -w 1"
+		done
 	} | XVS_CONTROL_SOCKET=$T/$x/sock "$XVSADM" -R || e2e_fail "node $x refused the rules"
 	ip netns exec "${NS[$x]}" "$XVS_DATAPLANE" -c "$T/$x/dp.ini" >>"$T/$x/dp.log" 2>&1 &
 	DPID[$x]=$!
@@ -184,6 +199,9 @@ for x in a b; do
 		-r "$T/$x/keepalived-vrrp.pid" >"$T/$x/keepalived.log" 2>&1 &
 	E2E_PIDS+=($!)
 done
+XVS_CONTROL_SOCKET=$T/a/sock "$XVSADM" --start-daemon master --mcast-interface sync --syncid 5 &&
+	XVS_CONTROL_SOCKET=$T/b/sock "$XVSADM" --start-daemon backup --mcast-interface sync \
+		--syncid 5 || e2e_fail "the sync daemons do not start"
 MAC_A=$(mac_of "${NS[a]}" lan)
 MAC_B=$(mac_of "${NS[b]}" lan)
 
@@ -211,12 +229,26 @@ ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/ecmp_flows.py" client "$VIP" 80 42000
 	"$LINES" "$T/ready.json" 60 >"$T/flows.out" 2>"$T/flows.err" &
 TCP_PID=$!
 E2E_PIDS+=("$TCP_PID")
+ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/ecmp_flows.py" client "$VIP" 8080 43000 \
+	"$SYNC_FLOWS" "$LINES" "$T/ready-rr.json" 60 >"$T/flows-rr.out" 2>"$T/flows-rr.err" &
+RR_PID=$!
+E2E_PIDS+=("$RR_PID")
 answered() { [ -s "$T/udp.progress" ] && cat "$T/udp.progress" | awk '{ print $1 }' | tail -n 1; }
 udp_past() { local n; n=$(answered); [ -n "$n" ] && [ "$n" -ge "$1" ]; }
 e2e_retry 100 udp_past 100 || e2e_fail "the UDP stream does not get answers: $(cat "$T/udp.err")"
 e2e_retry 100 test -s "$T/ready.json" || e2e_fail "the downloads did not start"
+e2e_retry 100 test -s "$T/ready-rr.json" || e2e_fail "the rr downloads did not start"
 on_a=$(api a /v1/conns | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["conns"]))')
-[ "$on_a" -ge $((FLOWS + 1)) ] || e2e_fail "node a holds $on_a connections, not the $FLOWS downloads and the stream"
+[ "$on_a" -ge $((FLOWS + SYNC_FLOWS + 1)) ] ||
+	e2e_fail "node a holds $on_a connections, not the $((FLOWS + SYNC_FLOWS)) downloads and the stream"
+# node b's backup daemon has node a's rr connections, ESTABLISHED, before the takeover
+synced() {
+	[ "$(api b /v1/conns | "$PY" -c 'import json,sys
+n = [c for c in json.load(sys.stdin)["conns"] if c["vport"] == 8080 and c["state"] == "ESTABLISHED"]
+print(len(n))')" -ge "$SYNC_FLOWS" ]
+}
+e2e_retry 100 synced || e2e_fail "node b did not learn node a's rr connections: $(api b /v1/conns)"
+e2e_ok "node b's backup daemon holds node a's $SYNC_FLOWS rr connections"
 
 # ---- node a's dataplane dies ---------------------------------------------------------------
 t0=$(date +%s%N)
@@ -258,7 +290,17 @@ wait "$TCP_PID"
 	    print("broken:", f)
 	sys.exit(1 if bad or len(flows) != int(sys.argv[2]) else 0)
 EOF
-midflow=$(api b /v1/stats | json_get conns_midflow)
-[ "$midflow" -ge "$FLOWS" ] || e2e_fail "node b made $midflow mid-stream connections for $FLOWS downloads"
-e2e_ok "all $FLOWS downloads completed through node b ($midflow connections made mid-stream)"
+# (synced too, so node b needed no mid-stream scheduling for them: e2e ecmp tests that)
+e2e_ok "all $FLOWS mh downloads completed through node b"
+e2e_wait_exit "$RR_PID" 600 || e2e_fail "the rr downloads did not end"
+wait "$RR_PID"
+"$PY" - "$T/flows-rr.out" "$SYNC_FLOWS" <<-'EOF' || e2e_fail "an rr download broke"
+	import json, sys
+	flows = [json.loads(l) for l in open(sys.argv[1])]
+	bad = [f for f in flows if not f["complete"]]
+	for f in bad:
+	    print("broken:", f)
+	sys.exit(1 if bad or len(flows) != int(sys.argv[2]) else 0)
+EOF
+e2e_ok "all $SYNC_FLOWS rr downloads completed through node b on their synced connections"
 kill -0 "${DPID[b]}" || e2e_fail "node b's dataplane died"
