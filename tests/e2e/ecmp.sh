@@ -30,12 +30,10 @@
 # that moved is printed.
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+. "$E2E_DIR/lib_nodes.sh"
 
 VIP=198.18.10.100
 CLIENT_IP=198.18.1.2
-ROUTER_CL_IP=198.18.1.1
-ROUTER_FRONT_IP=198.18.0.254
-ROUTER_BACK_IP=198.19.0.254
 declare -A NODE_LAN=([a]=198.18.0.1 [b]=198.18.0.2)
 declare -A NODE_SRV=([a]=198.19.0.1 [b]=198.19.0.2)
 declare -A NODE_CPU=([a]=0 [b]=1)
@@ -47,30 +45,10 @@ LINES=120        # one every 50 ms: 6 s per download
 FIRST_SPORT=41000
 XVS_RS_DECAP=${XVS_RS_DECAP:-${XVS_BUILD_DIR:-$E2E_REPO/build}/bpf/xvs-rs-decap}
 PIN=""
-declare -A NS CPID DPID PREFIX
 
-ecmp_cleanup() {
-	local rc=$? x
-	for x in b a; do
-		[ -n "${DPID[$x]:-}" ] && kill -TERM "${DPID[$x]}" 2>/dev/null
-	done
-	for x in b a; do
-		[ -n "${DPID[$x]:-}" ] && { e2e_wait_exit "${DPID[$x]}" 50 || kill -KILL "${DPID[$x]}"; }
-		if [ -n "${PREFIX[$x]:-}" ]; then
-			rm -rf "/var/run/dpdk/${PREFIX[$x]}"
-			rm -f "$XVS_HUGE_DIR/xvs-${PREFIX[$x]}-conns-"* "/dev/shm/xvs-${PREFIX[$x]}-conns-"*
-		fi
-	done
-	if [ -n "$PIN" ]; then
-		umount "$PIN" 2>/dev/null
-		rmdir "$PIN" 2>/dev/null
-	fi
-	(exit "$rc")
-	e2e_cleanup
-}
 
-e2e_init
-trap ecmp_cleanup EXIT
+nodes_init
+NODES_PRE_CLEANUP+=('[ -n "$PIN" ] && { umount "$PIN"; rmdir "$PIN"; } 2>/dev/null')
 [ -x "$XVS_RS_DECAP" ] || e2e_fail "prerequisite missing: xvs-rs-decap at $XVS_RS_DECAP"
 command -v tc >/dev/null || e2e_fail "prerequisite missing: tc"
 for c in bird birdc; do
@@ -79,53 +57,10 @@ done
 [ -c /dev/net/tun ] || e2e_fail "prerequisite missing: /dev/net/tun"
 
 # ---- topology --------------------------------------------------------------------------
-NS[a]=$NS_LB
-NS[b]=xvs-$SUFFIX-lbb
-E2E_NETNS+=("${NS[b]}")
-R=$NS_BR
-e2e_ns_add "$NS_CLIENT" && e2e_ns_add "$R" && e2e_ns_add "${NS[a]}" && e2e_ns_add "${NS[b]}" ||
-	e2e_fail "cannot create namespaces"
-ip link add eth0 netns "$NS_CLIENT" type veth peer name c0 netns "$R" &&
-	ip -n "$R" link add front type bridge && ip -n "$R" link add back type bridge &&
-	ip -n "$R" addr add "$ROUTER_CL_IP/24" dev c0 &&
-	ip -n "$R" addr add "$ROUTER_FRONT_IP/24" dev front &&
-	ip -n "$R" addr add "$ROUTER_BACK_IP/24" dev back &&
-	ip -n "$R" link set front up && ip -n "$R" link set back up &&
-	e2e_link_up "$R" c0 && e2e_link_up "$NS_CLIENT" eth0 &&
-	ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0 &&
-	ip -n "$NS_CLIENT" route add default via "$ROUTER_CL_IP" ||
-	e2e_fail "cannot set up the client and the router"
-# Replies come from the VIP, which lives behind the nodes: no reverse-path filter. The
-# multipath hash takes the ports (policy 1), so one client's flows spread over the nodes.
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-	net.ipv4.conf.default.rp_filter=0 net.ipv4.fib_multipath_hash_policy=1 ||
-	e2e_fail "cannot make $R a router"
-for x in a b; do
-	ip link add lan netns "${NS[$x]}" type veth peer name "lan$x" netns "$R" &&
-		ip link add srv netns "${NS[$x]}" type veth peer name "srv$x" netns "$R" &&
-		ip -n "$R" link set "lan$x" master front && ip -n "$R" link set "srv$x" master back &&
-		e2e_link_up "$R" "lan$x" && e2e_link_up "$R" "srv$x" &&
-		e2e_link_up "${NS[$x]}" lan && e2e_link_up "${NS[$x]}" srv ||
-		e2e_fail "cannot wire node $x"
-	# The node's kernel sees the veths too (af_packet reads a copy); on a NIC it would not:
-	# no ARP answers and no local delivery there (exception.sh does the same).
-	ip netns exec "${NS[$x]}" sysctl -qw net.ipv4.conf.lan.arp_ignore=8 \
-		net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.arp_ignore=8 \
-		net.ipv4.conf.srv.rp_filter=1 || e2e_fail "cannot keep node $x's kernel off its veths"
-done
-for r in "${RS_NAMES[@]}"; do
-	ns=$(e2e_ns_rs "$r")
-	e2e_ns_add "$ns" &&
-		ip link add eth0 netns "$ns" type veth peer name "$r" netns "$R" &&
-		ip -n "$R" link set "$r" master back && e2e_link_up "$R" "$r" &&
-		e2e_link_up "$ns" eth0 && ip -n "$ns" addr add "${RS_IP[$r]}/24" dev eth0 &&
-		ip -n "$ns" route add default via "$ROUTER_BACK_IP" &&
-		ip -n "$ns" addr add "$VIP/32" dev lo &&
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 \
-			net.ipv4.conf.eth0.arp_announce=2 ||
-		e2e_fail "cannot set up real server $r"
-done
+nodes_topology_up
+# the multipath hash takes the ports (policy 1), so one client's flows spread over the nodes
+ip netns exec "$R" sysctl -qw net.ipv4.fib_multipath_hash_policy=1 || e2e_fail "no multipath hash"
+nodes_servers_net_up
 
 # ---- real servers ----------------------------------------------------------------------
 PIN=$(mktemp -d /run/xvs-e2e-ecmp-pins.XXXXXX) || e2e_fail "mktemp for the pins"
@@ -152,50 +87,16 @@ rules() { # the same service on both nodes; node b gets its servers in the other
 		echo "-a -t $VIP:80 -r ${RS_IP[$r]}:80 ${RS_METHOD[$r]} -w 1"
 	done
 }
-api() { curl -s --max-time 2 --unix-socket "$T/$1/sock" "http://xvs$2"; }
-api_ok() { api "$1" /v1/status | grep -q '"api"'; }
-attached() { api "$1" /v1/status | grep -Eq '"attached": *true'; }
 for x in a b; do
-	mkdir -p "$T/$x"
-	PREFIX[$x]=$FILE_PREFIX-$x
-	cat >"$T/$x/dp.ini" <<-EOF
-	[dataplane]
-	lcores = ${NODE_CPU[$x]}
-	file_prefix = ${PREFIX[$x]}
-	huge_dir = $XVS_HUGE_DIR
-	in_memory = yes
-	shm = $T/$x/shm
-	conn_persist = no
-	idle_sleep_us = 100
-
-	[port lan]
-	dev = net_af_packet0,iface=lan
-	addr = ${NODE_LAN[$x]}/24
-	exception = yes
-	exception_name = xvs0
-
-	[port srv]
-	dev = net_af_packet1,iface=srv
-	addr = ${NODE_SRV[$x]}/24
-	EOF
-	ip netns exec "${NS[$x]}" "$XVS_CONTROL" --shm "$T/$x/shm" --socket "$T/$x/sock" \
-		--state "$T/$x/state.json" --pidfile "$T/$x/ctl.pid" --bird-include "$T/$x/vips.conf" \
-		--bird-socket "$T/$x/bird.ctl" >>"$T/$x/ctl.log" 2>&1 &
-	CPID[$x]=$!
-	E2E_PIDS+=("${CPID[$x]}")
+	node_write_config "$x" "${NODE_CPU[$x]}" 1 $'exception = yes\nexception_name = xvs0'
+	node_control_start "$x" --bird-include "$T/$x/vips.conf" --bird-socket "$T/$x/bird.ctl"
 done
 for x in a b; do
-	e2e_retry 100 api_ok "$x" ||
-		e2e_fail "xvs-control of node $x does not answer"
-	rules "$x" | XVS_CONTROL_SOCKET=$T/$x/sock "$XVSADM" -R ||
-		e2e_fail "node $x refused the rules"
-	ip netns exec "${NS[$x]}" "$XVS_DATAPLANE" -c "$T/$x/dp.ini" >>"$T/$x/dp.log" 2>&1 &
-	DPID[$x]=$!
+	rules "$x" | adm_on "$x" -R || e2e_fail "node $x refused the rules"
+	node_dataplane_start "$x"
 done
 for x in a b; do
-	e2e_retry 150 attached "$x" || e2e_fail "node $x: the dataplane did not attach: $(tail -n 5 "$T/$x/dp.log")"
-	e2e_retry 50 ip netns exec "$R" ping -c 1 -W 1 -q "${NODE_LAN[$x]}" >/dev/null ||
-		e2e_fail "node $x does not answer ping on ${NODE_LAN[$x]}"
+	node_dataplane_up "$x"
 done
 
 # ---- BGP: each node's BIRD announces the VIP, the router merges the paths ---------------------
@@ -253,7 +154,7 @@ e2e_log "two nodes up, the router's route: $(vip_route | tr -s ' \n' ' '); work 
 
 # ---- (1) the nodes agree, without a packet ---------------------------------------------
 picked() { # node client-port: the server that node's scheduler picks
-	XVS_CONTROL_SOCKET=$T/$1/sock "$XVSADM" --trace -t "$VIP:80" --client "$CLIENT_IP:$2" --json |
+	adm_on "$1" --trace -t "$VIP:80" --client "$CLIENT_IP:$2" --json |
 		json_get server addr
 }
 declare -A PICK
@@ -275,7 +176,7 @@ CLIENT_PID=$!
 E2E_PIDS+=("$CLIENT_PID")
 e2e_retry 100 test -s "$T/ready.json" || e2e_fail "the downloads did not start"
 conn_ports() { # node: the client ports of its connections
-	api "$1" /v1/conns | "$PY" -c 'import json,sys
+	node_api "$1" /v1/conns | "$PY" -c 'import json,sys
 for c in json.load(sys.stdin)["conns"]: print(c["cport"])' | sort -n
 }
 on_a=$(conn_ports a) && on_b=$(conn_ports b) || e2e_fail "cannot list the nodes' connections"
@@ -297,7 +198,7 @@ EOF
 e2e_ok "every download is served by the server both nodes named"
 
 # ---- (3) node a dies ----------------------------------------------------------------------
-midflow_b0=$(api b /v1/stats | json_get conns_midflow)
+midflow_b0=$(node_api b /v1/stats | json_get conns_midflow)
 t0=$(date +%s%N)
 kill -KILL "${DPID[a]}"
 KILLED=${DPID[a]}
@@ -316,15 +217,8 @@ e2e_log "node a's dataplane killed: its path left the router's route after $ms m
 e2e_wait_exit "$CLIENT_PID" 600 || e2e_fail "the downloads did not end"
 wait "$CLIENT_PID"
 cat "$T/flows.out"
-"$PY" - "$T/flows.out" "$FLOWS" <<-'EOF' || e2e_fail "a download broke"
-	import json, sys
-	flows = [json.loads(l) for l in open(sys.argv[1])]
-	bad = [f for f in flows if not f["complete"]]
-	for f in bad:
-	    print("broken:", f)
-	sys.exit(1 if bad or len(flows) != int(sys.argv[2]) else 0)
-EOF
-midflow_b=$(( $(api b /v1/stats | json_get conns_midflow) - midflow_b0 ))
+nodes_flows_complete "$T/flows.out" "$FLOWS" || e2e_fail "a download broke"
+midflow_b=$(( $(node_api b /v1/stats | json_get conns_midflow) - midflow_b0 ))
 e2e_log "node b made $midflow_b connection(s) mid-stream for node a's $nb_a flow(s)"
 [ "$midflow_b" -ge "$nb_a" ] || e2e_fail "node b made $midflow_b mid-stream connections for $nb_a moved flows"
 [ "$midflow_b" -le "$FLOWS" ] || e2e_fail "node b made $midflow_b mid-stream connections"

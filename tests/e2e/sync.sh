@@ -33,15 +33,12 @@
 # bytes (1500 less the IPv6 and UDP headers).
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+. "$E2E_DIR/lib_nodes.sh"
 
 VIP=198.18.10.100
 CLIENT_IP=198.18.1.2
-ROUTER_CL_IP=198.18.1.1
-ROUTER_FRONT_IP=198.18.0.254
-ROUTER_BACK_IP=198.19.0.254
 declare -A NODE_LAN=([a]=198.18.0.1 [b]=198.18.0.2)
 declare -A NODE_SRV=([a]=198.19.0.1 [b]=198.19.0.2)
-declare -A NODE_SYNC=([a]=10.77.0.1 [b]=10.77.0.2)
 declare -A NODE_LCORES=([a]=0 [b]=0@1,1@0,2@1) # b: the main lcore and two workers
 declare -A NODE_QPAIRS=([a]=1 [b]=2)
 RS_NAMES=(rs1 rs2)
@@ -53,66 +50,16 @@ ipv4) GROUP_OPT=(); GROUP=224.0.0.81; MAXLEN=1472 ;;
 ipv6) GROUP_OPT=(--mcast-group ff02::8848); GROUP=ff02::8848; MAXLEN=1452 ;;
 *) echo "usage: sync.sh [ipv4|ipv6]" >&2; exit 2 ;;
 esac
-declare -A NS CPID DPID PREFIX
 CAP_PID=""
 
-sync_cleanup() {
-	local rc=$? x
-	[ -n "$CAP_PID" ] && kill -TERM "$CAP_PID" 2>/dev/null
-	for x in b a; do
-		[ -n "${DPID[$x]:-}" ] && kill -TERM "${DPID[$x]}" 2>/dev/null
-	done
-	for x in b a; do
-		[ -n "${DPID[$x]:-}" ] && { e2e_wait_exit "${DPID[$x]}" 50 || kill -KILL "${DPID[$x]}"; }
-		[ -n "${PREFIX[$x]:-}" ] && rm -rf "/var/run/dpdk/${PREFIX[$x]}"
-	done
-	if [ "$rc" -ne 0 ] && [ -n "${T:-}" ]; then
-		for x in a b; do
-			[ -s "$T/$x/dp.log" ] && { echo "----- node $x dp.log -----"; tail -n 20 "$T/$x/dp.log"; } >&2
-			[ -s "$T/$x/ctl.log" ] && { echo "----- node $x ctl.log -----"; tail -n 20 "$T/$x/ctl.log"; } >&2
-		done
-	fi
-	(exit "$rc")
-	e2e_cleanup
-}
-
-e2e_init
-trap sync_cleanup EXIT
+nodes_init
+NODES_PRE_CLEANUP+=('[ -n "$CAP_PID" ] && kill -TERM "$CAP_PID" 2>/dev/null')
 command -v tshark >/dev/null || e2e_fail "prerequisite missing: tshark"
 
 # ---- topology --------------------------------------------------------------------------
-NS[a]=$NS_LB
-NS[b]=xvs-$SUFFIX-lbb
-E2E_NETNS+=("${NS[b]}")
-R=$NS_BR
-e2e_ns_add "$NS_CLIENT" && e2e_ns_add "$R" && e2e_ns_add "${NS[a]}" && e2e_ns_add "${NS[b]}" ||
-	e2e_fail "cannot create namespaces"
-ip link add eth0 netns "$NS_CLIENT" type veth peer name c0 netns "$R" &&
-	ip -n "$R" link add front type bridge && ip -n "$R" link add back type bridge &&
-	ip -n "$R" addr add "$ROUTER_CL_IP/24" dev c0 &&
-	ip -n "$R" addr add "$ROUTER_FRONT_IP/24" dev front &&
-	ip -n "$R" addr add "$ROUTER_BACK_IP/24" dev back &&
-	ip -n "$R" link set front up && ip -n "$R" link set back up &&
-	e2e_link_up "$R" c0 && e2e_link_up "$NS_CLIENT" eth0 &&
-	ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0 &&
-	ip -n "$NS_CLIENT" route add default via "$ROUTER_CL_IP" ||
-	e2e_fail "cannot set up the client and the router"
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-	net.ipv4.conf.default.rp_filter=0 || e2e_fail "cannot make $R a router"
-for x in a b; do
-	ip link add lan netns "${NS[$x]}" type veth peer name "lan$x" netns "$R" &&
-		ip link add srv netns "${NS[$x]}" type veth peer name "srv$x" netns "$R" &&
-		ip -n "$R" link set "lan$x" master front && ip -n "$R" link set "srv$x" master back &&
-		e2e_link_up "$R" "lan$x" && e2e_link_up "$R" "srv$x" &&
-		e2e_link_up "${NS[$x]}" lan && e2e_link_up "${NS[$x]}" srv ||
-		e2e_fail "cannot wire node $x"
-done
+nodes_topology_up
 # the sync link: kernel interfaces of the nodes' namespaces, no dataplane port
-ip link add sync netns "${NS[a]}" type veth peer name sync netns "${NS[b]}" &&
-	ip -n "${NS[a]}" addr add "${NODE_SYNC[a]}/24" dev sync &&
-	ip -n "${NS[b]}" addr add "${NODE_SYNC[b]}/24" dev sync &&
-	ip -n "${NS[a]}" link set sync up && ip -n "${NS[b]}" link set sync up ||
-	e2e_fail "cannot make the sync link"
+nodes_sync_link_up
 if [ "$MODE" = ipv6 ]; then
 	for x in a b; do
 		ip netns exec "${NS[$x]}" sysctl -qw net.ipv6.conf.sync.disable_ipv6=0 \
@@ -122,19 +69,7 @@ if [ "$MODE" = ipv6 ]; then
 			e2e_fail "cannot give node $x's sync link IPv6"
 	done
 fi
-for r in "${RS_NAMES[@]}"; do
-	ns=$(e2e_ns_rs "$r")
-	e2e_ns_add "$ns" &&
-		ip link add eth0 netns "$ns" type veth peer name "$r" netns "$R" &&
-		ip -n "$R" link set "$r" master back && e2e_link_up "$R" "$r" &&
-		e2e_link_up "$ns" eth0 && ip -n "$ns" addr add "${RS_IP[$r]}/24" dev eth0 &&
-		ip -n "$ns" route add default via "$ROUTER_BACK_IP" &&
-		ip -n "$ns" addr add "$VIP/32" dev lo &&
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 \
-			net.ipv4.conf.eth0.arp_announce=2 ||
-		e2e_fail "cannot set up real server $r"
-done
+nodes_servers_net_up
 
 # ---- real servers: a line echo that names the server -----------------------------------
 cat >"$T/echo.py" <<-'EOF'
@@ -221,53 +156,20 @@ cat >"$T/udp.py" <<-'EOF'
 EOF
 
 # ---- the two nodes ---------------------------------------------------------------------
-api() { curl -s --max-time 2 --unix-socket "$T/$1/sock" "http://xvs$2"; }
-api_ok() { api "$1" /v1/status | grep -q '"api"'; }
-attached() { api "$1" /v1/status | grep -Eq '"attached": *true'; }
-adm_on() { local x=$1; shift; XVS_CONTROL_SOCKET=$T/$x/sock "$XVSADM" "$@"; }
-start_control() {
-	ip netns exec "${NS[$1]}" "$XVS_CONTROL" --shm "$T/$1/shm" --socket "$T/$1/sock" \
-		--state "$T/$1/state.json" >>"$T/$1/ctl.log" 2>&1 &
-	CPID[$1]=$!
-	E2E_PIDS+=("${CPID[$1]}")
-}
 for x in a b; do
-	mkdir -p "$T/$x"
-	PREFIX[$x]=$FILE_PREFIX-$x
-	cat >"$T/$x/dp.ini" <<-EOF
-	[dataplane]
-	lcores = ${NODE_LCORES[$x]}
-	file_prefix = ${PREFIX[$x]}
-	huge_dir = $XVS_HUGE_DIR
-	in_memory = yes
-	shm = $T/$x/shm
-	conn_persist = no
-	idle_sleep_us = 100
-
-	[port lan]
-	dev = net_af_packet0,iface=lan,qpairs=${NODE_QPAIRS[$x]}
-	addr = ${NODE_LAN[$x]}/24
-
-	[port srv]
-	dev = net_af_packet1,iface=srv,qpairs=${NODE_QPAIRS[$x]}
-	addr = ${NODE_SRV[$x]}/24
-	EOF
-	start_control "$x"
+	node_write_config "$x" "${NODE_LCORES[$x]}" "${NODE_QPAIRS[$x]}"
+	node_control_start "$x"
 done
 for x in a b; do
-	e2e_retry 100 api_ok "$x" || e2e_fail "xvs-control of node $x does not answer"
 	printf '%s\n' "-A -t $VIP:80 -s rr" "-a -t $VIP:80 -r ${RS_IP[rs1]}:80 -g -w 1" \
 		"-a -t $VIP:80 -r ${RS_IP[rs2]}:80 -g -w 1" "-A -u $VIP:53 -s rr -p 60" \
 		"-a -u $VIP:53 -r ${RS_IP[rs1]}:53 -g -w 1" "-a -u $VIP:53 -r ${RS_IP[rs2]}:53 -g -w 1" |
 		adm_on "$x" -R ||
 		e2e_fail "node $x refused the rules"
-	ip netns exec "${NS[$x]}" "$XVS_DATAPLANE" -c "$T/$x/dp.ini" >>"$T/$x/dp.log" 2>&1 &
-	DPID[$x]=$!
+	node_dataplane_start "$x"
 done
 for x in a b; do
-	e2e_retry 150 attached "$x" || e2e_fail "node $x: the dataplane did not attach"
-	e2e_retry 50 ip netns exec "$R" ping -c 1 -W 1 -q "${NODE_LAN[$x]}" >/dev/null ||
-		e2e_fail "node $x does not answer ping on ${NODE_LAN[$x]}"
+	node_dataplane_up "$x"
 done
 ip -n "$R" route add "$VIP/32" via "${NODE_LAN[a]}" || e2e_fail "cannot route the VIP to node a"
 e2e_log "two nodes up: work dir $T"
@@ -297,14 +199,14 @@ e2e_ok "-L --daemon prints ipvsadm's lines; ipvsadm's errors for a second start 
 
 # ---- (2) another syncid: refused --------------------------------------------------------
 main_sync() { # node field: the main lcore's sync counter (GET /v1/stats?per_worker=1)
-	api "$1" "/v1/stats?per_worker=1" | "$PY" -c 'import json,sys
+	node_api "$1" "/v1/stats?per_worker=1" | "$PY" -c 'import json,sys
 d = json.load(sys.stdin); path = sys.argv[1].split(".")
 v = d["main_lcore"]["sync"]
 for p in path: v = v[p]
 print(v)' "$2"
 }
 workers_sync() { # node field: the workers' sum
-	api "$1" /v1/stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$2"
+	node_api "$1" /v1/stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$2"
 }
 gt0() { local v; v=$("$@") && [ "${v:-0}" -gt 0 ]; }
 ip netns exec "$NS_CLIENT" "$PY" "$T/client.py" "$VIP" 42000 2 "$T/probe.ready" - >"$T/probe.out" 2>&1 ||
@@ -354,7 +256,7 @@ $(rows b)"
 adm_on b -L -c -n
 e2e_ok "node b lists node a's $HELD held connections, its UDP flow and its template: same client, real server and state"
 per_worker_applied() { # node b: the entries each worker applied
-	api b "/v1/stats?per_worker=1" | "$PY" -c 'import json,sys
+	node_api b "/v1/stats?per_worker=1" | "$PY" -c 'import json,sys
 print(" ".join(str(w["sync"]["applied"]) for w in json.load(sys.stdin)["per_worker"]))'
 }
 applied=$(per_worker_applied)
@@ -402,15 +304,13 @@ e2e_ok "after the takeover every held connection and the UDP flow go on through 
 # ---- (5) the daemons outlive xvs-control and the dataplane --------------------------------
 kill -TERM "${CPID[a]}"
 e2e_wait_exit "${CPID[a]}" 50 || e2e_fail "xvs-control of node a does not stop"
-start_control a
-e2e_retry 100 api_ok a || e2e_fail "xvs-control of node a does not come back"
+node_control_start a
 expect_eq "node a -L --daemon after a restart of xvs-control" "$(adm_on a -L --daemon)" "$MASTER_LINE"
 e2e_ok "the master daemon is kept in the state file across a restart of xvs-control"
 kill -TERM "${DPID[a]}"
 e2e_wait_exit "${DPID[a]}" 100 || e2e_fail "node a's dataplane does not stop"
 wait "${DPID[a]}" 2>/dev/null
-ip netns exec "${NS[a]}" "$XVS_DATAPLANE" -c "$T/a/dp.ini" >>"$T/a/dp.log" 2>&1 &
-DPID[a]=$!
+node_dataplane_start a
 master_again() { [ "$(grep -c "sync master daemon started" "$T/a/dp.log")" -ge 2 ]; }
 e2e_retry 150 master_again || e2e_fail "node a's new dataplane did not start the master"
 e2e_ok "a new dataplane starts the master daemon from the generation"

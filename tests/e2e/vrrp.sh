@@ -25,11 +25,11 @@
 #                           --start-daemon master      --start-daemon backup (syncid 5)
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+NODES_CLIENT_ON_FRONT=1
+. "$E2E_DIR/lib_nodes.sh"
 
 VIP=198.18.0.100
 CLIENT_IP=198.18.0.2
-ROUTER_FRONT_IP=198.18.0.254
-ROUTER_BACK_IP=198.19.0.254
 declare -A NODE_LAN=([a]=198.18.0.1 [b]=198.18.0.3)
 declare -A NODE_HOST=([a]=198.18.0.11 [b]=198.18.0.12)
 declare -A NODE_SRV=([a]=198.19.0.1 [b]=198.19.0.2)
@@ -42,76 +42,18 @@ FLOWS=6
 LINES=160          # one every 50 ms: 8 s per download
 UDP_RATE=200       # datagrams per second
 SYNC_FLOWS=4       # downloads of the rr service (:8080), kept by connection sync
-declare -A NS DPID PREFIX
 
-vrrp_cleanup() {
-	local rc=$? x
-	for x in b a; do
-		[ -n "${DPID[$x]:-}" ] && kill -TERM "${DPID[$x]}" 2>/dev/null
-	done
-	for x in b a; do
-		[ -n "${DPID[$x]:-}" ] && { e2e_wait_exit "${DPID[$x]}" 50 || kill -KILL "${DPID[$x]}"; }
-		if [ -n "${PREFIX[$x]:-}" ]; then
-			rm -rf "/var/run/dpdk/${PREFIX[$x]}"
-			rm -f "$XVS_HUGE_DIR/xvs-${PREFIX[$x]}-conns-"* "/dev/shm/xvs-${PREFIX[$x]}-conns-"*
-		fi
-	done
-	(exit "$rc")
-	e2e_cleanup
-}
 
 command -v keepalived >/dev/null || { echo "FAIL: prerequisite missing: keepalived" >&2; exit 1; }
 [ -c /dev/net/tun ] || { echo "FAIL: prerequisite missing: /dev/net/tun" >&2; exit 1; }
-e2e_init
-trap vrrp_cleanup EXIT
+nodes_init
 
 # ---- topology --------------------------------------------------------------------------
-NS[a]=$NS_LB
-NS[b]=xvs-$SUFFIX-lbb
-E2E_NETNS+=("${NS[b]}")
-R=$NS_BR
-e2e_ns_add "$NS_CLIENT" && e2e_ns_add "$R" && e2e_ns_add "${NS[a]}" && e2e_ns_add "${NS[b]}" ||
-	e2e_fail "cannot create namespaces"
-ip -n "$R" link add front type bridge && ip -n "$R" link add back type bridge &&
-	ip -n "$R" addr add "$ROUTER_FRONT_IP/24" dev front &&
-	ip -n "$R" addr add "$ROUTER_BACK_IP/24" dev back &&
-	ip -n "$R" link set front up && ip -n "$R" link set back up &&
-	ip link add eth0 netns "$NS_CLIENT" type veth peer name cl netns "$R" &&
-	ip -n "$R" link set cl master front && e2e_link_up "$R" cl &&
-	e2e_link_up "$NS_CLIENT" eth0 && ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0 &&
-	ip -n "$NS_CLIENT" route add default via "$ROUTER_FRONT_IP" ||
-	e2e_fail "cannot set up the client and the router"
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-	net.ipv4.conf.default.rp_filter=0 || e2e_fail "cannot make $R a router"
-for x in a b; do
-	ip link add lan netns "${NS[$x]}" type veth peer name "lan$x" netns "$R" &&
-		ip link add srv netns "${NS[$x]}" type veth peer name "srv$x" netns "$R" &&
-		ip -n "$R" link set "lan$x" master front && ip -n "$R" link set "srv$x" master back &&
-		e2e_link_up "$R" "lan$x" && e2e_link_up "$R" "srv$x" &&
-		e2e_link_up "${NS[$x]}" lan && e2e_link_up "${NS[$x]}" srv ||
-		e2e_fail "cannot wire node $x"
-	# The node's kernel sees the lan veth too (af_packet reads a copy); on a NIC it would not:
-	# no ARP answers and no local delivery there (exception.sh does the same).
-	ip netns exec "${NS[$x]}" sysctl -qw net.ipv4.conf.lan.arp_ignore=8 \
-		net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.arp_ignore=8 \
-		net.ipv4.conf.srv.rp_filter=1 || e2e_fail "cannot keep node $x's kernel off its veths"
-done
-ip link add sync netns "${NS[a]}" type veth peer name sync netns "${NS[b]}" &&
-	ip -n "${NS[a]}" addr add 10.77.0.1/24 dev sync && ip -n "${NS[b]}" addr add 10.77.0.2/24 dev sync &&
-	ip -n "${NS[a]}" link set sync up && ip -n "${NS[b]}" link set sync up ||
-	e2e_fail "cannot set up the sync link"
+nodes_topology_up
+nodes_sync_link_up
+nodes_servers_net_up
 for r in "${RS_NAMES[@]}"; do
 	ns=$(e2e_ns_rs "$r")
-	e2e_ns_add "$ns" &&
-		ip link add eth0 netns "$ns" type veth peer name "$r" netns "$R" &&
-		ip -n "$R" link set "$r" master back && e2e_link_up "$R" "$r" &&
-		e2e_link_up "$ns" eth0 && ip -n "$ns" addr add "${RS_IP[$r]}/24" dev eth0 &&
-		ip -n "$ns" route add default via "$ROUTER_BACK_IP" &&
-		ip -n "$ns" addr add "$VIP/32" dev lo &&
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 \
-			net.ipv4.conf.eth0.arp_announce=2 ||
-		e2e_fail "cannot set up real server $r"
 	for port in 80 8080; do
 		ip netns exec "$ns" "$PY" "$E2E_DIR/ecmp_flows.py" server "$r" 0.0.0.0 "$port" "$LINES" \
 			0.05 2>"$T/flows-$r-$port.log" &
@@ -123,42 +65,15 @@ for r in "${RS_NAMES[@]}"; do
 done
 
 # ---- the two nodes ---------------------------------------------------------------------
-api() { curl -s --max-time 2 --unix-socket "$T/$1/sock" "http://xvs$2"; }
-api_ok() { api "$1" /v1/status | grep -q '"api"'; }
-attached() { api "$1" /v1/status | grep -Eq '"attached": *true'; }
 exc_up() { ip -n "${NS[$1]}" -o link show "$EXC" 2>/dev/null | grep -Eq '<([A-Z_]+,)*UP[,>]'; }
 has_vip() { ip -n "${NS[$1]}" -o addr show dev "$EXC" 2>/dev/null | grep -q " $VIP/32 "; }
 mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 for x in a b; do
-	mkdir -p "$T/$x"
-	PREFIX[$x]=$FILE_PREFIX-$x
-	cat >"$T/$x/dp.ini" <<-EOF
-	[dataplane]
-	lcores = ${NODE_CPU[$x]}
-	file_prefix = ${PREFIX[$x]}
-	huge_dir = $XVS_HUGE_DIR
-	in_memory = yes
-	shm = $T/$x/shm
-	conn_persist = no
-	idle_sleep_us = 100
-
-	[port lan]
-	dev = net_af_packet0,iface=lan
-	addr = ${NODE_LAN[$x]}/24
-	exception = yes
-	exception_name = $EXC
-	vip_neigh = kernel
-
-	[port srv]
-	dev = net_af_packet1,iface=srv
-	addr = ${NODE_SRV[$x]}/24
-	EOF
-	ip netns exec "${NS[$x]}" "$XVS_CONTROL" --shm "$T/$x/shm" --socket "$T/$x/sock" \
-		--state "$T/$x/state.json" --pidfile "$T/$x/ctl.pid" >>"$T/$x/ctl.log" 2>&1 &
-	E2E_PIDS+=($!)
+	node_write_config "$x" "${NODE_CPU[$x]}" 1 \
+		$'exception = yes\nexception_name = '"$EXC"$'\nvip_neigh = kernel'
+	node_control_start "$x"
 done
 for x in a b; do
-	e2e_retry 100 api_ok "$x" || e2e_fail "xvs-control of node $x does not answer"
 	{
 		for p in "-t $VIP:80" "-u $VIP:53"; do
 			echo "-A $p -s mh -b mh-port"
@@ -170,12 +85,11 @@ for x in a b; do
 		for r in rs3 rs2 rs1; do
 			echo "-a -t $VIP:8080 -r ${RS_IP[$r]} -g -w 1"
 		done
-	} | XVS_CONTROL_SOCKET=$T/$x/sock "$XVSADM" -R || e2e_fail "node $x refused the rules"
-	ip netns exec "${NS[$x]}" "$XVS_DATAPLANE" -c "$T/$x/dp.ini" >>"$T/$x/dp.log" 2>&1 &
-	DPID[$x]=$!
+	} | adm_on "$x" -R || e2e_fail "node $x refused the rules"
+	node_dataplane_start "$x"
 done
 for x in a b; do
-	e2e_retry 150 attached "$x" || e2e_fail "node $x: the dataplane did not attach: $(tail -n 5 "$T/$x/dp.log")"
+	node_dataplane_up "$x"
 	e2e_retry 50 exc_up "$x" || e2e_fail "node $x: no kernel interface $EXC"
 	ip -n "${NS[$x]}" addr add "${NODE_HOST[$x]}/24" dev "$EXC" || e2e_fail "cannot address $EXC on node $x"
 	cat >"$T/$x/keepalived.conf" <<-EOF
@@ -199,9 +113,9 @@ for x in a b; do
 		-r "$T/$x/keepalived-vrrp.pid" >"$T/$x/keepalived.log" 2>&1 &
 	E2E_PIDS+=($!)
 done
-XVS_CONTROL_SOCKET=$T/a/sock "$XVSADM" --start-daemon master --mcast-interface sync --syncid 5 &&
-	XVS_CONTROL_SOCKET=$T/b/sock "$XVSADM" --start-daemon backup --mcast-interface sync \
-		--syncid 5 || e2e_fail "the sync daemons do not start"
+adm_on a --start-daemon master --mcast-interface sync --syncid 5 &&
+	adm_on b --start-daemon backup --mcast-interface sync --syncid 5 ||
+	e2e_fail "the sync daemons do not start"
 MAC_A=$(mac_of "${NS[a]}" lan)
 MAC_B=$(mac_of "${NS[b]}" lan)
 
@@ -238,16 +152,16 @@ udp_past() { local n; n=$(answered); [ -n "$n" ] && [ "$n" -ge "$1" ]; }
 e2e_retry 100 udp_past 100 || e2e_fail "the UDP stream does not get answers: $(cat "$T/udp.err")"
 e2e_retry 100 test -s "$T/ready.json" || e2e_fail "the downloads did not start"
 e2e_retry 100 test -s "$T/ready-rr.json" || e2e_fail "the rr downloads did not start"
-on_a=$(api a /v1/conns | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["conns"]))')
+on_a=$(node_api a /v1/conns | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["conns"]))')
 [ "$on_a" -ge $((FLOWS + SYNC_FLOWS + 1)) ] ||
 	e2e_fail "node a holds $on_a connections, not the $((FLOWS + SYNC_FLOWS)) downloads and the stream"
 # node b's backup daemon has node a's rr connections, ESTABLISHED, before the takeover
 synced() {
-	[ "$(api b /v1/conns | "$PY" -c 'import json,sys
+	[ "$(node_api b /v1/conns | "$PY" -c 'import json,sys
 n = [c for c in json.load(sys.stdin)["conns"] if c["vport"] == 8080 and c["state"] == "ESTABLISHED"]
 print(len(n))')" -ge "$SYNC_FLOWS" ]
 }
-e2e_retry 100 synced || e2e_fail "node b did not learn node a's rr connections: $(api b /v1/conns)"
+e2e_retry 100 synced || e2e_fail "node b did not learn node a's rr connections: $(node_api b /v1/conns)"
 e2e_ok "node b's backup daemon holds node a's $SYNC_FLOWS rr connections"
 
 # ---- node a's dataplane dies ---------------------------------------------------------------
@@ -282,25 +196,11 @@ e2e_ok "the UDP stream went on through node b, answered by one server ($servers)
 
 e2e_wait_exit "$TCP_PID" 600 || e2e_fail "the downloads did not end"
 wait "$TCP_PID"
-"$PY" - "$T/flows.out" "$FLOWS" <<-'EOF' || e2e_fail "a download broke"
-	import json, sys
-	flows = [json.loads(l) for l in open(sys.argv[1])]
-	bad = [f for f in flows if not f["complete"]]
-	for f in bad:
-	    print("broken:", f)
-	sys.exit(1 if bad or len(flows) != int(sys.argv[2]) else 0)
-EOF
+nodes_flows_complete "$T/flows.out" "$FLOWS" || e2e_fail "a download broke"
 # (synced too, so node b needed no mid-stream scheduling for them: e2e ecmp tests that)
 e2e_ok "all $FLOWS mh downloads completed through node b"
 e2e_wait_exit "$RR_PID" 600 || e2e_fail "the rr downloads did not end"
 wait "$RR_PID"
-"$PY" - "$T/flows-rr.out" "$SYNC_FLOWS" <<-'EOF' || e2e_fail "an rr download broke"
-	import json, sys
-	flows = [json.loads(l) for l in open(sys.argv[1])]
-	bad = [f for f in flows if not f["complete"]]
-	for f in bad:
-	    print("broken:", f)
-	sys.exit(1 if bad or len(flows) != int(sys.argv[2]) else 0)
-EOF
+nodes_flows_complete "$T/flows-rr.out" "$SYNC_FLOWS" || e2e_fail "an rr download broke"
 e2e_ok "all $SYNC_FLOWS rr downloads completed through node b on their synced connections"
 kill -0 "${DPID[b]}" || e2e_fail "node b's dataplane died"
