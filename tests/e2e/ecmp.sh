@@ -218,6 +218,26 @@ e2e_wait_exit "$CLIENT_PID" 600 || e2e_fail "the downloads did not end"
 wait "$CLIENT_PID"
 cat "$T/flows.out"
 nodes_flows_complete "$T/flows.out" "$FLOWS" || e2e_fail "a download broke"
+# The servers' own logs: each flow's connection reached exactly one server, once (a moved flow
+# made no new connection), the server both nodes' trace named.
+"$PY" - "$T" "$CLIENT_IP" "$FIRST_SPORT" "$FLOWS" <<-EOF || e2e_fail "the servers' logs disagree"
+	import sys
+	t, client, first, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+	ip = {$(for r in "${RS_NAMES[@]}"; do printf '"%s": "%s", ' "$r" "${RS_IP[$r]}"; done)}
+	pick = {$(for p in "${!PICK[@]}"; do printf '%s: "%s", ' "$p" "${PICK[$p]}"; done)}
+	seen = {}
+	for r in ip:
+	    for line in open("%s/flows-%s.log" % (t, r)):
+	        addr, port = line.split()
+	        if addr == client:
+	            seen.setdefault(int(port), []).append(r)
+	bad = [(p, seen.get(p)) for p in range(first, first + n)
+	       if seen.get(p) is None or len(seen[p]) != 1 or ip[seen[p][0]] != pick[p]]
+	for p, got in bad:
+	    print("port", p, "in the logs of", got, "trace said", pick[p])
+	sys.exit(1 if bad or len(seen) != n else 0)
+EOF
+e2e_ok "the servers' logs: each flow reached the named server, once"
 midflow_b=$(( $(node_api b /v1/stats | json_get conns_midflow) - midflow_b0 ))
 e2e_log "node b made $midflow_b connection(s) mid-stream for node a's $nb_a flow(s)"
 [ "$midflow_b" -ge "$nb_a" ] || e2e_fail "node b made $midflow_b mid-stream connections for $nb_a moved flows"
