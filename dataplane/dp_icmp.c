@@ -230,27 +230,6 @@ void xvs_ttl_expired(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 }
 
 /*
- * The live connection that a quoted packet's reversed key (k, hash h) finds, and the direction
- * it matched; NULL with *why set when there is none or its server is gone.
- */
-static struct xvs_conn *quote_conn(struct xvs_worker *w, const struct xvs_gen *g,
-				   const struct xvs_conn_key *k, uint32_t h, unsigned *dir,
-				   enum xvs_drop *why)
-{
-	uint32_t v = xvs_conn_find(&w->conns, k, h);
-	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
-	*why = XVS_DROP_ICMP_QUOTE_NO_CONN;
-	if (!c || conn_expired(w, c))
-		return NULL;
-	if (dest_gone(g, c)) {
-		*why = XVS_DROP_DEST_GONE;
-		return NULL;
-	}
-	*dir = (v - 1) & 1;
-	return c;
-}
-
-/*
  * With several workers, a quote that finds no connection here may belong to another worker's:
  * hand the error to the owner. The quote's reversed key k is a client's packet when its
  * destination is a service, else a real server's reply. Returns 1 if it handed m over.
@@ -266,6 +245,30 @@ static int quote_steer_away(struct xvs_worker *w, const struct xvs_gen *g,
 	if (svc < 0)
 		svc = xvs_fwmark_lookup(g, af, k->proto, &dst, k->dport);
 	return xvs_steer(w, g, k, svc, in_port, m);
+}
+
+/*
+ * The live connection that a quoted packet's reversed key k finds, and the direction it
+ * matched; NULL once m is dealt with: handed to the worker that owns the quote's connection,
+ * else left unconsumed (no connection, or its server is gone).
+ */
+static struct xvs_conn *quote_conn(struct xvs_worker *w, const struct xvs_gen *g,
+				   const struct xvs_conn_key *k, uint16_t in_port,
+				   struct rte_mbuf *m, unsigned *dir)
+{
+	uint32_t v = xvs_conn_find(&w->conns, k, xvs_conn_hash(&w->conns, k));
+	struct xvs_conn *c = v ? &w->conns.conns[(v - 1) >> 1] : NULL;
+	if (!c || conn_expired(w, c)) {
+		if (!quote_steer_away(w, g, k, in_port, m))
+			xvs_unconsumed(w, g, in_port, m, XVS_DROP_ICMP_QUOTE_NO_CONN);
+		return NULL;
+	}
+	if (dest_gone(g, c)) {
+		xvs_unconsumed(w, g, in_port, m, XVS_DROP_DEST_GONE);
+		return NULL;
+	}
+	*dir = (v - 1) & 1;
+	return c;
 }
 
 static inline int icmp_is_error(uint8_t type)
@@ -332,14 +335,10 @@ static void handle_icmp_error(struct xvs_worker *w, const struct xvs_gen *g, uin
 	memcpy(&qd, l4 + 2, 2);
 	struct xvs_conn_key k = { .src = in->dst_addr, .dst = in->src_addr, .sport = qd, .dport = qs,
 				  .proto = in->next_proto_id };
-	uint32_t h = xvs_conn_hash(&w->conns, &k);
 	unsigned dir;
-	enum xvs_drop why;
-	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
-	if (!c && why == XVS_DROP_ICMP_QUOTE_NO_CONN && quote_steer_away(w, g, &k, in_port, m))
-		return;
+	struct xvs_conn *c = quote_conn(w, g, &k, in_port, m, &dir);
 	if (!c)
-		return xvs_unconsumed(w, g, in_port, m, why);
+		return;
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t caddr = xvs_conn_caddr(c).v4, vaddr = xvs_conn_vaddr(c).v4;
 	/* The error must be on its way to the party the quote names (the client, or the VIP):
@@ -450,14 +449,10 @@ static void handle_icmp6_error(struct xvs_worker *w, const struct xvs_gen *g, ui
 	memcpy(k.dst6.v6, in + XVS_IP6_SRC_OFF, 16);
 	memcpy(&k.sport, l4 + 2, 2);
 	memcpy(&k.dport, l4, 2);
-	uint32_t h = xvs_conn_hash(&w->conns, &k);
 	unsigned dir;
-	enum xvs_drop why;
-	struct xvs_conn *c = quote_conn(w, g, &k, h, &dir, &why);
-	if (!c && why == XVS_DROP_ICMP_QUOTE_NO_CONN && quote_steer_away(w, g, &k, in_port, m))
-		return;
+	struct xvs_conn *c = quote_conn(w, g, &k, in_port, m, &dir);
 	if (!c)
-		return xvs_unconsumed(w, g, in_port, m, why);
+		return;
 	unsigned fwd = c->flags & XVS_CONN_F_FWD_MASK;
 	uint32_t l4_len = icmp_len - 8 - XVS_IP6_HLEN;
 	union xvs_ip caddr = xvs_conn_caddr(c), vaddr = xvs_conn_vaddr(c), daddr = xvs_conn_daddr(c);
