@@ -38,13 +38,7 @@ E2E_LAN_EXTRA=$'exception = yes\nexception_name = '$EXC
 # the srv section is the configuration's last: the routes follow it
 E2E_SRV_EXTRA=$'\n[routes]\nroute = 198.18.2.0/24 via '$ROUTER_IP
 
-for c in bird birdc; do
-	command -v "$c" >/dev/null 2>&1 || {
-		echo "FAIL: prerequisite missing: $c (bird2, scripts/install-deps.sh)" >&2
-		exit 1
-	}
-done
-[ -c /dev/net/tun ] || { echo "FAIL: prerequisite missing: /dev/net/tun" >&2; exit 1; }
+e2e_need bird birdc /dev/net/tun
 
 e2e_init
 NS_USER=xvs-$SUFFIX-user

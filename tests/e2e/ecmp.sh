@@ -50,11 +50,7 @@ PIN=""
 nodes_init
 NODES_PRE_CLEANUP+=('[ -n "$PIN" ] && { umount "$PIN"; rmdir "$PIN"; } 2>/dev/null')
 [ -x "$XVS_RS_DECAP" ] || e2e_fail "prerequisite missing: xvs-rs-decap at $XVS_RS_DECAP"
-command -v tc >/dev/null || e2e_fail "prerequisite missing: tc"
-for c in bird birdc; do
-	command -v "$c" >/dev/null || e2e_fail "prerequisite missing: $c (bird2, scripts/install-deps.sh)"
-done
-[ -c /dev/net/tun ] || e2e_fail "prerequisite missing: /dev/net/tun"
+e2e_need tc bird birdc /dev/net/tun
 
 # ---- topology --------------------------------------------------------------------------
 nodes_topology_up

@@ -22,7 +22,7 @@ set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 PREFIX_KEY=/xvs/fleet/
-command -v etcd >/dev/null || e2e_fail "prerequisite missing: etcd (etcd-server, scripts/install-deps.sh)"
+e2e_need etcd
 e2e_init
 NS_ETCD=xvs-$SUFFIX-etcd
 E2E_NETNS+=("$NS_ETCD")

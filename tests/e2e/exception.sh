@@ -54,13 +54,7 @@ workers)
 *) echo "usage: exception.sh [one|workers]" >&2; exit 2 ;;
 esac
 
-for c in bird birdc; do
-	command -v "$c" >/dev/null 2>&1 || {
-		echo "FAIL: prerequisite missing: $c (bird2, scripts/install-deps.sh)" >&2
-		exit 1
-	}
-done
-[ -c /dev/net/tun ] || { echo "FAIL: prerequisite missing: /dev/net/tun" >&2; exit 1; }
+e2e_need bird birdc /dev/net/tun
 
 e2e_start
 # The testbed's port is a veth that the lb namespace's kernel sees too (af_packet reads a

@@ -88,6 +88,19 @@ e2e_require() {
 	fi
 }
 
+# e2e_need WHAT...: each a command on the PATH (or /dev/net/tun, the exception path's tap);
+# a missing one fails the test, naming it. Callable before e2e_init.
+e2e_need() {
+	local c
+	for c in "$@"; do
+		if [ "$c" = /dev/net/tun ]; then
+			[ -c "$c" ]
+		else
+			command -v "$c" >/dev/null 2>&1
+		fi || { echo "FAIL: prerequisite missing: $c (scripts/install-deps.sh)" >&2; exit 1; }
+	done
+}
+
 # Pick the binaries (meson passes them in the environment), make the work directory and
 # the names, and install the cleanup trap. Call once, before anything else.
 e2e_init() {

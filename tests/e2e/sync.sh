@@ -54,7 +54,7 @@ CAP_PID=""
 
 nodes_init
 NODES_PRE_CLEANUP+=('[ -n "$CAP_PID" ] && kill -TERM "$CAP_PID" 2>/dev/null')
-command -v tshark >/dev/null || e2e_fail "prerequisite missing: tshark"
+e2e_need tshark
 
 # ---- topology --------------------------------------------------------------------------
 nodes_topology_up

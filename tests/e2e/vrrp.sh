@@ -44,8 +44,7 @@ UDP_RATE=200       # datagrams per second
 SYNC_FLOWS=4       # downloads of the rr service (:8080), kept by connection sync
 
 
-command -v keepalived >/dev/null || { echo "FAIL: prerequisite missing: keepalived" >&2; exit 1; }
-[ -c /dev/net/tun ] || { echo "FAIL: prerequisite missing: /dev/net/tun" >&2; exit 1; }
+e2e_need keepalived /dev/net/tun
 nodes_init
 
 # ---- topology --------------------------------------------------------------------------
