@@ -42,6 +42,7 @@ struct xvs_etcd {
 	char *applied;       /* the text applied last (or refused: not tried again unchanged) */
 	long long revision;  /* of the last range read */
 	bool failing;
+	bool cache_failing;  /* the cache file could not be written: no change applied */
 	time_t fail_logged;
 };
 
@@ -331,7 +332,8 @@ static int write_cache(const char *path, const char *text)
 	return rc;
 }
 
-/* Read the prefix and apply it when it changed. 0, or -1 when etcd did not answer. */
+/* Read the prefix and apply it when it changed. 0, or -1 when etcd did not answer or the
+ * cache file could not be written (the caller pauses and calls again). */
 static int sync_once(struct xvs_etcd *e)
 {
 	char msg[512], req[8192];
@@ -370,10 +372,17 @@ static int sync_once(struct xvs_etcd *e)
 	}
 	int rc = write_cache(e->cache, text);
 	if (rc < 0) {
-		LOG("cannot write %s: %s", e->cache, strerror(-rc));
+		/* nothing applied: tried again after a pause, said once while it fails */
+		if (!e->cache_failing)
+			LOG("cannot write %s: %s; the configuration stays as it is, trying again",
+			    e->cache, strerror(-rc));
+		e->cache_failing = true;
 		free(text);
-		return 0;
+		return -1;
 	}
+	if (e->cache_failing)
+		LOG("%s written again", e->cache);
+	e->cache_failing = false;
 	LOG("revision %lld: %u key(s), applying them", rev, nb_keys);
 	const struct xvs_kaconf_opts kopts = {e->config_id};
 	pthread_mutex_lock(e->lock);

@@ -17,7 +17,8 @@
 # weight: both follow, one generation per change; (3) a value with an error is refused by both,
 # which keep running what they had; (4) etcd stops: both keep their configuration, node 1 is
 # restarted meanwhile and comes back with it (the state file is the cache) and still forwards;
-# (5) etcd starts again and the next change reaches both.
+# (5) etcd starts again and the next change reaches both; (6) a node that cannot write its
+# cache file applies nothing until it can.
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
@@ -154,5 +155,18 @@ for s in "$T/sock" "$N2/sock"; do
 done
 e2e_retry 25 same || e2e_fail "the nodes differ at the end"
 expect_eq "after etcd came back, node 1 sends everything to rs1" "$(http_seq 3)" "rs1 rs1 rs1"
+
+# ---- (6) a cache file that cannot be written: the change waits for it --------------------------
+mkdir "$N2/state.json.etcd.conf.tmp" # the temporary file's name taken: the write fails
+etcd_put "${PREFIX_KEY}web" "$(web wrr TCP 80 rs2:2)"
+e2e_retry 150 has "$T/sock" "-> ${RS_IP[rs2]}:80" || e2e_fail "node 1 did not follow the change"
+e2e_retry 100 grep -q "cannot write .*state.json.etcd.conf" "$N2/ctl.log" ||
+	e2e_fail "node 2 does not say that it cannot write its cache: $(tail -n 3 "$N2/ctl.log")"
+has "$N2/sock" "-> ${RS_IP[rs2]}:80" && e2e_fail "node 2 applied a change its cache does not hold"
+rmdir "$N2/state.json.etcd.conf.tmp"
+e2e_retry 100 has "$N2/sock" "-> ${RS_IP[rs2]}:80" ||
+	e2e_fail "node 2 did not apply the change once its cache could be written: $(tail -n 3 "$N2/ctl.log")"
+grep -q "rs2\|${RS_IP[rs2]}" "$N2/state.json.etcd.conf" || e2e_fail "node 2's cache lacks the change"
+e2e_ok "node 2 applied the change only once its cache file could be written"
 e2e_xvs_alive
 kill -0 "$N2_PID" || e2e_fail "node 2's xvs-control died"
