@@ -49,7 +49,7 @@ struct bench_core {
 	uint64_t next_id;                  /* next fresh 5-tuple */
 	uint64_t tick_tsc;
 	double pass_ns[2];                 /* pass-through ns/packet per direction, for "vs pass" */
-	char prefix[64];
+	char prefix[XVS_INPROC_PREFIX_MAX];
 };
 
 /*

@@ -48,9 +48,7 @@ static int setup_dataplane(void)
 	int rc = bench_dp_setup(&B.dp, B.prefix);
 	if (rc < 0)
 		return rc;
-	B.pool = rte_pktmbuf_pool_create("bench_pool", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					 (int)rte_socket_id());
-	xvs_rt.pool = B.pool;
+	B.pool = xvs_inproc_pool_create("bench_pool", 1023, 32, (int)rte_socket_id());
 	B.conn_size = xvs_conn_table_memsize(B.o.conn_max);
 	B.conn_mem = rte_malloc("bench_conns", B.conn_size, 64);
 	B.w = rte_zmalloc("bench_worker", sizeof(*B.w), 64);

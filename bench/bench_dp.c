@@ -8,6 +8,7 @@
 
 #include "bench_dp.h"
 #include "bench_frames.h"
+#include "inproc_eal.h"
 #include "xvs/gen.h"
 #include "xvs/sched.h"
 
@@ -128,10 +129,7 @@ static int build_gen(struct xvs_gen *g)
 /* Publish the generation in a shared region as control does, and adopt it as main does. */
 static int adopt_gen(struct xvs_dp *dp, const char *prefix)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "/dev/shm/%s", prefix);
-	int rc = xvs_shm_open(&dp->shm, path, 1);
-	unlink(path); /* mapped: nothing to clean up however we exit */
+	int rc = xvs_inproc_shm_open(&dp->shm, prefix);
 	if (rc < 0)
 		return rc;
 	struct xvs_gen *mine = rte_zmalloc("bench_gen", sizeof(*mine), 64);

@@ -1,20 +1,13 @@
-/* EAL start-up for xvs-bench: pages, the lcore-to-CPU map, the runtime directory. */
-#include <dirent.h>
+/* EAL start-up for xvs-bench: pages and the lcore-to-CPU map. */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/statfs.h>
-
-#include <rte_eal.h>
-#include <rte_errno.h>
-#include <rte_log.h>
 
 #include "bench_eal.h"
 
 #define HUGETLBFS_MAGIC 0x958458f6
-#define MAX_EAL_ARGS 20
 
 static long free_hugepage_bytes(void)
 {
@@ -74,57 +67,21 @@ static int lcores_arg(const struct bench_cpus *c, int main_cpu, char *buf, size_
 }
 
 int bench_eal_start(const char *prog, struct bench_opts *o, size_t need,
-		    const struct bench_cpus *c, char *prefix, size_t prefix_len)
+		    const struct bench_cpus *c, char *prefix)
 {
-	static char lcores[4096], mem[16];
-	char *av[MAX_EAL_ARGS];
-	int ac = 0, rc;
+	static char lcores[4096];
+	/* the driver ports' bring-up is no news */
+	static const char *const more[] = { "--log-level=xvs.port:warning", NULL };
+	int rc;
 
 	if ((rc = lcores_arg(c, o->core, lcores, sizeof(lcores))) < 0)
 		return rc;
 	if (o->huge < 0)
 		o->huge = free_hugepage_bytes() >= (long)need;
-	snprintf(mem, sizeof(mem), "%zu", need >> 20);
-	snprintf(prefix, prefix_len, "xvs-bench-%d", (int)getpid());
-	av[ac++] = (char *)prog;
-	av[ac++] = "--lcores";
-	av[ac++] = lcores;
-	av[ac++] = "--no-pci";
-	av[ac++] = "--file-prefix";
-	av[ac++] = prefix;
-	av[ac++] = "--log-level=lib.eal:error";
-	av[ac++] = "--log-level=xvs.port:warning"; /* the driver ports' bring-up is no news */
-	av[ac++] = "--no-telemetry";
-	if (o->huge) {
-		av[ac++] = "--huge-dir";
-		av[ac++] = BENCH_HUGE_DIR;
-		av[ac++] = "--in-memory";
-	} else {
-		av[ac++] = "--no-huge";
-		av[ac++] = "-m";
-		av[ac++] = mem;
-	}
-	av[ac] = NULL;
-	/* EAL logs to stdout by default, and stdout carries the table or the JSON */
-	rte_openlog_stream(stderr);
-	return rte_eal_init(ac, av) < 0 ? -rte_errno : 0;
-}
-
-void bench_eal_remove_runtime_dir(const char *prefix)
-{
-	char dir[128];
-	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char f[512];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
-		unlink(f);
-	}
-	closedir(d);
-	rmdir(dir);
+	const struct xvs_inproc_eal eal = {
+		.prog = prog, .name = "bench", .lcores = lcores,
+		.huge_dir = o->huge ? BENCH_HUGE_DIR : NULL, .mem_mb = (unsigned)(need >> 20),
+		.args = more,
+	};
+	return xvs_inproc_eal_start(&eal, prefix);
 }

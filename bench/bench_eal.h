@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "bench_opts.h"
+#include "inproc_eal.h"
 
 /*
  * Lcore 0, the main one, runs on the main CPU (--core). Lcores 1..nb run on cpu[0..nb-1],
@@ -23,14 +24,11 @@ struct bench_cpus {
 int bench_eal_layout(struct bench_opts *o, struct bench_cpus *c);
 
 /*
- * Start EAL with `need` bytes of memory (hugepages when o->huge says so or, when it is -1,
- * when enough are free) and the lcores of c. Fills o->huge and the file prefix.
- * Returns 0 or a negative errno.
+ * Start EAL (xvs_inproc_eal_start) with `need` bytes of memory (hugepages when o->huge says
+ * so or, when it is -1, when enough are free) and the lcores of c. Fills o->huge and the
+ * file prefix (XVS_INPROC_PREFIX_MAX bytes). Returns 0 or a negative errno.
  */
 int bench_eal_start(const char *prog, struct bench_opts *o, size_t need,
-		    const struct bench_cpus *c, char *prefix, size_t prefix_len);
-
-/* EAL leaves its runtime directory behind; it holds only this process's files. */
-void bench_eal_remove_runtime_dir(const char *prefix);
+		    const struct bench_cpus *c, char *prefix);
 
 #endif

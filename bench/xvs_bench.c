@@ -431,11 +431,11 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	if ((rc = bench_eal_layout(&B.o, &B.cpus)) < 0 ||
-	    (rc = bench_eal_start(argv[0], &B.o, memory_need(), &B.cpus, B.prefix, sizeof(B.prefix))) < 0) {
+	    (rc = bench_eal_start(argv[0], &B.o, memory_need(), &B.cpus, B.prefix)) < 0) {
 		fprintf(stderr, "xvs-bench: EAL init failed: %s\n", rte_strerror(-rc));
 		return 1;
 	}
-	/* every way out below goes through the cleanup: no runtime directory is left behind */
+	/* every way out below goes through the cleanup */
 	if ((rc = bench_report_open(B.o.json)) < 0) {
 		fprintf(stderr, "xvs-bench: --json: %s\n", strerror(-rc));
 	} else {
@@ -452,6 +452,5 @@ int main(int argc, char **argv)
 	}
 	bench_core_teardown();
 	rte_eal_cleanup();
-	bench_eal_remove_runtime_dir(B.prefix);
 	return rc == 0 && !xvs_quit ? 0 : 1;
 }

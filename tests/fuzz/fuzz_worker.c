@@ -38,26 +38,20 @@
  * mbuf is back in its pool and every frame buffer freed.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <errno.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
-#include <rte_lcore.h>
-#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "ctl_publish.h"
 #include "dp_worker.h"
 #include "fuzz_common.h"
+#include "inproc_eal.h"
 #include "xvs/gen.h"
 
 #define NB_WORKERS  2
@@ -395,71 +389,21 @@ static void build_gens(unsigned sc)
 	xvs_ctl_model_free(m);
 }
 
-static char eal_prefix[64];
-
-/* EAL makes a runtime directory even without shared files; it holds only ours. */
-static void remove_runtime_dir(void)
-{
-	char dir[128];
-	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", eal_prefix);
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char f[512];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
-		unlink(f);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-/*
- * EAL in ordinary memory (--no-huge; DPDK refuses --in-memory with it, --no-shconf keeps
- * the files away), no devices, the main lcore free to run on any of our CPUs.
- */
-static void start_eal(const char *prog)
-{
-	static char lcores[8 * CPU_SETSIZE];
-	cpu_set_t set;
-	size_t at = (size_t)snprintf(lcores, sizeof(lcores), "0@(");
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		fuzz_die("sched_getaffinity: %s", strerror(errno));
-	for (int c = 0, first = 1; c < CPU_SETSIZE && at < sizeof(lcores) - 8; c++)
-		if (CPU_ISSET(c, &set)) {
-			at += (size_t)snprintf(lcores + at, sizeof(lcores) - at, "%s%d", first ? "" : ",", c);
-			first = 0;
-		}
-	snprintf(lcores + at, sizeof(lcores) - at, ")");
-	snprintf(eal_prefix, sizeof(eal_prefix), "xvs-fuzz-%d", (int)getpid());
-	char *av[] = { (char *)prog, "--no-huge", "--no-shconf", "-m", "64", "--no-pci",
-		       "--no-telemetry", "--file-prefix", eal_prefix, "--lcores", lcores,
-		       "--log-level=lib.eal:error", NULL };
-	rte_openlog_stream(stderr);
-	if (rte_eal_init((int)(sizeof(av) / sizeof(av[0])) - 1, av) < 0)
-		fuzz_die("EAL: %s", rte_strerror(rte_errno));
-	remove_runtime_dir(); /* empty: nothing else is put there, so no run leaves it behind */
-}
-
 static uint16_t capture_tx(struct xvs_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
-	start_eal((*argv)[0]);
-	pool = rte_pktmbuf_pool_create("fuzz_pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
+	/* EAL in ordinary memory, no devices, the main lcore free to run on any of our CPUs */
+	const struct xvs_inproc_eal eal = { .prog = (*argv)[0], .name = "fuzz", .mem_mb = 64 };
+	char prefix[XVS_INPROC_PREFIX_MAX];
+	int rc = xvs_inproc_eal_start(&eal, prefix);
+	if (rc < 0)
+		fuzz_die("EAL: %s", rte_strerror(-rc));
+	pool = xvs_inproc_pool_create("fuzz_pool", POOL_SIZE, 0, SOCKET_ID_ANY);
 	if (!pool)
 		fuzz_die("mbuf pool: %s", rte_strerror(rte_errno));
-	xvs_rt.pool = pool;
-	char shm[64];
-	snprintf(shm, sizeof(shm), "/dev/shm/xvs-fuzz-worker-%d", (int)getpid());
-	int rc = xvs_shm_open(&dp.shm, shm, 1);
-	unlink(shm); /* mapped: nothing to clean up however we exit */
-	if (rc < 0)
+	if ((rc = xvs_inproc_shm_open(&dp.shm, prefix)) < 0)
 		fuzz_die("shared region: %s", strerror(-rc));
 	dp.cfg.conn_max = CONN_MAX;
 	dp.tsc_hz = TSC_HZ;

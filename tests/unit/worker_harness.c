@@ -1,17 +1,14 @@
 /* A real dataplane worker on real mbufs, for unit tests (worker_harness.h). */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <rte_eal.h>
 #include <rte_errno.h>
 
 #include "ctl_publish.h"
+#include "inproc_eal.h"
 #include "worker_harness.h"
 
 const struct rte_ether_addr wh_lb_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
@@ -23,7 +20,7 @@ unsigned wh_nb_sent;
 unsigned wh_tx_room = ~0u;
 
 static unsigned pool_size;
-static char eal_prefix[64];
+static char eal_prefix[XVS_INPROC_PREFIX_MAX];
 
 uint32_t wh_ip4(const char *s)
 {
@@ -42,45 +39,15 @@ void *wh_alloc64(size_t size)
 
 /* ---- set-up ------------------------------------------------------------------------------ */
 
-/* EAL makes a runtime directory even without shared files; it holds only ours. */
-static void remove_runtime_dir(void)
-{
-	char dir[128];
-	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", eal_prefix);
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char f[512];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
-		unlink(f);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-/* EAL in ordinary memory, no devices, its one lcore on the first CPU we may run on. */
+/* EAL in ordinary memory, no devices, its one lcore free on any of our CPUs. */
 static void start_eal(const char *name)
 {
-	static char lcores[32];
-	static char argv0[64];
-	cpu_set_t set;
-	int cpu = 0;
-	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
-	while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &set))
-		cpu++;
-	snprintf(lcores, sizeof(lcores), "0@%d", cpu);
+	char argv0[64], prefix_name[64];
 	snprintf(argv0, sizeof(argv0), "test_%s", name);
-	snprintf(eal_prefix, sizeof(eal_prefix), "xvs-unit-%s-%d", name, (int)getpid());
-	char *av[] = { argv0, "--no-huge", "--no-shconf", "-m", "64", "--no-pci",
-		       "--no-telemetry", "--file-prefix", eal_prefix, "--lcores", lcores,
-		       "--log-level=lib.eal:error", NULL };
-	cr_assert_geq(rte_eal_init((int)(sizeof(av) / sizeof(av[0])) - 1, av), 0, "EAL: %s",
-		      rte_strerror(rte_errno));
-	remove_runtime_dir();
+	snprintf(prefix_name, sizeof(prefix_name), "unit-%s", name);
+	const struct xvs_inproc_eal c = { .prog = argv0, .name = prefix_name, .mem_mb = 64 };
+	int rc = xvs_inproc_eal_start(&c, eal_prefix);
+	cr_assert_geq(rc, 0, "EAL: %s", rte_strerror(-rc));
 }
 
 /* Port p0: LB_IP/24, its MAC, MTU 1500, the connected route. */
@@ -102,14 +69,9 @@ void wh_start(const char *name, unsigned size)
 {
 	start_eal(name);
 	pool_size = size;
-	wh_pool = rte_pktmbuf_pool_create("unit_pool", size, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					  SOCKET_ID_ANY);
+	wh_pool = xvs_inproc_pool_create("unit_pool", size, 0, SOCKET_ID_ANY);
 	cr_assert_not_null(wh_pool, "mbuf pool: %s", rte_strerror(rte_errno));
-	xvs_rt.pool = wh_pool;
-	char shm_path[128];
-	snprintf(shm_path, sizeof(shm_path), "/dev/shm/xvs-unit-%s-%d", name, (int)getpid());
-	int rc = xvs_shm_open(&wh_dp.shm, shm_path, 1);
-	unlink(shm_path);
+	int rc = xvs_inproc_shm_open(&wh_dp.shm, eal_prefix);
 	cr_assert_eq(rc, 0, "shared region: %s", strerror(-rc));
 	wh_dp.cfg.conn_max = WH_CONN_MAX;
 	wh_dp.tsc_hz = WH_TSC_HZ;
