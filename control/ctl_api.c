@@ -22,6 +22,7 @@
 #include "ctl_conns.h"
 #include "ctl_json.h"
 #include "ctl_trace.h"
+#include "xvs/wire.h"
 
 struct xvs_ctl_api {
 	struct MHD_Daemon *mhd;
@@ -130,14 +131,16 @@ static enum MHD_Result post_ops(struct xvs_ctl_api *api, struct MHD_Connection *
 	if (rc)
 		return send_error(conn, http_status(-rc), -rc, err.index, err.msg);
 	return send_json(conn, MHD_HTTP_OK,
-			 json_pack("{sI ss ss}", "generation", (json_int_t)res.gen, "dataplane",
-				   xvs_ctl_pub_result_name(res.pub), "message", res.msg));
+			 json_pack("{sI ss ss}", XVS_WIRE_GENERATION, (json_int_t)res.gen,
+				   XVS_WIRE_DATAPLANE, xvs_ctl_pub_result_name(res.pub),
+				   XVS_WIRE_MESSAGE, res.msg));
 }
 
 /* ?per_worker= of GET /v1/stats: 0 or 1 (absent: 0); -1 for anything else. */
 static int per_worker_arg(struct MHD_Connection *conn)
 {
-	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "per_worker");
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						    XVS_WIRE_PER_WORKER);
 	if (!v || strcmp(v, "0") == 0)
 		return 0;
 	return strcmp(v, "1") == 0 ? 1 : -1;
@@ -166,13 +169,14 @@ static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *
 	json_t *o;
 	int per_worker = strcmp(url, "/v1/stats") == 0 ? per_worker_arg(conn) : 0;
 	if (per_worker < 0)
-		return send_error(conn, MHD_HTTP_BAD_REQUEST, EINVAL, -1, "per_worker: expected 0 or 1");
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, EINVAL, -1,
+				  XVS_WIRE_PER_WORKER ": expected 0 or 1");
 	if (!lock_ready(api))
 		return send_not_ready(conn);
 	if (strcmp(url, "/v1/status") == 0) {
 		o = xvs_ctl_json_status(api->ctl->model, api->ctl->shm);
 		if (o && api->ctl->bgp)
-			json_object_set_new(o, "bgp", xvs_bgp_json(api->ctl->bgp));
+			json_object_set_new(o, XVS_WIRE_BGP, xvs_bgp_json(api->ctl->bgp));
 	}
 	else if (strcmp(url, "/v1/services") == 0)
 		o = xvs_ctl_json_services(api->ctl->model, api->ctl->rates, api->ctl->health);
@@ -194,8 +198,9 @@ static enum MHD_Result get_view(struct xvs_ctl_api *api, struct MHD_Connection *
 /*
  * The body is written as the pages arrive, never built whole: a table of millions of
  * connections costs control one page of memory. Its layout is fixed so that clients can
- * stream it too (docs/api.md): a first line `{"conns": [`, one connection object per line,
- * and a last line `], "workers": W, "complete": B[, "error": "..."]}`.
+ * stream it too (docs/api.md, xvs/wire.h at XVS_WIRE_CONNS): a first line that opens the
+ * array, one connection object per line, and a last line that closes it with the number of
+ * workers asked and whether the listing is complete (else why not).
  */
 enum conns_stage { CONNS_HEAD, CONNS_BODY, CONNS_TAIL, CONNS_DONE };
 
@@ -279,16 +284,18 @@ static void conns_fill(struct conns_reader *r)
 	r->len = r->off = 0;
 	switch (r->stage) {
 	case CONNS_HEAD:
-		r->len = (size_t)sprintf(r->text, "{\"conns\": [");
+		r->len = (size_t)sprintf(r->text, "{" XVS_WIRE_MEMBER(XVS_WIRE_CONNS) "[");
 		r->stage = CONNS_BODY;
 		break;
 	case CONNS_BODY:
 		conns_next_page(r);
 		break;
 	case CONNS_TAIL:
-		r->len = (size_t)sprintf(r->text, "\n], \"workers\": %u, \"complete\": %s%s%s%s}\n",
+		r->len = (size_t)sprintf(r->text,
+					 "\n], " XVS_WIRE_MEMBER(XVS_WIRE_WORKERS) "%u, "
+					 XVS_WIRE_MEMBER(XVS_WIRE_COMPLETE) "%s%s%s%s}\n",
 					 r->nb_workers, r->why[0] ? "false" : "true",
-					 r->why[0] ? ", \"error\": \"" : "", r->why,
+					 r->why[0] ? ", " XVS_WIRE_MEMBER(XVS_WIRE_ERROR) "\"" : "", r->why,
 					 r->why[0] ? "\"" : "");
 		r->stage = CONNS_DONE;
 		break;

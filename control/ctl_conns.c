@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ctl_conns.h"
+#include "xvs/wire.h"
 
 static void sleep_us(unsigned us)
 {
@@ -98,9 +99,17 @@ int xvs_ctl_conn_json(const struct xvs_conn_dump_entry *e, unsigned worker, char
 	    !inet_ntop(af, &e->vaddr, v, sizeof(v)) || !inet_ntop(af, &e->daddr, d, sizeof(d)))
 		return -EINVAL;
 	int n = snprintf(buf, len,
-			 "{\"proto\": \"%s\", \"state\": \"%s\", \"expire\": %u, "
-			 "\"caddr\": \"%s\", \"cport\": %u, \"vaddr\": \"%s\", \"vport\": %u, "
-			 "\"daddr\": \"%s\", \"dport\": %u, \"fwd\": \"%s\", \"worker\": %u}",
+			 "{" XVS_WIRE_MEMBER(XVS_WIRE_PROTO) "\"%s\", "
+			 XVS_WIRE_MEMBER(XVS_WIRE_STATE) "\"%s\", "
+			 XVS_WIRE_MEMBER(XVS_WIRE_EXPIRE) "%u, "
+			 XVS_WIRE_MEMBER(XVS_WIRE_CADDR) "\"%s\", "
+			 XVS_WIRE_MEMBER(XVS_WIRE_CPORT) "%u, "
+			 XVS_WIRE_MEMBER(XVS_WIRE_VADDR) "\"%s\", "
+			 XVS_WIRE_MEMBER(XVS_WIRE_VPORT) "%u, "
+			 XVS_WIRE_MEMBER(XVS_WIRE_DADDR) "\"%s\", "
+			 XVS_WIRE_MEMBER(XVS_WIRE_DPORT) "%u, "
+			 XVS_WIRE_MEMBER(XVS_WIRE_FWD) "\"%s\", "
+			 XVS_WIRE_MEMBER(XVS_WIRE_WORKER) "%u}",
 			 xvs_ctl_proto_name(e->proto), xvs_ctl_conn_state_name(e->proto, e->state),
 			 e->expire, c, ntohs(e->cport), v, ntohs(e->vport), d, ntohs(e->dport),
 			 xvs_ctl_fwd_name(e->fwd), worker);

@@ -702,7 +702,7 @@ json_t *xvs_ctl_json_marks(const struct xvs_ctl_model *m)
 static json_t *dataplane_json(const struct xvs_shm *shm)
 {
 	if (!shm || !shm->hdr)
-		return json_pack("{sb}", "attached", 0);
+		return json_pack("{sb}", XVS_WIRE_ATTACHED, 0);
 	const struct xvs_shm_hdr *h = shm->hdr;
 	char reason[sizeof(h->refuse_reason) + 1];
 	memcpy(reason, h->refuse_reason, sizeof(h->refuse_reason));
@@ -716,21 +716,24 @@ static json_t *dataplane_json(const struct xvs_shm *shm)
 	for (unsigned i = 0; stalled && i < XVS_MAX_LCORES; i++)
 		if (mask >> i & 1)
 			json_array_append_new(stalled, json_integer(i));
-	return json_pack("{sb sI sI sI sI sI ss sI ss so*}", "attached", xvs_shm_dataplane_alive(shm),
-			 "pid", (json_int_t)atomic_load(&h->dp_pid),
-			 "published", (json_int_t)XVS_PUB_GEN(atomic_load(&h->published)),
-			 "adopted", (json_int_t)XVS_PUB_GEN(atomic_load(&h->adopted)),
-			 "refused", (json_int_t)atomic_load(&h->refused_gen),
-			 "nb_refused", (json_int_t)atomic_load(&h->nb_refused),
-			 "refuse_reason", reason, "workers", (json_int_t)atomic_load(&h->nb_workers),
-			 "steering", st < sizeof(steering) / sizeof(steering[0]) ? steering[st] : "unknown",
-			 "stalled_workers", stalled);
+	return json_pack("{sb sI sI sI sI sI ss sI ss so*}",
+			 XVS_WIRE_ATTACHED, xvs_shm_dataplane_alive(shm),
+			 XVS_WIRE_PID, (json_int_t)atomic_load(&h->dp_pid),
+			 XVS_WIRE_PUBLISHED, (json_int_t)XVS_PUB_GEN(atomic_load(&h->published)),
+			 XVS_WIRE_ADOPTED, (json_int_t)XVS_PUB_GEN(atomic_load(&h->adopted)),
+			 XVS_WIRE_REFUSED, (json_int_t)atomic_load(&h->refused_gen),
+			 XVS_WIRE_NB_REFUSED, (json_int_t)atomic_load(&h->nb_refused),
+			 XVS_WIRE_REFUSE_REASON, reason,
+			 XVS_WIRE_WORKERS, (json_int_t)atomic_load(&h->nb_workers),
+			 XVS_WIRE_STEERING,
+			 st < sizeof(steering) / sizeof(steering[0]) ? steering[st] : "unknown",
+			 XVS_WIRE_STALLED_WORKERS, stalled);
 }
 
 json_t *xvs_ctl_json_status(const struct xvs_ctl_model *m, const struct xvs_shm *shm)
 {
-	return json_pack("{si sI so}", "api", 1, "generation", (json_int_t)m->last_gen, "dataplane",
-			 dataplane_json(shm));
+	return json_pack("{si sI so}", XVS_WIRE_API, 1, XVS_WIRE_GENERATION,
+			 (json_int_t)m->last_gen, XVS_WIRE_DATAPLANE, dataplane_json(shm));
 }
 
 /* The per-worker scalar counters, by name: summed over workers for GET /v1/stats. */
@@ -758,7 +761,7 @@ json_t *xvs_ctl_json_stats(const struct xvs_shm *shm)
 			drops[d] += s->drops[d];
 	}
 	uint32_t workers = shm && shm->hdr ? atomic_load(&shm->hdr->nb_workers) : 0;
-	json_t *o = json_pack("{sI}", "workers", (json_int_t)workers);
+	json_t *o = json_pack("{sI}", XVS_WIRE_WORKERS, (json_int_t)workers);
 	json_t *dj = json_object();
 	if (!o || !dj) {
 		json_decref(o);
@@ -808,8 +811,8 @@ int xvs_ctl_json_stats_add_workers(json_t *stats, const struct xvs_shm *shm)
 		}
 	json_t *main_rec = shm && shm->hdr ? record_json(xvs_shm_stats(shm, XVS_SHM_MAIN_STATS))
 					   : json_object();
-	if (json_object_set_new(stats, "per_worker", a) < 0 ||
-	    json_object_set_new(stats, "main_lcore", main_rec) < 0)
+	if (json_object_set_new(stats, XVS_WIRE_PER_WORKER, a) < 0 ||
+	    json_object_set_new(stats, XVS_WIRE_MAIN_LCORE, main_rec) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -835,9 +838,9 @@ static json_t *msg_string(const char *msg)
 
 json_t *xvs_ctl_json_error(int err, int index, const char *msg)
 {
-	json_t *o = json_pack("{so si}", "error", msg_string(msg), "errno", err);
+	json_t *o = json_pack("{so si}", XVS_WIRE_ERROR, msg_string(msg), XVS_WIRE_ERRNO, err);
 	if (o && index >= 0)
-		json_object_set_new(o, "index", json_integer(index));
+		json_object_set_new(o, XVS_WIRE_INDEX, json_integer(index));
 	return o;
 }
 

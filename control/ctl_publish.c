@@ -22,6 +22,7 @@
 #include "ctl_publish.h"
 #include "xvs/gen.h"
 #include "xvs/sched.h"
+#include "xvs/wire.h"
 
 /* ---- building ------------------------------------------------------------------------ */
 
@@ -304,15 +305,15 @@ const char *xvs_ctl_pub_result_name(int result)
 {
 	switch (result) {
 	case XVS_PUB_ADOPTED:
-		return "adopted";
+		return XVS_WIRE_DP_ADOPTED;
 	case XVS_PUB_ABSENT:
-		return "absent";
+		return XVS_WIRE_DP_ABSENT;
 	case XVS_PUB_REFUSED:
-		return "refused";
+		return XVS_WIRE_DP_REFUSED;
 	case XVS_PUB_TIMEOUT:
-		return "timeout";
+		return XVS_WIRE_DP_TIMEOUT;
 	}
-	return "error";
+	return XVS_WIRE_DP_ERROR;
 }
 
 /* ---- the daemon's model, published and saved ----------------------------------------- */

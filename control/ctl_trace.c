@@ -13,13 +13,15 @@
 #include "ctl_trace.h"
 #include "xvs/gen.h"
 #include "xvs/sched.h"
+#include "xvs/wire.h"
 
 /* ---- the request ----------------------------------------------------------------------- */
 
 int xvs_ctl_trace_parse(const char *body, size_t len, struct xvs_ctl_trace_req *rq, char *msg,
 			size_t msglen)
 {
-	static const char *const keys[] = {"proto", "vaddr", "vport", "caddr", "cport", NULL};
+	static const char *const keys[] = {XVS_WIRE_PROTO, XVS_WIRE_VADDR, XVS_WIRE_VPORT,
+					   XVS_WIRE_CADDR, XVS_WIRE_CPORT, NULL};
 	json_error_t jerr;
 	json_t *o = json_loadb(body, len, 0, &jerr);
 	const char *proto = NULL;
@@ -34,30 +36,27 @@ int xvs_ctl_trace_parse(const char *body, size_t len, struct xvs_ctl_trace_req *
 	}
 	rc = xvs_ctl_json_keys(o, "trace", keys, NULL, msg, msglen);
 	if (rc == 0)
-		rc = xvs_ctl_json_str(o, "proto", "trace", &proto, msg, msglen);
+		rc = xvs_ctl_json_str(o, XVS_WIRE_PROTO, "trace", &proto, msg, msglen);
 	if (rc == 0 && proto == NULL)
 		rc = xvs_ctl_bad(msg, msglen, "trace.proto: missing");
 	if (rc == 0) {
-		if (strcmp(proto, "tcp") == 0)
-			rq->proto = XVS_PROTO_TCP;
-		else if (strcmp(proto, "udp") == 0)
-			rq->proto = XVS_PROTO_UDP;
-		else if (strcmp(proto, "sctp") == 0)
-			rq->proto = XVS_PROTO_SCTP;
+		int p;
+		if (xvs_wire_value(xvs_wire_protos, proto, &p) == 0)
+			rq->proto = (uint8_t)p;
 		else
 			rc = xvs_ctl_bad(msg, msglen, "trace.proto: '%s' is not tcp, udp or sctp", proto);
 	}
-	if (rc == 0 && (!json_object_get(o, "vaddr") || !json_object_get(o, "caddr") ||
-			!json_object_get(o, "vport")))
+	if (rc == 0 && (!json_object_get(o, XVS_WIRE_VADDR) ||
+			!json_object_get(o, XVS_WIRE_CADDR) || !json_object_get(o, XVS_WIRE_VPORT)))
 		rc = xvs_ctl_bad(msg, msglen, "trace: vaddr, vport and caddr are required");
 	if (rc == 0)
-		rc = xvs_ctl_json_ip(o, "vaddr", "trace", &rq->af, &rq->vaddr, msg, msglen);
+		rc = xvs_ctl_json_ip(o, XVS_WIRE_VADDR, "trace", &rq->af, &rq->vaddr, msg, msglen);
 	if (rc == 0)
-		rc = xvs_ctl_json_ip(o, "caddr", "trace", &caf, &rq->caddr, msg, msglen);
+		rc = xvs_ctl_json_ip(o, XVS_WIRE_CADDR, "trace", &caf, &rq->caddr, msg, msglen);
 	if (rc == 0)
-		rc = xvs_ctl_json_int(o, "vport", "trace", 1, 65535, &vport, msg, msglen);
+		rc = xvs_ctl_json_int(o, XVS_WIRE_VPORT, "trace", 1, 65535, &vport, msg, msglen);
 	if (rc == 0)
-		rc = xvs_ctl_json_int(o, "cport", "trace", 1, 65535, &cport, msg, msglen);
+		rc = xvs_ctl_json_int(o, XVS_WIRE_CPORT, "trace", 1, 65535, &cport, msg, msglen);
 	if (rc == 0 && caf != rq->af)
 		rc = xvs_ctl_bad(msg, msglen, "trace: caddr and vaddr are of different families");
 	json_decref(o);
@@ -147,36 +146,37 @@ static json_t *addr_json(uint8_t af, const union xvs_ip *a, uint16_t port_host)
 	char buf[INET6_ADDRSTRLEN];
 
 	xvs_ctl_json_ip_str(af, a, buf, sizeof(buf));
-	return json_pack("{ss si}", "addr", buf, "port", (int)port_host);
+	return json_pack("{ss si}", XVS_WIRE_ADDR, buf, XVS_WIRE_PORT, (int)port_host);
 }
 
 static json_t *service_json(const struct xvs_gen *g, int slot, const char *via)
 {
 	const struct xvs_svc *s = &g->svcs[slot];
 	const struct xvs_sched_ops *ops = s->sched < XVS_SCHED_MAX ? xvs_sched_all[s->sched] : NULL;
-	json_t *o = json_pack("{ss ss si}", "via", via, "sched", ops ? ops->name : "none",
-			      "slot", slot);
+	json_t *o = json_pack("{ss ss si}", XVS_WIRE_VIA, via, XVS_WIRE_SCHED,
+			      ops ? ops->name : "none", XVS_WIRE_SLOT, slot);
 	char buf[INET6_ADDRSTRLEN];
 
 	if (!o)
 		return NULL;
 	if (s->fwmark) {
-		json_object_set_new(o, "fwmark", json_integer(s->fwmark));
-		json_object_set_new(o, "af", json_string(s->af == XVS_AF_INET6 ? "inet6" : "inet"));
+		int af = s->af == XVS_AF_INET6 ? XVS_AF_INET6 : XVS_AF_INET;
+		json_object_set_new(o, XVS_WIRE_FWMARK, json_integer(s->fwmark));
+		json_object_set_new(o, XVS_WIRE_AF, json_string(xvs_wire_name_of(xvs_wire_afs, af)));
 	} else {
 		xvs_ctl_json_ip_str(s->af, &s->addr, buf, sizeof(buf));
-		json_object_set_new(o, "proto", json_string(xvs_ctl_proto_name(s->proto)));
-		json_object_set_new(o, "addr", json_string(buf));
-		json_object_set_new(o, "port", json_integer(ntohs(s->port_be)));
+		json_object_set_new(o, XVS_WIRE_PROTO, json_string(xvs_ctl_proto_name(s->proto)));
+		json_object_set_new(o, XVS_WIRE_ADDR, json_string(buf));
+		json_object_set_new(o, XVS_WIRE_PORT, json_integer(ntohs(s->port_be)));
 	}
 	if (s->flags & XVS_SVC_F_PERSISTENT) {
-		json_object_set_new(o, "persistent", json_integer(s->persist_timeout));
+		json_object_set_new(o, XVS_WIRE_PERSISTENT, json_integer(s->persist_timeout));
 		if (s->af == XVS_AF_INET6) {
-			json_object_set_new(o, "netmask", json_integer(s->netmask));
+			json_object_set_new(o, XVS_WIRE_NETMASK, json_integer(s->netmask));
 		} else {
 			union xvs_ip m = { .v4 = s->netmask };
 			xvs_ctl_json_ip_str(XVS_AF_INET, &m, buf, sizeof(buf));
-			json_object_set_new(o, "netmask", json_string(buf));
+			json_object_set_new(o, XVS_WIRE_NETMASK, json_string(buf));
 		}
 	}
 	return o;
@@ -228,7 +228,8 @@ static json_t *left_out_json(const struct xvs_ctl_model *m, int svc)
 			continue;
 		json_t *o = addr_json(d->cfg.af, &d->cfg.addr, d->cfg.port);
 		if (o)
-			json_object_set_new(o, "health", json_string(d->hc_alive ? "up" : "down"));
+			json_object_set_new(o, XVS_WIRE_HEALTH,
+					    json_string(d->hc_alive ? "up" : "down"));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -239,12 +240,13 @@ static const char *sched_scope(uint8_t id)
 {
 	switch (id) {
 	case XVS_SCHED_SH: case XVS_SCHED_DH: case XVS_SCHED_MH:
-		return "hash"; /* every worker picks the same */
+		return XVS_WIRE_SCOPE_HASH; /* every worker picks the same */
 	case XVS_SCHED_RR: case XVS_SCHED_WRR: case XVS_SCHED_LBLC: case XVS_SCHED_LBLCR:
 	case XVS_SCHED_TWOS:
-		return "per-worker"; /* a position, cache or random state of each worker's own */
+		/* a position, cache or random state of each worker's own */
+		return XVS_WIRE_SCOPE_PER_WORKER;
 	default:
-		return "counts"; /* the node's connection counts decide */
+		return XVS_WIRE_SCOPE_COUNTS; /* the node's connection counts decide */
 	}
 }
 
@@ -272,7 +274,8 @@ static json_t *scheduler_json(const struct xvs_ctl_model *m, const struct xvs_ge
 	key2.overload = ov2;
 	memset(&st, 0, sizeof(st));
 	*picked = ops && ops->pick && s->nb_dests ? ops->pick(g, s, &st, &key) : -1;
-	o = json_pack("{ss ss}", "name", ops ? ops->name : "none", "scope", sched_scope(s->sched));
+	o = json_pack("{ss ss}", XVS_WIRE_SCHED_NAME, ops ? ops->name : "none", XVS_WIRE_SCOPE,
+		      sched_scope(s->sched));
 	if (!o)
 		goto out;
 	for (unsigned i = 0; i < s->nb_dests; i++) {
@@ -282,33 +285,34 @@ static json_t *scheduler_json(const struct xvs_ctl_model *m, const struct xvs_ge
 		int over = xvs_sched_overloaded(g, d, &key2);
 		if (!so)
 			continue;
-		json_object_set_new(so, "weight", json_integer(dd->weight));
-		json_object_set_new(so, "active", json_integer(ctr[d].active));
-		json_object_set_new(so, "inactive", json_integer(ctr[d].inactive));
-		json_object_set_new(so, "overloaded", json_boolean(over));
-		json_object_set_new(so, "available",
+		json_object_set_new(so, XVS_WIRE_WEIGHT, json_integer(dd->weight));
+		json_object_set_new(so, XVS_WIRE_ACTIVE, json_integer(ctr[d].active));
+		json_object_set_new(so, XVS_WIRE_INACTIVE, json_integer(ctr[d].inactive));
+		json_object_set_new(so, XVS_WIRE_OVERLOADED, json_boolean(over));
+		json_object_set_new(so, XVS_WIRE_AVAILABLE,
 				    json_boolean(dd->weight > 0 && !over && dd->state == XVS_SLOT_USED));
-		json_object_set_new(so, "health", json_string(health_of(m, d)));
+		json_object_set_new(so, XVS_WIRE_HEALTH, json_string(health_of(m, d)));
 		json_array_append_new(*servers, so);
 	}
 	if (ops && ops->bucket && s->nb_dests && s->sd.tab.size) {
 		uint32_t b = ops->bucket(s, &key);
 		uint16_t e = b < s->sd.tab.size ? g->sched_tab[s->sd.tab.off + b] : XVS_SCHED_TAB_NONE;
-		json_object_set_new(o, "bucket", json_integer(b));
-		json_object_set_new(o, "buckets", json_integer(s->sd.tab.size));
+		json_object_set_new(o, XVS_WIRE_BUCKET, json_integer(b));
+		json_object_set_new(o, XVS_WIRE_BUCKETS, json_integer(s->sd.tab.size));
 		if (e != XVS_SCHED_TAB_NONE && e < s->nb_dests) {
 			const struct xvs_dest *dd = &g->dests[xvs_sched_slot(g, s, e)];
-			json_object_set_new(o, "bucket_server",
+			json_object_set_new(o, XVS_WIRE_BUCKET_SERVER,
 					    addr_json(dd->af, &dd->addr, ntohs(dd->port_be)));
 		} else {
-			json_object_set_new(o, "bucket_server", json_null());
+			json_object_set_new(o, XVS_WIRE_BUCKET_SERVER, json_null());
 		}
 	}
 	if (*picked >= 0) {
 		const struct xvs_dest *dd = &g->dests[*picked];
-		json_object_set_new(o, "server", addr_json(dd->af, &dd->addr, ntohs(dd->port_be)));
+		json_object_set_new(o, XVS_WIRE_SERVER,
+				    addr_json(dd->af, &dd->addr, ntohs(dd->port_be)));
 	} else {
-		json_object_set_new(o, "server", json_null());
+		json_object_set_new(o, XVS_WIRE_SERVER, json_null());
 	}
 out:
 	free(ctr);
@@ -323,11 +327,12 @@ static json_t *conn_json(const struct xvs_conn_dump_entry *e, unsigned w)
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "worker", json_integer(w));
-	json_object_set_new(o, "state", json_string(xvs_ctl_conn_state_name(e->proto, e->state)));
-	json_object_set_new(o, "expire", json_integer(e->expire));
-	json_object_set_new(o, "cport", json_integer(ntohs(e->cport)));
-	json_object_set_new(o, "fwd", json_string(xvs_ctl_fwd_name(e->fwd)));
+	json_object_set_new(o, XVS_WIRE_WORKER, json_integer(w));
+	json_object_set_new(o, XVS_WIRE_STATE,
+			    json_string(xvs_ctl_conn_state_name(e->proto, e->state)));
+	json_object_set_new(o, XVS_WIRE_EXPIRE, json_integer(e->expire));
+	json_object_set_new(o, XVS_WIRE_CPORT, json_integer(ntohs(e->cport)));
+	json_object_set_new(o, XVS_WIRE_FWD, json_string(xvs_ctl_fwd_name(e->fwd)));
 	return o;
 }
 
@@ -344,8 +349,9 @@ json_t *xvs_ctl_trace_answer(const struct xvs_ctl_model *m, const struct xvs_gen
 
 	xvs_ctl_json_ip_str(rq->af, &rq->caddr, c, sizeof(c));
 	xvs_ctl_json_ip_str(rq->af, &rq->vaddr, v, sizeof(v));
-	o = json_pack("{s{ss ss si ss si}}", "packet", "proto", xvs_ctl_proto_name(rq->proto), "caddr", c,
-		      "cport", (int)rq->cport, "vaddr", v, "vport", (int)rq->vport);
+	o = json_pack("{s{ss ss si ss si}}", XVS_WIRE_PACKET,
+		      XVS_WIRE_PROTO, xvs_ctl_proto_name(rq->proto), XVS_WIRE_CADDR, c,
+		      XVS_WIRE_CPORT, (int)rq->cport, XVS_WIRE_VADDR, v, XVS_WIRE_VPORT, (int)rq->vport);
 	if (!o || !sched || !servers || !conns) {
 		json_decref(o);
 		json_decref(sched);
@@ -353,44 +359,44 @@ json_t *xvs_ctl_trace_answer(const struct xvs_ctl_model *m, const struct xvs_gen
 		json_decref(conns);
 		return NULL;
 	}
-	json_object_set_new(o, "service", service_json(g, f->svc, via));
-	json_object_set_new(o, "scheduler", sched);
-	json_object_set_new(o, "servers", servers);
-	json_object_set_new(o, "left_out", left_out_json(m, f->svc));
+	json_object_set_new(o, XVS_WIRE_SERVICE, service_json(g, f->svc, via));
+	json_object_set_new(o, XVS_WIRE_SCHEDULER, sched);
+	json_object_set_new(o, XVS_WIRE_SERVERS, servers);
+	json_object_set_new(o, XVS_WIRE_LEFT_OUT, left_out_json(m, f->svc));
 	for (unsigned i = 0; i < f->nb_conns; i++)
 		json_array_append_new(conns, conn_json(&f->conns[i], f->conn_worker[i]));
-	json_object_set_new(o, "connections", conns);
-	json_object_set_new(o, "more_connections", json_boolean(f->more_conns));
+	json_object_set_new(o, XVS_WIRE_CONNECTIONS, conns);
+	json_object_set_new(o, XVS_WIRE_MORE_CONNECTIONS, json_boolean(f->more_conns));
 	if (f->has_tpl) {
 		json_t *t = conn_json(&f->tpl, f->tpl_worker);
 		xvs_ctl_json_ip_str(rq->af, &f->tpl.caddr, c, sizeof(c));
 		if (t) {
-			json_object_set_new(t, "client", json_string(c));
-			json_object_del(t, "state");
-			json_object_del(t, "cport");
+			json_object_set_new(t, XVS_WIRE_CLIENT, json_string(c));
+			json_object_del(t, XVS_WIRE_STATE);
+			json_object_del(t, XVS_WIRE_CPORT);
 		}
-		json_object_set_new(o, "template", t);
+		json_object_set_new(o, XVS_WIRE_TEMPLATE, t);
 	} else {
-		json_object_set_new(o, "template", json_null());
+		json_object_set_new(o, XVS_WIRE_TEMPLATE, json_null());
 	}
 	/* What a packet with this tuple meets first: its connection, else the client's
 	 * template, else the scheduler. Without a client port only the template and the
 	 * scheduler speak for a new connection. */
 	if (rq->cport && f->nb_conns) {
-		verdict = "connection";
+		verdict = XVS_WIRE_VERDICT_CONN;
 		final = addr_json(f->conns[0].af, &f->conns[0].daddr, ntohs(f->conns[0].dport));
 	} else if (f->has_tpl) {
-		verdict = "template";
+		verdict = XVS_WIRE_VERDICT_TEMPLATE;
 		final = addr_json(f->tpl.af, &f->tpl.daddr, ntohs(f->tpl.dport));
 	} else if (picked >= 0) {
-		verdict = "scheduler";
+		verdict = XVS_WIRE_VERDICT_SCHED;
 		final = addr_json(g->dests[picked].af, &g->dests[picked].addr,
 				  ntohs(g->dests[picked].port_be));
 	} else {
-		verdict = "no server";
+		verdict = XVS_WIRE_VERDICT_NONE;
 	}
-	json_object_set_new(o, "verdict", json_string(verdict));
-	json_object_set_new(o, "server", final ? final : json_null());
+	json_object_set_new(o, XVS_WIRE_VERDICT, json_string(verdict));
+	json_object_set_new(o, XVS_WIRE_SERVER, final ? final : json_null());
 	return o;
 }
 
@@ -527,10 +533,10 @@ json_t *xvs_ctl_trace(struct xvs_ctl *c, pthread_mutex_t *lock, const struct xvs
 		fail(err, ENOMEM, "Memory allocation problem");
 		goto out;
 	}
-	json_object_set_new(o, "workers", json_integer(nw));
-	json_object_set_new(o, "complete", json_boolean(why[0] == '\0'));
+	json_object_set_new(o, XVS_WIRE_WORKERS, json_integer(nw));
+	json_object_set_new(o, XVS_WIRE_COMPLETE, json_boolean(why[0] == '\0'));
 	if (why[0])
-		json_object_set_new(o, "error", json_string(why));
+		json_object_set_new(o, XVS_WIRE_ERROR, json_string(why));
 out:
 	free(built);
 	free(f);

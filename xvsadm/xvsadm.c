@@ -129,7 +129,7 @@ static int unreachable(const char *reason)
 /* The errno an error reply stands for: its "errno" field, else one implied by the status. */
 static int reply_errno(const struct xvs_xvsadm_reply *r)
 {
-	json_t *e = json_object_get(r->body, "errno");
+	json_t *e = json_object_get(r->body, XVS_WIRE_ERRNO);
 
 	if (json_is_integer(e) && json_integer_value(e) > 0)
 		return (int)json_integer_value(e);
@@ -153,20 +153,20 @@ static const char *reply_str(const struct xvs_xvsadm_reply *r, const char *key)
 /* A 200 reply's "dataplane": absent is a warning (saved, applied later), refused/timeout fail. */
 static int dataplane_outcome(const struct xvs_xvsadm_reply *r)
 {
-	const char *dp = reply_str(r, "dataplane");
-	const char *msg = reply_str(r, "message");
+	const char *dp = reply_str(r, XVS_WIRE_DATAPLANE);
+	const char *msg = reply_str(r, XVS_WIRE_MESSAGE);
 
-	if (strcmp(dp, "absent") == 0) {
+	if (strcmp(dp, XVS_WIRE_DP_ABSENT) == 0) {
 		fprintf(stderr, "%s: no dataplane is running; the change is saved and applies when "
 			"xvs-dataplane starts\n", XVSADM_PROG);
 		return 0;
 	}
-	if (strcmp(dp, "refused") == 0) {
+	if (strcmp(dp, XVS_WIRE_DP_REFUSED) == 0) {
 		fprintf(stderr, "%s: %s\n", XVSADM_PROG,
 			*msg ? msg : "the dataplane refused the new configuration");
 		return EXIT_API_FAIL;
 	}
-	if (strcmp(dp, "timeout") == 0) {
+	if (strcmp(dp, XVS_WIRE_DP_TIMEOUT) == 0) {
 		fprintf(stderr, "%s: %s\n", XVSADM_PROG,
 			*msg ? msg : "the dataplane did not take the new configuration in time");
 		return EXIT_API_FAIL;
@@ -179,7 +179,7 @@ static int post_ops(json_t *ops, const enum xvs_xvsadm_cmd_kind *kinds, const in
 {
 	struct xvs_xvsadm_reply r;
 	char reason[256] = "";
-	json_t *body = json_pack("{sO}", "ops", ops);
+	json_t *body = json_pack("{sO}", XVS_WIRE_OPS, ops);
 	int rc, status;
 
 	if (body == NULL)
@@ -191,12 +191,12 @@ static int post_ops(json_t *ops, const enum xvs_xvsadm_cmd_kind *kinds, const in
 	if (r.status == 200) {
 		status = dataplane_outcome(&r);
 	} else {
-		json_t *ji = json_object_get(r.body, "index");
+		json_t *ji = json_object_get(r.body, XVS_WIRE_INDEX);
 		size_t n = json_array_size(ops);
 		size_t idx = json_is_integer(ji) && json_integer_value(ji) >= 0 &&
 			(size_t)json_integer_value(ji) < n ? (size_t)json_integer_value(ji) : 0;
 		const char *msg = xvs_xvsadm_strerror(kinds[idx], reply_errno(&r),
-						      reply_str(&r, "error"));
+						      reply_str(&r, XVS_WIRE_ERROR));
 
 		if (lines != NULL)
 			fprintf(stderr, "line %d: %s\n", lines[idx], msg);
@@ -238,7 +238,7 @@ static json_t *fetch_doc(const char *path, int *status)
 	*status = EXIT_LIST_FAIL;
 	if (r.status != 200) {
 		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, reply_errno(&r),
-							   reply_str(&r, "error")));
+							   reply_str(&r, XVS_WIRE_ERROR)));
 		json_decref(r.body);
 		return NULL;
 	}
@@ -266,7 +266,7 @@ static int print_json(const json_t *doc)
 static int print_json_service(const json_t *doc, const struct xvs_xvsadm_table *t,
 			      const struct xvs_xvsadm_service *key)
 {
-	json_t *one, *svcs = json_object_get(doc, "services");
+	json_t *one, *svcs = json_object_get(doc, XVS_WIRE_SERVICES);
 	int rc;
 
 	for (size_t i = 0; i < t->nb_services; i++) {
@@ -275,7 +275,7 @@ static int print_json_service(const json_t *doc, const struct xvs_xvsadm_table *
 		one = json_deep_copy(doc);
 		if (one == NULL)
 			return -ENOMEM;
-		json_object_set_new(one, "services",
+		json_object_set_new(one, XVS_WIRE_SERVICES,
 				    json_pack("[O]", json_array_get(svcs, i)));
 		rc = print_json(one);
 		json_decref(one);
@@ -292,7 +292,7 @@ static int print_listing(const struct xvs_xvsadm_cmd *cmd, const json_t *doc,
 		(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SERVICE));
 
 	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_TIMEOUT))
-		return json ? print_json(json_object_get(doc, "timeouts"))
+		return json ? print_json(json_object_get(doc, XVS_WIRE_TIMEOUTS))
 			    : xvs_xvsadm_print_timeout(stdout, t);
 	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_DAEMON))
 		return json ? print_json(json_object_get(doc, XVS_WIRE_DAEMONS))
@@ -307,7 +307,7 @@ static int print_listing(const struct xvs_xvsadm_cmd *cmd, const json_t *doc,
 static int run_drops(const struct xvs_xvsadm_cmd *cmd)
 {
 	int status;
-	json_t *stats = fetch_doc("/v1/stats?per_worker=1", &status);
+	json_t *stats = fetch_doc("/v1/stats?" XVS_WIRE_PER_WORKER "=1", &status);
 
 	if (stats == NULL) {
 		fflush(stdout);
@@ -339,7 +339,8 @@ static int run_list(const struct xvs_xvsadm_cmd *cmd)
 		return EXIT_LIST_FAIL;
 	}
 	if (marks)
-		rc = json ? print_json(json_object_get(doc, "marks")) : xvs_xvsadm_print_marks(stdout, &t);
+		rc = json ? print_json(json_object_get(doc, XVS_WIRE_MARKS))
+			  : xvs_xvsadm_print_marks(stdout, &t);
 	else
 		rc = print_listing(cmd, doc, &t);
 	xvs_xvsadm_table_free(&t);
@@ -406,7 +407,7 @@ static int conn_entry(struct conn_listing *cl, const char *p, size_t n)
 
 static int conn_line(const char *line, size_t len, void *ctx)
 {
-	static const char head[] = "{\"conns\": [";
+	static const char head[] = "{" XVS_WIRE_MEMBER(XVS_WIRE_CONNS) "[";
 	struct conn_listing *cl = ctx;
 	char *doc;
 
@@ -417,7 +418,7 @@ static int conn_line(const char *line, size_t len, void *ctx)
 		}
 		cl->header_seen = 1;
 		if (cl->json)
-			fputs("{\n  \"conns\": [", stdout);
+			fputs("{\n  \"" XVS_WIRE_CONNS "\": [", stdout);
 		else
 			xvs_xvsadm_print_conn_title(stdout, cl->fmt);
 		return 0;
@@ -440,7 +441,7 @@ static int conn_line(const char *line, size_t len, void *ctx)
 		cl->bad = 1;
 		return -EPROTO;
 	}
-	json_object_del(cl->trailer, "conns");
+	json_object_del(cl->trailer, XVS_WIRE_CONNS);
 	return 0;
 }
 
@@ -474,7 +475,7 @@ static int run_conns(const struct xvs_xvsadm_cmd *cmd)
 	}
 	if (r.status != 200) {
 		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, reply_errno(&r),
-							   reply_str(&r, "error")));
+							   reply_str(&r, XVS_WIRE_ERROR)));
 		status = EXIT_LIST_FAIL;
 	} else if (rc || cl.trailer == NULL) {
 		fprintf(stderr, "%s: malformed or truncated connection listing from xvs-control\n",
@@ -483,9 +484,10 @@ static int run_conns(const struct xvs_xvsadm_cmd *cmd)
 	} else {
 		if (cl.json)
 			conn_json_close(&cl);
-		if (!json_is_true(json_object_get(cl.trailer, "complete"))) {
+		if (!json_is_true(json_object_get(cl.trailer, XVS_WIRE_COMPLETE))) {
 			fprintf(stderr, "%s: the connection listing is incomplete: %s\n", XVSADM_PROG,
-				json_string_value(json_object_get(cl.trailer, "error")) ?: "unknown reason");
+				json_string_value(json_object_get(cl.trailer, XVS_WIRE_ERROR))
+					?: "unknown reason");
 			status = EXIT_LIST_FAIL;
 		}
 	}
@@ -579,6 +581,67 @@ static long long jint(const json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
+/* --status: GET /v1/status' "dataplane" in two lines, or one when none is attached. */
+static void status_dataplane(const json_t *st)
+{
+	const json_t *dp = json_object_get(st, XVS_WIRE_DATAPLANE);
+
+	if (!json_is_true(json_object_get(dp, XVS_WIRE_ATTACHED))) {
+		printf("dataplane: not attached (generation %lld waits for one)\n",
+		       jint(st, XVS_WIRE_GENERATION));
+		return;
+	}
+	const json_t *stalled = json_object_get(dp, XVS_WIRE_STALLED_WORKERS);
+	printf("dataplane: pid %lld, %lld worker(s), steering %s, stalled workers: ",
+	       jint(dp, XVS_WIRE_PID), jint(dp, XVS_WIRE_WORKERS),
+	       json_string_value(json_object_get(dp, XVS_WIRE_STEERING)));
+	if (json_array_size(stalled) == 0)
+		printf("none");
+	for (size_t i = 0; i < json_array_size(stalled); i++)
+		printf("%s%lld", i ? "," : "",
+		       (long long)json_integer_value(json_array_get(stalled, i)));
+	printf("\ngeneration: published %lld, adopted %lld", jint(dp, XVS_WIRE_PUBLISHED),
+	       jint(dp, XVS_WIRE_ADOPTED));
+	if (jint(dp, XVS_WIRE_REFUSED))
+		printf(", refused %lld: %s", jint(dp, XVS_WIRE_REFUSED),
+		       json_string_value(json_object_get(dp, XVS_WIRE_REFUSE_REASON)));
+	printf("\n");
+}
+
+/* GET /v1/stats' sums, each read under the name of its counter. */
+struct status_counters {
+#define XVS_CTR(f) long long f;
+	XVS_WIRE_LCORE_COUNTERS(XVS_CTR)
+#undef XVS_CTR
+};
+
+/* --status: GET /v1/stats' connections, packets, exception path and drops. */
+static void status_counters(const json_t *stats)
+{
+	struct status_counters c;
+#define XVS_CTR(f) c.f = jint(stats, #f);
+	XVS_WIRE_LCORE_COUNTERS(XVS_CTR)
+#undef XVS_CTR
+	printf("connections: %lld live, %lld new, %lld expired, %lld evicted\n",
+	       c.conns_cur, c.conns_new, c.conns_expired, c.conns_evicted);
+	printf("packets: %lld in, %lld out, %lld handed to another worker, %lld taken from one\n",
+	       c.rx_pkts, c.tx_pkts, c.handoff_out, c.handoff_in);
+	printf("exception path: %lld to the kernel (%lld bytes), %lld from it (%lld bytes)\n",
+	       c.exc_to_kernel, c.exc_to_kernel_bytes, c.exc_from_kernel, c.exc_from_kernel_bytes);
+	const json_t *drops = json_object_get(stats, XVS_WIRE_DROPS);
+	const char *name;
+	const json_t *v;
+	int any = 0;
+	printf("drops:");
+	json_object_foreach((json_t *)drops, name, v) {
+		if (json_integer_value(v) > 0) {
+			printf("\n  %-22s %lld", name, (long long)json_integer_value(v));
+			any = 1;
+		}
+	}
+	printf("%s\n", any ? "" : " none");
+}
+
 /*
  * --status (xvs's own): the dataplane's state and counters in a few lines, from GET
  * /v1/status and GET /v1/stats; with --json, both documents.
@@ -600,48 +663,8 @@ static int run_status(const struct xvs_xvsadm_cmd *cmd)
 		rc = both ? print_json(both) : -ENOMEM;
 		json_decref(both);
 	} else {
-		const json_t *dp = json_object_get(st, "dataplane");
-		if (!json_is_true(json_object_get(dp, "attached"))) {
-			printf("dataplane: not attached (generation %lld waits for one)\n",
-			       jint(st, "generation"));
-		} else {
-			const json_t *stalled = json_object_get(dp, "stalled_workers");
-			printf("dataplane: pid %lld, %lld worker(s), steering %s, stalled workers: ",
-			       jint(dp, "pid"), jint(dp, "workers"),
-			       json_string_value(json_object_get(dp, "steering")));
-			if (json_array_size(stalled) == 0)
-				printf("none");
-			for (size_t i = 0; i < json_array_size(stalled); i++)
-				printf("%s%lld", i ? "," : "",
-				       (long long)json_integer_value(json_array_get(stalled, i)));
-			printf("\ngeneration: published %lld, adopted %lld", jint(dp, "published"),
-			       jint(dp, "adopted"));
-			if (jint(dp, "refused"))
-				printf(", refused %lld: %s", jint(dp, "refused"),
-				       json_string_value(json_object_get(dp, "refuse_reason")));
-			printf("\n");
-		}
-		printf("connections: %lld live, %lld new, %lld expired, %lld evicted\n",
-		       jint(stats, "conns_cur"), jint(stats, "conns_new"), jint(stats, "conns_expired"),
-		       jint(stats, "conns_evicted"));
-		printf("packets: %lld in, %lld out, %lld handed to another worker, %lld taken from one\n",
-		       jint(stats, "rx_pkts"), jint(stats, "tx_pkts"), jint(stats, "handoff_out"),
-		       jint(stats, "handoff_in"));
-		printf("exception path: %lld to the kernel (%lld bytes), %lld from it (%lld bytes)\n",
-		       jint(stats, "exc_to_kernel"), jint(stats, "exc_to_kernel_bytes"),
-		       jint(stats, "exc_from_kernel"), jint(stats, "exc_from_kernel_bytes"));
-		const json_t *drops = json_object_get(stats, "drops");
-		const char *name;
-		const json_t *v;
-		int any = 0;
-		printf("drops:");
-		json_object_foreach((json_t *)drops, name, v) {
-			if (json_integer_value(v) > 0) {
-				printf("\n  %-22s %lld", name, (long long)json_integer_value(v));
-				any = 1;
-			}
-		}
-		printf("%s\n", any ? "" : " none");
+		status_dataplane(st);
+		status_counters(stats);
 	}
 	json_decref(st);
 	json_decref(stats);
@@ -674,9 +697,9 @@ static const char *textport(const char *a, unsigned port, char *buf, size_t len)
 /* "addr:port" of an {"addr", "port"} object, IPv6 in brackets as ipvsadm writes it. */
 static const char *hostport(const json_t *o, char *buf, size_t len)
 {
-	const char *a = jstr(o, "addr");
+	const char *a = jstr(o, XVS_WIRE_ADDR);
 
-	snprintf(buf, len, strchr(a, ':') ? "[%s]:%lld" : "%s:%lld", a, jint(o, "port"));
+	snprintf(buf, len, strchr(a, ':') ? "[%s]:%lld" : "%s:%lld", a, jint(o, XVS_WIRE_PORT));
 	return buf;
 }
 
@@ -692,93 +715,100 @@ static void upper(char *dst, size_t len, const char *s)
 static void trace_service(const json_t *svc)
 {
 	char proto[8], hp[80];
+	int af = XVS_AF_INET;
 
-	if (json_object_get(svc, "fwmark"))
-		printf("Service: FWM %lld%s %s", jint(svc, "fwmark"),
-		       strcmp(jstr(svc, "af"), "inet6") == 0 ? " IPv6" : "", jstr(svc, "sched"));
+	xvs_wire_value(xvs_wire_afs, jstr(svc, XVS_WIRE_AF), &af);
+	if (json_object_get(svc, XVS_WIRE_FWMARK))
+		printf("Service: FWM %lld%s %s", jint(svc, XVS_WIRE_FWMARK),
+		       af == XVS_AF_INET6 ? " IPv6" : "", jstr(svc, XVS_WIRE_SCHED));
 	else {
-		upper(proto, sizeof(proto), jstr(svc, "proto"));
-		printf("Service: %s %s %s", proto, hostport(svc, hp, sizeof(hp)), jstr(svc, "sched"));
+		upper(proto, sizeof(proto), jstr(svc, XVS_WIRE_PROTO));
+		printf("Service: %s %s %s", proto, hostport(svc, hp, sizeof(hp)),
+		       jstr(svc, XVS_WIRE_SCHED));
 	}
-	if (json_object_get(svc, "persistent")) {
-		const json_t *nm = json_object_get(svc, "netmask");
-		printf(" persistent %lld", jint(svc, "persistent"));
+	if (json_object_get(svc, XVS_WIRE_PERSISTENT)) {
+		const json_t *nm = json_object_get(svc, XVS_WIRE_NETMASK);
+		printf(" persistent %lld", jint(svc, XVS_WIRE_PERSISTENT));
 		if (json_is_string(nm))
 			printf(" mask %s", json_string_value(nm));
 		else
 			printf(" mask %lld", (long long)json_integer_value(nm));
 	}
-	printf(" (matched by %s)\n", jstr(svc, "via"));
+	printf(" (matched by %s)\n", jstr(svc, XVS_WIRE_VIA));
 }
 
 static void trace_tables(const json_t *doc, int has_cport)
 {
-	const json_t *conns = json_object_get(doc, "connections");
-	const json_t *tpl = json_object_get(doc, "template");
+	const json_t *conns = json_object_get(doc, XVS_WIRE_CONNECTIONS);
+	const json_t *tpl = json_object_get(doc, XVS_WIRE_TEMPLATE);
 	const json_t *c;
 	size_t i;
 	char hp[80];
 
-	if (jint(doc, "workers") == 0) {
+	if (jint(doc, XVS_WIRE_WORKERS) == 0) {
 		printf("Connection: none (no dataplane is running)\n");
 	} else if (json_array_size(conns) == 0) {
 		printf("Connection: none%s\n", has_cport ? "" : " from this client");
 	}
 	json_array_foreach(conns, i, c) {
 		printf("Connection: worker %lld, client port %lld, %s, expires in %lld s -> %s %s\n",
-		       jint(c, "worker"), jint(c, "cport"), jstr(c, "state"), jint(c, "expire"),
-		       hostport(c, hp, sizeof(hp)), jstr(c, "fwd"));
+		       jint(c, XVS_WIRE_WORKER), jint(c, XVS_WIRE_CPORT), jstr(c, XVS_WIRE_STATE),
+		       jint(c, XVS_WIRE_EXPIRE), hostport(c, hp, sizeof(hp)), jstr(c, XVS_WIRE_FWD));
 	}
-	if (json_is_true(json_object_get(doc, "more_connections")))
+	if (json_is_true(json_object_get(doc, XVS_WIRE_MORE_CONNECTIONS)))
 		printf("Connection: ... and more\n");
-	if (!json_object_get(json_object_get(doc, "service"), "persistent"))
+	if (!json_object_get(json_object_get(doc, XVS_WIRE_SERVICE), XVS_WIRE_PERSISTENT))
 		printf("Template: none (the service is not persistent)\n");
 	else if (!json_is_object(tpl))
 		printf("Template: none for this client\n");
 	else
 		printf("Template: worker %lld, client %s, expires in %lld s -> %s\n",
-		       jint(tpl, "worker"), jstr(tpl, "client"), jint(tpl, "expire"),
-		       hostport(tpl, hp, sizeof(hp)));
+		       jint(tpl, XVS_WIRE_WORKER), jstr(tpl, XVS_WIRE_CLIENT),
+		       jint(tpl, XVS_WIRE_EXPIRE), hostport(tpl, hp, sizeof(hp)));
 }
 
 static void trace_scheduler(const json_t *doc)
 {
-	const json_t *sc = json_object_get(doc, "scheduler");
-	const json_t *pick = json_object_get(sc, "server");
-	const char *scope = jstr(sc, "scope");
+	const json_t *sc = json_object_get(doc, XVS_WIRE_SCHEDULER);
+	const json_t *pick = json_object_get(sc, XVS_WIRE_SERVER);
+	const char *scope = jstr(sc, XVS_WIRE_SCOPE);
 	const json_t *d;
 	size_t i;
 	char hp[80];
 
-	printf("Scheduler: %s", jstr(sc, "name"));
-	if (json_object_get(sc, "bucket")) {
-		const json_t *bs = json_object_get(sc, "bucket_server");
-		printf(", bucket %lld of %lld holds %s", jint(sc, "bucket"), jint(sc, "buckets"),
+	printf("Scheduler: %s", jstr(sc, XVS_WIRE_SCHED_NAME));
+	if (json_object_get(sc, XVS_WIRE_BUCKET)) {
+		const json_t *bs = json_object_get(sc, XVS_WIRE_BUCKET_SERVER);
+		printf(", bucket %lld of %lld holds %s", jint(sc, XVS_WIRE_BUCKET),
+		       jint(sc, XVS_WIRE_BUCKETS),
 		       json_is_object(bs) ? hostport(bs, hp, sizeof(hp)) : "no server");
 	}
 	printf("; picks %s", json_is_object(pick) ? hostport(pick, hp, sizeof(hp)) : "no server");
-	if (strcmp(scope, "per-worker") == 0)
-		printf(" from a fresh state (each worker keeps its own %s state)\n", jstr(sc, "name"));
-	else if (strcmp(scope, "counts") == 0)
+	if (strcmp(scope, XVS_WIRE_SCOPE_PER_WORKER) == 0)
+		printf(" from a fresh state (each worker keeps its own %s state)\n",
+		       jstr(sc, XVS_WIRE_SCHED_NAME));
+	else if (strcmp(scope, XVS_WIRE_SCOPE_COUNTS) == 0)
 		printf(" from the node's connection counts now\n");
 	else
 		printf(" (the same on every worker)\n");
 	printf("  -> RemoteAddress:Port           Weight ActiveConn InActConn Health    Available\n");
-	json_array_foreach(json_object_get(doc, "servers"), i, d) {
+	json_array_foreach(json_object_get(doc, XVS_WIRE_SERVERS), i, d) {
 		printf("  -> %-28s %-6lld %-10lld %-9lld %-9s %s%s\n", hostport(d, hp, sizeof(hp)),
-		       jint(d, "weight"), jint(d, "active"), jint(d, "inactive"), jstr(d, "health"),
-		       json_is_true(json_object_get(d, "available")) ? "yes" : "no",
-		       json_is_true(json_object_get(d, "overloaded")) ? " (overloaded)" : "");
+		       jint(d, XVS_WIRE_WEIGHT), jint(d, XVS_WIRE_ACTIVE), jint(d, XVS_WIRE_INACTIVE),
+		       jstr(d, XVS_WIRE_HEALTH),
+		       json_is_true(json_object_get(d, XVS_WIRE_AVAILABLE)) ? "yes" : "no",
+		       json_is_true(json_object_get(d, XVS_WIRE_OVERLOADED)) ? " (overloaded)" : "");
 	}
-	json_array_foreach(json_object_get(doc, "left_out"), i, d)
+	json_array_foreach(json_object_get(doc, XVS_WIRE_LEFT_OUT), i, d)
 		printf("  -> %-28s health %s: not in the service's list\n",
-		       hostport(d, hp, sizeof(hp)), jstr(d, "health"));
+		       hostport(d, hp, sizeof(hp)), jstr(d, XVS_WIRE_HEALTH));
 }
 
 static int run_trace(const struct xvs_xvsadm_cmd *cmd)
 {
-	const char *proto = cmd->svc.proto == IPPROTO_UDP ? "udp"
-			    : cmd->svc.proto == IPPROTO_SCTP ? "sctp" : "tcp";
+	const int wproto = cmd->svc.proto == IPPROTO_UDP ? XVS_PROTO_UDP
+			   : cmd->svc.proto == IPPROTO_SCTP ? XVS_PROTO_SCTP : XVS_PROTO_TCP;
+	const char *proto = xvs_wire_name_of(xvs_wire_protos, wproto);
 	char v[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], hp[80], reason[256] = "";
 	struct xvs_xvsadm_reply r;
 	json_t *body;
@@ -786,10 +816,10 @@ static int run_trace(const struct xvs_xvsadm_cmd *cmd)
 
 	inet_ntop(cmd->svc.af, &cmd->svc.addr, v, sizeof(v));
 	inet_ntop(cmd->client.af, &cmd->client.addr, c, sizeof(c));
-	body = json_pack("{ss ss si ss}", "proto", proto, "vaddr", v, "vport", (int)cmd->svc.port,
-			 "caddr", c);
+	body = json_pack("{ss ss si ss}", XVS_WIRE_PROTO, proto, XVS_WIRE_VADDR, v, XVS_WIRE_VPORT,
+			 (int)cmd->svc.port, XVS_WIRE_CADDR, c);
 	if (body && cmd->client.port)
-		json_object_set_new(body, "cport", json_integer(cmd->client.port));
+		json_object_set_new(body, XVS_WIRE_CPORT, json_integer(cmd->client.port));
 	if (body == NULL)
 		return EXIT_LIST_FAIL;
 	rc = xvs_xvsadm_request("POST", "/v1/trace", body, &r, reason, sizeof(reason));
@@ -798,7 +828,7 @@ static int run_trace(const struct xvs_xvsadm_cmd *cmd)
 		return unreachable(reason);
 	if (r.status != 200) {
 		fprintf(stderr, "%s\n", xvs_xvsadm_strerror(XVSADM_CMD_LIST, reply_errno(&r),
-							   reply_str(&r, "error")));
+							   reply_str(&r, XVS_WIRE_ERROR)));
 		json_decref(r.body);
 		return EXIT_LIST_FAIL;
 	}
@@ -810,8 +840,8 @@ static int run_trace(const struct xvs_xvsadm_cmd *cmd)
 	if (cmd->options & XVSADM_OPTBIT(XVSADM_OPT_JSON)) {
 		status = print_json(r.body) ? EXIT_LIST_FAIL : 0;
 	} else {
-		const json_t *res = json_object_get(r.body, "server");
-		const char *verdict = reply_str(&r, "verdict");
+		const json_t *res = json_object_get(r.body, XVS_WIRE_SERVER);
+		const char *verdict = reply_str(&r, XVS_WIRE_VERDICT);
 		char up[8];
 
 		char hc[80];
@@ -819,21 +849,21 @@ static int run_trace(const struct xvs_xvsadm_cmd *cmd)
 		upper(up, sizeof(up), proto);
 		printf("Packet: %s %s -> %s\n", up, textport(c, cmd->client.port, hc, sizeof(hc)),
 		       textport(v, cmd->svc.port, hp, sizeof(hp)));
-		trace_service(json_object_get(r.body, "service"));
+		trace_service(json_object_get(r.body, XVS_WIRE_SERVICE));
 		trace_tables(r.body, cmd->client.port != 0);
 		trace_scheduler(r.body);
 		if (json_is_object(res))
 			printf("Result: %s -> %s\n",
-			       strcmp(verdict, "connection") == 0 ? "existing connection"
-			       : strcmp(verdict, "template") == 0 ? "persistence template"
-								   : "scheduler",
+			       strcmp(verdict, XVS_WIRE_VERDICT_CONN) == 0 ? "existing connection"
+			       : strcmp(verdict, XVS_WIRE_VERDICT_TEMPLATE) == 0 ? "persistence template"
+			       : "scheduler",
 			       hostport(res, hp, sizeof(hp)));
 		else
 			printf("Result: no server available\n");
 	}
-	if (!json_is_true(json_object_get(r.body, "complete"))) {
+	if (!json_is_true(json_object_get(r.body, XVS_WIRE_COMPLETE))) {
 		fprintf(stderr, "%s: the connection tables were not read whole: %s\n", XVSADM_PROG,
-			reply_str(&r, "error"));
+			reply_str(&r, XVS_WIRE_ERROR));
 		status = EXIT_LIST_FAIL;
 	}
 	json_decref(r.body);

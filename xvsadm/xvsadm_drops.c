@@ -3,24 +3,26 @@
 #include <inttypes.h>
 
 #include "xvs/drop.h"
+#include "xvs/wire.h"
 #include "xvsadm_drops.h"
 #include "xvsadm_print.h"
 
 static uint64_t drop_of(const json_t *rec, const char *reason)
 {
-	json_int_t v = json_integer_value(json_object_get(json_object_get(rec, "drops"), reason));
+	const json_t *drops = json_object_get(rec, XVS_WIRE_DROPS);
+	json_int_t v = json_integer_value(json_object_get(drops, reason));
 	return v > 0 ? (uint64_t)v : 0;
 }
 
 int xvs_xvsadm_print_drops(FILE *f, const json_t *stats, unsigned int fmt)
 {
-	const json_t *workers = json_object_get(stats, "per_worker");
-	const json_t *main_rec = json_object_get(stats, "main_lcore");
+	const json_t *workers = json_object_get(stats, XVS_WIRE_PER_WORKER);
+	const json_t *main_rec = json_object_get(stats, XVS_WIRE_MAIN_LCORE);
 	char col[32];
 	size_t i;
 	json_t *w;
 
-	if (!json_is_object(json_object_get(stats, "drops")) || !json_is_array(workers) ||
+	if (!json_is_object(json_object_get(stats, XVS_WIRE_DROPS)) || !json_is_array(workers) ||
 	    !json_is_object(main_rec))
 		return -EPROTO;
 	fprintf(f, "\n%-24s %8s", "Drops (xvs)", "Total");

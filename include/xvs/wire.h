@@ -114,6 +114,89 @@
 #define XVS_WIRE_WORKER  "worker"
 #define XVS_WIRE_PE_NAME "pe_name"
 #define XVS_WIRE_PE_DATA "pe_data"
+/*
+ * Its streamed layout: a first line {"conns": [, a connection per line, and a last line
+ * ], "workers": W, "complete": B[, "error": "..."]} (also the end of POST /v1/trace's answer).
+ * XVS_WIRE_MEMBER(key) is the text that opens a member, "key": , in JSON written by hand.
+ */
+#define XVS_WIRE_MEMBER(key) "\"" key "\": "
+#define XVS_WIRE_CONNS    "conns"
+#define XVS_WIRE_WORKERS  "workers" /* also in GET /v1/status' "dataplane" and GET /v1/stats */
+#define XVS_WIRE_COMPLETE "complete"
+#define XVS_WIRE_ERROR    "error"   /* also the message of an error body */
+
+/* An error body (4xx, 5xx): {"error": message, "errno": positive errno[, "index": op]}. */
+#define XVS_WIRE_ERRNO "errno"
+#define XVS_WIRE_INDEX "index"
+
+/* POST /v1/ops' answer: {"generation": N, "dataplane": outcome, "message": "..."}. */
+#define XVS_WIRE_GENERATION "generation"
+#define XVS_WIRE_DATAPLANE  "dataplane"
+#define XVS_WIRE_MESSAGE    "message"
+/* The outcomes: what the dataplane did with the new generation. */
+#define XVS_WIRE_DP_ADOPTED "adopted"
+#define XVS_WIRE_DP_ABSENT  "absent"
+#define XVS_WIRE_DP_REFUSED "refused"
+#define XVS_WIRE_DP_TIMEOUT "timeout"
+#define XVS_WIRE_DP_ERROR   "error"
+
+/*
+ * GET /v1/status: {"api": 1, "generation": N, "dataplane": {...}[, "bgp": {...}]}; the
+ * dataplane object's keys ("workers" above); {"attached": false} alone without one.
+ */
+#define XVS_WIRE_API             "api"
+#define XVS_WIRE_BGP             "bgp"
+#define XVS_WIRE_ATTACHED        "attached"
+#define XVS_WIRE_PID             "pid"
+#define XVS_WIRE_PUBLISHED       "published"
+#define XVS_WIRE_ADOPTED         "adopted"
+#define XVS_WIRE_REFUSED         "refused"
+#define XVS_WIRE_NB_REFUSED      "nb_refused"
+#define XVS_WIRE_REFUSE_REASON   "refuse_reason"
+#define XVS_WIRE_STEERING        "steering"
+#define XVS_WIRE_STALLED_WORKERS "stalled_workers"
+
+/*
+ * POST /v1/trace: the request {"proto", "vaddr", "vport", "caddr"[, "cport"]}, with the
+ * connections' keys. The answer: "packet" (the request), "service" ("via", "sched", "slot",
+ * then its key and persistence as listed), "connections", "more_connections", "template",
+ * "scheduler", "servers", "left_out", "verdict", "server", then "workers", "complete" and
+ * "error" as the connection stream ends. A server, a connection or a template is
+ * {"addr", "port", ...}: a connection adds "worker", "state", "expire", "cport", "fwd"; the
+ * template the same with "client" in place of "state" and "cport"; a listed server "weight",
+ * "active", "inactive", "overloaded", "available", "health"; one left out "health".
+ */
+#define XVS_WIRE_PACKET           "packet"
+#define XVS_WIRE_VIA              "via"
+#define XVS_WIRE_SLOT             "slot"
+#define XVS_WIRE_CONNECTIONS      "connections"
+#define XVS_WIRE_MORE_CONNECTIONS "more_connections"
+#define XVS_WIRE_TEMPLATE         "template"
+#define XVS_WIRE_CLIENT           "client"
+#define XVS_WIRE_SERVERS          "servers"
+#define XVS_WIRE_ACTIVE           "active"
+#define XVS_WIRE_INACTIVE         "inactive"
+#define XVS_WIRE_OVERLOADED       "overloaded"
+#define XVS_WIRE_AVAILABLE        "available"
+#define XVS_WIRE_LEFT_OUT         "left_out"
+#define XVS_WIRE_VERDICT          "verdict"
+#define XVS_WIRE_SERVER           "server" /* the verdict's real server, the scheduler's pick */
+/* "scheduler": {"name", "scope"[, "bucket", "buckets", "bucket_server"], "server"}. */
+#define XVS_WIRE_SCHEDULER        "scheduler"
+#define XVS_WIRE_SCHED_NAME       "name"
+#define XVS_WIRE_SCOPE            "scope"
+#define XVS_WIRE_BUCKET           "bucket"
+#define XVS_WIRE_BUCKETS          "buckets"
+#define XVS_WIRE_BUCKET_SERVER    "bucket_server"
+/* The scheduler's scope: how far its pick speaks for the workers. */
+#define XVS_WIRE_SCOPE_HASH       "hash"
+#define XVS_WIRE_SCOPE_PER_WORKER "per-worker"
+#define XVS_WIRE_SCOPE_COUNTS     "counts"
+/* The verdict: what the packet meets first. */
+#define XVS_WIRE_VERDICT_CONN     "connection"
+#define XVS_WIRE_VERDICT_TEMPLATE "template"
+#define XVS_WIRE_VERDICT_SCHED    "scheduler"
+#define XVS_WIRE_VERDICT_NONE     "no server"
 
 /*
  * Counters of a service and of a real server, in the order listed: the totals, then the
@@ -126,8 +209,9 @@
 extern const char *const xvs_wire_rate_names[XVS_WIRE_NB_RATES];
 
 /*
- * GET /v1/stats: a record's scalar counters, each a uint64_t member of the same name in
- * struct xvs_lcore_stats (xvs/shm.h), in the documents' order; "drops" follows.
+ * GET /v1/stats: {"workers": W, counters..., "drops": {...}, "sync": {...}}; a record's
+ * scalar counters, each a uint64_t member of the same name in struct xvs_lcore_stats
+ * (xvs/shm.h), in the documents' order; "drops" follows.
  */
 #define XVS_WIRE_LCORE_COUNTERS(X) \
 	X(rx_pkts) X(rx_bytes) X(tx_pkts) X(tx_bytes) X(conns_new) X(conns_expired) \
@@ -136,6 +220,10 @@ extern const char *const xvs_wire_rate_names[XVS_WIRE_NB_RATES];
 	X(exc_from_kernel) X(exc_from_kernel_bytes)
 #define XVS_WIRE_DROPS "drops"
 #define XVS_WIRE_SYNC  "sync" /* a record's connection-sync counters (ctl_sync.h) */
+/* ?per_worker=1 (the query argument of the same name) adds the records summed: one per
+ * worker, and the main lcore's. */
+#define XVS_WIRE_PER_WORKER "per_worker"
+#define XVS_WIRE_MAIN_LCORE "main_lcore"
 
 /* ---- enumerated values --------------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the control API's schema (xvs/wire.h): what xvsadm writes, xvs-control
- * reads back to the same values and the reverse; every enumerated value has its name.
+ * reads back to the same values and the reverse; every enumerated value has its name; the
+ * documents xvsadm reads carry every key it reads.
  */
 #include <criterion/criterion.h>
 
@@ -9,12 +10,18 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl_conns.h"
 #include "ctl_json.h"
 #include "ctl_model.h"
+#include "ctl_overlay.h"
+#include "ctl_publish.h"
+#include "ctl_trace.h"
+#include "xvs/drop.h"
 #include "xvs/table.h"
 #include "xvs/wire.h"
+#include "xvsadm_drops.h"
 #include "xvsadm_json.h"
 #include "xvsadm_parse.h"
 #include "xvsadm_print.h"
@@ -369,5 +376,284 @@ Test(wire, counter_keys)
 	for (unsigned k = 0; k < XVS_WIRE_NB_RATES; k++)
 		cr_assert_str_eq(xvs_wire_rate_names[k], keys[5 + k]);
 	json_decref(doc);
+	xvs_ctl_model_free(m);
+}
+
+/* ---- the documents xvsadm reads beyond GET /v1/services: every key it reads is written --- */
+
+/* o is an object with every key of keys (NULL-terminated) and, when exact, no other. */
+static void has_keys(const json_t *o, const char *const *keys, bool exact, const char *what)
+{
+	size_t nb = 0;
+
+	cr_assert(json_is_object(o), "%s is not an object", what);
+	for (; keys[nb]; nb++)
+		cr_assert_not_null(json_object_get(o, keys[nb]), "%s has no \"%s\"", what, keys[nb]);
+	if (exact)
+		cr_assert_eq(json_object_size(o), nb, "%s has keys beyond xvs/wire.h's", what);
+}
+
+static char shm_dir[64];
+
+static void open_shm(struct xvs_shm *shm)
+{
+	char path[96];
+
+	snprintf(shm_dir, sizeof(shm_dir), "/tmp/xvs-wire-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(shm_dir));
+	snprintf(path, sizeof(path), "%s/shm", shm_dir);
+	cr_assert_eq(xvs_shm_open(shm, path, 0), 0);
+	/* a dataplane of two workers, this process, worker 1 stalled */
+	atomic_store(&shm->hdr->dp_pid, (uint64_t)getpid());
+	atomic_store(&shm->hdr->dp_heartbeat_ns, xvs_now_ns());
+	atomic_store(&shm->hdr->nb_workers, 2);
+	atomic_store(&shm->hdr->stalled_workers, 2);
+}
+
+static void close_shm(struct xvs_shm *shm)
+{
+	char path[96];
+
+	xvs_shm_close(shm);
+	snprintf(path, sizeof(path), "%s/shm", shm_dir);
+	cr_expect_eq(unlink(path), 0);
+	cr_expect_eq(rmdir(shm_dir), 0);
+}
+
+/* GET /v1/status: what xvsadm --status reads, with and without a dataplane. */
+Test(wire, status_keys)
+{
+	static const char *const top[] = {XVS_WIRE_API, XVS_WIRE_GENERATION, XVS_WIRE_DATAPLANE,
+					  NULL};
+	static const char *const dp_keys[] = {
+		XVS_WIRE_ATTACHED, XVS_WIRE_PID, XVS_WIRE_PUBLISHED, XVS_WIRE_ADOPTED,
+		XVS_WIRE_REFUSED, XVS_WIRE_NB_REFUSED, XVS_WIRE_REFUSE_REASON, XVS_WIRE_WORKERS,
+		XVS_WIRE_STEERING, XVS_WIRE_STALLED_WORKERS, NULL,
+	};
+	static const char *const detached[] = {XVS_WIRE_ATTACHED, NULL};
+	struct xvs_ctl_model *m = xvs_ctl_model_new(NULL);
+	struct xvs_shm shm;
+
+	cr_assert_not_null(m);
+	json_t *doc = xvs_ctl_json_status(m, NULL);
+	has_keys(doc, top, true, "status");
+	has_keys(json_object_get(doc, XVS_WIRE_DATAPLANE), detached, true, "status.dataplane");
+	cr_assert(json_is_false(json_object_get(json_object_get(doc, XVS_WIRE_DATAPLANE),
+						XVS_WIRE_ATTACHED)));
+	json_decref(doc);
+
+	open_shm(&shm);
+	doc = xvs_ctl_json_status(m, &shm);
+	has_keys(doc, top, true, "status");
+	const json_t *dp = json_object_get(doc, XVS_WIRE_DATAPLANE);
+	has_keys(dp, dp_keys, true, "status.dataplane");
+	cr_assert(json_is_true(json_object_get(dp, XVS_WIRE_ATTACHED)));
+	cr_assert_eq(json_integer_value(json_object_get(dp, XVS_WIRE_PID)), getpid());
+	cr_assert_eq(json_integer_value(json_object_get(dp, XVS_WIRE_WORKERS)), 2);
+	const json_t *stalled = json_object_get(dp, XVS_WIRE_STALLED_WORKERS);
+	cr_assert_eq(json_array_size(stalled), 1);
+	cr_assert_eq(json_integer_value(json_array_get(stalled, 0)), 1);
+	json_decref(doc);
+	close_shm(&shm);
+	xvs_ctl_model_free(m);
+}
+
+/* GET /v1/stats?per_worker=1: the counters xvsadm --status reads (by the same X-macro
+ * list), and the drops that xvsadm -L --stats --drops prints from it. */
+Test(wire, stats_keys)
+{
+	static const char *const keys[] = {
+		XVS_WIRE_WORKERS,
+#define XVS_KEY(f) #f,
+		XVS_WIRE_LCORE_COUNTERS(XVS_KEY)
+#undef XVS_KEY
+		XVS_WIRE_DROPS, XVS_WIRE_SYNC, XVS_WIRE_PER_WORKER, XVS_WIRE_MAIN_LCORE, NULL,
+	};
+	struct xvs_shm shm;
+
+	open_shm(&shm);
+	xvs_shm_stats(&shm, 1)->drops[0] = 12345;
+	xvs_shm_stats(&shm, 1)->conns_cur = 3;
+	json_t *doc = xvs_ctl_json_stats(&shm);
+	cr_assert_eq(xvs_ctl_json_stats_add_workers(doc, &shm), 0);
+	has_keys(doc, keys, true, "stats");
+	cr_assert_eq(json_integer_value(json_object_get(doc, "conns_cur")), 3);
+	const json_t *drops = json_object_get(doc, XVS_WIRE_DROPS);
+	for (unsigned d = 0; d < XVS_DROP_MAX; d++)
+		cr_assert(json_is_integer(json_object_get(drops, xvs_drop_names[d])), "no drop %s",
+			  xvs_drop_names[d]);
+	cr_assert_eq(json_array_size(json_object_get(doc, XVS_WIRE_PER_WORKER)), 2);
+
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(xvs_xvsadm_print_drops(f, doc, XVSADM_FMT_EXACT), 0);
+	fclose(f);
+	char line[128];
+	snprintf(line, sizeof(line), "\n  %-22s", xvs_drop_names[0]);
+	const char *row = strstr(out, line);
+	cr_assert_not_null(row, "%s", out);
+	cr_assert_not_null(strstr(row, " 12345        0    12345        0\n"), "%s", out);
+	free(out);
+	json_decref(doc);
+	close_shm(&shm);
+}
+
+/* An error body: the message, the errno and, for one op at fault, its index. */
+Test(wire, error_keys)
+{
+	static const char *const with_index[] = {XVS_WIRE_ERROR, XVS_WIRE_ERRNO, XVS_WIRE_INDEX,
+						 NULL};
+	static const char *const no_index[] = {XVS_WIRE_ERROR, XVS_WIRE_ERRNO, NULL};
+	json_t *o = xvs_ctl_json_error(EEXIST, 2, "Service already exists");
+
+	has_keys(o, with_index, true, "error");
+	cr_assert_str_eq(json_string_value(json_object_get(o, XVS_WIRE_ERROR)),
+			 "Service already exists");
+	cr_assert_eq(json_integer_value(json_object_get(o, XVS_WIRE_ERRNO)), EEXIST);
+	cr_assert_eq(json_integer_value(json_object_get(o, XVS_WIRE_INDEX)), 2);
+	json_decref(o);
+	o = xvs_ctl_json_error(ENOMEM, -1, "no memory");
+	has_keys(o, no_index, true, "error");
+	json_decref(o);
+}
+
+/* POST /v1/ops' answer: each outcome under the name xvsadm tells apart. */
+Test(wire, ops_outcomes)
+{
+	cr_assert_str_eq(xvs_ctl_pub_result_name(XVS_PUB_ADOPTED), XVS_WIRE_DP_ADOPTED);
+	cr_assert_str_eq(xvs_ctl_pub_result_name(XVS_PUB_ABSENT), XVS_WIRE_DP_ABSENT);
+	cr_assert_str_eq(xvs_ctl_pub_result_name(XVS_PUB_REFUSED), XVS_WIRE_DP_REFUSED);
+	cr_assert_str_eq(xvs_ctl_pub_result_name(XVS_PUB_TIMEOUT), XVS_WIRE_DP_TIMEOUT);
+}
+
+static struct xvs_conn_dump_entry dump_entry(const char *c, uint16_t cport, const char *v,
+					     uint16_t vport, const char *d)
+{
+	struct xvs_conn_dump_entry e = {
+		.af = XVS_AF_INET, .proto = XVS_PROTO_TCP, .state = 1, .fwd = XVS_FWD_MASQ,
+		.expire = 900, .cport = htons(cport), .vport = htons(vport), .dport = htons(8080),
+	};
+
+	ip(AF_INET, c, &e.caddr);
+	ip(AF_INET, v, &e.vaddr);
+	ip(AF_INET, d, &e.daddr);
+	return e;
+}
+
+/* GET /v1/conns: one line of the stream, as xvsadm -L -c reads it back. */
+Test(wire, conn_keys)
+{
+	static const char *const keys[] = {
+		XVS_WIRE_PROTO, XVS_WIRE_STATE, XVS_WIRE_EXPIRE, XVS_WIRE_CADDR, XVS_WIRE_CPORT,
+		XVS_WIRE_VADDR, XVS_WIRE_VPORT, XVS_WIRE_DADDR, XVS_WIRE_DPORT, XVS_WIRE_FWD,
+		XVS_WIRE_WORKER, NULL,
+	};
+	struct xvs_conn_dump_entry e = dump_entry("198.18.0.2", 40000, "198.18.0.100", 80,
+						  "198.19.0.11");
+	char buf[XVS_CTL_CONN_JSON_MAX];
+	struct xvs_xvsadm_conn c;
+
+	cr_assert_gt(xvs_ctl_conn_json(&e, 3, buf, sizeof(buf)), 0);
+	json_t *o = json_loads(buf, 0, NULL);
+	has_keys(o, keys, true, buf);
+	cr_assert_eq(json_integer_value(json_object_get(o, XVS_WIRE_WORKER)), 3);
+	cr_assert_eq(xvs_xvsadm_json_conn(o, &c), 0, "%s", buf);
+	cr_assert_eq(c.proto, IPPROTO_TCP);
+	cr_assert_str_eq(c.state, "ESTABLISHED");
+	cr_assert_eq(c.expire, 900);
+	cr_assert_eq(c.caddr.v4, e.caddr.v4);
+	cr_assert_eq(c.vaddr.v4, e.vaddr.v4);
+	cr_assert_eq(c.daddr.v4, e.daddr.v4);
+	cr_assert_eq(c.cport, 40000);
+	cr_assert_eq(c.vport, 80);
+	cr_assert_eq(c.dport, 8080);
+	json_decref(o);
+}
+
+/* POST /v1/trace: the answer's parts that xvsadm --trace tells, for a persistent sh
+ * service with a connection and a template of the client. */
+Test(wire, trace_keys)
+{
+	static const char *const top[] = {
+		XVS_WIRE_PACKET, XVS_WIRE_SERVICE, XVS_WIRE_CONNECTIONS, XVS_WIRE_MORE_CONNECTIONS,
+		XVS_WIRE_TEMPLATE, XVS_WIRE_SCHEDULER, XVS_WIRE_SERVERS, XVS_WIRE_LEFT_OUT,
+		XVS_WIRE_VERDICT, XVS_WIRE_SERVER, NULL,
+	};
+	static const char *const packet[] = {XVS_WIRE_PROTO, XVS_WIRE_CADDR, XVS_WIRE_CPORT,
+					     XVS_WIRE_VADDR, XVS_WIRE_VPORT, NULL};
+	static const char *const service[] = {
+		XVS_WIRE_VIA, XVS_WIRE_SCHED, XVS_WIRE_SLOT, XVS_WIRE_PROTO, XVS_WIRE_ADDR,
+		XVS_WIRE_PORT, XVS_WIRE_PERSISTENT, XVS_WIRE_NETMASK, NULL,
+	};
+	static const char *const conn[] = {XVS_WIRE_ADDR, XVS_WIRE_PORT, XVS_WIRE_WORKER,
+					   XVS_WIRE_STATE, XVS_WIRE_EXPIRE, XVS_WIRE_CPORT,
+					   XVS_WIRE_FWD, NULL};
+	static const char *const tpl[] = {XVS_WIRE_ADDR, XVS_WIRE_PORT, XVS_WIRE_WORKER,
+					  XVS_WIRE_CLIENT, XVS_WIRE_EXPIRE, XVS_WIRE_FWD, NULL};
+	static const char *const sched[] = {XVS_WIRE_SCHED_NAME, XVS_WIRE_SCOPE, XVS_WIRE_BUCKET,
+					    XVS_WIRE_BUCKETS, XVS_WIRE_BUCKET_SERVER,
+					    XVS_WIRE_SERVER, NULL};
+	static const char *const server[] = {
+		XVS_WIRE_ADDR, XVS_WIRE_PORT, XVS_WIRE_WEIGHT, XVS_WIRE_ACTIVE, XVS_WIRE_INACTIVE,
+		XVS_WIRE_OVERLOADED, XVS_WIRE_AVAILABLE, XVS_WIRE_HEALTH, NULL,
+	};
+	static const char *const addr_port[] = {XVS_WIRE_ADDR, XVS_WIRE_PORT, NULL};
+	const char *ops = "{\"ops\":["
+		"{\"op\":\"add-service\",\"service\":{\"proto\":\"tcp\","
+		"\"addr\":\"198.18.0.100\",\"port\":80,\"sched\":\"sh\",\"persistent\":300}},"
+		"{\"op\":\"add-dest\",\"service\":{\"proto\":\"tcp\",\"addr\":\"198.18.0.100\","
+		"\"port\":80},\"dest\":{\"addr\":\"198.19.0.11\",\"port\":8080,\"fwd\":\"masq\"}}]}";
+	struct xvs_ctl_model *m = xvs_ctl_model_new(NULL);
+	struct xvs_ctl_op *op = NULL;
+	struct xvs_ctl_err err;
+	unsigned nb = 0;
+	char msg[256] = "";
+
+	cr_assert_not_null(m);
+	cr_assert_eq(xvs_ctl_json_parse_ops(ops, strlen(ops), &op, &nb, &err), 0, "%s", err.msg);
+	cr_assert_eq(xvs_ctl_model_apply(m, op, nb, &err), 0, "%s", err.msg);
+	xvs_ctl_ops_free(op, nb);
+	xvs_ctl_overlay_refresh(m, 0);
+	struct xvs_gen *g = malloc(sizeof(*g));
+	cr_assert_not_null(g);
+	cr_assert_eq(xvs_ctl_build_gen(m, g, msg, sizeof(msg)), 0, "%s", msg);
+
+	struct xvs_ctl_trace_req rq = {.af = XVS_AF_INET, .proto = XVS_PROTO_TCP, .vport = 80,
+				       .cport = 40000};
+	ip(AF_INET, "198.18.0.100", &rq.vaddr);
+	ip(AF_INET, "198.18.0.2", &rq.caddr);
+	struct xvs_ctl_trace_found f = {0};
+	const char *via;
+	f.svc = xvs_ctl_trace_service(g, &rq, &via);
+	cr_assert_geq(f.svc, 0);
+	f.conns[0] = dump_entry("198.18.0.2", 40000, "198.18.0.100", 80, "198.19.0.11");
+	f.conn_worker[0] = 1;
+	f.nb_conns = 1;
+	f.tpl = dump_entry("198.18.0.2", 0, "198.18.0.100", 80, "198.19.0.11");
+	f.has_tpl = true;
+
+	json_t *o = xvs_ctl_trace_answer(m, g, NULL, &rq, &f, via);
+	has_keys(o, top, true, "trace");
+	has_keys(json_object_get(o, XVS_WIRE_PACKET), packet, true, "trace.packet");
+	has_keys(json_object_get(o, XVS_WIRE_SERVICE), service, true, "trace.service");
+	has_keys(json_array_get(json_object_get(o, XVS_WIRE_CONNECTIONS), 0), conn, true,
+		 "trace.connections[0]");
+	has_keys(json_object_get(o, XVS_WIRE_TEMPLATE), tpl, true, "trace.template");
+	const json_t *sc = json_object_get(o, XVS_WIRE_SCHEDULER);
+	has_keys(sc, sched, true, "trace.scheduler");
+	has_keys(json_object_get(sc, XVS_WIRE_BUCKET_SERVER), addr_port, true,
+		 "trace.scheduler.bucket_server");
+	has_keys(json_array_get(json_object_get(o, XVS_WIRE_SERVERS), 0), server, true,
+		 "trace.servers[0]");
+	has_keys(json_object_get(o, XVS_WIRE_SERVER), addr_port, true, "trace.server");
+	cr_assert(json_is_array(json_object_get(o, XVS_WIRE_LEFT_OUT)));
+	cr_assert_str_eq(json_string_value(json_object_get(sc, XVS_WIRE_SCOPE)),
+			 XVS_WIRE_SCOPE_HASH);
+	cr_assert_str_eq(json_string_value(json_object_get(o, XVS_WIRE_VERDICT)),
+			 XVS_WIRE_VERDICT_CONN);
+	json_decref(o);
+	free(g);
 	xvs_ctl_model_free(m);
 }
