@@ -17,7 +17,10 @@
 #  (g) a dataplane with exception_rate = 20 and exception_burst = 5 lets through only what
 #      the rate allows of a ping burst, and counts the rest as exception-rate;
 #  (h) (before (g)) with xvs0 taken down the kernel takes nothing (the tap's writes fail):
-#      pings to the host's address go unanswered and are counted as exception-kernel.
+#      pings to the host's address go unanswered and are counted as exception-kernel;
+#  (i) (one lcore only) with vip_neigh = kernel, ARP for the VIP and neighbour solicitations
+#      for an IPv6 VIP are answered (by the kernel, with the port's MAC) only while xvs0 holds
+#      the VIP; the port's own address is still xvs's.
 # With the argument "workers" the same runs over two workers (af_packet qpairs=2, so the main
 # lcore has no TX queue of its own: worker 0 sends the kernel's frames, and the host's
 # packets are handed between workers before they reach the kernel); without, over one lcore
@@ -251,5 +254,40 @@ after=$(e2e_api /v1/stats | json_get drops exception-rate)
 e2e_ok "at 20/s, $rx of 100 pings were answered; exception-rate counted $((after - before))"
 vip_http "HTTP through the VIP is not rate limited" 6
 
+e2e_xvs_alive
+e2e_dataplane_stop
+[ "$MODE" = one ] || exit 0
+
+# (i) vip_neigh = kernel (a VRRP pair's setting): ARP and neighbour solicitations for a VIP
+# go to the kernel, which answers only while xvs0 holds the VIP, as keepalived's master would;
+# xvs still answers for the port's own addresses, and forwards and answers echo for the VIP
+VIP6=2001:db8:0:1::100
+E2E_LAN_EXTRA=$'exception = yes\nexception_name = '$EXC$'\nvip_neigh = kernel\naddr = 2001:db8:0:1::1/64'
+e2e_dataplane_start
+e2e_retry 100 e2e_dp_attached || e2e_fail "the dataplane did not come back with vip_neigh = kernel"
+e2e_retry 50 exc_up || e2e_fail "no kernel interface $EXC after the restart"
+lb sysctl -qw "net.ipv6.conf.$EXC.disable_ipv6=0" &&
+	ip -n "$NS_LB" addr add "$HOST_IP/24" dev "$EXC" || e2e_fail "cannot address $EXC"
+adm_ok -A -t "[$VIP6]:80" -s rr
+who_has() { # TARGET: "ANSWERS MAC" to one ARP request from the client's side
+	cl "$PY" "$E2E_DIR/arp_count.py" eth0 198.18.0.9 0.5 "$1" | cut -d' ' -f2-
+}
+expect_eq "who-has $VIP, not held by $EXC" "$(who_has "$VIP")" "0 -"
+expect_eq "who-has $LB_LAN_IP (the port's own: xvs answers)" "$(who_has "$LB_LAN_IP")" "1 $LAN_MAC"
+ip -n "$NS_LB" addr add "$VIP/32" dev "$EXC" || e2e_fail "cannot put $VIP on $EXC"
+expect_eq "who-has $VIP, held by $EXC" "$(who_has "$VIP")" "1 $LAN_MAC"
+vip_http "HTTP through the VIP the kernel resolves" 3
+ping6_vip() { cl ping -6 -c 1 -W 1 -q "$VIP6" >/dev/null 2>&1; }
+neigh6() { ip -n "$NS_CLIENT" -6 neigh show "$VIP6" dev eth0 | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
+ip -n "$NS_CLIENT" -6 neigh flush dev eth0
+ping6_vip && e2e_fail "$VIP6 answered while no one may resolve it: $(ip -n "$NS_CLIENT" -6 neigh)"
+expect_eq "the client's neighbour entry for $VIP6, not held by $EXC" "$(neigh6)" ""
+ip -n "$NS_LB" addr add "$VIP6/128" dev "$EXC" nodad || e2e_fail "cannot put $VIP6 on $EXC"
+e2e_retry 25 ping6_vip || e2e_fail "$VIP6 does not answer while $EXC holds it"
+expect_eq "the client's neighbour entry for $VIP6, held by $EXC" "$(neigh6)" "$LAN_MAC"
+ip -n "$NS_LB" addr del "$VIP6/128" dev "$EXC" || e2e_fail "cannot take $VIP6 off $EXC"
+ip -n "$NS_CLIENT" -6 neigh flush dev eth0
+ping6_vip && e2e_fail "$VIP6 still resolved after $EXC let it go"
+e2e_ok "vip_neigh = kernel: $VIP and $VIP6 resolved only while $EXC held them"
 e2e_xvs_alive
 e2e_dataplane_stop
