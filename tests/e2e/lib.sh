@@ -63,6 +63,12 @@ e2e_dump_logs() {
 		echo "----- last lines of $(basename "$f") -----"
 		tail -n 40 "$f"
 	done
+	# what the dataplane holds and dropped, while xvs-control still answers
+	[ -S "${XVS_CONTROL_SOCKET:-}" ] && [ -x "${XVSADM:-}" ] || return 0
+	echo "----- xvsadm -L -n -c (first 30 lines) -----"
+	timeout 3 "$XVSADM" -L -n -c 2>&1 | head -n 30
+	echo "----- xvsadm -L --stats --drops (reasons that moved) -----"
+	timeout 3 "$XVSADM" -L --stats --drops 2>&1 | awk 'NR <= 2 || $2 != 0' | head -n 40
 }
 
 # A missing prerequisite fails the suite with the reason: on the supported machine every
