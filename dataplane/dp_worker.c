@@ -314,6 +314,26 @@ static void conn_release(struct xvs_worker *w, const struct xvs_gen *g, uint32_t
 	conn_remove(w, g, idx, &w->st->conns_expired);
 }
 
+/*
+ * Insert the reply key (the real server's side: server:port -> client:port) of NAT connection
+ * idx. A client that reuses a source port towards another VIP or port of the same server
+ * makes a second connection with the same reply key; the server holds one connection per
+ * tuple, and its new one (the SYN took over the old tuple's TIME_WAIT) is this. The older
+ * entry leaves, as an expired one: left in place, it would take the server's replies and give
+ * them the old VIP and port (IPVS, whose newest entry shadows the older, sends them to the
+ * newest too). 0, or -1 when the table has no room.
+ */
+static int reply_key_insert(struct xvs_worker *w, const struct xvs_gen *g, uint32_t idx)
+{
+	struct xvs_conn_key ko, kr;
+	xvs_conn_keys(&w->conns.conns[idx], &ko, &kr);
+	uint32_t hr = xvs_conn_hash(&w->conns, &kr);
+	uint32_t v = xvs_conn_find(&w->conns, &kr, hr);
+	if (unlikely(v) && ((v - 1) & 1) == XVS_CONN_DIR_REPLY && (v - 1) >> 1 != idx)
+		conn_release(w, g, (v - 1) >> 1);
+	return xvs_conn_insert_key(&w->conns, hr, idx, XVS_CONN_DIR_REPLY);
+}
+
 /* Evict the oldest connection that is still embryonic; 0 if there is none. */
 static int conn_evict(struct xvs_worker *w, const struct xvs_gen *g)
 {
@@ -525,10 +545,7 @@ static void conn_new(struct xvs_worker *w, const struct xvs_gen *g, struct rte_m
 		return drop(w, m, XVS_DROP_CONN_FULL);
 	}
 	if (d->fwd == XVS_FWD_MASQ) {
-		struct xvs_conn_key ko, kr;
-		xvs_conn_keys(c, &ko, &kr);
-		if (xvs_conn_insert_key(&w->conns, xvs_conn_hash(&w->conns, &kr), (uint32_t)idx,
-					XVS_CONN_DIR_REPLY) < 0) {
+		if (reply_key_insert(w, g, (uint32_t)idx) < 0) {
 			xvs_conn_free(&w->conns, (uint32_t)idx);
 			return drop(w, m, XVS_DROP_CONN_FULL);
 		}
@@ -729,10 +746,7 @@ static void sync_insert(struct xvs_worker *w, const struct xvs_gen *g, const str
 		return;
 	}
 	if (!tpl && d->fwd == XVS_FWD_MASQ) {
-		struct xvs_conn_key ko, kr;
-		xvs_conn_keys(c, &ko, &kr);
-		if (xvs_conn_insert_key(&w->conns, xvs_conn_hash(&w->conns, &kr), (uint32_t)idx,
-					XVS_CONN_DIR_REPLY) < 0) {
+		if (reply_key_insert(w, g, (uint32_t)idx) < 0) {
 			xvs_conn_free(&w->conns, (uint32_t)idx);
 			w->st->sync.no_room++;
 			return;

@@ -368,6 +368,26 @@ def case_tcp_nat(C, S):
     return c
 
 
+def case_nat_port_reuse(C, S):
+    c = Case("nat_port_reuse", "a client port reused towards another service of the same "
+             "server: the server's replies belong to the newest connection",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080) + svc_rules("rr", "tcp", 81, S[:1], "-m", 8080),
+             C + S)
+    script = [("c", "S", b""), ("s", "SA", b""), ("c", "A", b""),
+              ("c", "PA", b"GET / HTTP/1.0\r\n\r\n"),
+              ("s", "PA", b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+              ("s", "FA", b""), ("c", "FA", b""), ("s", "A", b"")]
+    # the first one closes (TIME_WAIT on both); the same client port then goes to port 81, which
+    # NAT gives the same tuple at the server: A:8080 <- client:40000
+    first = TcpFlow(C[0], 40000, S[0], 8080, vport=80, isn=1000)
+    again = TcpFlow(C[0], 40000, S[0], 8080, vport=81, isn=9000)
+    for f in (first, again):
+        for side, flags, payload in script:
+            c.step(*(f.c2v(flags, payload) if side == "c" else f.s2c(flags, payload)))
+    c.count("conns-new", 2)
+    return c
+
+
 def sctp_association(c, c2v, to_server, s2c, client, cport, server, tags, cookie, data):
     """An SCTP association's start through NAT: INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK, then a
     DATA chunk from the client. tags: (the client's, the server's) verification tags; c2v,
@@ -2366,7 +2386,7 @@ CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_
           case_ip6_ext, case_ip6_malformed]
 
 
-CASES = [case_tcp_nat, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
+CASES = [case_tcp_nat, case_nat_port_reuse, case_udp_nat, case_tcp_dr, case_arp_vip, case_arp_port_addr,
          case_arp_not_ours, case_arp_learn, case_arp_bad_sender, case_arp_resolve, case_icmp_echo_vip,
          case_icmp_echo_addr, case_no_vip, case_martian_src, case_frame_hygiene, case_ttl_expiry, case_hostile_drops, case_table_full,
          case_dest_removed, case_dest_removed_expire, case_neigh_unresolved, case_neigh_table_full,
