@@ -54,12 +54,15 @@ static const char *proto_name(uint16_t proto)
 	}
 }
 
+/* The /etc/services protocol of a port; NULL for the "IP" of fwmark templates, whose ports
+ * ipvsadm prints as numbers. */
 static const char *proto_service(uint16_t proto)
 {
 	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
 	case IPPROTO_UDP: return "udp";
 	case IPPROTO_SCTP: return "sctp";
-	default: return "tcp";
+	default: return NULL;
 	}
 }
 
@@ -99,7 +102,7 @@ static void addrport_name(char *buf, size_t len, int af, const union xvs_ip *ip,
 	struct servent *se = NULL;
 
 	host_name(host, sizeof(host), af, ip, fmt);
-	if (!(fmt & XVSADM_FMT_NUMERIC))
+	if (!(fmt & XVSADM_FMT_NUMERIC) && proto_service(proto) != NULL)
 		se = getservbyport(htons(port), proto_service(proto));
 	if (se != NULL)
 		snprintf(serv, sizeof(serv), "%s", se->s_name);
@@ -385,7 +388,9 @@ static void print_dest_line(FILE *f, const struct xvs_xvsadm_service_entry *se,
 	char dname[AP_LEN], info[48];
 
 	addrport_name(dname, sizeof(dname), d->af, &d->addr, d->port, se->s.proto, fmt);
-	if (!(fmt & XVSADM_FMT_RULE) && se->s.af != AF_INET6)
+	/* ipvsadm cuts IPv4 servers' names only: an IPv6 tunnel server of an IPv4 service is
+	 * printed whole */
+	if (!(fmt & XVSADM_FMT_RULE) && d->af != AF_INET6)
 		dname[28] = '\0';
 	switch (columns(fmt)) {
 	case XVSADM_FMT_RULE:
@@ -622,8 +627,11 @@ int xvs_xvsadm_print_conn(FILE *f, const struct xvs_xvsadm_conn *c, unsigned int
 	conn_addrport(vname, c->af, &c->vaddr, c->vport, c->proto, fmt);
 	conn_addrport(dname, c->daf, &c->daddr, c->dport, c->proto, fmt);
 	snprintf(expire, sizeof(expire), "%02u:%02u", c->expire / 60, c->expire % 60);
-	if (fmt & XVSADM_FMT_PERSISTENTCONN)
-		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %-18s %-16s %s\n", proto_name(c->proto),
+	/* as ipvsadm: the pe columns only on a connection that has a persistence engine's name
+	 * and data (the kernel's line has them), and there the destination takes 16 columns and
+	 * the name 18; every other row is the plain one */
+	if ((fmt & XVSADM_FMT_PERSISTENTCONN) && c->pe_name[0] != '\0' && c->pe_data[0] != '\0')
+		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %-16s %-18s %s\n", proto_name(c->proto),
 			expire, c->state, cname, vname, dname, c->pe_name, c->pe_data);
 	else
 		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %s\n", proto_name(c->proto), expire,
