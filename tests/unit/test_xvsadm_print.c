@@ -995,3 +995,18 @@ Test(xvsadm_print, save_appends_mark_rules)
 	}
 	xvs_xvsadm_table_free(&t);
 }
+
+/* Run as ipvsadm (the compatibility symlink), -h names ipvsadm in every usage line. */
+Test(xvsadm_print, usage_names_the_program_as_run)
+{
+	char *got = NULL;
+
+	xvs_xvsadm_set_prog("/usr/sbin/ipvsadm");
+	CAPTURE(got, (xvs_xvsadm_print_usage(f), 0));
+	xvs_xvsadm_set_prog("xvsadm");
+	cr_expect_not_null(strstr(got, "Usage:\n  ipvsadm -A|E virtual-service"), "%s", got);
+	cr_expect_not_null(strstr(got, "\n  ipvsadm -h | -v\n"), "%s", got);
+	cr_expect_null(strstr(got, "xvsadm"), "%s", got);
+	cr_expect_not_null(strstr(got, "--sctp-service host[:port]"), "%s", got);
+	free(got);
+}
