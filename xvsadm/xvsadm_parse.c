@@ -820,7 +820,7 @@ static int check_cmd_options(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm
 static int finish_netmask(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
 			  struct xvs_xvsadm_err *err)
 {
-	struct in_addr in;
+	union xvs_ip mask;
 	long long plen;
 
 	cmd->svc.netmask = cmd->svc.af == AF_INET6 ? 128 : 0xffffffffu;
@@ -833,15 +833,18 @@ static int finish_netmask(struct xvs_xvsadm_cmd *cmd, const struct parse_state *
 		cmd->svc.netmask = (uint32_t)plen;
 		return 0;
 	}
-	if (inet_aton(st->netmask, &in) == 0)
+	/* a dotted mask, or as in ipvsadm a name that resolves to one */
+	if (parse_host_v4(st->netmask, &mask) != 0)
 		return fail(err, 2, "illegal virtual server persistent mask specified");
-	cmd->svc.netmask = in.s_addr;
+	cmd->svc.netmask = mask.v4;
 	return 0;
 }
 
 /*
- * -b: a comma list; sh-* only with sh, mh-* only with mh (they share SCHED1/SCHED2). An empty
- * list (-b '') sets no flag, as ipvsadm's parse_sched_flags() lets it through.
+ * -b: a comma list; sh-* only with sh, mh-* only with mh (they share SCHED1/SCHED2), the
+ * scheduler being -s or the default wlc. An empty list (-b '') sets no flag, as ipvsadm's
+ * parse_sched_flags() lets it through. Checked, as in ipvsadm, with every command and before
+ * the command x option table, so `-L -b sh-port` is an incompatible flag.
  */
 static int finish_sched_flags(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
 			      struct xvs_xvsadm_err *err)
@@ -856,6 +859,8 @@ static int finish_sched_flags(struct xvs_xvsadm_cmd *cmd, const struct parse_sta
 	char *save = NULL, *tok;
 	size_t i;
 
+	const char *sched = cmd->svc.sched[0] ? cmd->svc.sched : XVSADM_DEF_SCHED;
+
 	if (!(cmd->options & XVSADM_OPTBIT(XVSADM_OPT_SCHED_FLAGS)))
 		return 0;
 	strcpy(buf, st->sched_flags);
@@ -865,15 +870,14 @@ static int finish_sched_flags(struct xvs_xvsadm_cmd *cmd, const struct parse_sta
 				break;
 		if (i == sizeof(flags) / sizeof(flags[0]))
 			return fail(err, 2, "invalid scheduler flag `%s'", tok);
-		if (flags[i].sched && strcmp(flags[i].sched, cmd->svc.sched) != 0)
+		if (flags[i].sched && strcmp(flags[i].sched, sched) != 0)
 			return fail(err, 2, "incompatible scheduler flag `%s'", tok);
 		cmd->svc.flags |= flags[i].bit;
 	}
 	return 0;
 }
 
-static int finish_service(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
-			  struct xvs_xvsadm_err *err)
+static int finish_service(struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *err)
 {
 	struct xvs_xvsadm_service *s = &cmd->svc;
 
@@ -883,7 +887,7 @@ static int finish_service(struct xvs_xvsadm_cmd *cmd, const struct parse_state *
 		return fail(err, 2, "One-Packet Scheduling is only for UDP virtual services");
 	if (s->sched[0] == '\0')
 		strcpy(s->sched, XVSADM_DEF_SCHED);
-	return finish_sched_flags(cmd, st, err);
+	return 0;
 }
 
 static int check_tunnel_options(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err *err)
@@ -979,11 +983,14 @@ static int finish_trace(const struct xvs_xvsadm_cmd *cmd, struct xvs_xvsadm_err 
 	return 0;
 }
 
-/* Everything after the option loop, in ipvsadm's order. */
+/*
+ * Everything after the option loop and the positional words, in ipvsadm's order: the -b
+ * list, the command x option table, then each command's own checks.
+ */
 static int finish(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
 		  struct xvs_xvsadm_err *err)
 {
-	int rc = finish_netmask(cmd, st, err);
+	int rc = finish_sched_flags(cmd, st, err);
 
 	if (rc == 0)
 		rc = check_cmd_options(cmd, err);
@@ -992,7 +999,7 @@ static int finish(struct xvs_xvsadm_cmd *cmd, const struct parse_state *st,
 	switch (cmd->cmd) {
 	case XVSADM_CMD_ADD:
 	case XVSADM_CMD_EDIT:
-		return finish_service(cmd, st, err);
+		return finish_service(cmd, err);
 	case XVSADM_CMD_ADDDEST:
 	case XVSADM_CMD_EDITDEST:
 		return finish_dest(cmd, st, err);
@@ -1100,6 +1107,10 @@ int xvs_xvsadm_parse(int argc, const char **argv, struct xvs_xvsadm_cmd *cmd,
 	if (rc || cmd->cmd == XVSADM_CMD_HELP || cmd->cmd == XVSADM_CMD_VERSION)
 		goto out; /* like ipvsadm, -h and -v act at once */
 	rc = parse_options(ctx, cmd, err, &st);
+	/* -M is read once the service's family is known; ipvsadm checks it in the option loop,
+	 * so its errors come before those of the positional words */
+	if (rc == 0)
+		rc = finish_netmask(cmd, &st, err);
 	if (rc == 0)
 		rc = parse_leftovers(ctx, cmd, err);
 	if (rc == 0)

@@ -54,12 +54,15 @@ static const char *proto_name(uint16_t proto)
 	}
 }
 
+/* The /etc/services protocol of a port; NULL for the "IP" of fwmark templates, whose ports
+ * ipvsadm prints as numbers. */
 static const char *proto_service(uint16_t proto)
 {
 	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
 	case IPPROTO_UDP: return "udp";
 	case IPPROTO_SCTP: return "sctp";
-	default: return "tcp";
+	default: return NULL;
 	}
 }
 
@@ -99,7 +102,7 @@ static void addrport_name(char *buf, size_t len, int af, const union xvs_ip *ip,
 	struct servent *se = NULL;
 
 	host_name(host, sizeof(host), af, ip, fmt);
-	if (!(fmt & XVSADM_FMT_NUMERIC))
+	if (!(fmt & XVSADM_FMT_NUMERIC) && proto_service(proto) != NULL)
 		se = getservbyport(htons(port), proto_service(proto));
 	if (se != NULL)
 		snprintf(serv, sizeof(serv), "%s", se->s_name);
@@ -385,7 +388,9 @@ static void print_dest_line(FILE *f, const struct xvs_xvsadm_service_entry *se,
 	char dname[AP_LEN], info[48];
 
 	addrport_name(dname, sizeof(dname), d->af, &d->addr, d->port, se->s.proto, fmt);
-	if (!(fmt & XVSADM_FMT_RULE) && se->s.af != AF_INET6)
+	/* ipvsadm cuts IPv4 servers' names only: an IPv6 tunnel server of an IPv4 service is
+	 * printed whole */
+	if (!(fmt & XVSADM_FMT_RULE) && d->af != AF_INET6)
 		dname[28] = '\0';
 	switch (columns(fmt)) {
 	case XVSADM_FMT_RULE:
@@ -622,11 +627,112 @@ int xvs_xvsadm_print_conn(FILE *f, const struct xvs_xvsadm_conn *c, unsigned int
 	conn_addrport(vname, c->af, &c->vaddr, c->vport, c->proto, fmt);
 	conn_addrport(dname, c->daf, &c->daddr, c->dport, c->proto, fmt);
 	snprintf(expire, sizeof(expire), "%02u:%02u", c->expire / 60, c->expire % 60);
-	if (fmt & XVSADM_FMT_PERSISTENTCONN)
-		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %-18s %-16s %s\n", proto_name(c->proto),
+	/* as ipvsadm: the pe columns only on a connection that has a persistence engine's name
+	 * and data (the kernel's line has them), and there the destination takes 16 columns and
+	 * the name 18; every other row is the plain one */
+	if ((fmt & XVSADM_FMT_PERSISTENTCONN) && c->pe_name[0] != '\0' && c->pe_data[0] != '\0')
+		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %-16s %-18s %s\n", proto_name(c->proto),
 			expire, c->state, cname, vname, dname, c->pe_name, c->pe_data);
 	else
 		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %s\n", proto_name(c->proto), expire,
 			c->state, cname, vname, dname);
 	return ferror(f) ? -EIO : 0;
+}
+
+/* -h's text after the version line; the usage lines name the program as it was run. */
+static const char usage_text[] =
+	"Usage:\n"
+	"  xvsadm -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [-o]\n"
+	"  xvsadm -D virtual-service\n"
+	"  xvsadm -C\n"
+	"  xvsadm -R < rules\n"
+	"  xvsadm -S [-n]\n"
+	"  xvsadm -a|e virtual-service -r server-address [-g|-i|-m] [-w weight] [-x upper] [-y lower]\n"
+	"         [--tun-type ipip|gue|gre] [--tun-port port] [--tun-nocsum|--tun-csum|--tun-remcsum]\n"
+	"  xvsadm -d virtual-service -r server-address\n"
+	"  xvsadm -L|l [virtual-service] [options]\n"
+	"  xvsadm -Z [virtual-service]\n"
+	"  xvsadm --set tcp tcpfin udp\n"
+	"  xvsadm --start-daemon master|backup [daemon-options]\n"
+	"  xvsadm --stop-daemon master|backup\n"
+	"  xvsadm --status [--json]\n"
+	"  xvsadm --add-mark|--del-mark --dst prefix [--proto tcp|udp|any] [--dport lo[:hi]] [--mark n]\n"
+	"  xvsadm --list-marks [--json]\n"
+	"  xvsadm --trace -t|-u|--sctp-service vaddr:port --client address[:port] [--json]\n"
+	"  xvsadm -h | -v\n\n"
+	"virtual-service:\n"
+	"  -t|--tcp-service host[:port]    TCP service; IPv6 as [addr]:port\n"
+	"  -u|--udp-service host[:port]    UDP service\n"
+	"  --sctp-service host[:port]      SCTP service\n"
+	"  -f|--fwmark-service mark [-6]   firewall-mark service (TCP and UDP), -6 for IPv6\n\n"
+	"Commands:\n"
+	"  -A --add-service      add a virtual service\n"
+	"  -E --edit-service     replace every parameter of a virtual service\n"
+	"  -D --delete-service   delete a virtual service and its real servers\n"
+	"  -C --clear            delete every virtual service\n"
+	"  -R --restore          apply rules read from stdin as one transaction\n"
+	"  -S --save             print the rules in -R format\n"
+	"  -a --add-server       add a real server to a virtual service\n"
+	"  -e --edit-server      replace every parameter of a real server\n"
+	"  -d --delete-server    remove a real server\n"
+	"  -L -l --list          list the table, or one virtual service\n"
+	"  -Z --zero             zero the counters of one or all virtual services\n"
+	"     --set tcp tcpfin udp  set connection timeouts in seconds (0 keeps a value)\n"
+	"     --start-daemon    start a connection sync daemon (in the dataplane)\n"
+	"     --stop-daemon     stop a connection sync daemon\n"
+	"     --status          the dataplane's state and counters (xvs's own)\n"
+	"     --add-mark        append a mark rule: packets to --dst (and --proto, --dport)\n"
+	"                       get --mark; the first rule that matches wins (xvs's own)\n"
+	"     --del-mark        delete the mark rule with that --dst, --proto and --dport\n"
+	"     --list-marks      the mark rules in order, as --restore reads them\n"
+	"     --trace           which real server a packet from --client to the virtual\n"
+	"                       address gets, and why; sends nothing (xvs's own)\n"
+	"  -h --help             this text\n"
+	"  -v --version          the version\n\n"
+	"Options:\n"
+	"  -s --scheduler name       scheduler (default wlc); the server says which it has\n"
+	"  -p --persistent [secs]    persistent service (default 360 s)\n"
+	"  -M --netmask mask         persistence granularity (IPv4 mask or IPv6 prefix)\n"
+	"  -b --sched-flags list     flag-1..3, sh-fallback, sh-port, mh-fallback, mh-port\n"
+	"  -o --ops                  one-packet scheduling (UDP)\n"
+	"  -r --real-server host[:port]  real server; no port = the service's port\n"
+	"  -g --gatewaying           direct routing (default)\n"
+	"  -i --ipip                 tunnelling\n"
+	"  -m --masquerading         NAT\n"
+	"  -w --weight n             0..65535, default 1; 0 quiesces the server\n"
+	"  -x --u-threshold n        upper connection threshold\n"
+	"  -y --l-threshold n        lower connection threshold\n"
+	"  -n --numeric              no name resolution in listings\n"
+	"     --stats --rate --thresholds --persistent-conn --tun-info\n"
+	"                            other listing columns\n"
+	"     --exact                exact numbers in --stats/--rate\n"
+	"     --drops                with --stats: the dataplane's drops by reason and\n"
+	"                            worker after the table (xvs's own)\n"
+	"     --nosort               list in the server's order\n"
+	"     --health               list every configured real server with its health\n"
+	"                            (xvs's own; plain -L lists what IPVS would hold)\n"
+	"     --timeout              list the connection timeouts\n"
+	"     --daemon               list the connection sync daemons\n"
+	"  -c --connection           list the live connections\n"
+	"     --json                 print a listing as the control API's JSON\n\n"
+	"Daemon options:\n"
+	"     --syncid sid           syncid of the messages, 0..255 (default 0: a backup\n"
+	"                            takes any)\n"
+	"     --sync-maxlen length   message size limit (default 1472)\n"
+	"     --mcast-interface name the dataplane namespace's kernel interface (default eth0)\n"
+	"     --mcast-group address  multicast group (default 224.0.0.81)\n"
+	"     --mcast-port port      UDP port (default 8848)\n"
+	"     --mcast-ttl ttl        multicast TTL (default 1)\n\n";
+
+void xvs_xvsadm_print_usage(FILE *f)
+{
+	static const char word[] = "xvsadm";
+	const char *p = usage_text, *hit;
+
+	while ((hit = strstr(p, word)) != NULL) {
+		fwrite(p, 1, (size_t)(hit - p), f);
+		fputs(XVSADM_PROG, f);
+		p = hit + sizeof(word) - 1;
+	}
+	fputs(p, f);
 }

@@ -100,4 +100,7 @@ int xvs_xvsadm_print_timeout(FILE *f, const struct xvs_xvsadm_table *t);
 /* One 9-column "large number" of --stats/--rate (K/M/G/T, or exact with XVSADM_FMT_EXACT). */
 void xvs_xvsadm_print_largenum(FILE *f, uint64_t v, unsigned int fmt);
 
+/* -h's usage text (without the version line), the program named as it was run. */
+void xvs_xvsadm_print_usage(FILE *f);
+
 #endif

@@ -69,6 +69,16 @@ static const struct err_case error_cases[] = {
 	{ "-A -u 10.0.0.1:53 -b sh-port", "incompatible scheduler flag `sh-port'", 2 },
 	{ "-A -u 10.0.0.1:53 -s sh -b mh-port", "incompatible scheduler flag `mh-port'", 2 },
 	{ "-A -t 10.0.0.1:80 -o", "One-Packet Scheduling is only for UDP virtual services", 2 },
+	/* -b is read before the command x option table and the service checks, as in ipvsadm,
+	 * with the default scheduler wlc when -s is absent */
+	{ "-L -b sh-port", "incompatible scheduler flag `sh-port'", 2 },
+	{ "-D -t 10.0.0.1:80 -b foo", "invalid scheduler flag `foo'", 2 },
+	{ "-A -t 10.0.0.1 -b foo", "invalid scheduler flag `foo'", 2 },
+	{ "-A -t 10.0.0.1:80 -o -b mh-port", "incompatible scheduler flag `mh-port'", 2 },
+	{ "-D -t 10.0.0.1:80 -b flag-1", "Illegal 'sched-flags' option with the 'delete-service' command", 2 },
+	/* -M is checked in ipvsadm's option loop: before the positional words */
+	{ "-A -t 10.0.0.1:80 -p -M foo extra", "illegal virtual server persistent mask specified", 2 },
+	{ "--set 1 2 -M foo", "illegal virtual server persistent mask specified", 2 },
 	{ "-a -t 10.0.0.1:80", "You need to supply the 'real-server' option for the 'add-server' command", 2 },
 	{ "-d -t 10.0.0.1:80", "You need to supply the 'real-server' option for the 'delete-server' command", 2 },
 	{ "-a -r 1.1.1.1", "You need to supply the 'service-address' option for the 'add-server' command", 2 },
@@ -407,6 +417,9 @@ Test(xvsadm_parse, ipv6_service_and_mask_in_any_order)
 	cr_expect_eq(cmd.svc.netmask, 64);
 	parse_ok("-A -M 64 -p -t [2001:db8::80]:80", &cmd);
 	cr_expect_eq(cmd.svc.netmask, 64);
+	/* an IPv4 mask may be a name that resolves, as ipvsadm's parse_netmask() takes it */
+	parse_ok("-A -t 10.0.0.1:80 -p -M localhost", &cmd);
+	cr_expect_eq(cmd.svc.netmask, ip4("127.0.0.1"));
 	/* a bare IPv6 address is accepted when no port is given */
 	parse_ok("-A -t 2001:db8::80 -p", &cmd);
 	cr_expect_eq(cmd.svc.af, AF_INET6);
