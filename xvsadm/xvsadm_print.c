@@ -639,7 +639,8 @@ int xvs_xvsadm_print_conn(FILE *f, const struct xvs_xvsadm_conn *c, unsigned int
 	return ferror(f) ? -EIO : 0;
 }
 
-/* -h's text after the version line; the usage lines name the program as it was run. */
+/* -h's text after the version line; the usage lines name the program as it was run, and a
+ * tab starts a usage line's continuation, under the command after the program's name. */
 static const char usage_text[] =
 	"Usage:\n"
 	"  xvsadm -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [-o]\n"
@@ -648,7 +649,7 @@ static const char usage_text[] =
 	"  xvsadm -R < rules\n"
 	"  xvsadm -S [-n]\n"
 	"  xvsadm -a|e virtual-service -r server-address [-g|-i|-m] [-w weight] [-x upper] [-y lower]\n"
-	"         [--tun-type ipip|gue|gre] [--tun-port port] [--tun-nocsum|--tun-csum|--tun-remcsum]\n"
+	"\t[--tun-type ipip|gue|gre] [--tun-port port] [--tun-nocsum|--tun-csum|--tun-remcsum]\n"
 	"  xvsadm -d virtual-service -r server-address\n"
 	"  xvsadm -L|l [virtual-service] [options]\n"
 	"  xvsadm -Z [virtual-service]\n"
@@ -727,12 +728,20 @@ static const char usage_text[] =
 void xvs_xvsadm_print_usage(FILE *f)
 {
 	static const char word[] = "xvsadm";
-	const char *p = usage_text, *hit;
+	const char *p = usage_text;
 
-	while ((hit = strstr(p, word)) != NULL) {
-		fwrite(p, 1, (size_t)(hit - p), f);
-		fputs(XVSADM_PROG, f);
-		p = hit + sizeof(word) - 1;
+	while (*p) {
+		size_t n = strcspn(p, "x\t");
+		fwrite(p, 1, n, f);
+		p += n;
+		if (*p == '\t') {
+			fprintf(f, "%*s", (int)strlen(XVSADM_PROG) + 3, "");
+			p++;
+		} else if (!strncmp(p, word, sizeof(word) - 1)) {
+			fputs(XVSADM_PROG, f);
+			p += sizeof(word) - 1;
+		} else if (*p) {
+			fputc(*p++, f);
+		}
 	}
-	fputs(p, f);
 }

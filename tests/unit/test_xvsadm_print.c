@@ -1008,5 +1008,11 @@ Test(xvsadm_print, usage_names_the_program_as_run)
 	cr_expect_not_null(strstr(got, "\n  ipvsadm -h | -v\n"), "%s", got);
 	cr_expect_null(strstr(got, "xvsadm"), "%s", got);
 	cr_expect_not_null(strstr(got, "--sctp-service host[:port]"), "%s", got);
+	/* a continuation line starts under the command, after the longer name */
+	cr_expect_not_null(strstr(got, "[-y lower]\n          [--tun-type"), "%s", got);
+	cr_expect_null(strchr(got, '\t'), "%s", got);
+	free(got);
+	CAPTURE(got, (xvs_xvsadm_print_usage(f), 0));
+	cr_expect_not_null(strstr(got, "[-y lower]\n         [--tun-type"), "%s", got);
 	free(got);
 }
