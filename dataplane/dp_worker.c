@@ -926,8 +926,16 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 		unsigned dir = v & 1;
 		int syn = p->proto == IPPROTO_TCP && dir == XVS_CONN_DIR_ORIG &&
 			  (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG;
+		int closed = c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE;
 		/* conn_reuse_mode: a new SYN on a closing connection is scheduled afresh */
-		int reuse = syn && (c->state == XVS_TCP_TIME_WAIT || c->state == XVS_TCP_CLOSE);
+		int reuse = syn && closed;
+		/* a server's SYN-ACK on a closed connection's reply key: the client reused its port
+		 * towards another service of this server, and that connection is another worker's
+		 * (one worker's own replaces the old entry in reply_key_insert): this one ends,
+		 * and the reply goes on to the other owners (xvs_steer) */
+		reuse |= closed && dir == XVS_CONN_DIR_REPLY && p->proto == IPPROTO_TCP &&
+			 (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
+				 (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 		if (unlikely(w->dp->cfg.expire_nodest_conn)) {
 			/* IPVS's expire_nodest_conn: a deleted server's connection ends at its next
 			 * packet, which is dropped; a new SYN to a quiescent one is rescheduled */

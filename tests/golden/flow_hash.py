@@ -113,3 +113,13 @@ def steer_owner4(seed, nb_workers, client_ip, client_port):
     p = int.from_bytes(struct.pack("!H", client_port), "little")
     h = _steer_mix(((a << 16) | p) ^ k0)
     return ((h >> 32) * nb_workers) >> 32
+
+
+def steer_owner4_prefix(seed, nb_workers, masked_ip):
+    """The owner worker of a persistent service's IPv4 client prefix (the masked address):
+    mix of the address (network-order bytes read little-endian) shifted left 16, XOR the
+    secret's second word, mix(seed ^ 0x13198a2e03707344); scaled onto the workers as above."""
+    k1 = _steer_mix(seed ^ 0x13198A2E03707344)
+    a = int.from_bytes(ipaddress.IPv4Address(masked_ip).packed, "little")
+    h = _steer_mix((a << 16) ^ k1)
+    return ((h >> 32) * nb_workers) >> 32

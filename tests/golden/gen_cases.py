@@ -38,7 +38,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from flow_hash import (flow_hash, flow_hash6, flow_label, gue_sport, steer_owner4,  # noqa: E402
-                       tunnel_src)
+                       steer_owner4_prefix, tunnel_src)
 from golden_pcap import ipv4_header_csum, ones_sum, verify_checksums, write_pcap  # noqa: E402
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
 from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
@@ -2379,6 +2379,35 @@ def case_nat_two_queues(C, S):
     return c
 
 
+def case_nat_port_reuse_workers(C, S):
+    c = Case("nat_port_reuse_workers", "a client port reused towards a persistent service of the "
+             "same server, its connection on another worker: the SYN-ACK goes there",
+             svc_rules("rr", "tcp", 80, S[:1], "-m", 8080)
+             + [f"-A -t {VIP}:81 -s rr -p 300", f"-a -t {VIP}:81 -r {S[0].ip}:8080 -m -w 1"], C + S,
+             dp_opts=[f"steering_seed = {STEER_SEED}", "idle_sleep_us = 20"], workers=2)
+    # A client whose address (the persistent service's prefix, /32) worker 1 owns, and a port of
+    # it that worker 0 owns: the non-persistent connection to :80 lives on worker 0 and closes
+    # (TIME_WAIT there); the same port to :81 belongs to worker 1, where NAT gives it the same
+    # tuple at the server. Everything comes in on queue 0. The server's SYN-ACK finds the
+    # closed entry on worker 0, which ends it and hands the SYN-ACK on to worker 1.
+    client = next(h for h in C if steer_owner4_prefix(STEER_SEED, 2, h.ip) == 1)
+    port = next(p for p in range(43000, 44000) if steer_owner4(STEER_SEED, 2, client.ip, p) == 0)
+    first = TcpFlow(client, port, S[0], 8080, vport=80, isn=1000)
+    for side, flags, payload in [("c", "S", b""), ("s", "SA", b""), ("c", "A", b""),
+                                 ("c", "PA", b"GET / HTTP/1.0\r\n\r\n"),
+                                 ("s", "PA", b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+                                 ("s", "FA", b""), ("c", "FA", b""), ("s", "A", b"")]:
+        c.step(*(first.c2v(flags, payload) if side == "c" else first.s2c(flags, payload)))
+    again = TcpFlow(client, port, S[0], 8080, vport=81, isn=9000)
+    c.step(*again.c2v("S"), q_out=1)
+    c.step(*again.s2c("SA"), q_out=1)
+    c.step(*again.c2v("A"), q_out=1)
+    c.count("handoff-out", 3)
+    c.count("handoff-in", 3)
+    c.count("conns-new", 2)
+    return c
+
+
 CASES6 = [case_tcp6_nat, case_udp6_nat, case_tcp6_dr, case_persist6, case_sctp6_nat, case_tun6_ipip, case_tun6_gue,
           case_tun_4in6, case_tun_6in4, case_nd_ns, case_nd_dad, case_nd_learn, case_nd_resolve,
           case_nd_malformed, case_icmp6_echo, case_tun6_too_big, case_tun6_too_big_min,
@@ -2394,7 +2423,7 @@ CASES = [case_tcp_nat, case_nat_port_reuse, case_udp_nat, case_tcp_dr, case_arp_
          case_persist_port0, case_udp_ops, case_sctp_nat, case_wrr, case_fwmark, case_malformed,
          case_tun_ipip, case_tun_gue, case_tun_gue_csum, case_tun_src_prefix, case_tun_too_big,
          case_icmp_err_nat_reply, case_icmp_err_relay, case_icmp_err_client_side, case_icmp_err_bad,
-         case_nat_two_queues] + CASES6
+         case_nat_two_queues, case_nat_port_reuse_workers] + CASES6
 
 
 def main():
