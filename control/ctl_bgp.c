@@ -19,6 +19,7 @@
 #include "ctl_bgp.h"
 #include "ctl_text.h"
 #include "ctl_publish.h"
+#include "xvs/wire.h"
 
 #define LOG(fmt, ...) fprintf(stderr, "xvs-control: bgp: " fmt "\n", ##__VA_ARGS__)
 #define MS 1000000ULL
@@ -79,8 +80,7 @@ bool xvs_bgp_dataplane_ready(const struct xvs_ctl *c)
 
 static void vip_str(const struct xvs_bgp_vip *v, char *buf, size_t len)
 {
-	if (!inet_ntop(v->af == XVS_AF_INET ? AF_INET : AF_INET6, v->addr.v6, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
+	xvs_wire_ip_str(v->af, &v->addr, buf, len);
 }
 
 /* ---- the include file ----------------------------------------------------------------- */
@@ -108,45 +108,6 @@ char *xvs_bgp_include_text(const struct xvs_bgp_vip *v, unsigned nb)
 		return NULL;
 	}
 	return b.p;
-}
-
-int xvs_bgp_write_file(const char *path, const char *text, char *msg, size_t msglen)
-{
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		snprintf(msg, msglen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(msg, msglen, "cannot write %s: %s", tmp, strerror(e));
-		return -e;
-	}
-	size_t len = strlen(text), off = 0;
-	int e = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			e = w < 0 ? errno : EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!e && fsync(fd) < 0)
-		e = errno;
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, path) < 0)
-		e = errno;
-	if (e) {
-		snprintf(msg, msglen, "cannot write %s: %s", path, strerror(e));
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
 }
 
 /* ---- BIRD's control socket ------------------------------------------------------------ */
@@ -270,9 +231,11 @@ int xvs_bgp_bird_configure(const char *path, unsigned timeout_ms, char *msg, siz
 		return code < 0 ? code : -EPROTO;
 	}
 	static const char cmd[] = "configure\n";
-	if ((rc = wait_fd(fd, POLLOUT, deadline)) < 0 ||
-	    (send(fd, cmd, sizeof(cmd) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(cmd) - 1) &&
-	     (rc = errno ? -errno : -EIO))) {
+	ssize_t sent = 0;
+	if ((rc = wait_fd(fd, POLLOUT, deadline)) == 0 &&
+	    (sent = send(fd, cmd, sizeof(cmd) - 1, MSG_NOSIGNAL)) != (ssize_t)(sizeof(cmd) - 1))
+		rc = sent < 0 ? -errno : -EIO; /* a short send: a socket this full is no BIRD */
+	if (rc < 0) {
 		snprintf(msg, msglen, "BIRD at %s: cannot send configure: %s", path, strerror(-rc));
 		close(fd);
 		return rc;
@@ -378,7 +341,7 @@ static int refresh_file(struct xvs_bgp *b, char *msg, size_t msglen)
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
 	}
-	int rc = xvs_bgp_write_file(b->cfg.include, text, msg, msglen);
+	int rc = xvs_text_write_file(b->cfg.include, text, msg, msglen);
 	free(text);
 	if (rc < 0)
 		return rc;

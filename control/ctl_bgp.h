@@ -58,10 +58,6 @@ bool xvs_bgp_dataplane_ready(const struct xvs_ctl *c);
  */
 char *xvs_bgp_include_text(const struct xvs_bgp_vip *v, unsigned nb);
 
-/* Write text to path atomically (path.tmp, fsync, rename), mode 0644. 0 or a negative errno
- * with a message. */
-int xvs_bgp_write_file(const char *path, const char *text, char *msg, size_t msglen);
-
 /*
  * Ask the BIRD listening on the control socket at path to reconfigure (its `configure`
  * command), waiting at most timeout_ms in all. Returns 0 when BIRD answered with success,

@@ -18,6 +18,7 @@
 
 #include "ctl_etcd.h"
 #include "ctl_kaconf_apply.h"
+#include "ctl_text.h"
 
 #define LOG(fmt, ...) fprintf(stderr, "xvs-control: etcd: " fmt "\n", ##__VA_ARGS__)
 
@@ -312,26 +313,6 @@ static void pause_ms(struct xvs_etcd *e, unsigned ms)
 		usleep(100 * 1000);
 }
 
-/* Write text to the cache file (a temporary file renamed over it). 0 or -errno. */
-static int write_cache(const char *path, const char *text)
-{
-	char tmp[4200];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	size_t n = strlen(text);
-	int rc = fwrite(text, 1, n, f) == n ? 0 : -EIO;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
 /* Read the prefix and apply it when it changed. 0, or -1 when etcd did not answer or the
  * cache file could not be written (the caller pauses and calls again). */
 static int sync_once(struct xvs_etcd *e)
@@ -370,12 +351,10 @@ static int sync_once(struct xvs_etcd *e)
 		e->applied = text;
 		return 0;
 	}
-	int rc = write_cache(e->cache, text);
-	if (rc < 0) {
+	if (xvs_text_write_file(e->cache, text, msg, sizeof(msg)) < 0) {
 		/* nothing applied: tried again after a pause, said once while it fails */
 		if (!e->cache_failing)
-			LOG("cannot write %s: %s; the configuration stays as it is, trying again",
-			    e->cache, strerror(-rc));
+			LOG("%s; the configuration stays as it is, trying again", msg);
 		e->cache_failing = true;
 		free(text);
 		return -1;
@@ -402,11 +381,17 @@ static void watch_once(struct xvs_etcd *e)
 		 "{\"create_request\":{\"key\":\"%s\",\"range_end\":\"%s\",\"start_revision\":\"%lld\"}}",
 		 e->key_b64, e->end_b64, e->revision + 1);
 	struct body b = {.watch = true, .e = e};
+	time_t t0 = time(NULL);
 	long status = post(e, "/v3/watch", req, &b, WATCH_MAX_S, msg, sizeof(msg));
-	if (status != 200 && !atomic_load(&e->stop) && !atomic_load(&e->kick)) {
+	if (atomic_load(&e->stop) || atomic_load(&e->kick)) {
+		/* the caller reads again at once */
+	} else if (status != 200) {
 		if (status > 0)
 			snprintf(msg, sizeof(msg), "%s/v3/watch answered HTTP %ld", e->urls[e->cur], status);
 		failed(e, msg);
+		pause_ms(e, RETRY_MS);
+	} else if (!(b.buf && strstr(b.buf, "\"events\"")) && time(NULL) - t0 < 2) {
+		/* ended at once without a change (closed, canceled, compacted): not a busy loop */
 		pause_ms(e, RETRY_MS);
 	}
 	free(b.buf);

@@ -330,36 +330,31 @@ int main(int argc, char **argv)
 		xvs_kaconf_reload(&ctl, o.kaconf, &kopts, &held);
 	}
 	pthread_mutex_unlock(&lock);
+	int status = 1; /* until serving ends */
 	struct xvs_bgp *bgp = NULL;
+	struct xvs_etcd *etcd = NULL;
 	if (o.bird_include) {
 		const struct xvs_bgp_cfg bcfg = {o.bird_include,
 						 o.bird_socket ? o.bird_socket : XVS_BGP_SOCKET_DEFAULT};
 		if (!(bgp = xvs_bgp_start(&bcfg, &ctl, &lock, msg, sizeof(msg)))) {
 			LOG("%s", msg);
-			xvs_metrics_server_stop(metrics);
-			xvs_ctl_api_stop(api);
-			xvs_health_stop(health);
-			ctl.health = NULL;
-			xvs_kaconf_free(held);
-			xvs_ctl_fini(&ctl);
-			xvs_shm_close(&shm);
-			return 1;
+			goto out;
 		}
 		pthread_mutex_lock(&lock);
 		ctl.bgp = bgp;
 		pthread_mutex_unlock(&lock);
 		LOG("announcing VIPs through %s (BIRD at %s)", bcfg.include, bcfg.socket);
 	}
-	struct xvs_etcd *etcd = NULL;
 	if (o.etcd) {
 		/* the text read last, beside the state file: FILE:LINE in messages point there */
 		char cache[4096];
 		snprintf(cache, sizeof(cache), "%s.etcd.conf", o.state);
 		const struct xvs_etcd_opts eo = {o.etcd, o.etcd_prefix, cache, o.config_id};
-		if (!(etcd = xvs_etcd_start(&eo, &ctl, &lock, &held, msg, sizeof(msg))))
+		if (!(etcd = xvs_etcd_start(&eo, &ctl, &lock, &held, msg, sizeof(msg)))) {
 			LOG("etcd: %s", msg);
-		else
-			LOG("etcd: following %s under %s", o.etcd, o.etcd_prefix);
+			goto out;
+		}
+		LOG("etcd: following %s under %s", o.etcd, o.etcd_prefix);
 	}
 	if (o.pidfile && (rc = xvs_write_pidfile(o.pidfile)) < 0)
 		LOG("cannot write %s: %s", o.pidfile, strerror(-rc));
@@ -369,6 +364,8 @@ int main(int argc, char **argv)
 	int sig = serve(&ctl, &lock, &stop, &o, &held, etcd);
 	xvs_notify("STOPPING=1");
 	LOG("%s: stopping", strsignal(sig));
+	status = 0;
+out: /* what started, stopped in order (each stop takes NULL) */
 	xvs_etcd_stop(etcd); /* first: it commits under the lock */
 	xvs_metrics_server_stop(metrics);
 	xvs_ctl_api_stop(api);
@@ -377,9 +374,9 @@ int main(int argc, char **argv)
 	xvs_bgp_stop(bgp); /* the include file stays: the dataplane goes on serving */
 	ctl.bgp = NULL;
 	xvs_kaconf_free(held);
-	if (o.pidfile)
+	if (o.pidfile && status == 0)
 		unlink(o.pidfile);
 	xvs_ctl_fini(&ctl);
 	xvs_shm_close(&shm);
-	return 0;
+	return status;
 }

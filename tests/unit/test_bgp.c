@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl_bgp.h"
+#include "ctl_text.h"
 #include "ctl_json.h"
 #include "ctl_model.h"
 #include "ctl_publish.h"
@@ -155,8 +156,8 @@ Test(bgp, write_file)
 {
 	char path[256], tmp[300], msg[256], got[64] = "";
 	snprintf(path, sizeof(path), "%s/vips.conf", dir);
-	cr_assert_eq(xvs_bgp_write_file(path, "one\n", msg, sizeof(msg)), 0, "%s", msg);
-	cr_assert_eq(xvs_bgp_write_file(path, "two\n", msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(xvs_text_write_file(path, "one\n", msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(xvs_text_write_file(path, "two\n", msg, sizeof(msg)), 0, "%s", msg);
 	FILE *f = fopen(path, "r");
 	cr_assert_not_null(f);
 	cr_assert_not_null(fgets(got, sizeof(got), f));
@@ -169,7 +170,7 @@ Test(bgp, write_file)
 	cr_assert_eq(st.st_mode & 0777, 0644);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/no-such-dir/vips.conf", dir);
-	cr_assert_eq(xvs_bgp_write_file(path, "x\n", msg, sizeof(msg)), -ENOENT);
+	cr_assert_eq(xvs_text_write_file(path, "x\n", msg, sizeof(msg)), -ENOENT);
 	cr_assert_not_null(strstr(msg, "no-such-dir"), "%s", msg);
 }
 
