@@ -329,7 +329,7 @@ static int reply_key_insert(struct xvs_worker *w, const struct xvs_gen *g, uint3
 	xvs_conn_keys(&w->conns.conns[idx], &ko, &kr);
 	uint32_t hr = xvs_conn_hash(&w->conns, &kr);
 	uint32_t v = xvs_conn_find(&w->conns, &kr, hr);
-	if (unlikely(v) && ((v - 1) & 1) == XVS_CONN_DIR_REPLY && (v - 1) >> 1 != idx)
+	if (unlikely(v) && ((v - 1) & 1) == XVS_CONN_DIR_REPLY) /* idx's own is not in yet */
 		conn_release(w, g, (v - 1) >> 1);
 	return xvs_conn_insert_key(&w->conns, hr, idx, XVS_CONN_DIR_REPLY);
 }
@@ -933,7 +933,8 @@ static inline void handle_ip(struct xvs_worker *w, const struct xvs_gen *g, uint
 		 * towards another service of this server, and that connection is another worker's
 		 * (one worker's own replaces the old entry in reply_key_insert): this one ends,
 		 * and the reply goes on to the other owners (xvs_steer) */
-		reuse |= closed && dir == XVS_CONN_DIR_REPLY && p->proto == IPPROTO_TCP &&
+		reuse |= closed && dir == XVS_CONN_DIR_REPLY && w->dp->steer.nb_workers > 1 &&
+			 p->proto == IPPROTO_TCP &&
 			 (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
 				 (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 		if (unlikely(w->dp->cfg.expire_nodest_conn)) {

@@ -16,11 +16,13 @@
 
 #define MAX_ARGS 32
 
-/* EAL makes its runtime directory even when it puts no file there. */
-static void remove_runtime_dir(const char *prefix)
+/* EAL makes its runtime directory (under /var/run/dpdk for root, else under
+ * $XDG_RUNTIME_DIR or /tmp) even when it puts no file there. */
+static void remove_runtime_dir(void)
 {
-	char dir[128];
-	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
+	const char *dir = rte_eal_get_runtime_dir();
+	if (!dir || !*dir)
+		return;
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
@@ -93,7 +95,7 @@ int xvs_inproc_eal_start(const struct xvs_inproc_eal *c, char *prefix)
 	/* EAL logs to stdout by default, which may carry the program's own output */
 	rte_openlog_stream(stderr);
 	rc = rte_eal_init(ac, av) < 0 ? (rte_errno > 0 ? -rte_errno : -EINVAL) : 0;
-	remove_runtime_dir(prefix_arg);
+	remove_runtime_dir();
 	return rc;
 }
 

@@ -185,12 +185,14 @@ Test(sync_worker, backup_nat_reply_key_and_no_dest)
 	struct xvs_sync_conn e = entry(IPPROTO_TCP, 40001, 81, RS1, XVS_TCP_ESTABLISHED,
 				       XVS_FWD_MASQ, 900);
 	xvs_sync_apply(w, gen, &e);
-	cr_assert_not_null(find(IPPROTO_TCP, WH_CLIENT, 40001, WH_VIP, 81));
-	/* the real server's reply finds it (NAT) */
+	struct xvs_conn *synced = find(IPPROTO_TCP, WH_CLIENT, 40001, WH_VIP, 81);
+	cr_assert_not_null(synced);
+	/* the real server's reply finds it (NAT), the same connection */
 	struct xvs_conn_key k = { .src = wh_ip4(RS1), .dst = wh_ip4(WH_CLIENT), .sport = htons(81),
 				  .dport = htons(40001), .proto = IPPROTO_TCP };
 	uint32_t v = xvs_conn_find(&w->conns, &k, xvs_conn_hash(&w->conns, &k));
 	cr_expect(v && ((v - 1) & 1) == XVS_CONN_DIR_REPLY);
+	cr_expect(v && &w->conns.conns[(v - 1) >> 1] == synced, "the reply key leads elsewhere");
 	/* no such service, no such server here: counted, nothing made */
 	struct xvs_sync_conn bad = entry(IPPROTO_TCP, 40002, 8080, RS1, 1, 0, 900);
 	xvs_sync_apply(w, gen, &bad);
