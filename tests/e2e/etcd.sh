@@ -142,6 +142,9 @@ e2e_retry 100 e2e_dp_attached || e2e_fail "the dataplane did not attach to the n
 expect_eq "node 1 restarted without etcd: its services from the state file" "$(rules "$T/sock")" "$before"
 e2e_retry 100 grep -q "configuration stays as it is" "$T/ctl.log" ||
 	e2e_fail "node 1 does not say that etcd is unreachable"
+e2e_retry 100 grep -q "configuration stays as it is" "$N2/ctl.log" ||
+	e2e_fail "node 2 does not say that etcd is unreachable"
+expect_eq "node 2 without etcd keeps its services" "$(rules "$N2/sock")" "$before"
 got=$(http_seq 4)
 [ "$(count_word rs1 "$got")" -eq 2 ] && [ "$(count_word rs3 "$got")" -eq 2 ] ||
 	e2e_fail "node 1 without etcd: $got"
@@ -166,7 +169,7 @@ has "$N2/sock" "-> ${RS_IP[rs2]}:80" && e2e_fail "node 2 applied a change its ca
 rmdir "$N2/state.json.etcd.conf.tmp"
 e2e_retry 100 has "$N2/sock" "-> ${RS_IP[rs2]}:80" ||
 	e2e_fail "node 2 did not apply the change once its cache could be written: $(tail -n 3 "$N2/ctl.log")"
-grep -q "rs2\|${RS_IP[rs2]}" "$N2/state.json.etcd.conf" || e2e_fail "node 2's cache lacks the change"
+grep -qF "${RS_IP[rs2]}" "$N2/state.json.etcd.conf" || e2e_fail "node 2's cache lacks the change"
 e2e_ok "node 2 applied the change only once its cache file could be written"
 e2e_xvs_alive
 kill -0 "$N2_PID" || e2e_fail "node 2's xvs-control died"

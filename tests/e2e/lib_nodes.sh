@@ -33,6 +33,17 @@ nodes_cleanup() {
 	for c in "${NODES_PRE_CLEANUP[@]}"; do
 		eval "$c"
 	done
+	# on failure, what each node's dataplane holds and dropped, while it still runs
+	for x in a b; do
+		[ "$rc" -ne 0 ] && [ -n "${T:-}" ] && [ -S "$T/$x/sock" ] || continue
+		{
+			echo "----- node $x: xvsadm -L -n -c (first 30 lines) -----"
+			XVS_CONTROL_SOCKET=$T/$x/sock timeout 3 "$XVSADM" -L -n -c 2>&1 | head -n 30
+			echo "----- node $x: xvsadm -L --stats --drops (reasons that moved) -----"
+			XVS_CONTROL_SOCKET=$T/$x/sock timeout 3 "$XVSADM" -L --stats --drops 2>&1 |
+				awk 'NR <= 2 || $2 != 0' | head -n 40
+		} >&2
+	done
 	for x in b a; do
 		[ -n "${DPID[$x]:-}" ] && kill -TERM "${DPID[$x]}" 2>/dev/null
 	done
