@@ -36,7 +36,11 @@ MARK=capture-$SUFFIX
 capture() {
 	local port=$1 file=$2 pid i out got=() rc
 	rm -f "$T/dumpcap.log"
-	dpdk-dumpcap --file-prefix="$FILE_PREFIX" -i "$port" -w "$file" >"$T/dumpcap.log" 2>&1 &
+	# without address-space randomisation (setarch -R), as DPDK advises for a secondary: it
+	# must map the dataplane's memory at the dataplane's addresses, which its own libraries,
+	# placed at random, occupy now and then ("Cannot get a virtual area at requested address")
+	setarch "$(uname -m)" -R dpdk-dumpcap --file-prefix="$FILE_PREFIX" -i "$port" -w "$file" \
+		>"$T/dumpcap.log" 2>&1 &
 	pid=$!
 	E2E_PIDS+=("$pid")
 	# its counter of captured packets is printed once the port's callbacks are set
